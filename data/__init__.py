@@ -1,0 +1,1 @@
+"""Data shipped with yushu_circle: facility catalog, standards and the synthetic demo."""

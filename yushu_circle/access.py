@@ -1,0 +1,237 @@
+"""Walk minutes from every residence to the nearest facility of each category; coverage tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from yushu_circle.catalog import LEVELS, Catalog
+from yushu_circle.network import Snap, WalkNetwork
+
+
+def multi_source_minutes(
+    csr: sp.csr_matrix,
+    nodes: np.ndarray,
+    start_minutes: np.ndarray,
+    limit: float = np.inf,
+) -> np.ndarray:
+    """Shortest minutes from a set of sources, each node starting at its own offset.
+
+    A virtual source joined to ``nodes`` with weights ``start_minutes`` makes this one
+    Dijkstra run, whatever the number of sources.
+
+    Parameters
+    ----------
+    csr : scipy.sparse.csr_matrix
+        Adjacency in minutes (``n × n``).
+    nodes : ndarray of int
+        Source node indices (repeats allowed: the smallest offset wins).
+    start_minutes : ndarray of float
+        Minutes already spent when at each source node.
+    limit : float
+        Stop the search beyond this many minutes (farther nodes get ``inf``).
+
+    Returns
+    -------
+    ndarray of float64
+        Minutes for every node (``inf`` where unreachable).
+    """
+    size = csr.shape[0]
+    start = np.full(size, np.inf)
+    np.minimum.at(start, np.asarray(nodes, dtype=np.int64), np.asarray(start_minutes, float))
+    targets = np.flatnonzero(np.isfinite(start))
+    if len(targets) == 0:
+        return np.full(size, np.inf)
+    data = np.concatenate([csr.data, start[targets]])
+    indices = np.concatenate([csr.indices, targets]).astype(csr.indices.dtype, copy=False)
+    indptr = np.concatenate([csr.indptr, [csr.nnz + len(targets)]])
+    augmented = sp.csr_matrix((data, indices, indptr), shape=(size + 1, size + 1))
+    minutes = dijkstra(augmented, directed=True, indices=size, limit=limit)
+    return np.asarray(minutes[:size])
+
+
+def minutes_to_nearest(
+    network: WalkNetwork, origins: Snap, targets: Snap, limit: float = np.inf
+) -> np.ndarray:
+    """Walk minutes from each origin to its nearest target, along the network.
+
+    Each time counts the origin's straight access leg to its edge, the walk along the
+    network (edges are entered part-way where the points snapped), and the target's
+    access leg. Facility→residence times run on the reversed graph, so asymmetric edges
+    (slopes) are walked in the right direction. Origin and target on the same edge are
+    joined directly along it.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walk network with its edge times.
+    origins, targets : Snap
+        Snapped residences and facilities.
+    limit : float
+        Minutes beyond which the search stops (those origins get NaN).
+
+    Returns
+    -------
+    ndarray of float64
+        Minutes per origin; NaN when off the network, unreachable or beyond ``limit``.
+    """
+    result = np.full(len(origins), np.nan)
+    target_ok = targets.on_network & (targets.edge >= 0)
+    origin_ok = origins.on_network & (origins.edge >= 0)
+    if not target_ok.any() or not origin_ok.any():
+        return result
+    per_minute = network.metres_per_minute
+    tgt = targets.subset(target_ok)
+    t_edge = tgt.edge
+    t_access = tgt.snap_m / per_minute
+    start_u = t_access + tgt.frac * network.time_uv[t_edge]
+    start_v = t_access + (1.0 - tgt.frac) * network.time_vu[t_edge]
+    node_minutes = multi_source_minutes(
+        network.csr(reverse=True),
+        np.concatenate([network.edge_u[t_edge], network.edge_v[t_edge]]),
+        np.concatenate([start_u, start_v]),
+        limit=limit,
+    )
+    org = origins.subset(origin_ok)
+    o_edge = org.edge
+    via_u = org.frac * network.time_vu[o_edge] + node_minutes[network.edge_u[o_edge]]
+    via_v = (1.0 - org.frac) * network.time_uv[o_edge] + node_minutes[network.edge_v[o_edge]]
+    best = np.minimum(via_u, via_v)
+    best = np.minimum(best, _same_edge_minutes(network, org, tgt, t_access))
+    total = org.snap_m / per_minute + best
+    total[~np.isfinite(total) | (total > limit)] = np.nan
+    result[origin_ok] = total
+    return result
+
+
+def _same_edge_minutes(
+    network: WalkNetwork, origins: Snap, targets: Snap, target_access: np.ndarray
+) -> np.ndarray:
+    best = np.full(len(origins), np.inf)
+    order = np.argsort(targets.edge, kind="stable")
+    sorted_edges = targets.edge[order]
+    lo = np.searchsorted(sorted_edges, origins.edge, side="left")
+    hi = np.searchsorted(sorted_edges, origins.edge, side="right")
+    shared = np.flatnonzero(hi > lo)
+    if len(shared) == 0:
+        return best
+    counts = (hi - lo)[shared]
+    origin_idx = np.repeat(shared, counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    target_idx = order[np.repeat(lo[shared], counts) + within]
+    edge = origins.edge[origin_idx]
+    fo = origins.frac[origin_idx]
+    ft = targets.frac[target_idx]
+    along = np.where(ft >= fo, (ft - fo) * network.time_uv[edge], (fo - ft) * network.time_vu[edge])
+    np.minimum.at(best, origin_idx, along + target_access[target_idx])
+    return best
+
+
+def walk_minutes_table(
+    network: WalkNetwork,
+    residences: Snap,
+    facility_snaps: dict[str, Snap],
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Walk minutes from every residence to the nearest facility of every category.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    residences : Snap
+        Snapped residences.
+    facility_snaps : dict of str to Snap
+        Snapped facilities per category key (an empty Snap gives an all-NaN column).
+    progress : bool
+        Show a progress bar per category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One ``walk_min_<category>`` column per category, one row per residence.
+    """
+    from tqdm.auto import tqdm
+
+    columns: dict[str, np.ndarray] = {}
+    keys = list(facility_snaps)
+    for key in tqdm(keys, desc="walk minutes per category", unit="cat", disable=not progress):
+        columns[f"walk_min_{key}"] = minutes_to_nearest(network, residences, facility_snaps[key])
+    return pd.DataFrame(columns)
+
+
+def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> np.ndarray:
+    """Share of the standard's categories a residence reaches within their life-circle level.
+
+    Parameters
+    ----------
+    walk_minutes : DataFrame
+        ``walk_min_<key>`` columns.
+    catalog : Catalog
+        Gives each category's level.
+    keys : sequence of str
+        The categories that count (the catalog's own, not user-added ones).
+    """
+    if not keys:
+        return np.full(len(walk_minutes), np.nan)
+    reached = np.column_stack(
+        [(walk_minutes[f"walk_min_{k}"].to_numpy() <= catalog[k].level) for k in keys]
+    )
+    return reached.mean(axis=1)
+
+
+def coverage_summary(
+    residences: pd.DataFrame,
+    catalog: Catalog,
+    facility_counts: dict[str, int],
+    thresholds: Sequence[float] = LEVELS,
+) -> pd.DataFrame:
+    """Per category: facility count, share of residences and population within each threshold,
+    median and 90th-percentile walk minutes.
+
+    Parameters
+    ----------
+    residences : DataFrame
+        With ``population`` and ``walk_min_<key>`` columns.
+    catalog : Catalog
+    facility_counts : dict of str to int
+        Facilities found per category.
+    thresholds : sequence of float
+        Minutes (default 5, 10, 15).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by category key.
+    """
+    population = residences["population"].to_numpy(dtype=float)
+    total_pop = float(np.nansum(population))
+    rows = []
+    for category in catalog:
+        column = f"walk_min_{category.key}"
+        if column not in residences:
+            continue
+        minutes = residences[column].to_numpy(dtype=float)
+        row: dict[str, object] = {
+            "category": category.key,
+            "name_zh": category.name_zh,
+            "name_en": category.name_en,
+            "level_min": category.level,
+            "facilities": int(facility_counts.get(category.key, 0)),
+        }
+        for t in thresholds:
+            within = minutes <= t
+            label = f"{t:g}"
+            row[f"share_res_{label}min"] = float(within.mean()) if len(minutes) else np.nan
+            row[f"share_pop_{label}min"] = (
+                float(population[within].sum() / total_pop) if total_pop > 0 else np.nan
+            )
+        finite = minutes[np.isfinite(minutes)]
+        row["median_min"] = float(np.median(finite)) if len(finite) else np.nan
+        row["p90_min"] = float(np.percentile(finite, 90)) if len(finite) else np.nan
+        row["unreachable"] = int((~np.isfinite(minutes)).sum())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("category")

@@ -1,0 +1,202 @@
+"""The ``yushu-circle`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from yushu_circle.errors import YushuError
+
+DEFAULT_OUT = "yushu_circle_out"
+
+
+class _Steps:
+    """Prints each long step with its duration to stderr."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def run(self, label: str, action: Callable[[], Any]) -> Any:
+        if not self.quiet:
+            print(f"… {label}", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        result = action()
+        if not self.quiet:
+            print(f"✓ {label} ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
+        return result
+
+
+def _bbox(text: str) -> list[float]:
+    parts = text.replace(" ", "").split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bbox {text!r} is not four numbers: write WEST,SOUTH,EAST,NORTH"
+        ) from None
+    if len(values) != 4:
+        raise argparse.ArgumentTypeError(f"bbox {text!r} needs 4 numbers: WEST,SOUTH,EAST,NORTH")
+    return values
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--osm-file", type=Path, help=".osm/.osm.bz2/.osm.pbf/.graphml file")
+    source.add_argument("--place", help='place name for Overpass, e.g. "玉树市, 青海省, 中国"')
+    source.add_argument("--bbox", type=_bbox, help="WEST,SOUTH,EAST,NORTH in degrees")
+    source.add_argument("--polygon", type=Path, help="GeoJSON/GeoPackage of the study area")
+    parser.add_argument(
+        "--clip-bbox", type=_bbox, help="clip an --osm-file extract to WEST,SOUTH,EAST,NORTH"
+    )
+    parser.add_argument("--residences", type=Path, help="residences file (CSV lon/lat, GeoJSON…)")
+    parser.add_argument(
+        "--facilities", type=Path, action="append", help="extra facilities file (repeatable)"
+    )
+    parser.add_argument(
+        "--datum",
+        default="wgs84",
+        choices=["wgs84", "gcj02", "bd09"],
+        help="datum of --residences/--facilities coordinates (Amap: gcj02, Baidu: bd09)",
+    )
+    parser.add_argument("--catalog", type=Path, help="facility catalog TOML (default: shipped)")
+    parser.add_argument("--speed", type=float, default=4.0, help="walking speed, km/h (4.0)")
+    parser.add_argument(
+        "--snap-limit", type=float, default=300.0, help="max metres from a street (300)"
+    )
+    parser.add_argument("--overpass-url", help="Overpass API base URL")
+    parser.add_argument("--nominatim-url", help="Nominatim base URL for --place")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="yushu-circle",
+        description="15-minute living circle (15分钟生活圈) walk-access analysis. "
+        "With no source, runs on the embedded synthetic demo of Jiegu (示例数据).",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="compute walk minutes and write the outputs")
+    _add_source_arguments(run)
+    run.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
+    run.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def study_from_args(args: argparse.Namespace) -> Any:
+    """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
+    import osmnx as ox
+
+    from yushu_circle.sources import bbox_polygon, read_polygon_file
+    from yushu_circle.study import Study, StudyOptions
+
+    if getattr(args, "overpass_url", None):
+        ox.settings.overpass_url = args.overpass_url
+    if getattr(args, "nominatim_url", None):
+        ox.settings.nominatim_url = args.nominatim_url
+    options = StudyOptions(speed_kmh=args.speed, snap_limit_m=args.snap_limit, datum=args.datum)
+    common: dict[str, Any] = {
+        "catalog": args.catalog,
+        "residences": args.residences,
+        "facilities": args.facilities,
+        "options": options,
+        "progress": not args.quiet,
+    }
+    if args.osm_file is not None:
+        clip = bbox_polygon(args.clip_bbox) if args.clip_bbox else None
+        return Study.from_osm_file(args.osm_file, polygon=clip, **common)
+    if args.place is not None:
+        return Study.from_place(args.place, **common)
+    if args.bbox is not None:
+        return Study.from_bbox(args.bbox, **common)
+    if args.polygon is not None:
+        return Study.from_polygon(read_polygon_file(args.polygon), **common)
+    return Study.demo(**common)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``yushu-circle run``: the main job."""
+    from yushu_circle.outputs import prepare_out_dir
+    from yushu_circle.study import write_study
+
+    steps = _Steps(args.quiet)
+    prepare_out_dir(args.out)
+    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
+    if study.synthetic:
+        print("NOTE: running on SYNTHETIC demo data (示例数据) — not survey data.", file=sys.stderr)
+    net = steps.run("building the walk network 步行路网", lambda: study.network)
+    steps.run("finding residences and facilities 居住点与设施", lambda: study.facilities)
+    steps.run("finding residences 居住点", lambda: study.residences)
+    steps.run(
+        "snapping onto streets 吸附到路网", lambda: (study.residence_snap, study.facility_snaps)
+    )
+    steps.run("walk minutes per category 各类设施步行时间", study.access)
+    written = steps.run("writing outputs 写出结果", lambda: write_study(study, args.out, args.gpkg))
+    summary = study.summary()
+    meta = study.metadata()
+    print(f"Data 数据: {meta['data']}")
+    print(f"Residences 居住点: {meta['residences']:,}  ({meta['residence_source']})")
+    print(
+        f"Walk network 路网: {net.node_count:,} nodes, {net.edge_count:,} edges; "
+        f"speed {net.speed_kmh:g} km/h"
+    )
+    for note in meta["notes"]:
+        print(f"Note 注意: {note}")
+    print(_format_summary(summary))
+    print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
+    return 0
+
+
+def _format_summary(summary: Any) -> str:
+    table = summary[
+        [
+            "name_zh",
+            "level_min",
+            "facilities",
+            "share_pop_5min",
+            "share_pop_10min",
+            "share_pop_15min",
+            "median_min",
+        ]
+    ].copy()
+    for column in ("share_pop_5min", "share_pop_10min", "share_pop_15min"):
+        table[column] = (table[column] * 100).map(lambda v: f"{v:5.1f}%")
+    table["median_min"] = table["median_min"].map(lambda v: f"{v:5.1f}")
+    table.columns = ["类别", "level", "count", "pop≤5", "pop≤10", "pop≤15", "median min"]
+    return table.to_string()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``yushu-circle``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.debug:
+        warnings.filterwarnings("ignore")
+    try:
+        status = int(args.handler(args))
+    except YushuError as exc:
+        if args.debug:
+            raise
+        print(f"yushu-circle: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("yushu-circle: interrupted; earlier outputs are intact", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(
+            "yushu-circle: error: out of memory — fix: use a smaller area or more memory",
+            file=sys.stderr,
+        )
+        return 3
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

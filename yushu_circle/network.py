@@ -1,0 +1,542 @@
+"""The walk network: osmnx/networkx graph, metric arrays for the kernels, snapping onto edges."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry import LineString
+
+from yushu_circle.errors import DataError, InputError
+
+DEFAULT_SPEED_KMH = 4.0
+DEFAULT_SNAP_LIMIT_M = 300.0
+
+# Mirrors osmnx's "walk" network filter, applied to ways read from files as well as Overpass.
+_NOT_WALKABLE_HIGHWAY = {
+    "abandoned",
+    "bus_guideway",
+    "construction",
+    "cycleway",
+    "no",
+    "planned",
+    "platform",
+    "proposed",
+    "raceway",
+    "razed",
+    "bus_stop",
+    "elevator",
+    "services",
+    "rest_area",
+}
+_FOOT_ALLOWED = {"yes", "designated", "permissive", "official"}
+
+
+def is_walkable(tags: Mapping[str, Any]) -> bool:
+    """Whether an OSM way with these tags can be walked (osmnx's walk filter).
+
+    Parameters
+    ----------
+    tags : mapping
+        The way's OSM tags.
+    """
+    highway = tags.get("highway")
+    if not isinstance(highway, str) or not highway:
+        return False
+    if highway in _NOT_WALKABLE_HIGHWAY or highway.startswith("motor"):
+        return False
+    if tags.get("area") == "yes":
+        return False
+    foot = tags.get("foot")
+    if foot == "no":
+        return False
+    if tags.get("access") in {"private", "no"} and foot not in _FOOT_ALLOWED:
+        return False
+    return tags.get("service") != "private"
+
+
+def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
+    """Build osmnx's simplified, bidirectional walk graph (EPSG:4326) from OSM elements.
+
+    Parameters
+    ----------
+    elements : iterable of dict
+        Overpass-JSON style elements.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    DataError
+        When the elements hold no walkable street.
+    """
+    elements = list(elements)
+    ways = [e for e in elements if e.get("type") == "way" and is_walkable(e.get("tags", {}))]
+    if not ways:
+        raise DataError(
+            "the study area has no walkable streets (no OSM way with a walkable highway=* tag)",
+            "check that the area covers the town, or use a wider --bbox",
+        )
+    used = {ref for way in ways for ref in way["nodes"]}
+    nodes = [e for e in elements if e.get("type") == "node" and e["id"] in used]
+    graph = ox.graph._create_graph([{"elements": nodes + ways}], bidirectional=True)
+    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    if graph.number_of_edges() == 0:
+        raise DataError(
+            "the study area's walkable ways reference no nodes in the data",
+            "export the area with its nodes (e.g. Overpass '(._;>;);out;')",
+        )
+    return ox.simplify_graph(graph)
+
+
+def utm_crs(lon: float, lat: float) -> pyproj.CRS:
+    """The WGS-84 UTM zone CRS containing a point.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees.
+    """
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+@dataclass
+class Snap:
+    """Points placed onto the walk network's edges.
+
+    Attributes
+    ----------
+    edge : ndarray of int64
+        Index of the nearest edge (``-1`` when the point is off the network).
+    frac : ndarray of float64
+        Position along the edge from its ``u`` end, 0–1.
+    snap_m : ndarray of float64
+        Straight distance from the point to the edge, metres.
+    on_network : ndarray of bool
+        Whether the point is within the snap limit (times are computed only for these).
+    x, y : ndarray of float64
+        The snapped position (projected metres).
+    """
+
+    edge: np.ndarray
+    frac: np.ndarray
+    snap_m: np.ndarray
+    on_network: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+    def subset(self, mask: np.ndarray) -> Snap:
+        """The snaps selected by a boolean mask or index array."""
+        return Snap(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
+
+
+@dataclass
+class WalkNetwork:
+    """A walk network as arrays (for the kernels) with a networkx view for the analyst.
+
+    Edges are undirected streets with a walk time per direction (``time_uv`` from ``u``
+    to ``v``, ``time_vu`` back), so slopes and profiles can make them asymmetric.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        The metric CRS of ``node_xy`` and ``edge_geometry`` (a UTM zone).
+    node_ids : ndarray of int64
+        OSM node ids.
+    node_xy : ndarray, shape (n, 2)
+        Projected node coordinates, metres.
+    edge_u, edge_v : ndarray of int64
+        Node indices of each edge's ends.
+    edge_length : ndarray of float64
+        Edge length, metres.
+    edge_geometry : ndarray of shapely LineString
+        Projected edge geometry, from ``u`` to ``v``.
+    edge_highway : ndarray of str
+        The OSM ``highway`` value (``steps``, ``footway``, …).
+    speed_kmh : float
+        Walking speed on the flat; also the speed of the access leg to the street.
+    time_uv, time_vu : ndarray of float64
+        Walk minutes along each edge per direction (``inf`` where a profile forbids it).
+    dropped_components : list of int
+        Node counts of the smaller disconnected parts that were left out.
+    """
+
+    crs: pyproj.CRS
+    node_ids: np.ndarray
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length: np.ndarray
+    edge_geometry: np.ndarray
+    edge_highway: np.ndarray
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    time_uv: np.ndarray = field(default_factory=lambda: np.empty(0))
+    time_vu: np.ndarray = field(default_factory=lambda: np.empty(0))
+    node_elevation: np.ndarray | None = None
+    dropped_components: list[int] = field(default_factory=list)
+    profile_name: str = "adult"
+    _graph: nx.MultiDiGraph | None = field(default=None, repr=False)
+    _tree: shapely.STRtree | None = field(default=None, repr=False)
+    _csr: dict[bool, sp.csr_matrix] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        check_speed(self.speed_kmh)
+        if len(self.time_uv) != len(self.edge_u):
+            minutes = self.edge_length / self.metres_per_minute
+            self.time_uv = minutes
+            self.time_vu = minutes.copy()
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: nx.MultiDiGraph | nx.MultiGraph | nx.Graph,
+        speed_kmh: float = DEFAULT_SPEED_KMH,
+        keep_all_components: bool = False,
+    ) -> WalkNetwork:
+        """Build the network from a networkx graph (osmnx's, or one made by hand).
+
+        Every edge is walkable both ways. An unprojected graph (``crs`` EPSG:4326, as osmnx
+        makes) is projected to its UTM zone; a projected one is used as it is.
+
+        Parameters
+        ----------
+        graph : networkx graph
+            Nodes need ``x`` and ``y``; edges may carry ``length`` (metres), ``geometry``
+            and ``highway``.
+        speed_kmh : float
+            Walking speed on the flat, km/h.
+        keep_all_components : bool
+            Keep every disconnected part instead of only the largest.
+
+        Returns
+        -------
+        WalkNetwork
+        """
+        if graph.number_of_nodes() == 0 or graph.number_of_edges() == 0:
+            raise DataError("the walk network has no edges", "check the study area")
+        node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+        xs = np.array([graph.nodes[n]["x"] for n in graph.nodes], dtype=float)
+        ys = np.array([graph.nodes[n]["y"] for n in graph.nodes], dtype=float)
+        crs_text = graph.graph.get("crs", "EPSG:4326")
+        source_crs = pyproj.CRS.from_user_input(crs_text)
+        if source_crs.is_geographic:
+            crs = utm_crs(float(np.mean(xs)), float(np.mean(ys)))
+            transformer = pyproj.Transformer.from_crs(source_crs, crs, always_xy=True)
+            px, py = transformer.transform(xs, ys)
+        else:
+            crs, transformer = source_crs, None
+            px, py = xs, ys
+        node_xy = np.column_stack([px, py])
+        index = {node: i for i, node in enumerate(graph.nodes)}
+
+        seen: set[tuple[int, int, float]] = set()
+        us: list[int] = []
+        vs: list[int] = []
+        lengths: list[float] = []
+        geometries: list[LineString] = []
+        highways: list[str] = []
+        for u, v, data in graph.edges(data=True):
+            iu, iv = index[u], index[v]
+            geometry = data.get("geometry")
+            if geometry is not None and transformer is not None:
+                geometry = shapely.transform(
+                    geometry, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+                )
+            if geometry is None:
+                geometry = LineString([node_xy[iu], node_xy[iv]])
+            length = float(data.get("length", geometry.length))
+            key = (min(iu, iv), max(iu, iv), round(length, 2))
+            if key in seen:
+                continue
+            seen.add(key)
+            geometry = _oriented(geometry, node_xy[iu], node_xy[iv])
+            us.append(iu)
+            vs.append(iv)
+            lengths.append(length)
+            geometries.append(geometry)
+            highways.append(_first(data.get("highway", "")))
+        network = cls(
+            crs=crs,
+            node_ids=node_ids,
+            node_xy=node_xy,
+            edge_u=np.asarray(us, dtype=np.int64),
+            edge_v=np.asarray(vs, dtype=np.int64),
+            edge_length=np.asarray(lengths, dtype=float),
+            edge_geometry=np.asarray(geometries, dtype=object),
+            edge_highway=np.asarray(highways, dtype=object),
+            speed_kmh=speed_kmh,
+        )
+        if not keep_all_components:
+            network = network.largest_component()
+        return network
+
+    def largest_component(self) -> WalkNetwork:
+        """Keep only the largest connected part; record the sizes of the others."""
+        n = self.node_count
+        adjacency = sp.coo_matrix(
+            (np.ones(len(self.edge_u)), (self.edge_u, self.edge_v)), shape=(n, n)
+        ).tocsr()
+        count, labels = connected_components(adjacency, directed=False)
+        if count == 1:
+            return self
+        sizes = np.bincount(labels)
+        keep_label = int(np.argmax(sizes))
+        keep_nodes = labels == keep_label
+        new_index = np.full(n, -1, dtype=np.int64)
+        new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
+        keep_edges = keep_nodes[self.edge_u]
+        dropped = sorted((int(s) for i, s in enumerate(sizes) if i != keep_label), reverse=True)
+        return dataclasses.replace(
+            self,
+            node_ids=self.node_ids[keep_nodes],
+            node_xy=self.node_xy[keep_nodes],
+            edge_u=new_index[self.edge_u[keep_edges]],
+            edge_v=new_index[self.edge_v[keep_edges]],
+            edge_length=self.edge_length[keep_edges],
+            edge_geometry=self.edge_geometry[keep_edges],
+            edge_highway=self.edge_highway[keep_edges],
+            time_uv=self.time_uv[keep_edges],
+            time_vu=self.time_vu[keep_edges],
+            node_elevation=None if self.node_elevation is None else self.node_elevation[keep_nodes],
+            dropped_components=self.dropped_components + dropped,
+            _graph=None,
+            _tree=None,
+            _csr={},
+        )
+
+    def with_times(
+        self,
+        time_uv: np.ndarray,
+        time_vu: np.ndarray,
+        speed_kmh: float | None = None,
+        profile_name: str | None = None,
+    ) -> WalkNetwork:
+        """A copy sharing the geometry but with other edge walk times (a profile or slope).
+
+        Parameters
+        ----------
+        time_uv, time_vu : ndarray
+            Minutes per edge and direction; ``inf`` closes an edge in that direction.
+        speed_kmh : float, optional
+            Flat walking speed (the access leg's speed); unchanged when omitted.
+        profile_name : str, optional
+            Name recorded with results.
+        """
+        return dataclasses.replace(
+            self,
+            time_uv=np.asarray(time_uv, dtype=float),
+            time_vu=np.asarray(time_vu, dtype=float),
+            speed_kmh=self.speed_kmh if speed_kmh is None else speed_kmh,
+            profile_name=self.profile_name if profile_name is None else profile_name,
+            _graph=None,
+            _csr={},
+        )
+
+    # --- properties ---------------------------------------------------------------------
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def edge_count(self) -> int:
+        """Number of (undirected) edges."""
+        return len(self.edge_u)
+
+    @property
+    def metres_per_minute(self) -> float:
+        """Flat walking speed in metres per minute."""
+        return self.speed_kmh * 1000.0 / 60.0
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx view (projected CRS): both directions, ``length``, ``walk_min``, geometry.
+
+        Built on first use, so a million-node study does not pay for it unless asked.
+        """
+        if self._graph is None:
+            graph = nx.MultiDiGraph(crs=self.crs.to_string())
+            for i, node in enumerate(self.node_ids.tolist()):
+                graph.add_node(node, x=float(self.node_xy[i, 0]), y=float(self.node_xy[i, 1]))
+            ids = self.node_ids
+            for e in range(self.edge_count):
+                u, v = int(ids[self.edge_u[e]]), int(ids[self.edge_v[e]])
+                geometry = self.edge_geometry[e]
+                common = {"length": float(self.edge_length[e]), "highway": self.edge_highway[e]}
+                if np.isfinite(self.time_uv[e]):
+                    graph.add_edge(
+                        u, v, geometry=geometry, walk_min=float(self.time_uv[e]), **common
+                    )
+                if np.isfinite(self.time_vu[e]) and u != v:
+                    graph.add_edge(
+                        v, u, geometry=geometry.reverse(), walk_min=float(self.time_vu[e]), **common
+                    )
+            self._graph = graph
+        return self._graph
+
+    def csr(self, reverse: bool = False) -> sp.csr_matrix:
+        """Walk-minute adjacency (``reverse=True``: arcs point from ``v`` back to ``u``).
+
+        Parallel edges keep their shortest time; closed (``inf``) arcs and self-loops are
+        left out. Zero-length arcs stay as explicit zeros, which scipy treats as edges.
+        """
+        if reverse not in self._csr:
+            rows = np.concatenate([self.edge_u, self.edge_v])
+            cols = np.concatenate([self.edge_v, self.edge_u])
+            weights = np.concatenate([self.time_uv, self.time_vu])
+            if reverse:
+                rows, cols = cols, rows
+            self._csr[reverse] = min_csr(rows, cols, weights, self.node_count)
+        return self._csr[reverse]
+
+    # --- snapping -----------------------------------------------------------------------
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """Spatial index of the edge geometries."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.edge_geometry)
+        return self._tree
+
+    def snap(self, x: np.ndarray, y: np.ndarray, limit_m: float = DEFAULT_SNAP_LIMIT_M) -> Snap:
+        """Place points onto their nearest edge (not node), vectorized.
+
+        Parameters
+        ----------
+        x, y : ndarray
+            Projected coordinates (this network's CRS), metres.
+        limit_m : float
+            Points farther than this from every edge are flagged ``on_network=False``.
+
+        Returns
+        -------
+        Snap
+        """
+        if not limit_m > 0:
+            raise InputError(f"snap limit {limit_m!r} m is not positive", "pass a distance above 0")
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        count = len(x)
+        edge = np.full(count, -1, dtype=np.int64)
+        frac = np.zeros(count)
+        snap_m = np.full(count, np.inf)
+        sx, sy = x.copy(), y.copy()
+        valid = np.isfinite(x) & np.isfinite(y)
+        if count and valid.any():
+            points = shapely.points(x[valid], y[valid])
+            (src, hit), dist = self.tree.query_nearest(
+                points, return_distance=True, all_matches=False
+            )
+            where = np.flatnonzero(valid)[src]
+            lines = self.edge_geometry[hit]
+            along = shapely.line_locate_point(lines, points[src])
+            line_len = shapely.length(lines)
+            safe = np.where(line_len > 0, line_len, 1.0)
+            frac[where] = np.clip(np.where(line_len > 0, along / safe, 0.0), 0.0, 1.0)
+            edge[where] = hit
+            snap_m[where] = dist
+            snapped = shapely.line_interpolate_point(lines, along)
+            sx[where] = shapely.get_x(snapped)
+            sy[where] = shapely.get_y(snapped)
+        on_network = snap_m <= limit_m
+        return Snap(edge, frac, snap_m, on_network, sx, sy)
+
+    def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Project EPSG:4326 coordinates into this network's CRS."""
+        transformer = pyproj.Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        px, py = transformer.transform(np.asarray(lon, float), np.asarray(lat, float))
+        return np.asarray(px), np.asarray(py)
+
+    def edges_frame(self) -> Any:
+        """The edges as a GeoDataFrame in EPSG:4326 (for maps and export)."""
+        import geopandas as gpd
+
+        frame = gpd.GeoDataFrame(
+            {
+                "u": self.node_ids[self.edge_u],
+                "v": self.node_ids[self.edge_v],
+                "length_m": self.edge_length,
+                "highway": self.edge_highway,
+            },
+            geometry=list(self.edge_geometry),
+            crs=self.crs,
+        )
+        return frame.to_crs("EPSG:4326")
+
+
+def check_speed(speed_kmh: float, name: str = "speed") -> float:
+    """Validate a walking speed in km/h.
+
+    Raises
+    ------
+    InputError
+        When the speed is not a number between 0 and 20 km/h.
+    """
+    try:
+        value = float(speed_kmh)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{name} {speed_kmh!r} is not a number", "give the walking speed in km/h, e.g. 4.0"
+        ) from None
+    if not (0 < value <= 20):
+        raise InputError(
+            f"{name} {speed_kmh!r} km/h is out of range",
+            "give a walking speed above 0 and at most 20 km/h (default 4.0)",
+        )
+    return value
+
+
+def min_csr(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int) -> sp.csr_matrix:
+    """A CSR matrix keeping the smallest weight of duplicate arcs; drops inf and self-loops.
+
+    Parameters
+    ----------
+    rows, cols : ndarray of int
+        Arc ends.
+    weights : ndarray of float
+        Arc weights (non-negative).
+    size : int
+        Number of nodes.
+    """
+    keep = np.isfinite(weights) & (rows != cols)
+    rows, cols, weights = rows[keep], cols[keep], weights[keep]
+    order = np.lexsort((weights, cols, rows))
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, weights = rows[first], cols[first], weights[first]
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.add.at(indptr, rows + 1, 1)
+    np.cumsum(indptr, out=indptr)
+    return sp.csr_matrix((weights, cols, indptr), shape=(size, size))
+
+
+def _oriented(geometry: LineString, start: np.ndarray, end: np.ndarray) -> LineString:
+    coords = shapely.get_coordinates(geometry)
+    forward = np.hypot(*(coords[0] - start)) + np.hypot(*(coords[-1] - end))
+    backward = np.hypot(*(coords[-1] - start)) + np.hypot(*(coords[0] - end))
+    return geometry.reverse() if backward < forward else geometry
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return str(value) if value is not None else ""

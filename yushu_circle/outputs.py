@@ -1,0 +1,147 @@
+"""Writing output files atomically: a run never leaves a half-written file where a good one stood."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from yushu_circle.errors import InputError, OutputError
+
+Writer = Callable[[Path], None]
+
+
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """Create the output folder if needed and check it can be written.
+
+    Raises
+    ------
+    OutputError
+        When the path is a file, or the folder cannot be created or written.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} is a file, not a folder", "pass a folder to --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise OutputError(
+            f"output folder {out} cannot be written ({exc.strerror or exc})",
+            "choose a folder you can write to with --out, or free some disk space",
+        ) from None
+    return out
+
+
+def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+    """Write several files so that each appears whole or not at all.
+
+    Every file is first written into a hidden staging folder inside ``out_dir``; only
+    when all are written are they moved into place with ``os.replace`` (atomic on one
+    file system). If any writer fails, nothing in ``out_dir`` changes.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder.
+    writers : mapping of str to callable
+        File name → function writing that file to the path it is given.
+
+    Returns
+    -------
+    list of Path
+        The written files.
+    """
+    out = prepare_out_dir(out_dir)
+    for name in writers:
+        target = (out / name).resolve()
+        if target.parent != out.resolve():
+            raise InputError(
+                f"output file name {name!r} would be written outside {out}",
+                "use plain file names",
+            )
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        for name, writer in writers.items():
+            writer(staging / name)
+        written = []
+        for name in writers:
+            final = out / name
+            os.replace(staging / name, final)
+            written.append(final)
+        return written
+    except OSError as exc:
+        raise OutputError(
+            f"writing to {out} failed ({exc.strerror or exc})",
+            "free disk space or choose another --out folder; earlier outputs were left intact",
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def parquet_writer(frame: gpd.GeoDataFrame | pd.DataFrame) -> Writer:
+    """A writer for (Geo)Parquet."""
+
+    def write(path: Path) -> None:
+        frame.to_parquet(path, index=False)
+
+    return write
+
+
+def gpkg_writer(frame: gpd.GeoDataFrame, layer: str) -> Writer:
+    """A writer for a GeoPackage layer."""
+
+    def write(path: Path) -> None:
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+
+    return write
+
+
+def csv_writer(frame: pd.DataFrame) -> Writer:
+    """A writer for UTF-8 CSV with a BOM, so Excel in China opens Chinese text correctly."""
+
+    def write(path: Path) -> None:
+        frame.to_csv(path, encoding="utf-8-sig", float_format="%.4f")
+
+    return write
+
+
+def json_writer(document: Any) -> Writer:
+    """A writer for pretty JSON (NaN written as null)."""
+
+    def write(path: Path) -> None:
+        path.write_text(
+            json.dumps(_clean(document), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+
+    return write
+
+
+def text_writer(text: str) -> Writer:
+    """A writer for a UTF-8 text file."""
+
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,418 @@
+"""The ``Study``: one area, its walk network, residences and facilities, and the results."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import MultiPolygon, Polygon
+
+from yushu_circle import __version__
+from yushu_circle.access import coverage_summary, score, walk_minutes_table
+from yushu_circle.catalog import LEVELS, Catalog
+from yushu_circle.errors import DataError
+from yushu_circle.network import (
+    DEFAULT_SNAP_LIMIT_M,
+    DEFAULT_SPEED_KMH,
+    Snap,
+    WalkNetwork,
+    check_speed,
+    walk_graph_from_elements,
+)
+from yushu_circle.places import (
+    empty_facilities,
+    facilities_from_features,
+    features_from_elements,
+    residences_from_features,
+    user_facilities,
+    user_residences,
+)
+from yushu_circle.sources import OSMData, demo, from_overpass, read_osm_file
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyOptions:
+    """How a study measures walking.
+
+    Parameters
+    ----------
+    speed_kmh : float
+        Walking speed on the flat (default 4.0 km/h ≈ GB 50180's 1,000 m in 15 minutes).
+    snap_limit_m : float
+        Residences and facilities farther than this from every walkable edge are flagged
+        off-network and get no walk time.
+    keep_all_components : bool
+        Keep disconnected parts of the network instead of only the largest.
+    datum : str
+        Datum of the user's point files (``wgs84``, ``gcj02``, ``bd09``).
+    """
+
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    keep_all_components: bool = False
+    datum: str = "wgs84"
+
+
+class Study:
+    """A 15-minute living-circle study of one area.
+
+    Build one with :meth:`demo`, :meth:`from_osm_file`, :meth:`from_place` or
+    :meth:`from_bbox`; then read :attr:`residences`, :attr:`facilities`, call
+    :meth:`access` for walk minutes and :meth:`summary` for the coverage table, and
+    :meth:`write` for the output files.
+
+    Parameters
+    ----------
+    data : OSMData
+        The OSM data of the area (streets and features, read once).
+    catalog : Catalog or str or Path, optional
+        Facility categories (default: the shipped GB 50180-based catalog).
+    residences : str, Path or GeoDataFrame, optional
+        Residences instead of OSM buildings (CSV with lon/lat, GeoJSON, GeoPackage, …).
+    facilities : str, Path, GeoDataFrame or sequence of them, optional
+        Extra facilities (e.g. a planner's inventory), added to OSM's.
+    options : StudyOptions, optional
+        Speed, snap limit, datum.
+    progress : bool
+        Show progress bars on long steps.
+
+    Examples
+    --------
+    >>> study = Study.demo()  # doctest: +SKIP
+    >>> study.access()[["residence_id", "walk_min_clinic", "score"]].head()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        data: OSMData,
+        catalog: Catalog | str | Path | None = None,
+        residences: str | Path | gpd.GeoDataFrame | None = None,
+        facilities: str | Path | gpd.GeoDataFrame | Sequence[Any] | None = None,
+        options: StudyOptions | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.data = data
+        if catalog is None:
+            catalog = Catalog.default()
+        elif not isinstance(catalog, Catalog):
+            catalog = Catalog.load(catalog)
+        self._base_catalog: Catalog = catalog
+        self.options = options or StudyOptions()
+        check_speed(self.options.speed_kmh)
+        self._residence_input = residences
+        if facilities is None:
+            self._facility_inputs: list[Any] = []
+        elif isinstance(facilities, str | Path | gpd.GeoDataFrame):
+            self._facility_inputs = [facilities]
+        else:
+            self._facility_inputs = list(facilities)
+        self.progress = progress
+        self.notes: list[str] = list(data.notes)
+        self._extra_catalog: Catalog | None = None
+
+    # --- constructors -------------------------------------------------------------------
+
+    @classmethod
+    def demo(cls, **kwargs: Any) -> Study:
+        """The embedded synthetic demo town at Jiegu (结古), Yushu — 示例数据, not survey data."""
+        return cls(demo(), **kwargs)
+
+    @classmethod
+    def from_osm_file(
+        cls,
+        path: str | Path,
+        bbox: Sequence[float] | None = None,
+        polygon: Polygon | MultiPolygon | None = None,
+        **kwargs: Any,
+    ) -> Study:
+        """A study from a local ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or ``.graphml`` file."""
+        return cls(read_osm_file(path, bbox=bbox, polygon=polygon), **kwargs)
+
+    @classmethod
+    def from_place(cls, place: str, **kwargs: Any) -> Study:
+        """A study of a place name geocoded and fetched from Overpass (e.g. ``"玉树市, 青海省, 中国"``)."""
+        catalog = _catalog_of(kwargs.get("catalog"))
+        return cls(from_overpass(place=place, tag_keys=sorted(catalog.tag_keys)), **kwargs)
+
+    @classmethod
+    def from_bbox(cls, bbox: Sequence[float], **kwargs: Any) -> Study:
+        """A study of a (west, south, east, north) box fetched from Overpass."""
+        catalog = _catalog_of(kwargs.get("catalog"))
+        return cls(from_overpass(bbox=bbox, tag_keys=sorted(catalog.tag_keys)), **kwargs)
+
+    @classmethod
+    def from_polygon(cls, polygon: Polygon | MultiPolygon, **kwargs: Any) -> Study:
+        """A study of a polygon (EPSG:4326) fetched from Overpass."""
+        catalog = _catalog_of(kwargs.get("catalog"))
+        return cls(from_overpass(polygon=polygon, tag_keys=sorted(catalog.tag_keys)), **kwargs)
+
+    # --- inputs -------------------------------------------------------------------------
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the study runs on the embedded synthetic demo data."""
+        return self.data.synthetic
+
+    @cached_property
+    def network(self) -> WalkNetwork:
+        """The walk network (largest connected part unless ``keep_all_components``)."""
+        graph = self.data.graph
+        if graph is None:
+            graph = walk_graph_from_elements(self.data.elements)
+        network = WalkNetwork.from_graph(
+            graph,
+            speed_kmh=self.options.speed_kmh,
+            keep_all_components=self.options.keep_all_components,
+        )
+        if network.dropped_components:
+            dropped = network.dropped_components
+            self.notes.append(
+                f"{len(dropped)} disconnected street part(s) with {sum(dropped):,} nodes left out "
+                f"(largest part kept: {network.node_count:,} nodes)"
+            )
+        return network
+
+    @cached_property
+    def features(self) -> gpd.GeoDataFrame:
+        """Tagged OSM features of the area (buildings, land use, facilities), EPSG:4326."""
+        keys = self._base_catalog.tag_keys | {"building", "landuse", "boundary", "place", "name"}
+        return features_from_elements(self.data.elements, keys, self.data.area)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog, extended with any category the user's facility files bring."""
+        _ = self.facilities
+        return self._extra_catalog or self._base_catalog
+
+    @cached_property
+    def residences(self) -> gpd.GeoDataFrame:
+        """Residences: ``residence_id``, ``population``, ``kind``, point geometry (EPSG:4326)."""
+        source = self._residence_input
+        if isinstance(source, gpd.GeoDataFrame):
+            frame = source.to_crs("EPSG:4326")
+            how = f"{len(frame):,} residences given as a GeoDataFrame"
+        elif source is not None:
+            frame = user_residences(source, self.options.datum)
+            how = f"{len(frame):,} residences from {Path(source).name}"
+        else:
+            if not self.data.elements:
+                raise DataError(
+                    "the source has no building data to find residences in",
+                    "pass --residences FILE (CSV with lon, lat, population)",
+                )
+            streets = self.network.edges_frame()
+            frame, how = residences_from_features(self.features, self.network.crs, streets)
+        if frame.empty:
+            raise DataError(
+                "no residences in the study area", "pass --residences FILE or widen the area"
+            )
+        if "population" not in frame:
+            frame = frame.assign(population=1.0)
+        self.residence_source = how
+        return frame.reset_index(drop=True)
+
+    @cached_property
+    def facilities(self) -> gpd.GeoDataFrame:
+        """Facilities: ``facility_id``, ``category``, ``name``, ``source``, point geometry."""
+        catalog = self._base_catalog
+        parts = []
+        if self.data.elements:
+            parts.append(facilities_from_features(self.features, catalog))
+        for item in self._facility_inputs:
+            if isinstance(item, gpd.GeoDataFrame):
+                frame = item.to_crs("EPSG:4326")
+                for key in frame["category"].unique():
+                    catalog = catalog.with_category(str(key))
+            else:
+                frame, extended = user_facilities(item, self.options.datum, catalog)
+                catalog = extended or catalog
+            parts.append(frame)
+        self._extra_catalog = catalog
+        parts = [p for p in parts if not p.empty]
+        if not parts:
+            return empty_facilities()
+        combined = pd.concat(parts, ignore_index=True)
+        return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+
+    # --- snapping -----------------------------------------------------------------------
+
+    def _snap_frame(self, frame: gpd.GeoDataFrame) -> Snap:
+        x, y = self.network.to_projected(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+        return self.network.snap(x, y, self.options.snap_limit_m)
+
+    @cached_property
+    def residence_snap(self) -> Snap:
+        """Residences snapped onto the walk network's edges."""
+        return self._snap_frame(self.residences)
+
+    @cached_property
+    def facility_snaps(self) -> dict[str, Snap]:
+        """Facilities snapped onto edges, per category key (every catalog category present)."""
+        facilities = self.facilities
+        snaps = {}
+        for category in self.catalog:
+            subset = facilities[facilities["category"] == category.key]
+            snaps[category.key] = self._snap_frame(subset)
+        return snaps
+
+    # --- results ------------------------------------------------------------------------
+
+    def access(self, network: WalkNetwork | None = None) -> gpd.GeoDataFrame:
+        """Walk minutes from every residence to the nearest facility of every category.
+
+        Parameters
+        ----------
+        network : WalkNetwork, optional
+            Another version of the network (a walker profile); defaults to the study's.
+
+        Returns
+        -------
+        GeoDataFrame
+            ``residence_id``, ``population``, ``snap_m`` (metres to the network),
+            ``on_network``, ``walk_min_<category>`` (NaN where unreachable or off-network),
+            ``score`` (share of the catalog's categories reached within their level),
+            point geometry (EPSG:4326).
+        """
+        if network is None and "_access" in self.__dict__:
+            return self.__dict__["_access"].copy()
+        net = network or self.network
+        snap = self.residence_snap
+        table = walk_minutes_table(net, snap, self.facility_snaps, progress=self.progress)
+        residences = self.residences
+        frame = gpd.GeoDataFrame(
+            {
+                "residence_id": residences["residence_id"].to_numpy(),
+                "population": residences["population"].to_numpy(dtype=float),
+                "snap_m": np.round(snap.snap_m, 2),
+                "on_network": snap.on_network,
+            },
+            geometry=residences.geometry.values,
+            crs="EPSG:4326",
+        )
+        frame = pd.concat([frame, table], axis=1)
+        base_keys = [c.key for c in self._base_catalog]
+        frame["score"] = score(table, self.catalog, base_keys)
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+        if network is None:
+            self.__dict__["_access"] = frame
+        return frame.copy()
+
+    def summary(self, thresholds: Sequence[float] = LEVELS) -> pd.DataFrame:
+        """Coverage per category: facilities, shares within 5/10/15 minutes, median and p90."""
+        counts = self.facilities["category"].value_counts().to_dict()
+        return coverage_summary(self.access(), self.catalog, counts, thresholds)
+
+    def metadata(self) -> dict[str, Any]:
+        """What the run used and found: data, speed, counts, notes (for ``summary.json``)."""
+        access = self.access()
+        snap = self.residence_snap
+        off = int((~snap.on_network).sum())
+        notes = list(self.notes)
+        if off:
+            notes.append(
+                f"{off:,} residence(s) are farther than {self.options.snap_limit_m:g} m from any "
+                "walkable street: flagged off-network, no walk time"
+            )
+        thin = [
+            k for k, s in self.facility_snaps.items() if len(s) == 0 and k in self._base_catalog
+        ]
+        if thin:
+            notes.append("no facility found for: " + ", ".join(thin))
+        return {
+            "tool": f"yushu_circle {__version__}",
+            "data": self.data.label,
+            "synthetic": self.synthetic,
+            "synthetic_note": (
+                "合成示例数据 synthetic demo data — places, names and numbers are made up"
+                if self.synthetic
+                else ""
+            ),
+            "residence_source": self.residence_source,
+            "speed_kmh": self.network.speed_kmh,
+            "profile": self.network.profile_name,
+            "snap_limit_m": self.options.snap_limit_m,
+            "network_nodes": self.network.node_count,
+            "network_edges": self.network.edge_count,
+            "crs": self.network.crs.to_string(),
+            "residences": len(access),
+            "population": float(access["population"].sum()),
+            "off_network": off,
+            "facilities": len(self.facilities),
+            "catalog": [
+                {
+                    "key": c.key,
+                    "name_zh": c.name_zh,
+                    "name_en": c.name_en,
+                    "level": c.level,
+                    "group": c.group,
+                    "color": c.color,
+                    "verified": c.verified,
+                }
+                for c in self.catalog
+            ],
+            "notes": notes,
+        }
+
+
+def _catalog_of(value: Any) -> Catalog:
+    if value is None:
+        return Catalog.default()
+    return value if isinstance(value, Catalog) else Catalog.load(value)
+
+
+def write_study(study: Study, out_dir: str | Path, gpkg: bool = False) -> list[Path]:
+    """Write the output contract of a study into ``out_dir``, atomically.
+
+    Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
+    ``network.parquet`` (the walk edges, for maps), ``summary.csv``, ``summary.json`` and
+    ``map.html``.
+
+    Parameters
+    ----------
+    study : Study
+    out_dir : str or Path
+    gpkg : bool
+        Also write ``residences.gpkg`` and ``facilities.gpkg``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from yushu_circle import maps
+    from yushu_circle.outputs import (
+        csv_writer,
+        gpkg_writer,
+        json_writer,
+        parquet_writer,
+        prepare_out_dir,
+        text_writer,
+        write_atomically,
+    )
+
+    prepare_out_dir(out_dir)
+    access = study.access()
+    summary = study.summary()
+    meta = study.metadata()
+    facilities = study.facilities
+    edges = study.network.edges_frame()
+    document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
+    html = maps.coverage_map(access, facilities, summary, meta, edges=edges).get_root().render()
+    writers = {
+        "residences.parquet": parquet_writer(access),
+        "facilities.parquet": parquet_writer(facilities),
+        "network.parquet": parquet_writer(edges),
+        "summary.csv": csv_writer(summary),
+        "summary.json": json_writer(document),
+        "map.html": text_writer(html),
+    }
+    if gpkg:
+        writers["residences.gpkg"] = gpkg_writer(access, "residences")
+        writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")
+    return write_atomically(out_dir, writers)
