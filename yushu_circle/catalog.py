@@ -254,7 +254,7 @@ class Catalog:
 
 
 def normalize_key(text: str) -> str:
-    """Make a category key snake_case ASCII where possible (``"Culture Station"`` → ``culture_station``).
+    """Make a category key snake_case (``"Culture Station"`` → ``culture_station``).
 
     Non-ASCII keys (e.g. ``新时代文明实践站``) are kept as they are, since a planner's own
     category names are meaningful.

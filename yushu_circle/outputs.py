@@ -1,4 +1,4 @@
-"""Writing output files atomically: a run never leaves a half-written file where a good one stood."""
+"""Atomic output files: a run never leaves a half-written file where a good one stood."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
         raise OutputError(f"output path {out} is a file, not a folder", "pass a folder to --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise OutputError(
             f"output folder {out} cannot be written ({exc.strerror or exc})",

@@ -80,7 +80,10 @@ def features_from_elements(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            frame = ox.features._create_gdf([{"elements": elements}], area, tags)
+            # osmnx consumes the element dicts it is given: hand it copies, so the study's
+            # elements stay whole for later reads (a what-if study, a second profile).
+            copies = [{**e, "tags": dict(e["tags"])} if "tags" in e else dict(e) for e in elements]
+            frame = ox.features._create_gdf([{"elements": copies}], area, tags)
         except ox._errors.InsufficientResponseError:
             return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")
     return frame

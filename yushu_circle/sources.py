@@ -69,7 +69,7 @@ class OSMData:
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of the data's nodes, or of the area."""
         if self.area is not None:
-            return tuple(self.area.bounds)  # type: ignore[return-value]
+            return tuple(self.area.bounds)
         lons = [e["lon"] for e in self.elements if e.get("type") == "node"]
         lats = [e["lat"] for e in self.elements if e.get("type") == "node"]
         if not lons:

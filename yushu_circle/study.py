@@ -136,7 +136,7 @@ class Study:
 
     @classmethod
     def from_place(cls, place: str, **kwargs: Any) -> Study:
-        """A study of a place name geocoded and fetched from Overpass (e.g. ``"玉树市, 青海省, 中国"``)."""
+        """A study of a place name fetched from Overpass (e.g. ``"玉树市, 青海省, 中国"``)."""
         catalog = _catalog_of(kwargs.get("catalog"))
         return cls(from_overpass(place=place, tag_keys=sorted(catalog.tag_keys)), **kwargs)
 

@@ -1,0 +1,147 @@
+"""Walk minutes against oracles: hand-counted answers and networkx with virtual nodes."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from oracle import oracle_distances, projected_graph, random_planar_graph
+
+from yushu_circle.access import minutes_to_nearest, multi_source_minutes
+from yushu_circle.network import WalkNetwork
+
+SPEED_KMH = 4.0
+PER_MIN = SPEED_KMH * 1000 / 60
+
+
+def _snap(net: WalkNetwork, points: list[tuple[float, float]], limit: float = 300.0):
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    return net.snap(xy[:, 0], xy[:, 1], limit)
+
+
+def test_residence_on_same_edge_as_clinic() -> None:
+    graph = projected_graph({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    residence = _snap(net, [(300, 20)])
+    clinic = _snap(net, [(700, -10)])
+    minutes = minutes_to_nearest(net, residence, clinic)
+    # 20 m access + 400 m along the street + 10 m to the clinic's door.
+    assert minutes[0] == pytest.approx((20 + 400 + 10) / PER_MIN, abs=1e-9)
+
+
+def test_same_edge_behind_the_residence() -> None:
+    graph = projected_graph({1: (0, 0), 2: (1000, 0), 3: (1000, 500)}, [(1, 2), (2, 3)])
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    minutes = minutes_to_nearest(net, _snap(net, [(800, 5)]), _snap(net, [(100, 5)]))
+    assert minutes[0] == pytest.approx((5 + 700 + 5) / PER_MIN)
+
+
+def test_opposite_banks_of_a_river_walk_to_the_bridge() -> None:
+    # Two banks 100 m apart along y=0 and y=100; the only bridge is at x=1000.
+    nodes = {1: (0, 0), 2: (1000, 0), 3: (0, 100), 4: (1000, 100)}
+    graph = projected_graph(nodes, [(1, 2), (3, 4), (2, 4)])
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    residence = _snap(net, [(200, -10)])  # south bank
+    clinic = _snap(net, [(200, 110)])  # facing it on the north bank
+    minutes = minutes_to_nearest(net, residence, clinic)[0]
+    walked = 10 + 800 + 100 + 800 + 10
+    assert minutes == pytest.approx(walked / PER_MIN)
+    straight = 120 / PER_MIN
+    assert minutes > 10 * straight
+
+
+def test_unreachable_component_gives_nan() -> None:
+    nodes = {1: (0, 0), 2: (500, 0), 3: (0, 5000), 4: (500, 5000)}
+    graph = projected_graph(nodes, [(1, 2), (3, 4)])
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH, keep_all_components=True)
+    minutes = minutes_to_nearest(net, _snap(net, [(100, 5), (100, 4995)]), _snap(net, [(50, 5010)]))
+    assert np.isnan(minutes[0])
+    assert minutes[1] == pytest.approx((5 + 50 + 10) / PER_MIN)
+
+
+def test_largest_component_kept_and_others_reported() -> None:
+    nodes = {1: (0, 0), 2: (500, 0), 3: (1000, 0), 4: (0, 5000), 5: (10, 5000)}
+    graph = projected_graph(nodes, [(1, 2), (2, 3), (4, 5)])
+    net = WalkNetwork.from_graph(graph)
+    assert net.node_count == 3
+    assert net.dropped_components == [2]
+
+
+def test_point_beyond_snap_limit_is_flagged_not_moved() -> None:
+    graph = projected_graph({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    net = WalkNetwork.from_graph(graph)
+    snap = _snap(net, [(500, 50), (500, 400)], limit=300)
+    assert snap.on_network.tolist() == [True, False]
+    assert snap.snap_m[1] == pytest.approx(400)
+    minutes = minutes_to_nearest(net, snap, _snap(net, [(0, 0)]))
+    assert np.isfinite(minutes[0]) and np.isnan(minutes[1])
+
+
+def test_no_facility_gives_nan_everywhere() -> None:
+    graph = projected_graph({1: (0, 0), 2: (1000, 0)}, [(1, 2)])
+    net = WalkNetwork.from_graph(graph)
+    empty = net.snap(np.array([]), np.array([]))
+    assert np.isnan(minutes_to_nearest(net, _snap(net, [(5, 5)]), empty)).all()
+
+
+def test_facility_at_a_node_with_zero_offset() -> None:
+    graph = projected_graph({1: (0, 0), 2: (100, 0), 3: (200, 0)}, [(1, 2), (2, 3)])
+    net = WalkNetwork.from_graph(graph)
+    minutes = minutes_to_nearest(net, _snap(net, [(0, 0)]), _snap(net, [(100, 0)]))
+    assert minutes[0] == pytest.approx(100 / PER_MIN)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_graphs_match_networkx_with_virtual_nodes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    graph = random_planar_graph(rng, 40)
+    graph = graph.subgraph(max(nx.connected_components(graph), key=len)).copy()
+    graph.graph["crs"] = "EPSG:32647"
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    origins = [tuple(p) for p in rng.uniform(0, 1000, size=(25, 2))]
+    targets = [tuple(p) for p in rng.uniform(0, 1000, size=(4, 2))]
+    ours = minutes_to_nearest(net, _snap(net, origins, 1e6), _snap(net, targets, 1e6))
+    expected_m = oracle_distances(graph, origins, targets)
+    np.testing.assert_allclose(ours * PER_MIN, expected_m, atol=0.01)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_asymmetric_edges_walk_residence_to_facility(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    graph = random_planar_graph(rng, 30)
+    graph = graph.subgraph(max(nx.connected_components(graph), key=len)).copy()
+    graph.graph["crs"] = "EPSG:32647"
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    forward = rng.uniform(0.5, 2.0, net.edge_count)
+    backward = rng.uniform(0.5, 2.0, net.edge_count)
+    sloped = net.with_times(net.time_uv * forward, net.time_vu * backward)
+    ids = net.node_ids
+    factor: dict[tuple[int, int], float] = {}
+    for e in range(net.edge_count):
+        u, v = int(ids[net.edge_u[e]]), int(ids[net.edge_v[e]])
+        factor[(u, v)] = float(forward[e])
+        factor[(v, u)] = float(backward[e])
+    origins = [tuple(p) for p in rng.uniform(0, 1000, size=(20, 2))]
+    targets = [tuple(p) for p in rng.uniform(0, 1000, size=(3, 2))]
+    ours = minutes_to_nearest(sloped, _snap(net, origins, 1e6), _snap(net, targets, 1e6))
+    expected_m = oracle_distances(graph, origins, targets, weight_factor=factor)
+    np.testing.assert_allclose(ours * PER_MIN, expected_m, atol=0.01)
+
+
+def test_multi_source_offsets_match_networkx() -> None:
+    rng = np.random.default_rng(7)
+    graph = random_planar_graph(rng, 50)
+    graph.graph["crs"] = "EPSG:32647"
+    net = WalkNetwork.from_graph(graph, keep_all_components=True)
+    sources = np.array([0, 5, 9])
+    offsets = np.array([3.0, 0.0, 1.5])
+    ours = multi_source_minutes(net.csr(), sources, offsets)
+    oracle = nx.Graph()
+    oracle.add_nodes_from(range(net.node_count))
+    for e in range(net.edge_count):
+        oracle.add_edge(int(net.edge_u[e]), int(net.edge_v[e]), weight=net.time_uv[e])
+    for s, off in zip(sources, offsets, strict=True):
+        oracle.add_edge("virtual", int(s), weight=off)
+    lengths = nx.single_source_dijkstra_path_length(oracle, "virtual")
+    expected = np.array([lengths.get(i, np.inf) for i in range(net.node_count)])
+    np.testing.assert_allclose(ours, expected, atol=1e-9)
