@@ -181,7 +181,9 @@ def make_city(
         next_node += 1
         return next_node - 1
 
-    def add_runs(us: np.ndarray, vs: np.ndarray, keep: np.ndarray, line_len: int, main: int) -> None:
+    def add_runs(
+        us: np.ndarray, vs: np.ndarray, keep: np.ndarray, line_len: int, main: int
+    ) -> None:
         for line in range(len(us) // line_len):
             lo = line * line_len
             kind = "primary" if line % main == main // 2 else "residential"
@@ -283,44 +285,58 @@ def make_city(
     polygon_ways: list[tuple[list[int], dict[str, str]]] = []
     with osmium.SimpleWriter(str(path), overwrite=True) as writer:
         lon, lat = lonlat(street_x, street_y)
-        for idx in street_ids:
-            writer.add_node(mutable.Node(id=int(idx), location=location(lon[idx - 1], lat[idx - 1])))
+        for idx, a, b in zip(
+            street_ids.tolist(),
+            lon[street_ids - 1].tolist(),
+            lat[street_ids - 1].tolist(),
+            strict=True,
+        ):
+            writer.add_node(mutable.Node(id=idx, location=location(a, b)))
         node_count += street_ids.size
         node_id = street_x.size + 1
 
-        def square(cx: float, cy: float, half: float, angle: float) -> list[int]:
+        def squares(
+            cx: np.ndarray, cy: np.ndarray, half: np.ndarray, angle: np.ndarray
+        ) -> list[list[int]]:
             nonlocal node_id, node_count
-            refs = []
-            c, s = math.cos(angle), math.sin(angle)
-            for ux, uy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                qx = cx + half * (ux * c - uy * s)
-                qy = cy + half * (ux * s + uy * c)
-                qlon, qlat = lonlat(np.array([qx]), np.array([qy]))
-                writer.add_node(mutable.Node(id=node_id, location=location(qlon[0], qlat[0])))
-                refs.append(node_id)
-                node_id += 1
-            node_count += 4
-            return [*refs, refs[0]]
+            ux = np.array([-1.0, 1.0, 1.0, -1.0])
+            uy = np.array([-1.0, -1.0, 1.0, 1.0])
+            c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+            qx = cx[:, None] + half[:, None] * (ux * c - uy * s)
+            qy = cy[:, None] + half[:, None] * (ux * s + uy * c)
+            qlon, qlat = lonlat(qx.ravel(), qy.ravel())
+            rings = []
+            for k, (a, b) in enumerate(zip(qlon.tolist(), qlat.tolist(), strict=True)):
+                writer.add_node(mutable.Node(id=node_id + k, location=location(a, b)))
+            for k in range(len(cx)):
+                first = node_id + 4 * k
+                rings.append([first, first + 1, first + 2, first + 3, first])
+            node_id += 4 * len(cx)
+            node_count += 4 * len(cx)
+            return rings
 
         rlon, rlat = lonlat(res_x, res_y)
         half_sides = rng.uniform(4.0, 7.0, n_res)
         levels = rng.integers(1, 19, n_res)
-        for i in range(n_res):
-            if is_polygon[i]:
-                refs = square(res_x[i], res_y[i], half_sides[i], res_angle[i])
-                kind = "apartments" if levels[i] > 3 else "residential"
-                polygon_ways.append((refs, {"building": kind, "building:levels": str(levels[i])}))
-            else:
-                tags = {"building": "house", "addr:housenumber": str(i + 1)}
-                writer.add_node(
-                    mutable.Node(id=node_id, location=location(rlon[i], rlat[i]), tags=tags)
-                )
-                node_id += 1
-                node_count += 1
+        poly = np.flatnonzero(is_polygon)
+        rings = squares(res_x[poly], res_y[poly], half_sides[poly], res_angle[poly])
+        for refs, level in zip(rings, levels[poly].tolist(), strict=True):
+            kind = "apartments" if level > 3 else "residential"
+            polygon_ways.append((refs, {"building": kind, "building:levels": str(level)}))
+        points = np.flatnonzero(~is_polygon)
+        for i, a, b in zip(
+            points.tolist(), rlon[points].tolist(), rlat[points].tolist(), strict=True
+        ):
+            tags = {"building": "house", "addr:housenumber": str(i + 1)}
+            writer.add_node(mutable.Node(id=node_id, location=location(a, b), tags=tags))
+            node_id += 1
+        node_count += points.size
         flon, flat = lonlat(fac_x, fac_y)
         for i, (_, tags) in enumerate(fac_rows):
             if fac_polygon[i] and "highway" not in tags:
-                polygon_ways.append((square(fac_x[i], fac_y[i], 15.0, 0.0), tags))
+                one = np.array([1.0])
+                ring = squares(fac_x[i] * one, fac_y[i] * one, 15.0 * one, 0.0 * one)[0]
+                polygon_ways.append((ring, tags))
             else:
                 writer.add_node(
                     mutable.Node(id=node_id, location=location(flon[i], flat[i]), tags=tags)
@@ -332,9 +348,7 @@ def make_city(
         river_lon, river_lat = lonlat(river_x, river_y)
         river_refs = []
         for k in range(side):
-            writer.add_node(
-                mutable.Node(id=node_id, location=location(river_lon[k], river_lat[k]))
-            )
+            writer.add_node(mutable.Node(id=node_id, location=location(river_lon[k], river_lat[k])))
             river_refs.append(node_id)
             node_id += 1
         node_count += side

@@ -80,7 +80,10 @@ def _grid(
 ) -> None:
     half = (n - 1) * spacing / 2
     ids = [
-        [osm.node(_offset(center, shift_m + i * spacing - half, j * spacing - half)) for j in range(n)]
+        [
+            osm.node(_offset(center, shift_m + i * spacing - half, j * spacing - half))
+            for j in range(n)
+        ]
         for i in range(n)
     ]
     for k in range(n):
@@ -324,9 +327,7 @@ def _handler(server: FakeOSMServer) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def osm_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FakeOSMServer]:
+def osm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOSMServer]:
     """A local Overpass + Nominatim server; osmnx's URLs and cache point at it and tmp_path.
 
     Retries back off for 0.01 s (``YUSHU_CIRCLE_OVERPASS_BACKOFF_S``) so failure cases are

@@ -97,3 +97,23 @@ def test_residences_fall_back_to_sample_points_when_no_residential_buildings() -
         *study.network.to_projected(study.residences.geometry.x, study.residences.geometry.y)
     )
     assert len(points) > 0
+
+
+def test_graphml_source_with_user_files(tmp_path: Path) -> None:
+    import osmnx as ox
+
+    from yushu_circle.network import walk_graph_from_elements
+    from yushu_circle.sources import read_osm_file
+
+    graph = walk_graph_from_elements(read_osm_file(OAKLAND).elements)
+    path = tmp_path / "oakland.graphml"
+    ox.save_graphml(graph, path)
+    homes = tmp_path / "homes.csv"
+    homes.write_text("lon,lat\n-122.2990,37.8078\n-122.3010,37.8070\n", encoding="utf-8")
+    shops = tmp_path / "shops.csv"
+    shops.write_text("name,category,lon,lat\nShop,supermarket,-122.3013,37.80698\n")
+    study = Study.from_osm_file(path, residences=homes, facilities=shops)
+    minutes = study.access()["walk_min_supermarket"].to_numpy()
+    assert np.isfinite(minutes).all()
+    assert (minutes > 0).all()
+    assert study.network.node_count == Study.from_osm_file(OAKLAND).network.node_count

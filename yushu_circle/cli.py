@@ -53,6 +53,10 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--clip-bbox", type=_bbox, help="clip an --osm-file extract to WEST,SOUTH,EAST,NORTH"
     )
+    _add_study_options(parser)
+
+
+def _add_study_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--residences", type=Path, help="residences file (CSV lon/lat, GeoJSON…)")
     parser.add_argument(
         "--facilities", type=Path, action="append", help="extra facilities file (repeatable)"
@@ -87,28 +91,53 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
     run.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
     run.set_defaults(handler=cmd_run)
+    batch = commands.add_parser(
+        "batch",
+        help="one study per area of an AREAS file, in parallel on Dask 多区域批量",
+        description="Run one study per area listed in AREAS (CSV or GeoPackage: area_id and "
+        "osm_file, place, bbox or polygon) on Dask distributed. Areas already done are "
+        "skipped; exit status 1 when any area failed (the others are still written).",
+    )
+    batch.add_argument("areas", type=Path, metavar="AREAS", help="CSV or GeoPackage of areas")
+    batch.add_argument("--out", type=Path, required=True, help="output folder (one per area)")
+    batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    batch.add_argument("--workers", type=int, default=2, help="local worker processes (2)")
+    batch.add_argument(
+        "--retries", type=int, default=2, help="retries after an unexpected error (2)"
+    )
+    batch.add_argument("--force", action="store_true", help="recompute areas already done")
+    batch.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
+    _add_study_options(batch)
+    batch.set_defaults(handler=cmd_batch)
     return parser
 
 
-def study_from_args(args: argparse.Namespace) -> Any:
-    """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
+def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``Study`` keyword arguments of the study options (and set osmnx's server URLs)."""
     import osmnx as ox
 
-    from yushu_circle.sources import bbox_polygon, read_polygon_file
-    from yushu_circle.study import Study, StudyOptions
+    from yushu_circle.study import StudyOptions
 
     if getattr(args, "overpass_url", None):
         ox.settings.overpass_url = args.overpass_url
     if getattr(args, "nominatim_url", None):
         ox.settings.nominatim_url = args.nominatim_url
     options = StudyOptions(speed_kmh=args.speed, snap_limit_m=args.snap_limit, datum=args.datum)
-    common: dict[str, Any] = {
+    return {
         "catalog": args.catalog,
         "residences": args.residences,
         "facilities": args.facilities,
         "options": options,
         "progress": not args.quiet,
     }
+
+
+def study_from_args(args: argparse.Namespace) -> Any:
+    """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
+    from yushu_circle.sources import bbox_polygon, read_polygon_file
+    from yushu_circle.study import Study
+
+    common = study_kwargs_from_args(args)
     if args.osm_file is not None:
         clip = bbox_polygon(args.clip_bbox) if args.clip_bbox else None
         return Study.from_osm_file(args.osm_file, polygon=clip, **common)
@@ -124,11 +153,22 @@ def study_from_args(args: argparse.Namespace) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     """``yushu-circle run``: the main job."""
     from yushu_circle.outputs import prepare_out_dir
-    from yushu_circle.study import write_study
 
     steps = _Steps(args.quiet)
+    created = not args.out.exists()
     prepare_out_dir(args.out)
-    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
+    try:
+        study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
+        return _run_study(study, args, steps)
+    except BaseException:
+        if created and args.out.is_dir() and not any(args.out.iterdir()):
+            args.out.rmdir()  # a failed first run leaves no empty output folder behind
+        raise
+
+
+def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
+    from yushu_circle.study import write_study
+
     if study.synthetic:
         print("NOTE: running on SYNTHETIC demo data (示例数据) — not survey data.", file=sys.stderr)
     net = steps.run("building the walk network 步行路网", lambda: study.network)
@@ -152,6 +192,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(_format_summary(summary))
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``yushu-circle batch``: one study per area on Dask; 1 when any area failed."""
+    from yushu_circle.batch import format_batch_report, read_areas, run_batch
+
+    areas = read_areas(args.areas)
+    result = run_batch(
+        areas,
+        args.out,
+        study_kwargs=study_kwargs_from_args(args),
+        scheduler=args.scheduler,
+        workers=args.workers,
+        retries=args.retries,
+        force=args.force,
+        gpkg=args.gpkg,
+        progress=not args.quiet,
+    )
+    print(format_batch_report(result))
+    return 1 if result.failed else 0
 
 
 def _format_summary(summary: Any) -> str:

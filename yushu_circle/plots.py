@@ -26,6 +26,7 @@ _CJK_FONTS = (
     "Microsoft YaHei",
     "PingFang SC",
 )
+_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "simhei", "msyh")
 _LEVEL_COLOR = "#888888"
 
 
@@ -129,12 +130,11 @@ def walk_minutes_histogram(
     reachable = np.isfinite(minutes)
     edges = np.arange(0.0, max_minutes + bin_minutes, bin_minutes)
     clipped = np.minimum(minutes[reachable], edges[-1] - bin_minutes / 2)
-    unit = "residents 居民" if weight == "population" else f"{weight or 'residences'}"
     unreachable = float(weights[~reachable].sum())
     label = f"{_label(info, key)}" + (f" ({unreachable:,.0f} unreachable)" if unreachable else "")
     ax.hist(
         clipped,
-        bins=edges,
+        bins=edges.tolist(),
         weights=weights[reachable],
         color=info.color if info else None,
         alpha=0.8,
@@ -144,7 +144,7 @@ def walk_minutes_histogram(
         ax.axvline(info.level, color=_LEVEL_COLOR, linestyle="--", linewidth=1)
     ax.set_xlim(0, edges[-1])
     ax.set_xlabel("walk minutes to the nearest facility (last bin: that or more)")
-    ax.set_ylabel(unit if weight is not None else "residences")
+    ax.set_ylabel({None: "residences", "population": "residents"}.get(weight, str(weight)))
     ax.legend(loc="upper right", prop=_font(small=True))
     return ax
 
@@ -371,8 +371,11 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _category(catalog: Catalog | None, key: str) -> Category | None:
-    catalog = catalog or Catalog.default()
-    return catalog[key] if key in catalog else None
+    if catalog is None:
+        catalog = Catalog.default()
+    if key not in catalog:
+        return None
+    return catalog[key]
 
 
 @cache
@@ -380,8 +383,15 @@ def _cjk_font() -> str | None:
     """The first installed font family that draws Chinese, or ``None``."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_FONTS if name in installed), None)
+    manager = font_manager.fontManager
+    found = next((n for n in _CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
+    if found is None:
+        # Fonts installed after matplotlib built its font cache are not in it yet.
+        for path in font_manager.findSystemFonts():
+            if any(hint in path.lower() for hint in _CJK_FILE_HINTS):
+                manager.addfont(path)
+        found = next((n for n in _CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
+    return found
 
 
 def _label(info: Category | None, key: str) -> str:

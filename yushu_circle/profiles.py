@@ -74,8 +74,7 @@ PROFILES: dict[str, Profile] = {
         "轮椅使用者",
         3.6,
         True,
-        "3.6 km/h (1.0 m/s): assumption for a manual wheelchair on pavement; "
-        "highway=steps closed",
+        "3.6 km/h (1.0 m/s): assumption for a manual wheelchair on pavement; highway=steps closed",
     ),
 }
 """The shipped walker profiles."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import math
+import os
 import time
 import xml.sax
 from collections import OrderedDict
@@ -23,6 +25,8 @@ from yushu_circle.errors import DataError, InputError
 
 DEMO_OSM = "demo/jiegu_synthetic_demo.osm.bz2"
 DEMO_DEM = "demo/jiegu_synthetic_dem.tif"
+BACKOFF_ENV = "YUSHU_CIRCLE_OVERPASS_BACKOFF_S"
+"""Environment variable: first pause (s) between Overpass retries (default 5)."""
 DEMO_LABEL = "synthetic demo data 示例数据 (Jiegu, Yushu — not survey data)"
 
 # Tags fetched for features besides the catalog's own (residences, communities, basemap).
@@ -316,7 +320,7 @@ def from_overpass(
     polygon: Polygon | MultiPolygon | None = None,
     tag_keys: Sequence[str] = (),
     retries: int = 3,
-    backoff_s: float = 5.0,
+    backoff_s: float | None = None,
 ) -> OSMData:
     """Fetch one study area from Overpass in a single query, through osmnx's response cache.
 
@@ -332,8 +336,9 @@ def from_overpass(
         Feature tag keys to fetch besides streets, buildings and land use.
     retries : int
         Attempts after a timeout, HTTP 429 or 5xx answer.
-    backoff_s : float
-        First pause between attempts, doubled each time.
+    backoff_s : float, optional
+        First pause between attempts, doubled each time; default from the environment
+        variable ``YUSHU_CIRCLE_OVERPASS_BACKOFF_S``, else 5 s.
 
     Returns
     -------
@@ -358,6 +363,8 @@ def from_overpass(
     else:
         raise InputError("no study area given", "pass --place, --bbox, --polygon or --osm-file")
     query = overpass_query(area, tag_keys)
+    if backoff_s is None:
+        backoff_s = _env_seconds(BACKOFF_ENV, 5.0)
     response = _overpass_json(query, retries=retries, backoff_s=backoff_s)
     elements = response.get("elements", [])
     data = OSMData(elements, label, area=area)
@@ -379,6 +386,12 @@ def geocode(place: str) -> Polygon | MultiPolygon:
     """
     try:
         frame = ox.geocode_to_gdf(place)
+    except ox._errors.ResponseStatusCodeError:
+        raise DataError(
+            f"the geocoder at {ox.settings.nominatim_url} answered with an HTTP error "
+            f"for {place!r}",
+            "try again later, set another server with --nominatim-url, or pass --bbox",
+        ) from None
     except (ox._errors.InsufficientResponseError, TypeError, ValueError) as exc:
         raise InputError(
             f"the geocoder found no area named {place!r} ({exc})",
@@ -418,6 +431,23 @@ def overpass_query(area: Polygon | MultiPolygon, tag_keys: Sequence[str] = ()) -
     return f"{settings};({''.join(parts)});(._;>;);out;"
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A non-negative number of seconds from an environment variable, else ``default``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):
+        raise InputError(
+            f"environment variable {name}={text!r} is not a number of seconds ≥ 0",
+            f"set {name} to e.g. 5, or unset it",
+        )
+    return value
+
+
 def _overpass_json(query: str, retries: int, backoff_s: float) -> dict[str, Any]:
     url = ox.settings.overpass_url.rstrip("/") + "/interpreter"
     data = OrderedDict(data=query)
@@ -441,10 +471,16 @@ def _overpass_json(query: str, retries: int, backoff_s: float) -> dict[str, Any]
                 except ValueError:
                     last_problem = "an answer that is not JSON"
                 else:
-                    if isinstance(document, dict) and "elements" in document:
+                    remark = str(document.get("remark", "")) if isinstance(document, dict) else ""
+                    if "error" in remark.lower():
+                        # Overpass reports its own timeouts and memory limits as HTTP 200
+                        # with a remark and partial elements: retry, never cache.
+                        last_problem = f"remark: {remark[:120]}"
+                    elif isinstance(document, dict) and "elements" in document:
                         ox._http._save_to_cache(cache_key, document, True)
                         return document
-                    last_problem = "JSON without elements"
+                    else:
+                        last_problem = "JSON without elements"
             elif response.status_code == 429 or response.status_code >= 500:
                 last_problem = f"HTTP {response.status_code}"
             else:

@@ -144,9 +144,7 @@ class Standard:
         if measure == "metres":
             radius = requirement.radius_m or self.levels[requirement.level].radius_m
             return float(radius) / metres_per_minute
-        raise InputError(
-            f"measure {measure!r} is not known", f"use one of {', '.join(MEASURES)}"
-        )
+        raise InputError(f"measure {measure!r} is not known", f"use one of {', '.join(MEASURES)}")
 
     def table(self) -> pd.DataFrame:
         """The requirements as a table (level, category, ▲/△, verified, source) for display."""

@@ -308,6 +308,25 @@ class Study:
         counts = self.facilities["category"].value_counts().to_dict()
         return coverage_summary(self.access(), self.catalog, counts, thresholds)
 
+    def with_facilities(
+        self, added: str | Path | gpd.GeoDataFrame | None = None, removed: Sequence[str] = ()
+    ) -> Study:
+        """A what-if copy with facilities added and/or removed, sharing network and residences.
+
+        See :func:`yushu_circle.planning.with_facilities`; compare the two with
+        :func:`yushu_circle.planning.compare`.
+
+        Parameters
+        ----------
+        added : str, Path or GeoDataFrame, optional
+            New facilities (a facilities file, or a GeoDataFrame with ``category``).
+        removed : sequence of str
+            ``facility_id`` values to take out.
+        """
+        from yushu_circle.planning import with_facilities
+
+        return with_facilities(self, added=added, removed=removed)
+
     def metadata(self) -> dict[str, Any]:
         """What the run used and found: data, speed, counts, notes (for ``summary.json``)."""
         access = self.access()
@@ -402,8 +421,9 @@ def write_study(study: Study, out_dir: str | Path, gpkg: bool = False) -> list[P
     meta = study.metadata()
     facilities = study.facilities
     edges = study.network.edges_frame()
+    edges = pd.concat([edges, maps.edge_minutes(study.network, study.facility_snaps)], axis=1)
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
-    html = maps.coverage_map(access, facilities, summary, meta, edges=edges).get_root().render()
+    html = maps.coverage_map(access, facilities, summary, meta, edges=edges)
     writers = {
         "residences.parquet": parquet_writer(access),
         "facilities.parquet": parquet_writer(facilities),

@@ -31,7 +31,7 @@ def recorded() -> dict[str, str]:
     with tempfile.TemporaryDirectory() as folder:
         osm = conftest.write_town(Path(folder) / "town.osm")  # type: ignore[attr-defined]
         overpass = ox._osm_xml._overpass_json_from_xml(osm, "utf-8")
-    overpass["remark"] = "recorded for tests from a synthetic town (示例数据), not real OSM"
+    overpass["generator"] = "tests/data/make_fixtures.py: synthetic town 示例数据, not real OSM"
     nominatim = conftest.nominatim_result()  # type: ignore[attr-defined]
     return {
         "overpass_demo_town.json": json.dumps(overpass, ensure_ascii=False, indent=1) + "\n",

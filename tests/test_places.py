@@ -1,0 +1,54 @@
+"""User files: coordinate aliases, encodings and datums."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import prcoords
+import pytest
+
+from yushu_circle.places import read_user_points, to_wgs84, user_facilities, user_residences
+
+
+def test_csv_aliases_and_gbk_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "homes.csv"
+    path.write_bytes("编号,经度,纬度,人口\n1,97.01,33.0,12\n2,97.02,33.01,30\n".encode("gbk"))
+    frame = user_residences(path)
+    assert frame["population"].tolist() == [12.0, 30.0]
+    assert frame.geometry.x.tolist() == [97.01, 97.02]
+
+
+@pytest.mark.parametrize("datum", ["gcj02", "bd09"])
+def test_chinese_datums_convert_back_to_wgs84(tmp_path: Path, datum: str) -> None:
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(96.9, 97.1, 20)
+    lat = rng.uniform(32.9, 33.1, 20)
+    forward = prcoords.wgs_gcj if datum == "gcj02" else prcoords.wgs_bd
+    shifted = [forward(prcoords.Coords(a, o)) for o, a in zip(lon, lat, strict=True)]
+    path = tmp_path / "pois.csv"
+    rows = "".join(f"p{i},clinic,{c.lon},{c.lat}\n" for i, c in enumerate(shifted))
+    path.write_text("name,category,lng,lat\n" + rows, encoding="utf-8")
+    frame, _ = user_facilities(path, datum=datum)
+    # Converted back to within a few centimetres (1e-6 degrees is ~0.1 m).
+    np.testing.assert_allclose(frame.geometry.x, lon, atol=1e-6)
+    np.testing.assert_allclose(frame.geometry.y, lat, atol=1e-6)
+    east = (np.array([c.lon for c in shifted]) - lon) * 111_320 * np.cos(np.radians(lat))
+    north = (np.array([c.lat for c in shifted]) - lat) * 110_950
+    assert np.hypot(east, north).min() > 100  # the offset really was hundreds of metres
+
+
+def test_wgs84_is_left_alone() -> None:
+    lon, lat = to_wgs84(np.array([97.0]), np.array([33.0]), "wgs84")
+    assert lon[0] == 97.0 and lat[0] == 33.0
+
+
+def test_geojson_in_projected_crs_is_reprojected(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy([97.01], [33.0]), crs=4326)
+    path = tmp_path / "homes.geojson"
+    frame.to_crs(32647).to_file(path)
+    back = read_user_points(path)
+    assert back.geometry.x.iloc[0] == pytest.approx(97.01, abs=1e-7)
+    assert back.geometry.y.iloc[0] == pytest.approx(33.0, abs=1e-7)

@@ -1,0 +1,653 @@
+"""Many study areas at once: one study per area on Dask distributed, resumable, with retries."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import time
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from yushu_circle.errors import InputError, YushuError
+
+DONE_MARKER = "_DONE"
+STATUS_FILE = "batch_status.csv"
+COMBINED_FILE = "combined_summary.csv"
+DEFAULT_WORKERS = 2
+DEFAULT_RETRIES = 2
+
+# osmnx settings the workers take over from the process that starts the batch.
+_OSMNX_SETTINGS = ("overpass_url", "nominatim_url", "cache_folder", "use_cache", "requests_timeout")
+_ID_COLUMNS = ("area_id", "name")
+_SOURCE_COLUMNS = ("osm_file", "place", "bbox", "geometry")
+# A folder name on every platform: starts with a letter or digit (any script), then letters,
+# digits, ``_`` or ``-``; no dots, slashes or spaces, so it cannot leave the output folder.
+_SAFE_ID = re.compile(r"[^\W_][\w-]{0,63}")
+_RESERVED_IDS = {"con", "prn", "aux", "nul"} | {
+    f"{p}{i}" for p in ("com", "lpt") for i in range(10)
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Area:
+    """One study area of a batch and where its OSM data comes from.
+
+    Exactly one source is used, in this order: a local ``osm_file`` (clipped to ``bbox``
+    or ``polygon_wkt`` when given), else a ``place`` name, a ``bbox`` or a polygon fetched
+    from Overpass.
+
+    Parameters
+    ----------
+    area_id : str
+        The area's name, also its output folder (letters, digits, ``_`` or ``-``).
+    osm_file : str, optional
+        Absolute path of a local ``.osm``/``.osm.bz2``/``.osm.pbf``/``.graphml`` file.
+    place : str, optional
+        A place name for Nominatim + Overpass (e.g. ``"结古街道, 玉树市, 青海省, 中国"``).
+    bbox : tuple of float, optional
+        (west, south, east, north) in degrees.
+    polygon_wkt : str, optional
+        The area's polygon (EPSG:4326) as WKT.
+    residences : str, optional
+        Absolute path of the area's own residences file.
+    """
+
+    area_id: str
+    osm_file: str | None = None
+    place: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    polygon_wkt: str | None = None
+    residences: str | None = None
+
+    @property
+    def source(self) -> str:
+        """A short description of the area's source, for the status table."""
+        if self.osm_file is not None:
+            clip = (
+                " clipped to bbox"
+                if self.bbox
+                else " clipped to polygon"
+                if self.polygon_wkt
+                else ""
+            )
+            return f"osm_file {Path(self.osm_file).name}{clip}"
+        if self.place is not None:
+            return f"place {self.place}"
+        if self.bbox is not None:
+            return "bbox " + ",".join(f"{v:g}" for v in self.bbox)
+        return "polygon"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What every area's task shares: the output folder and the study settings."""
+
+    out_dir: str
+    study_kwargs: dict[str, Any]
+    gpkg: bool
+    osmnx_settings: dict[str, Any]
+    settings_spec: dict[str, Any]
+
+
+@dataclasses.dataclass
+class BatchResult:
+    """The outcome of :func:`run_batch`.
+
+    Attributes
+    ----------
+    status : pandas.DataFrame
+        One row per area, in the AREAS file's order: ``area_id``, ``status`` (``ok`` or
+        ``failed``), ``resumed`` (True when done by an earlier run and skipped),
+        ``seconds``, ``source``, ``error`` (one line, empty when ok).
+    combined : pandas.DataFrame
+        Every ok area's ``summary.csv`` stacked: ``area_id``, ``category`` and the summary
+        columns.
+    out_dir : Path
+        The batch output folder.
+    """
+
+    status: pd.DataFrame
+    combined: pd.DataFrame
+    out_dir: Path
+
+    @property
+    def failed(self) -> list[str]:
+        """Ids of the areas that failed."""
+        return [str(a) for a in self.status.loc[self.status["status"] != "ok", "area_id"]]
+
+
+# --- reading the AREAS file -------------------------------------------------------------
+
+
+def read_areas(path: str | Path) -> list[Area]:
+    """Read and check an AREAS file: a CSV or a GeoPackage/GeoJSON with one row per area.
+
+    Columns: ``area_id`` (or ``name``) and a source — ``osm_file`` (a path, relative to the
+    AREAS file's folder), ``place``, ``bbox`` (``"WEST,SOUTH,EAST,NORTH"``) or the row's
+    polygon ``geometry`` (GeoPackage/GeoJSON). An ``osm_file`` with a ``bbox`` or polygon is
+    clipped to it. An optional ``residences`` column gives an area its own residences file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The AREAS file (``.csv``, ``.gpkg``, ``.geojson``, ``.json``).
+
+    Returns
+    -------
+    list of Area
+
+    Raises
+    ------
+    InputError
+        When the file is missing or unreadable, lacks the id or source columns, has an
+        empty, duplicate or unsafe area id, a row without a source or with two Overpass
+        sources, or a bad bbox or geometry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"AREAS file {path} does not exist", "pass a CSV or GeoPackage listing the areas"
+        )
+    frame = _read_table(path)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    id_column = next((c for c in _ID_COLUMNS if c in frame.columns), None)
+    if id_column is None:
+        raise InputError(
+            f"AREAS file {path} has no area_id (or name) column "
+            f"(columns: {', '.join(frame.columns) or 'none'})",
+            "add an area_id column naming each area (letters, digits, _ or -)",
+        )
+    if not set(_SOURCE_COLUMNS) & set(frame.columns):
+        raise InputError(
+            f"AREAS file {path} has no source column (columns: {', '.join(frame.columns)})",
+            "add one of osm_file, place, bbox, or polygon geometries (GeoPackage)",
+        )
+    if frame.empty:
+        raise InputError(f"AREAS file {path} lists no areas", "add one row per area")
+    areas: list[Area] = []
+    seen: dict[str, int] = {}
+    for number, (_, row) in enumerate(frame.iterrows(), start=2 if path.suffix == ".csv" else 1):
+        where = f"AREAS file {path}, row {number}"
+        area_id = _area_id(row.get(id_column), where)
+        key = area_id.casefold()
+        if key in seen:
+            raise InputError(
+                f"{where}: area id {area_id!r} repeats row {seen[key]} "
+                "(ids differing only in case share a folder on some systems)",
+                "give every area its own id",
+            )
+        seen[key] = number
+        areas.append(_area_from_row(row, area_id, path.parent, f"{where} ({area_id})"))
+    return areas
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if suffix in {".gpkg", ".geojson", ".json"}:
+            import geopandas as gpd
+
+            frame = gpd.read_file(path)
+            if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+                frame = frame.to_crs("EPSG:4326")
+            return frame
+    except Exception as exc:
+        raise InputError(
+            f"AREAS file {path} cannot be read ({type(exc).__name__}: {exc})",
+            "save it as UTF-8 CSV or as a GeoPackage",
+        ) from None
+    raise InputError(f"AREAS file {path} is not a CSV or GeoPackage", "use .csv, .gpkg or .geojson")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _area_id(value: Any, where: str) -> str:
+    area_id = _text(value)
+    if area_id is None:
+        raise InputError(f"{where} has no area id", "give every row an area_id")
+    if not _SAFE_ID.fullmatch(area_id) or area_id.casefold() in _RESERVED_IDS:
+        raise InputError(
+            f"{where}: area id {area_id!r} cannot be a folder name "
+            "(it is used as the area's output folder)",
+            "use 1–64 letters (any script, e.g. 结古街道), digits, _ or -, "
+            "starting with a letter or digit",
+        )
+    return area_id
+
+
+def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area:
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from yushu_circle.sources import bbox_polygon
+
+    osm_file = _text(row.get("osm_file"))
+    place = _text(row.get("place"))
+    bbox_text = _text(row.get("bbox"))
+    geometry = row.get("geometry")
+    if geometry is not None and (not hasattr(geometry, "is_empty") or geometry.is_empty):
+        geometry = None
+    bbox: tuple[float, float, float, float] | None = None
+    if bbox_text is not None:
+        try:
+            values = [float(v) for v in bbox_text.replace(";", ",").split(",")]
+            west, south, east, north = bbox_polygon(values).bounds
+        except (ValueError, InputError):
+            raise InputError(
+                f"{where}: bbox {bbox_text!r} is not WEST,SOUTH,EAST,NORTH in degrees",
+                'write it as "96.99,32.99,97.03,33.02" (quoted in the CSV)',
+            ) from None
+        bbox = (west, south, east, north)
+    polygon_wkt = None
+    if geometry is not None:
+        if not isinstance(geometry, Polygon | MultiPolygon):
+            raise InputError(
+                f"{where}: geometry is a {geometry.geom_type}, not a polygon",
+                "draw each area as a polygon",
+            )
+        polygon_wkt = shapely.to_wkt(geometry)
+    residences = _text(row.get("residences"))
+    if residences is not None:
+        residences = str((base / residences).resolve())
+    if osm_file is not None:
+        if place is not None:
+            raise InputError(
+                f"{where} gives both osm_file and place",
+                "keep one: osm_file (local) or place (Overpass)",
+            )
+        return Area(
+            area_id,
+            osm_file=str((base / osm_file).resolve()),
+            bbox=bbox,
+            polygon_wkt=polygon_wkt,
+            residences=residences,
+        )
+    sources = {"place": place, "bbox": bbox, "geometry": polygon_wkt}
+    given = [name for name, value in sources.items() if value is not None]
+    if not given:
+        raise InputError(
+            f"{where} has no source", "fill in its osm_file, place, bbox or polygon geometry"
+        )
+    if len(given) > 1:
+        raise InputError(
+            f"{where} gives {' and '.join(given)}: it is unclear which area to fetch",
+            "keep one source per row (a bbox or polygon only clips an osm_file)",
+        )
+    return Area(area_id, place=place, bbox=bbox, polygon_wkt=polygon_wkt, residences=residences)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def run_batch(
+    areas: Sequence[Area],
+    out_dir: str | Path,
+    study_kwargs: dict[str, Any] | None = None,
+    scheduler: str | None = None,
+    workers: int = DEFAULT_WORKERS,
+    retries: int = DEFAULT_RETRIES,
+    force: bool = False,
+    gpkg: bool = False,
+    progress: bool = True,
+) -> BatchResult:
+    """Run one study per area in parallel on Dask distributed and write every output.
+
+    Each area's outputs go to ``out_dir/<area_id>/`` (the ``run`` output contract, written
+    atomically), followed by a ``_DONE`` marker recording the area's source and the
+    settings. Then ``out_dir/combined_summary.csv`` (every ok area's summary) and
+    ``out_dir/batch_status.csv`` (ok/failed and a one-line error per area) are written.
+
+    Resuming: an area whose ``_DONE`` marker matches its current source and settings is
+    skipped (``force=True`` recomputes it). Retries: an area that fails with a
+    :class:`~yushu_circle.errors.YushuError` — bad input, no streets, Overpass still
+    failing after its own retries — fails at once, since running it again gives the same
+    answer; any other error (a crash, a lost worker) is retried up to ``retries`` times
+    by Dask. One failing area never stops the others.
+
+    Parameters
+    ----------
+    areas : sequence of Area
+        From :func:`read_areas`.
+    out_dir : str or Path
+        The batch output folder. With ``scheduler``, the workers must see it (and the
+        areas' files) at the same paths.
+    study_kwargs : dict, optional
+        Keyword arguments for every :class:`~yushu_circle.study.Study` (``catalog``,
+        ``residences``, ``facilities``, ``options``); all must pickle.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); default: a local
+        cluster of ``workers`` processes with one thread each, on 127.0.0.1.
+    workers : int
+        Worker processes of the local cluster.
+    retries : int
+        Extra attempts for an area that fails with an unexpected error.
+    force : bool
+        Recompute areas already done.
+    gpkg : bool
+        Also write GeoPackage files per area.
+    progress : bool
+        Show a progress bar over finished areas.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    InputError
+        When ``areas`` is empty or has duplicate ids, or ``workers``/``retries`` are out
+        of range, or the scheduler cannot be reached.
+    """
+    from yushu_circle.outputs import csv_writer, prepare_out_dir, write_atomically
+
+    ids = [a.area_id for a in areas]
+    if not ids:
+        raise InputError("no areas to run", "list at least one area in the AREAS file")
+    if len({i.casefold() for i in ids}) != len(ids):
+        raise InputError(f"duplicate area ids in {ids}", "give every area its own id")
+    if workers < 1:
+        raise InputError(f"--workers {workers} is not a positive number", "use --workers 2")
+    if retries < 0:
+        raise InputError(f"--retries {retries} is negative", "use --retries 0 or more")
+    out = prepare_out_dir(out_dir).resolve()
+    job = _make_job(out, study_kwargs or {}, gpkg)
+    rows: dict[str, dict[str, Any]] = {}
+    todo = []
+    for area in areas:
+        if not force and _is_done(out / area.area_id, _fingerprint(area, job)):
+            rows[area.area_id] = _row(area, "ok", resumed=True)
+        else:
+            todo.append(area)
+    if todo:
+        rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+    status = pd.DataFrame([rows[i] for i in ids])
+    combined = _combined_summary(out, [i for i in ids if rows[i]["status"] == "ok"])
+    write_atomically(
+        out,
+        {
+            COMBINED_FILE: csv_writer(combined.set_index(["area_id", "category"])),
+            STATUS_FILE: csv_writer(status.set_index("area_id")),
+        },
+    )
+    return BatchResult(status, combined, out)
+
+
+def _make_job(out: Path, study_kwargs: dict[str, Any], gpkg: bool) -> _Job:
+    import osmnx as ox
+
+    kwargs = dict(study_kwargs)
+    kwargs["progress"] = False
+    settings = {name: getattr(ox.settings, name) for name in _OSMNX_SETTINGS}
+    if "cache_folder" in settings:
+        settings["cache_folder"] = str(Path(settings["cache_folder"]).resolve())
+    spec = {"study": _jsonable(kwargs), "gpkg": gpkg}
+    return _Job(str(out), kwargs, gpkg, settings, spec)
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
+    """What an area's outputs depend on; a done area whose fingerprint changed runs again."""
+    return {"area": _jsonable(area), "settings": job.settings_spec}
+
+
+def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
+    marker = folder / DONE_MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(recorded, dict) and recorded.get("fingerprint") == _jsonable(fingerprint)
+
+
+def _row(
+    area: Area, status: str, resumed: bool = False, seconds: float = 0.0, error: str = ""
+) -> dict[str, Any]:
+    return {
+        "area_id": area.area_id,
+        "status": status,
+        "resumed": resumed,
+        "seconds": round(seconds, 2),
+        "source": area.source,
+        "error": error,
+    }
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
+    """A Dask client on the given scheduler, or on a local cluster closed afterwards."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})",
+                "start it with `dask scheduler` (and `dask worker ADDRESS`), "
+                "or leave out --scheduler to run on a local cluster",
+            ) from None
+        try:
+            try:
+                client.wait_for_workers(1, timeout=60)
+            except TimeoutError:
+                raise InputError(
+                    f"the Dask scheduler at {scheduler} has no workers",
+                    "start workers with `dask worker ADDRESS`",
+                ) from None
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _run_on_dask(
+    areas: Sequence[Area],
+    job: _Job,
+    scheduler: str | None,
+    workers: int,
+    retries: int,
+    progress: bool,
+) -> dict[str, dict[str, Any]]:
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    rows: dict[str, dict[str, Any]] = {}
+    token = uuid.uuid4().hex[:8]  # unique task keys: two batches may share a scheduler
+    with _client(scheduler, workers) as client:
+        futures = {
+            client.submit(
+                run_area, area, job, retries=retries, key=f"area-{area.area_id}-{token}"
+            ): area
+            for area in areas
+        }
+        bar = tqdm(
+            total=len(futures), desc="areas 区域", unit="area", disable=not progress, leave=True
+        )
+        try:
+            for future in as_completed(futures):
+                area = futures[future]
+                if future.status == "finished":
+                    rows[area.area_id] = future.result()
+                else:
+                    rows[area.area_id] = _row(area, "failed", error=_task_error(future, retries))
+                bar.update(1)
+                bar.set_postfix_str(f"{area.area_id}: {rows[area.area_id]['status']}")
+        finally:
+            bar.close()
+    return rows
+
+
+def _task_error(future: Any, retries: int) -> str:
+    """One line saying why a task failed after its retries (or was cancelled)."""
+    if future.status != "error":
+        return f"task {future.status} (the scheduler or its workers went away)"
+    exc = future.exception()
+    problem = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {problem} (after {retries} retries)"
+
+
+def run_area(area: Area, job: _Job) -> dict[str, Any]:
+    """Run and write one area's study; the task each Dask worker runs.
+
+    A :class:`~yushu_circle.errors.YushuError` is returned as a failed row instead of
+    raised, so Dask does not retry what would fail the same way again; any other error
+    is raised and retried.
+
+    Parameters
+    ----------
+    area : Area
+    job : _Job
+        The batch's shared settings.
+
+    Returns
+    -------
+    dict
+        The area's status row.
+    """
+    import osmnx as ox
+
+    from yushu_circle.outputs import json_writer, write_atomically
+    from yushu_circle.study import write_study
+
+    start = time.perf_counter()
+    folder = Path(job.out_dir) / area.area_id
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    for name, value in job.osmnx_settings.items():
+        setattr(ox.settings, name, value)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study = _study_for(area, job.study_kwargs)
+            _ = study.network  # the network first, as `yushu-circle run` does
+            write_study(study, folder, job.gpkg)
+    except YushuError as exc:
+        return _row(area, "failed", seconds=time.perf_counter() - start, error=exc.message)
+    seconds = time.perf_counter() - start
+    marker = {
+        "fingerprint": _jsonable(_fingerprint(area, job)),
+        "seconds": round(seconds, 2),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_atomically(folder, {DONE_MARKER: json_writer(marker)})
+    return _row(area, "ok", seconds=seconds)
+
+
+def _study_for(area: Area, study_kwargs: dict[str, Any]) -> Any:
+    import shapely
+
+    from yushu_circle.study import Study
+
+    kwargs = dict(study_kwargs)
+    if area.residences is not None:
+        kwargs["residences"] = area.residences
+    polygon = shapely.from_wkt(area.polygon_wkt) if area.polygon_wkt else None
+    if area.osm_file is not None:
+        return Study.from_osm_file(area.osm_file, bbox=area.bbox, polygon=polygon, **kwargs)
+    if area.place is not None:
+        return Study.from_place(area.place, **kwargs)
+    if area.bbox is not None:
+        return Study.from_bbox(area.bbox, **kwargs)
+    if polygon is None:
+        raise InputError(f"area {area.area_id} has no source", "give it an osm_file, place or bbox")
+    return Study.from_polygon(polygon, **kwargs)
+
+
+def _combined_summary(out: Path, area_ids: Sequence[str]) -> pd.DataFrame:
+    parts = []
+    for area_id in area_ids:
+        summary = pd.read_csv(out / area_id / "summary.csv", encoding="utf-8-sig")
+        parts.append(summary.assign(area_id=area_id))
+    if not parts:
+        return pd.DataFrame(columns=["area_id", "category"])
+    combined = pd.concat(parts, ignore_index=True)
+    first = ["area_id", "category"]
+    return combined[first + [c for c in combined.columns if c not in first]]
+
+
+# --- reporting --------------------------------------------------------------------------
+
+
+def format_batch_report(result: BatchResult) -> str:
+    """The status table and, per category, the share of population within its level.
+
+    Parameters
+    ----------
+    result : BatchResult
+
+    Returns
+    -------
+    str
+        Plain text for the terminal (中文 / English).
+    """
+    status = result.status[["area_id", "status", "resumed", "seconds", "error"]].copy()
+    status["error"] = status["error"].str.slice(0, 100)
+    lines = ["Areas 区域:", status.to_string(index=False)]
+    combined = result.combined
+    if not combined.empty:
+        within = combined.apply(_share_within_level, axis=1)
+        table = combined.assign(
+            within=within, label=combined["name_zh"] + " " + combined["category"]
+        )
+        pivot = table.pivot_table(index="label", columns="area_id", values="within", sort=False)
+        pivot = pivot[[c for c in result.status["area_id"] if c in pivot.columns]]
+        lines += [
+            "",
+            "Population within each category's level, % 各类设施在其生活圈时间内覆盖人口比例:",
+            pivot.map(lambda v: "" if v != v else f"{v * 100:5.1f}").to_string(),
+        ]
+    failed = result.failed
+    lines += [
+        "",
+        f"{len(result.status) - len(failed)} ok, {len(failed)} failed; "
+        f"wrote {result.out_dir / COMBINED_FILE} and {result.out_dir / STATUS_FILE}",
+    ]
+    return "\n".join(lines)
+
+
+def _share_within_level(row: pd.Series) -> float:
+    try:
+        column = f"share_pop_{float(row['level_min']):g}min"
+    except (TypeError, ValueError):
+        return float("nan")
+    return float(row[column]) if column in row else float("nan")
