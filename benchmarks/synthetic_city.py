@@ -128,7 +128,7 @@ def make_city(
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     n_res = nodes if residences is None else int(residences)
-    side = max(4, round(math.sqrt(nodes / 1.22)))
+    side = max(4, round(math.sqrt(nodes / 1.195)))
 
     # --- intersections: a warped, jittered grid ---------------------------------------
     jj, ii = np.meshgrid(np.arange(side), np.arange(side))

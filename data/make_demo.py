@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import itertools
 import math
+import tomllib
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -316,7 +318,7 @@ def dist_to_polyline(px: np.ndarray, py: np.ndarray, line: np.ndarray) -> np.nda
     best = np.full(np.shape(px), np.inf)
     if len(line) == 1:
         return np.hypot(px - line[0, 0], py - line[0, 1])
-    for (ax, ay), (bx, by) in zip(line[:-1], line[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(line):
         dx, dy = bx - ax, by - ay
         den = dx * dx + dy * dy
         t = np.clip(((px - ax) * dx + (py - ay) * dy) / den, 0.0, 1.0) if den > 0 else 0.0
@@ -396,7 +398,7 @@ def densify(points: Sequence[Point], step: float) -> list[Point]:
         The densified vertices, including the originals.
     """
     out: list[Point] = [points[0]]
-    for (ax, ay), (bx, by) in zip(points[:-1], points[1:], strict=True):
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
         n = max(1, math.ceil(math.hypot(bx - ax, by - ay) / step))
         out.extend((ax + (bx - ax) * k / n, ay + (by - ay) * k / n) for k in range(1, n + 1))
     return out
@@ -479,7 +481,9 @@ class Mask:
         self.ny = round(2.0 * HALF_H / CELL)
         self.grid = np.zeros((self.ny, self.nx), dtype=bool)
 
-    def _window(self, lo: np.ndarray, hi: np.ndarray) -> tuple[tuple[slice, slice], ...]:
+    def _window(
+        self, lo: np.ndarray, hi: np.ndarray
+    ) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
         """Return the grid slices and cell-centre coordinates covering a box.
 
         Parameters
@@ -526,7 +530,7 @@ class Mask:
             pieces.append((window, points_in_polygon(gx, gy, pts)))
         if buffer > 0:
             line = np.vstack([pts, pts[:1]]) if closed else pts
-            for a, b in zip(line[:-1], line[1:], strict=True):
+            for a, b in itertools.pairwise(line):
                 seg = np.array([a, b])
                 lo = seg.min(axis=0) - buffer - CELL
                 hi = seg.max(axis=0) + buffer + CELL
@@ -573,25 +577,6 @@ class Mask:
             bool(np.any(self.grid[window] & covered))
             for window, covered in self._pieces(pts, buffer, closed)
         )
-
-    def occupied(self, x: float, y: float) -> bool:
-        """Return whether the cell under a point is occupied.
-
-        Parameters
-        ----------
-        x, y : float
-            Local coordinates, metres.
-
-        Returns
-        -------
-        bool
-            True when occupied or outside the grid.
-        """
-        ix = int((x + HALF_W) // CELL)
-        iy = int((y + HALF_H) // CELL)
-        if not (0 <= ix < self.nx and 0 <= iy < self.ny):
-            return True
-        return bool(self.grid[iy, ix])
 
 
 # --------------------------------------------------------------------------- OSM model
@@ -964,11 +949,8 @@ class Town:
         order = self.rng.permutation(len(edges))
         kept = set(range(len(edges)))
         for k in order:
-            (i, j), (i2, j2) = edges[k]
-            if i == i2:
-                p = 0.2 if j == 0 else 0.12
-            else:
-                p = 0.25
+            (i, j), (i2, _) = edges[k]
+            p = (0.2 if j == 0 else 0.12) if i == i2 else 0.25
             if self.rng.random() >= p:
                 continue
             kept.discard(int(k))
@@ -997,7 +979,7 @@ class Town:
             adj[a].append(b)
             adj[b].append(a)
         road = sorted(k for k in grid.uv if k[1] == 0)
-        for a, b in zip(road[:-1], road[1:], strict=True):
+        for a, b in itertools.pairwise(road):
             adj[a].append(b)
             adj[b].append(a)
         seen = {road[0]}
@@ -1091,24 +1073,6 @@ class Town:
         near = [s for s in xs if abs(s - x) <= tol]
         return min(near, key=lambda s: abs(s - x)) if near else x
 
-    def station(self, bank: str, x: float) -> int:
-        """Return the main-road node nearest to ``x``.
-
-        Parameters
-        ----------
-        bank : {"N", "S"}
-            Which main road.
-        x : float
-            Local east coordinate, metres.
-
-        Returns
-        -------
-        int
-            Node id.
-        """
-        ids = self.main_stations[bank]
-        return ids[min(ids, key=lambda s: abs(s - x))]
-
     # ----------------------------------------------------------------- bridges, bypass
 
     def build_bridges(self) -> None:
@@ -1116,7 +1080,7 @@ class Town:
         for k, (xn, xs, kind) in enumerate(self.bridge_x, start=1):
             north = self.main_stations["N"][xn]
             south = self.main_stations["S"][xs]
-            (x_n, y_n), (x_s, y_s) = self.xy(north), self.xy(south)
+            x_n, x_s = self.xy(north)[0], self.xy(south)[0]
             xm = (x_n + x_s) / 2.0
             reach = float(river_half_width(xm)) + 6.0
             abut_n = self.osm.node(xm, float(river_y(xm)) + reach)
@@ -1184,10 +1148,10 @@ class Town:
     def build_grid_streets(self) -> None:
         """Turn the grids into OSM streets: curved edges, chained into named ways."""
         for grid in self.grids:
-            for key in sorted(grid.uv):
-                if key not in grid.ids:
-                    x, y = bank_xy(grid.bank, *grid.uv[key])
-                    grid.ids[key] = self.osm.node(float(x), float(y))
+            for gkey in sorted(grid.uv):
+                if gkey not in grid.ids:
+                    x, y = bank_xy(grid.bank, *grid.uv[gkey])
+                    grid.ids[gkey] = self.osm.node(float(x), float(y))
         edge_refs: dict[tuple[int, tuple[int, int], tuple[int, int]], list[int]] = {}
         steep: list[tuple[float, int, tuple[int, int], tuple[int, int]]] = []
         for g, grid in enumerate(self.grids):
@@ -1390,7 +1354,12 @@ class Town:
         along = (right - left) / np.linalg.norm(right - left)
         width = float(np.linalg.norm(right - left))
         depth = float(np.linalg.norm(top - bottom))
-        return (float(centre[0]), float(centre[1])), (float(along[0]), float(along[1])), width, depth
+        return (
+            (float(centre[0]), float(centre[1])),
+            (float(along[0]), float(along[1])),
+            width,
+            depth,
+        )
 
     def take_block(self, g: int, u: float, v: float) -> tuple[int, int]:
         """Reserve the unused block of grid ``g`` nearest to (u, v).
@@ -1564,10 +1533,10 @@ class Town:
             outers.append(self.osm.polygon(rect))
             self.inner_building(rect, "school")
         school = named(demo_name("第一中学", "No. 1 Middle School"), {"amenity": "school"})
-        self.osm.relation(
-            [("way", w, "outer") for w in outers], {"type": "multipolygon", **school}
+        self.osm.relation([("way", w, "outer") for w in outers], {"type": "multipolygon", **school})
+        self.facilities.append(
+            Facility(school["name"], ("middle_school",), "relation", "C", school)
         )
-        self.facilities.append(Facility(school["name"], ("middle_school",), "relation", "C", school))
         # A park with a pond: multipolygon with an inner ring that is itself a water area.
         key = self.take_block(n, -150.0, 250.0)
         rect = self.lot(n, key, 0.7)
@@ -1663,7 +1632,9 @@ class Town:
         self.facility_area(
             n,
             (560.0, 350.0),
-            named(demo_name("篮球场", "Basketball Court"), {"leisure": "pitch", "sport": "basketball"}),
+            named(
+                demo_name("篮球场", "Basketball Court"), {"leisure": "pitch", "sport": "basketball"}
+            ),
             ("fitness",),
             "C",
             wanted=40.0,
@@ -1699,10 +1670,10 @@ class Town:
             i, j = blocks[int(k)]
             a, b = grid.ids[(i, j)], grid.ids[(i + 1, j + 1)]
             pa, pb = np.array(self.xy(a)), np.array(self.xy(b))
-            pts = [pa + (pb - pa) * t for t in (0.25, 0.5, 0.75)]
             bend = np.array([-(pb - pa)[1], (pb - pa)[0]]) / np.linalg.norm(pb - pa) * 6.0
-            pts = [p + bend * math.sin(math.pi * t) for p, t in zip(pts, (0.25, 0.5, 0.75))]
-            inner = np.array(pts)
+            inner = np.array(
+                [pa + (pb - pa) * t + bend * math.sin(math.pi * t) for t in (0.25, 0.5, 0.75)]
+            )
             if not self.mask.is_free(inner, buffer=7.0, closed=False):
                 continue
             refs = [a, *(self.osm.node(float(x), float(y)) for x, y in inner), b]
@@ -1729,7 +1700,9 @@ class Town:
             normal = np.array([-tangent[1], tangent[0]]) * (1 if rng.random() < 0.5 else -1)
             length = float(rng.uniform(40.0, 65.0))
             steps = np.linspace(0.0, length, 4)[1:]
-            pts = np.array([origin + normal * s + tangent * 3.0 * math.sin(s / 20.0) for s in steps])
+            pts = np.array(
+                [origin + normal * s + tangent * 3.0 * math.sin(s / 20.0) for s in steps]
+            )
             if not self.mask.is_free(pts[1:], buffer=9.0, closed=False):
                 continue
             if not self.mask.is_free(np.vstack([origin + normal * 12.0, pts]), 5.5, closed=False):
@@ -1754,7 +1727,7 @@ class Town:
 
     # ----------------------------------------------------------------- land use
 
-    def outline_uv(self, bank: str, corners: Sequence[Point], top: bool) -> np.ndarray:
+    def outline_uv(self, bank: str, corners: Sequence[Point]) -> np.ndarray:
         """Map a (u, v) outline to local metres, densified, following the town's top edge.
 
         Parameters
@@ -1763,18 +1736,15 @@ class Town:
             Which bank's grid coordinates.
         corners : sequence of tuple of float
             Outline vertices in (u, v); a vertex with ``v`` of ``inf`` follows the top edge.
-        top : bool
-            Unused marker kept for readability of calls (True when the outline has a top edge).
 
         Returns
         -------
         numpy.ndarray
             Vertices, shape ``(n, 2)``.
         """
-        del top
         pts: list[Point] = []
         ring = [*corners, corners[0]]
-        for (ua, va), (ub, vb) in zip(ring[:-1], ring[1:], strict=True):
+        for (ua, va), (ub, vb) in itertools.pairwise(ring):
             if math.isinf(va) and math.isinf(vb):
                 n = max(1, math.ceil(abs(ub - ua) / 40.0))
                 for k in range(n):
@@ -1819,8 +1789,8 @@ class Town:
                 corners = [(a, 110.0), (c1, 110.0), (c1, 12.0), (b, 12.0), (b, inf), (a, inf)]
             else:
                 corners = [(a, 12.0), (b, 12.0), (b, inf), (a, inf)]
-            self.landuse[letter] = self.outline_uv(bank, corners, top=True)
-        self.commercial = self.outline_uv("N", [(c0, v0), (c1, v0), (c1, v1), (c0, v1)], False)
+            self.landuse[letter] = self.outline_uv(bank, corners)
+        self.commercial = self.outline_uv("N", [(c0, v0), (c1, v0), (c1, v1), (c0, v1)])
 
     def write_landuse(self) -> None:
         """Write landuse polygons and the community (admin_level=10) boundaries."""
@@ -1839,7 +1809,7 @@ class Town:
         inf = math.inf
         shared: dict[tuple[float, float], int] = {}
         for letter, bank, u0, u1 in COMMUNITIES:
-            outline = self.outline_uv(bank, [(u0, -45.0), (u1, -45.0), (u1, inf), (u0, inf)], True)
+            outline = self.outline_uv(bank, [(u0, -45.0), (u1, -45.0), (u1, inf), (u0, inf)])
             self.osm.polygon(
                 outline,
                 named(
@@ -1865,9 +1835,9 @@ class Town:
         shapes = [*self.landuse.items(), ("commercial", self.commercial)]
         for letter, poly in shapes:
             lo, hi = poly.min(axis=0), poly.max(axis=0)
-            if lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1]:
-                if point_in_polygon(x, y, [(float(a), float(b)) for a, b in poly]):
-                    return letter
+            inside_box = lo[0] <= x <= hi[0] and lo[1] <= y <= hi[1]
+            if inside_box and point_in_polygon(x, y, [(float(a), float(b)) for a, b in poly]):
+                return letter
         return None
 
     # ----------------------------------------------------------------- buildings
@@ -1893,7 +1863,7 @@ class Town:
                     if rng.random() > 0.9:
                         continue
                     setback = front.half_width + float(rng.uniform(3.0, 6.0))
-                    for row in range(2):
+                    for _ in range(2):
                         width = float(rng.uniform(10.0, 24.0))
                         depth = float(rng.uniform(10.0, 17.0))
                         turn = float(rng.uniform(-0.08, 0.08))
@@ -1950,7 +1920,9 @@ class Town:
             value = str(rng.choice(["commercial", "retail"]))
             return {"building": value, "building:levels": "2"}
         if height < 15.0:
-            value = str(rng.choice(["apartments"] * 11 + ["residential"] * 7 + ["dormitory", "house"]))
+            value = str(
+                rng.choice(["apartments"] * 11 + ["residential"] * 7 + ["dormitory", "house"])
+            )
         elif height < 45.0:
             value = str(rng.choice(["residential"] * 5 + ["apartments"] * 2 + ["house"] * 3))
         else:
@@ -2183,7 +2155,8 @@ class Town:
             )
             y = float(road_y("N", x)) + side
             stops.append(self.osm.node(x, y, tags))
-            self.facilities.append(Facility(tags["name"], ("bus_stop",), "node", "", tags))
+            letter = next(c[0] for c in COMMUNITIES if c[1] == "N" and c[2] <= x < c[3])
+            self.facilities.append(Facility(tags["name"], ("bus_stop",), "node", letter, tags))
         south = (120.0, 550.0, 900.0)
         for k, x in enumerate(south, start=len(north) + 1):
             tags = named(
@@ -2193,9 +2166,7 @@ class Town:
             y = float(road_y("S", x)) - 12.0
             self.osm.node(x, y, tags)
             self.facilities.append(Facility(tags["name"], ("bus_stop",), "node", "E", tags))
-        tags = named(
-            demo_name("东站", "East Stop"), {"public_transport": "platform", "bus": "yes"}
-        )
+        tags = named(demo_name("东站", "East Stop"), {"public_transport": "platform", "bus": "yes"})
         stops.append(self.osm.node(1150.0, float(road_y("N", 1150.0)) + 12.0, tags))
         self.facilities.append(Facility(tags["name"], ("bus_stop",), "node", "D", tags))
         members = [("node", s, "platform") for s in stops]
@@ -2290,8 +2261,40 @@ def write_dem(path: Path, terrain: Terrain) -> dict[str, float]:
     }
 
 
-def town_stats(town: Town) -> dict[str, object]:
-    """Count what the town holds, for the README and the command's output.
+def catalog_keys() -> list[str]:
+    """Return the category keys of ``catalog.toml`` next to this script (empty if absent).
+
+    Returns
+    -------
+    list of str
+        Category keys in catalog order.
+    """
+    path = Path(__file__).resolve().parent / "catalog.toml"
+    if not path.exists():
+        return []
+    with path.open("rb") as f:
+        return [c["key"] for c in tomllib.load(f).get("category", [])]
+
+
+@dataclass
+class Stats:
+    """What the town holds, for the README and the command's output."""
+
+    nodes: int
+    ways: int
+    relations: int
+    street_nodes: int
+    highways: dict[str, int]
+    buildings: dict[str, int]
+    addresses: int
+    categories: dict[str, int]
+    by_community: dict[str, Counter[str]]
+    facilities: int
+    walk_bridges: int
+
+
+def town_stats(town: Town) -> Stats:
+    """Count what the town holds.
 
     Parameters
     ----------
@@ -2300,44 +2303,50 @@ def town_stats(town: Town) -> dict[str, object]:
 
     Returns
     -------
-    dict
+    Stats
         Counts by kind.
     """
     osm = town.osm
     highway_nodes: set[int] = set()
     highways = Counter[str]()
     buildings = Counter[str]()
+    addresses = 0
     for refs, tags in osm.ways.values():
         if "highway" in tags:
             highways[tags["highway"]] += 1
             highway_nodes.update(refs)
         if "building" in tags:
             buildings[tags["building"]] += 1
+            addresses += "addr:street" in tags
     categories = Counter[str]()
+    by_community: dict[str, Counter[str]] = {c[0]: Counter[str]() for c in COMMUNITIES}
     for fac in town.facilities:
         for cat in fac.categories:
             categories[cat] += 1
-    return {
-        "nodes": len(osm.nodes),
-        "ways": len(osm.ways),
-        "relations": len(osm.relations),
-        "street_nodes": len(highway_nodes),
-        "highways": dict(sorted(highways.items())),
-        "buildings": dict(sorted(buildings.items())),
-        "categories": dict(sorted(categories.items())),
-        "facilities": len(town.facilities),
-        "walk_bridges": town.walk_bridge_count,
-    }
+            by_community[fac.community][cat] += 1
+    return Stats(
+        nodes=len(osm.nodes),
+        ways=len(osm.ways),
+        relations=len(osm.relations),
+        street_nodes=len(highway_nodes),
+        highways=dict(sorted(highways.items())),
+        buildings=dict(buildings.most_common()),
+        addresses=addresses,
+        categories=dict(categories),
+        by_community=by_community,
+        facilities=len(town.facilities),
+        walk_bridges=town.walk_bridge_count,
+    )
 
 
-def readme_text(seed: int, stats: dict[str, object], dem: dict[str, float]) -> str:
+def readme_text(seed: int, stats: Stats, dem: dict[str, float]) -> str:
     """Return the demo folder's README.
 
     Parameters
     ----------
     seed : int
         Seed used.
-    stats : dict
+    stats : Stats
         From :func:`town_stats`.
     dem : dict
         From :func:`write_dem`.
@@ -2347,107 +2356,128 @@ def readme_text(seed: int, stats: dict[str, object], dem: dict[str, float]) -> s
     str
         Markdown text.
     """
-    highways = stats["highways"]
-    buildings = stats["buildings"]
-    categories = stats["categories"]
-    assert isinstance(highways, dict) and isinstance(buildings, dict)
-    assert isinstance(categories, dict)
+    keys = catalog_keys()
+    order = keys + sorted(k for k in stats.categories if k not in keys)
+    letters = [c[0] for c in COMMUNITIES]
+    head = "| category | all | " + " | ".join(letters) + " |"
+    rule = "| --- | ---: |" + " ---: |" * len(letters)
+    rows = []
+    for key in order:
+        label = f"`{key}`" if key in keys or not keys else f"`{key}` (not in catalog.toml)"
+        counts = " | ".join(str(stats.by_community[c][key] or "–") for c in letters)
+        rows.append(f"| {label} | {stats.categories.get(key, 0)} | {counts} |")
+    table = "\n".join([head, rule, *rows])
     residential = sum(
-        n for k, n in buildings.items() if k in ("apartments", "residential", "house", "dormitory")
+        n
+        for k, n in stats.buildings.items()
+        if k in ("apartments", "residential", "house", "dormitory")
     )
-    hw = ", ".join(f"{k} {n}" for k, n in highways.items())
-    bd = ", ".join(f"{k} {n}" for k, n in buildings.items())
-    cats = "\n".join(f"| `{k}` | {n} |" for k, n in categories.items())
+    highways = ", ".join(f"{k} {n}" for k, n in stats.highways.items())
+    buildings = ", ".join(f"`{k}` {n}" for k, n in stats.buildings.items())
+    osm_row = (
+        f"| `{OSM_NAME}` | OSM XML 0.6, bz2: {stats.nodes:,} nodes, {stats.ways:,} ways, "
+        f"{stats.relations} relations |"
+    )
+    dem_row = (
+        f"| `{DEM_NAME}` | DEM GeoTIFF, float32, EPSG:4326, {dem['width']:.0f} × "
+        f"{dem['height']:.0f} pixels of {DEM_PIXEL_M:.0f} m, "
+        f"{dem['zmin']:.0f}–{dem['zmax']:.0f} m |"
+    )
     return f"""# Embedded demo: a synthetic town at Jiegu (示例数据)
 
-**Everything in this folder is synthetic demo data (示例数据), not OpenStreetMap data and not
+**Everything in this folder is synthetic demo data (示例数据): not OpenStreetMap data, not
 survey data.** It is a made-up valley town placed at Jiegu subdistrict (结古街道), Yushu city
 (玉树市), Qinghai, around 33.005° N, 97.010° E, so that `yushu_circle` can run its whole flow
 offline. Every name says so (`示例… Demo … (synthetic)`), every named feature carries
-`note={NOTE}`, and the OSM file opens with an XML comment saying the same. Do not use it
-to describe the real Yushu.
+`note={NOTE}`, the OSM file opens with an XML comment saying the same, and the DEM's
+metadata says so too. Do not use it to describe the real Yushu.
 
 ## How it was made
 
 ```
 python data/make_demo.py            # seed {seed}; writes the three files below
-python data/make_demo.py --seed 7   # another town, same recipe
+python data/make_demo.py --seed 7   # another town from the same recipe
 ```
 
-The script needs only numpy and rasterio. It is deterministic: the same seed gives
-byte-identical files (no timestamps; bz2 level 9). Coordinates are built in a local metric
-frame (x east, y north, metres, origin at 33.005° N, 97.010° E) and converted with an
-equirectangular projection: `lat = 33.005 + y / {M_PER_DEG_LAT:.3f}`,
-`lon = 97.010 + x / {M_PER_DEG_LON:.3f}` (Earth radius {EARTH_RADIUS_M} m), written with 7
-decimals.
+The script needs only numpy and rasterio and runs in a few seconds. It is deterministic: the
+same seed gives byte-identical files (no timestamps; bz2 level 9). Shapes are built in a
+local metric frame (x east, y north, metres, origin at 33.005° N, 97.010° E) and converted
+with an equirectangular projection, `lat = 33.005 + y / {M_PER_DEG_LAT:.4f}` and
+`lon = 97.010 + x / {M_PER_DEG_LON:.4f}`, written with 7 decimals.
 
 ## Files
 
 | file | content |
 | --- | --- |
-| `{OSM_NAME}` | OSM XML 0.6 (bz2): {stats["nodes"]:,} nodes, {stats["ways"]:,} ways, {stats["relations"]} relations |
-| `{DEM_NAME}` | DEM GeoTIFF, float32, EPSG:4326, {int(dem["width"])} × {int(dem["height"])} pixels of ~{DEM_PIXEL_M:.0f} m, {dem["zmin"]:.0f}–{dem["zmax"]:.0f} m |
-| `README.md` | this file (written by the script) |
+{osm_row}
+{dem_row}
+| `README.md` | this file, written by the script |
 
 ## What the town holds
 
-- **Valley and river.** A river (`waterway=river` line, `natural=water` area, a `type=waterway`
-  relation; 示例河 Demo River) runs west to east. The DEM has the river floor at about
-  {dem["river"]:.0f} m, falling 8 m downstream, and the valley sides rise 60–150 m, steepest at the
-  top of the north side, so the housing on the slopes is uphill of the river.
-- **Crossings.** People can cross the river on only **{stats["walk_bridges"]} bridges** (two road bridges and a
-  footbridge: `bridge=yes`, `layer=1`, split at the abutments), so straight-line and walking
-  distances across the river differ a lot. A `highway=trunk` bypass (`foot=no`,
-  `motorroad=yes`) climbs the south side and crosses on its own viaduct: it is **not walkable**
-  and must not be used as a crossing.
-- **Streets** ({stats["street_nodes"]:,} street nodes; intersections are shared nodes): {hw}.
-  A primary avenue runs along the north bank and a secondary road along the south bank;
-  residential streets climb the valley sides in irregular blocks with dead ends and curves;
+- **Valley and river.** A river (示例河 Demo River: a `waterway=river` line, a
+  `natural=water` + `water=river` area and a `type=waterway` relation) runs west to east.
+  The DEM puts the river at about {dem["river"]:.0f} m, falling 8 m downstream; within the
+  town the valley sides rise 60–150 m, steepest at the top of the north side, so the housing
+  on the slopes is uphill of the river (the DEM keeps rising beyond the town).
+- **Crossings.** People can cross the river on only **{stats.walk_bridges} bridges** (two
+  road bridges and a footbridge; `bridge=yes`, `layer=1`, split at the abutments), so
+  straight-line and walking distances across the river differ a lot. A `highway=trunk`
+  bypass (`foot=no`, `motorroad=yes`) runs along the south slope and crosses on its own
+  viaduct: it is **not walkable** and must not serve as a crossing.
+- **Streets** ({stats.street_nodes:,} street nodes; every junction is a shared node).
+  Ways by `highway`: {highways}.
+  A primary avenue follows the north bank and a secondary road the south bank;
+  residential streets climb the valley sides in irregular, curved blocks with dead ends;
   three `highway=steps` flights (with footway approaches) and two footways climb the steepest
-  slopes; there are diagonal footpaths, alleys and cul-de-sacs, one `oneway=yes` street (walkable
-  both ways) and one `access=private` driveway.
-- **Communities (社区).** Six communities, A–F, each a `landuse=residential` area and a separate
-  `boundary=administrative` + `admin_level=10` closed way (the north-bank boundaries share their
-  border nodes). A town centre between the avenue and North Road 1 is `landuse=commercial`.
-  Community **{UNDER_SERVED}** (south bank, west) is deliberately **under-served**: it has only a
-  convenience shop, an ATM (not a bank), a post box, toilets, a fitness station and a service
-  station; no clinic, kindergarten, school, pharmacy, bank, market or bus stop. Community A's
-  kindergarten is ~250 m away across the river, but the nearest bridge is 0.6–1.1 km east, so
-  the walk is several times longer than the straight line.
-- **Buildings.** {sum(buildings.values()):,} closed ways: {bd}. {residential:,} carry a residential
-  value; `building=yes` stands both inside residential areas (where it is housing) and in the
-  town centre (where it is not); `commercial`, `retail`, `school`, `hospital`, `kindergarten`
-  and `public` buildings are not housing. Most buildings have `building:levels`; a few have
-  `addr:street`/`addr:housenumber`. No population is given: the tool estimates it.
-- **Facilities** ({stats["facilities"]} features, nodes, closed ways and two multipolygon
-  relations) cover every category of `data/catalog.toml`, with the tagging edge cases a
-  matcher must handle: a school with `isced:level=1`; one with `school=primary`; one with
-  `isced:level=2;3`; 示例第一中学 with only `amenity=school` and a name; a bare
-  `amenity=school` named 示例学校; a 九年一贯制 school; `amenity=childcare` (not a
-  kindergarten); `healthcare=clinic` without `amenity`; `amenity=doctors`; `shop=chemist`;
-  `amenity=atm` and `amenity=post_box` (neither a bank nor a post office);
-  `amenity=nursing_home` and `amenity=social_facility`; `place=square`; a
-  `public_transport=platform` + `bus=yes` stop without `highway=bus_stop`; and shops mapped
-  as nodes inside residential buildings. Intended counts per category (a feature may count
-  for two):
+  slopes; there are diagonal footpaths, a riverside walk, alleys and cul-de-sacs, one
+  `oneway=yes` street (still walkable both ways) and one `access=private` driveway.
+- **Communities (社区).** Six, A–F, each a `landuse=residential` area and a separate
+  `boundary=administrative` + `admin_level=10` closed way (the north-bank boundaries share
+  their border nodes). A–D are on the north bank, E and F on the south bank. The town centre
+  between the avenue and North Road 1 is `landuse=commercial`.
+- **Under-served community {UNDER_SERVED}** (south bank, west): it has only a convenience
+  shop, an ATM (not a bank), a post box, toilets, a fitness station and a community service
+  station, and no clinic, kindergarten, school, pharmacy, bank, market or bus stop. Community
+  A's kindergarten is a few hundred metres away across the river, but the nearest bridge is
+  0.6–1.1 km east, so the walk there is about four times the straight line.
+- **Buildings** ({sum(stats.buildings.values()):,} closed ways).
+  By `building`: {buildings}.
+  {residential:,} carry a housing value; `building=yes` stands both inside residential areas
+  (about 15% of the houses there) and in the town centre, where it is not housing;
+  `commercial`, `retail`, `school`, `hospital`, `kindergarten` and `public` buildings are not
+  housing. Most have `building:levels`; {stats.addresses} have `addr:street` and
+  `addr:housenumber`. No population is given: the tool estimates it.
+- **Facilities** ({stats.facilities} features: nodes, closed ways and two multipolygon
+  relations, a campus split by a street and a park with a pond as inner ring) cover every
+  category of `data/catalog.toml`, with the tagging edge cases a matcher must handle: a
+  school with `isced:level=1`; one with `school=primary`; one with `isced:level=2;3`;
+  示例第一中学 with only `amenity=school` and a name; a bare `amenity=school` named 示例学校;
+  a 九年一贯制 school; `amenity=childcare` (not a kindergarten); `healthcare=clinic` without
+  `amenity`; `amenity=doctors`; `shop=chemist`; `amenity=atm` and `amenity=post_box`
+  (neither a bank nor a post office); `amenity=nursing_home` beside
+  `amenity=social_facility`; `place=square`; a `public_transport=platform` + `bus=yes` stop
+  without `highway=bus_stop`; and shops mapped as nodes inside residential buildings.
 
-| category | features |
-| --- | --- |
-{cats}
+Facilities per category and community, as the generator meant them (a feature may count for
+two categories; the bare school counts as primary through the catalog's fallback):
 
-`nursery`, `post_office` and `toilets` are in `STANDARDS.md` but not (yet) in the catalog.
+{table}
 
 ## Reading it
 
 ```python
 import osmnx as ox
+ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, "foot"]
 G = ox.graph_from_xml("data/demo/{OSM_NAME}", simplify=False, retain_all=True)
 ```
 
 `graph_from_xml` turns **every** way into edges (buildings, landuse, the river and the
-boundaries too), so keep only walkable `highway` ways (drop `foot=no`, `access=private`,
-`highway=trunk*`/`motorway*`) before simplifying. `ox.features_from_xml` reads the buildings,
-facilities, landuse and boundaries as polygons.
+boundaries too) and by default drops the `foot` tag, so keep `foot`, then keep only walkable
+`highway` ways (drop `foot=no`, `access=private`, `highway=trunk*`/`motorway*`) before
+simplifying. `ox.features_from_xml` reads the buildings, facilities, landuse and boundaries
+as polygons. `ox.elevation.add_node_elevations_raster` reads the DEM directly on the
+unprojected graph.
 """
 
 
@@ -2482,11 +2512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     dem = write_dem(out / DEM_NAME, town.terrain)
     stats = town_stats(town)
     (out / README_NAME).write_text(readme_text(args.seed, stats, dem), encoding="utf-8")
-    n_buildings = len(town.buildings)
     print(
-        f"wrote {out / OSM_NAME}: {stats['nodes']} nodes, {stats['ways']} ways, "
-        f"{stats['relations']} relations, {stats['street_nodes']} street nodes, "
-        f"{n_buildings} buildings, {stats['facilities']} facilities"
+        f"wrote {out / OSM_NAME}: {stats.nodes} nodes, {stats.ways} ways, "
+        f"{stats.relations} relations, {stats.street_nodes} street nodes, "
+        f"{sum(stats.buildings.values())} buildings, {stats.facilities} facilities"
     )
     print(f"wrote {out / DEM_NAME}: {dem['width']:.0f} x {dem['height']:.0f} px")
     return 0

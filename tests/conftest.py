@@ -343,7 +343,7 @@ def osm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     httpd.daemon_threads = True
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     monkeypatch.setattr(ox.settings, "overpass_url", server.overpass_url)
     monkeypatch.setattr(ox.settings, "nominatim_url", server.nominatim_url)

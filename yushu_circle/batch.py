@@ -419,6 +419,9 @@ def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
 
 
 def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
+    """Whether the area's marker matches and its summary files are still there."""
+    if not all((folder / name).is_file() for name in ("summary.csv", "summary.json")):
+        return False
     marker = folder / DONE_MARKER
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
@@ -472,7 +475,7 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # failures are reported in the status table
     )
     try:
         with Client(cluster) as client:

@@ -109,7 +109,54 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
     _add_study_options(batch)
     batch.set_defaults(handler=cmd_batch)
+    maps = commands.add_parser(
+        "map",
+        help="rebuild map.html (and PNG maps) from an output folder 重新生成地图",
+        description="Rewrite map.html from the files of an earlier 'run' (residences, "
+        "facilities, network, summary.json; isochrones.parquet when present) without "
+        "recomputing. Set TIANDITU_KEY to offer Tianditu (天地图) tiles.",
+    )
+    maps.add_argument("out", type=Path, metavar="OUT_DIR", help="folder written by 'run'")
+    maps.add_argument("--png", action="store_true", help="also write png/coverage_<cat>.png")
+    maps.add_argument("--category", help="category the map opens on, e.g. clinic")
+    maps.set_defaults(handler=cmd_map)
+    plan = commands.add_parser(
+        "plan",
+        help="standard compliance, profiles, gaps, siting, what-if 规划分析",
+        description="GB 50180 / TD/T 1062 compliance (达标率) per community, coverage per walker "
+        "profile (optionally with slope from a DEM), data completeness, unserved clusters, "
+        "new-facility siting and what-if scenarios.",
+    )
+    _add_source_arguments(plan)
+    _add_plan_arguments(plan)
+    plan.set_defaults(handler=cmd_plan)
     return parser
+
+
+def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
+    plan.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
+    plan.add_argument(
+        "--standard", default="gb50180", help="gb50180 (default), tdt1062 or a standards TOML"
+    )
+    plan.add_argument(
+        "--measure", default="minutes", choices=["minutes", "metres"], help="level threshold"
+    )
+    plan.add_argument(
+        "--profile",
+        default="adult",
+        choices=["adult", "elderly", "child", "wheelchair"],
+        help="walker for compliance, gaps and siting (adult)",
+    )
+    plan.add_argument("--dem", type=Path, help="elevation GeoTIFF: slope-aware times (Tobler)")
+    plan.add_argument("--areas", type=Path, help="社区/街道 boundary polygons (default: OSM's)")
+    plan.add_argument("--site", metavar="CATEGORY", help="site new facilities of this category")
+    plan.add_argument("--k", type=int, default=3, help="number of new sites (3)")
+    plan.add_argument("--candidates", type=Path, help="candidate sites file (default: nodes)")
+    plan.add_argument("--method", default="greedy", choices=["greedy", "milp"], help="siting")
+    plan.add_argument("--add", type=Path, help="what-if: facilities file to add")
+    plan.add_argument(
+        "--remove", action="append", default=[], metavar="FACILITY_ID", help="what-if: remove"
+    )
 
 
 def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -212,6 +259,48 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     print(format_batch_report(result))
     return 1 if result.failed else 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
+    from yushu_circle.maps import rebuild_maps
+
+    written = rebuild_maps(args.out, png=args.png, category=args.category)
+    for path in written:
+        print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
+    from yushu_circle.outputs import prepare_out_dir
+    from yushu_circle.planning import write_plan
+
+    steps = _Steps(args.quiet)
+    prepare_out_dir(args.out)
+    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
+    steps.run("walk minutes 步行时间", study.access)
+    written, report = steps.run(
+        "planning analyses 规划分析",
+        lambda: write_plan(
+            study,
+            args.out,
+            standard=args.standard,
+            measure=args.measure,
+            profile=args.profile,
+            dem=args.dem,
+            areas=args.areas,
+            site=args.site,
+            k=args.k,
+            candidates=args.candidates,
+            method=args.method,
+            added=args.add,
+            removed=args.remove,
+        ),
+    )
+    print(report)
+    print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
+    return 0
 
 
 def _format_summary(summary: Any) -> str:

@@ -560,7 +560,7 @@ def _png_writer(
         from yushu_circle.plots import residence_minutes
 
         font = _cjk_font_props()
-        fig, ax = plt.subplots(figsize=(8, 8))
+        fig, ax = plt.subplots(figsize=(9, 7))
         try:
             residence_minutes(
                 residences, f"walk_min_{cat['key']}", ax=ax, edges=edges, vmax=2 * cat["level"]
@@ -577,15 +577,15 @@ def _png_writer(
                 )
             within = (residences[f"walk_min_{cat['key']}"] <= cat["level"]).mean()
             title = (
-                f"{cat['zh']} {cat['en']}: 步行分钟 walk minutes "
-                f"(level {cat['level']} min; {within:.0%} of residences within)"
+                f"{cat['zh']} {cat['en']} — 步行分钟 walk minutes\n"
+                f"生活圈 level {cat['level']} min · {within:.0%} 的居住点可达 of residences within"
             )
             ax.set_title(title, **font)
             footer = "◆ 设施 facilities · × 不可达 unreachable"
             if meta.get("synthetic"):
                 footer = SYNTHETIC_BANNER + "\n" + footer
             fig.text(0.5, 0.02, footer, ha="center", color="#b00000", **font)
-            fig.savefig(path, dpi=dpi, format="png")
+            fig.savefig(path, dpi=dpi, format="png", bbox_inches="tight")
         finally:
             plt.close(fig)
 

@@ -287,6 +287,107 @@ class WalkNetwork:
             network = network.largest_component()
         return network
 
+    @classmethod
+    def from_arrays(
+        cls,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        edge_u: np.ndarray,
+        edge_v: np.ndarray,
+        edge_length: np.ndarray,
+        edge_lon: np.ndarray,
+        edge_lat: np.ndarray,
+        edge_offsets: np.ndarray,
+        node_ids: np.ndarray | None = None,
+        edge_highway: np.ndarray | None = None,
+        speed_kmh: float = DEFAULT_SPEED_KMH,
+        keep_all_components: bool = False,
+    ) -> WalkNetwork:
+        """Build the network from EPSG:4326 arrays, with no networkx graph on the way.
+
+        The fast path for large extracts (see ``yushu_circle._pbf.street_edges``); the
+        same edges through :meth:`from_graph` give the same network. Only nodes that end
+        an edge are kept; the others survive as edge geometry.
+
+        Parameters
+        ----------
+        lon, lat : ndarray
+            Node coordinates, degrees.
+        edge_u, edge_v : ndarray of int
+            Node indices of each edge's ends.
+        edge_length : ndarray of float
+            Edge length, metres.
+        edge_lon, edge_lat : ndarray
+            Edge geometries from ``u`` to ``v``, concatenated.
+        edge_offsets : ndarray of int
+            Start of each edge in ``edge_lon`` (one more entry than edges).
+        node_ids : ndarray of int64, optional
+            OSM node ids (default ``0..n-1``).
+        edge_highway : ndarray of str, optional
+            The ``highway`` value of each edge.
+        speed_kmh : float
+            Walking speed on the flat, km/h.
+        keep_all_components : bool
+            Keep every disconnected part instead of only the largest.
+
+        Returns
+        -------
+        WalkNetwork
+        """
+        edge_u = np.asarray(edge_u, dtype=np.int64)
+        edge_v = np.asarray(edge_v, dtype=np.int64)
+        if len(edge_u) == 0:
+            raise DataError("the walk network has no edges", "check the study area")
+        counts = np.diff(np.asarray(edge_offsets, dtype=np.int64))
+        if np.any(counts < 2) or len(counts) != len(edge_u):
+            raise InputError(
+                "edge_offsets do not describe one line of two or more points per edge",
+                "pass len(edge_u) + 1 offsets into edge_lon/edge_lat",
+            )
+        used, inverse = np.unique(np.concatenate([edge_u, edge_v]), return_inverse=True)
+        edge_u, edge_v = inverse[: len(edge_u)], inverse[len(edge_u) :]
+        lon = np.asarray(lon, dtype=float)[used]
+        lat = np.asarray(lat, dtype=float)[used]
+        ids = np.arange(len(used), dtype=np.int64) if node_ids is None else node_ids[used]
+        crs = utm_crs(float(np.mean(lon)), float(np.mean(lat)))
+        transformer = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        node_xy = np.column_stack(transformer.transform(lon, lat))
+        ex, ey = transformer.transform(np.asarray(edge_lon, float), np.asarray(edge_lat, float))
+        line_of = np.repeat(np.arange(len(counts)), counts)
+        geometry = shapely.linestrings(np.column_stack([ex, ey]), indices=line_of)
+        length = np.asarray(edge_length, dtype=float)
+        # Drop repeated edges (overlapping ways) as from_graph does: same ends, same length.
+        low, high = np.minimum(edge_u, edge_v), np.maximum(edge_u, edge_v)
+        rounded = np.round(length, 2)
+        order = np.lexsort((rounded, high, low))
+        repeat = np.zeros(len(order), dtype=bool)
+        repeat[1:] = (
+            (low[order][1:] == low[order][:-1])
+            & (high[order][1:] == high[order][:-1])
+            & (rounded[order][1:] == rounded[order][:-1])
+        )
+        keep = np.ones(len(order), dtype=bool)
+        keep[order[repeat]] = False
+        highway = (
+            np.full(len(edge_u), "", dtype=object)
+            if edge_highway is None
+            else np.asarray(edge_highway, dtype=object)
+        )
+        network = cls(
+            crs=crs,
+            node_ids=ids,
+            node_xy=node_xy,
+            edge_u=edge_u[keep],
+            edge_v=edge_v[keep],
+            edge_length=length[keep],
+            edge_geometry=geometry[keep],
+            edge_highway=highway[keep],
+            speed_kmh=speed_kmh,
+        )
+        if not keep_all_components:
+            network = network.largest_component()
+        return network
+
     def largest_component(self) -> WalkNetwork:
         """Keep only the largest connected part; record the sizes of the others."""
         n = self.node_count

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from yushu_circle.study import Study
 
 ALL_AREA = "全部 all"
+NOT_ASSESSED = "not assessed: category not in the catalog, bring a --facilities file 无数据未评估"
 """Name of the whole-study row in the compliance tables."""
 LEVEL_POPULATION_MAX = {5: 12_000, 10: 25_000, 15: 100_000}
 """Largest population GB 50180-2018 lets one life circle of each level serve (5-min: M)."""
@@ -64,6 +65,8 @@ class Compliance:
         ``rate_res``, ``rate_pop`` (达标率) and ``mean_share`` — a map layer.
     skipped : list of Requirement
         Rows not assessed: their category is not in the study's catalog (no data).
+    assessed : list of Requirement
+        Rows assessed.
     """
 
     standard: Standard
@@ -71,12 +74,12 @@ class Compliance:
     table: pd.DataFrame
     areas: gpd.GeoDataFrame
     skipped: list[Requirement] = field(default_factory=list)
+    assessed: list[Requirement] = field(default_factory=list)
 
     @property
     def unverified(self) -> list[Requirement]:
         """Assessed rows that are from recollection, to be checked before citing."""
-        assessed = {r.label for r in self.standard.requirements} - {r.label for r in self.skipped}
-        return [r for r in self.standard.unverified if r.label in assessed]
+        return [r for r in self.assessed if not r.verified]
 
 
 def compliance(
@@ -193,7 +196,31 @@ def compliance(
         geometry=[_geometry_of(polygons, name, kind, residences) for (name, kind), _ in members],
         crs="EPSG:4326",
     )
-    return Compliance(chosen, residences, pd.DataFrame(table_rows), area_frame, skipped)
+    for req in skipped:
+        table_rows.append(
+            {
+                "area": ALL_AREA,
+                "area_kind": "study",
+                "residences": len(access),
+                "population": float(population.sum()),
+                "requirement": req.label,
+                "category": req.category,
+                "name_zh": req.name_zh,
+                "level_min": req.level,
+                "mark": req.mark,
+                "threshold_min": np.nan,
+                "share_res": np.nan,
+                "share_pop": np.nan,
+                "verified": req.verified,
+                "source": req.source,
+                "status": NOT_ASSESSED,
+            }
+        )
+    table = pd.DataFrame(table_rows)
+    table["status"] = (
+        table["status"].fillna("assessed 已评估") if "status" in table else "assessed 已评估"
+    )
+    return Compliance(chosen, residences, table, area_frame, skipped, assessed)
 
 
 def _share(flags: np.ndarray, weights: np.ndarray) -> float:
@@ -350,7 +377,7 @@ def profile_coverage(
         access = study.access(network=network)
         table = coverage_summary(access, study.catalog, counts, thresholds).reset_index()
         table.insert(0, "profile", name)
-        table.insert(1, "name_zh_profile", PROFILES[name].name_zh if name in PROFILES else "")
+        table.insert(1, "profile_zh", PROFILES[name].name_zh if name in PROFILES else "")
         table.insert(2, "speed_kmh", round(network.speed_kmh, 3))
         table.insert(3, "slope", dem is not None)
         frames.append(table)
@@ -1252,3 +1279,195 @@ def compare(before: Study, after: Study, network: WalkNetwork | None = None) -> 
         ],
     ).set_index("category")
     return WhatIf(frame, summary, keys)
+
+
+# --- the whole plan, as the command line runs it ----------------------------------------
+
+
+def write_plan(
+    study: Study,
+    out_dir: str | Path,
+    standard: str | Path = "gb50180",
+    measure: str = "minutes",
+    profile: str = "adult",
+    dem: str | Path | None = None,
+    areas: str | Path | None = None,
+    site: str | None = None,
+    k: int = 3,
+    candidates: str | Path | None = None,
+    method: str = "greedy",
+    added: str | Path | None = None,
+    removed: Sequence[str] = (),
+) -> tuple[list[Path], str]:
+    """Run every planning analysis and write its files atomically into ``out_dir``.
+
+    Files: ``compliance.csv`` (per area × requirement, with each row's verified flag and
+    source), ``compliance_areas.parquet`` (area polygons with 达标率, a map layer),
+    ``profiles.csv`` (coverage per walker profile), ``completeness.csv``, ``gaps.csv`` and
+    ``gaps.parquet`` (unserved clusters), ``siting.csv``/``siting.parquet`` (with ``site``),
+    ``whatif.csv``/``whatif.parquet`` (with ``added``/``removed``) and ``plan_summary.json``.
+    Compliance, gaps and siting use ``profile`` (with slope when ``dem`` is given).
+
+    Returns
+    -------
+    (list of Path, str)
+        The files written and a bilingual text report.
+    """
+    from yushu_circle.outputs import csv_writer, json_writer, parquet_writer, write_atomically
+
+    chosen = load_standard(standard)
+    walker = get_profile(profile)
+    network = profile_networks(study, [walker], dem)[walker.name]
+    access = study.access(network=network)
+    result = compliance(study, chosen, areas=areas, access=access, measure=measure)
+    profiles_table = profile_coverage(study, PROFILES, dem)
+    complete = completeness(study, access)
+    found = gaps(study, access)
+    writers: dict[str, Any] = {
+        "compliance.csv": csv_writer(result.table.set_index("area")),
+        "compliance_areas.parquet": parquet_writer(result.areas),
+        "profiles.csv": csv_writer(profiles_table.set_index("profile")),
+        "completeness.csv": csv_writer(complete),
+        "gaps.csv": csv_writer(found.table),
+        "gaps.parquet": parquet_writer(found.clusters),
+    }
+    summary: dict[str, Any] = {
+        "synthetic": study.synthetic,
+        "data": study.data.label,
+        "standard": {"key": chosen.key, "title": chosen.title, "title_zh": chosen.title_zh},
+        "measure": measure,
+        "profile": {
+            "name": walker.name,
+            "name_zh": walker.name_zh,
+            "speed_kmh": network.speed_kmh,
+            "source": walker.source,
+            "slope_dem": None if dem is None else str(dem),
+        },
+        "compliance_rate_pop": float(result.areas["rate_pop"].iloc[0]),
+        "compliance_rate_res": float(result.areas["rate_res"].iloc[0]),
+        "unverified_rows": [r.label for r in result.unverified],
+        "not_assessed": [r.label for r in result.skipped],
+        "thin_categories": complete.index[complete["thin"]].tolist(),
+    }
+    lines = [_banner(study), _compliance_text(result, measure, walker, dem is not None)]
+    lines.append(_completeness_text(complete))
+    lines.append(_profiles_text(profiles_table))
+    if site is not None:
+        siting = site_facilities(
+            study, site, k=k, candidates=candidates, method=method, network=network
+        )
+        table = pd.DataFrame(siting.sites.drop(columns="geometry")).assign(
+            lon=siting.sites.geometry.x.map("{:.6f}".format),
+            lat=siting.sites.geometry.y.map("{:.6f}".format),
+        )
+        writers["siting.csv"] = csv_writer(table.set_index("rank"))
+        writers["siting.parquet"] = parquet_writer(siting.sites)
+        summary["siting"] = {
+            "category": siting.category,
+            "k": k,
+            "method": method,
+            "threshold_min": siting.threshold_min,
+            "candidates": siting.candidates,
+            "share_pop_before": siting.share_before,
+            "share_pop_after": siting.share_after,
+            "seconds": siting.seconds,
+        }
+        lines.append(_siting_text(siting, study))
+    if added is not None or removed:
+        scenario = with_facilities(study, added=added, removed=removed)
+        diff = compare(study, scenario, network=network)
+        writers["whatif.csv"] = csv_writer(diff.summary)
+        writers["whatif.parquet"] = parquet_writer(diff.residences)
+        summary["whatif"] = diff.summary.reset_index().to_dict("records")
+        lines.append(_whatif_text(diff))
+    writers["plan_summary.json"] = json_writer(summary)
+    written = write_atomically(out_dir, writers)
+    return written, "\n\n".join(lines)
+
+
+def _banner(study: Study) -> str:
+    if study.synthetic:
+        return "NOTE 注意: SYNTHETIC demo data 合成示例数据 — not survey data."
+    return f"Data 数据: {study.data.label}"
+
+
+def _pct(value: Any) -> str:
+    number = float(value)
+    return "   n/a" if not np.isfinite(number) else f"{100 * number:5.1f}%"
+
+
+def _compliance_text(result: Compliance, measure: str, walker: Profile, slope: bool) -> str:
+    std = result.standard
+    how = f"profile 步行者 {walker.label}" + (" + slope 坡度" if slope else "")
+    lines = [f"Compliance 达标 — {std.title_zh} / {std.title} ({measure}; {how})"]
+    study_rows = result.table[
+        (result.table["area_kind"] == "study") & (result.table["requirement"] != "overall")
+    ]
+    for row in study_rows.itertuples():
+        flag = "" if row.verified else "  (unverified 未核实)"
+        if row.status == NOT_ASSESSED:
+            flag = "  not assessed: no data (bring --facilities) 无数据未评估"
+        lines.append(
+            f"  {row.mark} {row.level_min:>4g} min  {row.category:<18} {row.name_zh:<12} "
+            f"pop 人口 {_pct(row.share_pop)}{flag}"
+        )
+    lines.append(
+        "  Per area 各片区: 达标率 = share of population meeting every assessed ▲ row; "
+        "mean = population-weighted share of ▲ rows met 平均达标比例"
+    )
+    for row in result.areas.itertuples():
+        lines.append(
+            f"    {row.area:<40.40} {row.residences:>6,} residences  达标率 {_pct(row.rate_pop)}"
+            f"  mean {_pct(row.mean_share)}"
+        )
+    lines.append(
+        f"  {len(result.unverified)} assessed rows are from recollection (unverified 未核实): "
+        "check them against the standard before citing."
+    )
+    return "\n".join(lines)
+
+
+def _completeness_text(table: pd.DataFrame) -> str:
+    lines = ["Data completeness 数据完整性"]
+    thin = table[table["thin"]]
+    if thin.empty:
+        lines.append("  every category looks plausibly mapped 各类设施数量合理")
+    for row in thin.itertuples():
+        lines.append(f"  ! {row.warning}")
+    return "\n".join(lines)
+
+
+def _profiles_text(table: pd.DataFrame) -> str:
+    pivot = table.pivot_table(index="category", columns="profile", values="share_pop_15min")
+    pivot = pivot.reindex(table["category"].drop_duplicates())
+    pivot = pivot[[c for c in PROFILES if c in pivot.columns]]
+    text = pivot.map(_pct).to_string()
+    return "Share of population within 15 min per walker profile 各类人群15分钟覆盖率\n" + text
+
+
+def _siting_text(siting: Siting, study: Study) -> str:
+    label = study.catalog[siting.category].label
+    lines = [
+        f"Siting 选址: {len(siting.sites)} new {label} ({siting.method}, "
+        f"≤ {siting.threshold_min:g} min, {siting.candidates:,} candidates)",
+        f"  coverage 覆盖率 {_pct(siting.share_before)} → {_pct(siting.share_after)}",
+    ]
+    for row in siting.sites.itertuples():
+        lines.append(
+            f"  #{row.rank} candidate {row.candidate}  +{row.added_population:,.0f} residents "
+            f"新增覆盖人口 ({row.geometry.y:.5f} N, {row.geometry.x:.5f} E)"
+        )
+    return "\n".join(lines)
+
+
+def _whatif_text(diff: WhatIf) -> str:
+    lines = ["What-if 情景对比 (share of population within the level 覆盖率)"]
+    for row in diff.summary.itertuples():
+        lines.append(
+            f"  {row.Index:<18} {row.name_zh:<12} {_pct(row.share_pop_before)} → "
+            f"{_pct(row.share_pop_after)}  better 改善 {row.residences_better:,}, "
+            f"worse 变差 {row.residences_worse:,}"
+        )
+    if diff.summary.empty:
+        lines.append("  no category changed 无变化")
+    return "\n".join(lines)

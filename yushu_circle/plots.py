@@ -145,7 +145,7 @@ def walk_minutes_histogram(
     ax.set_xlim(0, edges[-1])
     ax.set_xlabel("walk minutes to the nearest facility (last bin: that or more)")
     ax.set_ylabel({None: "residences", "population": "residents"}.get(weight, str(weight)))
-    ax.legend(loc="upper right", prop=_font(small=True))
+    ax.legend(loc="upper right", prop=text_font(small=True))
     return ax
 
 
@@ -228,7 +228,7 @@ def profile_curves(
         _draw_curve(ax, frame, key, weight, max_minutes, str(label), None)
     if info is not None:
         ax.axvline(info.level, color=_LEVEL_COLOR, linestyle="--", linewidth=1)
-    ax.set_title(_label(info, category), **_font())
+    ax.set_title(_label(info, category), **text_font())
     return _finish_curves(ax, weight, max_minutes)
 
 
@@ -357,7 +357,7 @@ def _finish_curves(ax: Axes, weight: str | None, max_minutes: float) -> Axes:
     who = "residents (population-weighted)" if weight == "population" else "residences"
     ax.set_ylabel(f"share of {who} covered")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", prop=_font(small=True))
+    ax.legend(loc="lower right", prop=text_font(small=True))
     return ax
 
 
@@ -400,10 +400,28 @@ def _label(info: Category | None, key: str) -> str:
     return info.label if _cjk_font() else info.name_en
 
 
-def _font(small: bool = False) -> dict[str, Any]:
-    """Text properties with a Chinese-capable font first, when one is installed."""
+def text_font(small: bool = False) -> dict[str, Any]:
+    """Font properties that draw 中文 when a Chinese font is installed.
+
+    Pass them to matplotlib text calls (``ax.set_title(text, **text_font())``) or as a
+    legend's ``prop``. Without a Chinese font (e.g. Debian's ``fonts-wqy-microhei`` or
+    ``fonts-noto-cjk``) they are empty, and this module's labels fall back to English.
+
+    Parameters
+    ----------
+    small : bool
+        Also ask for the ``small`` font size.
+
+    Returns
+    -------
+    dict
+        ``family`` (a CJK font, then DejaVu Sans) and optionally ``size``.
+    """
     font = _cjk_font()
     props: dict[str, Any] = {"family": [font, "DejaVu Sans"]} if font else {}
     if small:
         props["size"] = "small"
     return props
+
+
+_font = text_font  # the private name other modules imported first

@@ -60,6 +60,9 @@ class OSMData:
         The study area in EPSG:4326 (a bbox, polygon or geocoded place), if known.
     graph : networkx.MultiDiGraph, optional
         A ready walk graph (from GraphML), used instead of building one from ``elements``.
+    extract : yushu_circle._pbf.PBFExtract, optional
+        Streets and features read from a PBF file as arrays (the fast path for large
+        files); ``elements`` is then empty.
     """
 
     elements: list[dict[str, Any]]
@@ -68,12 +71,15 @@ class OSMData:
     area: Polygon | MultiPolygon | None = None
     graph: nx.MultiDiGraph | None = None
     notes: list[str] = field(default_factory=list)
+    extract: Any = None
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of the data's nodes, or of the area."""
         if self.area is not None:
             return tuple(self.area.bounds)
+        if self.extract is not None:
+            return self.extract.bounds  # type: ignore[no-any-return]
         lons = [e["lon"] for e in self.elements if e.get("type") == "node"]
         lats = [e["lat"] for e in self.elements if e.get("type") == "node"]
         if not lons:
@@ -134,8 +140,14 @@ def read_osm_file(
     if name.endswith(".pbf"):
         from yushu_circle._pbf import read_pbf
 
-        elements = read_pbf(path, area)
-        return _checked(OSMData(elements, f"OSM PBF file {path.name}", area=area), path)
+        extract = read_pbf(path, area)
+        if extract.street_way_count == 0 and not extract.way_tags:
+            raise DataError(
+                f"{path} holds no OSM ways (streets or buildings) in the study area",
+                "check that the file covers the area, or widen --bbox/--polygon",
+            )
+        label = f"OSM PBF file {path.name}"
+        return OSMData([], label, area=area, notes=list(extract.notes), extract=extract)
     if not name.endswith((".osm", ".osm.bz2", ".osm.gz", ".xml")):
         raise InputError(
             f"{path} is not a known OSM file type",

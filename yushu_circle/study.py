@@ -162,14 +162,23 @@ class Study:
     @cached_property
     def network(self) -> WalkNetwork:
         """The walk network (largest connected part unless ``keep_all_components``)."""
-        graph = self.data.graph
-        if graph is None:
-            graph = walk_graph_from_elements(self.data.elements)
-        network = WalkNetwork.from_graph(
-            graph,
-            speed_kmh=self.options.speed_kmh,
-            keep_all_components=self.options.keep_all_components,
-        )
+        if self.data.extract is not None:
+            from yushu_circle._pbf import street_edges
+
+            network = WalkNetwork.from_arrays(
+                **street_edges(self.data.extract),
+                speed_kmh=self.options.speed_kmh,
+                keep_all_components=self.options.keep_all_components,
+            )
+        else:
+            graph = self.data.graph
+            if graph is None:
+                graph = walk_graph_from_elements(self.data.elements)
+            network = WalkNetwork.from_graph(
+                graph,
+                speed_kmh=self.options.speed_kmh,
+                keep_all_components=self.options.keep_all_components,
+            )
         if network.dropped_components:
             dropped = network.dropped_components
             self.notes.append(
@@ -182,6 +191,10 @@ class Study:
     def features(self) -> gpd.GeoDataFrame:
         """Tagged OSM features of the area (buildings, land use, facilities), EPSG:4326."""
         keys = self._base_catalog.tag_keys | {"building", "landuse", "boundary", "place", "name"}
+        if self.data.extract is not None:
+            from yushu_circle._pbf import features_frame
+
+            return features_frame(self.data.extract, keys)
         return features_from_elements(self.data.elements, keys, self.data.area)
 
     @property
@@ -201,7 +214,7 @@ class Study:
             frame = user_residences(source, self.options.datum)
             how = f"{len(frame):,} residences from {Path(source).name}"
         else:
-            if not self.data.elements:
+            if not self.data.elements and self.data.extract is None:
                 raise DataError(
                     "the source has no building data to find residences in",
                     "pass --residences FILE (CSV with lon, lat, population)",
@@ -222,7 +235,7 @@ class Study:
         """Facilities: ``facility_id``, ``category``, ``name``, ``source``, point geometry."""
         catalog = self._base_catalog
         parts = []
-        if self.data.elements:
+        if self.data.elements or self.data.extract is not None:
             parts.append(facilities_from_features(self.features, catalog))
         for item in self._facility_inputs:
             if isinstance(item, gpd.GeoDataFrame):

@@ -246,6 +246,7 @@
   }
   var select, onlyBox, thresholdSelect, status, legend;
   var summaryRows = [];
+  var legendFacilitiesOpen = false;
   boxControl("topleft", function (div) {
     div.id = "yc-switcher";
     div.appendChild(el("h3", D.title));
@@ -317,16 +318,21 @@
       SCORE_BINS.forEach(function (b) { legend.appendChild(legendRow(b.color, b.label)); });
       legend.appendChild(legendRow(NONE_COLOR, "无数据 no data"));
     }
-    legend.appendChild(el("div", "设施 Facilities:"));
+    var facilities = el("details");
+    facilities.open = legendFacilitiesOpen;
+    facilities.addEventListener("toggle", function () { legendFacilitiesOpen = facilities.open; });
+    facilities.appendChild(el("summary", "设施 Facilities (" + F.lon.length + ")"));
     Object.keys(facilityLayers).forEach(function (key) {
       var cat = catByKey[key];
-      legend.appendChild(legendRow(cat.color, catLabel(cat) + " (" + facilityLayers[key].getLayers().length + ")"));
+      facilities.appendChild(legendRow(cat.color, catLabel(cat) + " ("
+        + facilityLayers[key].getLayers().length + ")"));
     });
+    legend.appendChild(facilities);
   }
-  boxControl("topright", function (div) {
+  boxControl("bottomleft", function (div) {
     div.id = "yc-summary";
     var details = el("details", null, "yc-summary");
-    details.open = window.innerWidth > 700;
+    details.open = window.innerWidth > 700 && window.innerHeight > 500;
     details.appendChild(el("summary", "覆盖率汇总 Coverage summary (人口占比 share of population)"));
     var table = el("table");
     var head = el("tr");
@@ -388,7 +394,7 @@
   isoLayer.addTo(map);
   Object.keys(facilityLayers).forEach(function (key) { facilityLayers[key].addTo(map); });
   var layerControl = L.control.layers(bases, overlays, {
-    collapsed: window.innerWidth <= 700, position: "topright" }).addTo(map);
+    collapsed: true, position: "topright" }).addTo(map);
 
   var bounds = L.latLngBounds([]);
   residenceMarkers.forEach(function (m) { bounds.extend(m.getLatLng()); });
