@@ -117,10 +117,7 @@ def town_xml(
         Put every facility on a separate 3 × 3 street grid 3 km east, unconnected.
     """
     osm = _Osm()
-    if streets:
-        highway = "residential" if residences else "unclassified"
-    else:
-        highway = "motorway"
+    highway = ("residential" if residences else "unclassified") if streets else "motorway"
     _grid(osm, center, n, spacing, highway)
     half = (n - 1) * spacing / 2
     if residences:
@@ -175,6 +172,16 @@ def nominatim_result(center: tuple[float, float] = JIEGU, half_m: float = 400.0)
             "geojson": {"type": "Polygon", "coordinates": [ring]},
         }
     ]
+
+
+def street_side_points_csv(facilities: bool = False) -> str:
+    """CSV text of six points beside the town's southern street (residences or facilities)."""
+    lines = ["id,name,category,lon,lat,population"]
+    for i, dx in enumerate((-200, -120, -40, 40, 120, 200)):
+        lon, lat = _offset(JIEGU, dx, -242.0)
+        category = ("clinic", "幼儿园", "New Kind")[i % 3] if facilities else ""
+        lines.append(f"h{i},示例 {i},{category},{lon:.7f},{lat:.7f},{10 * (i + 1)}")
+    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="session")
@@ -320,7 +327,7 @@ def _handler(server: FakeOSMServer) -> type[BaseHTTPRequestHandler]:
             self.rfile.read(length)
             self._serve("overpass", {})
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler
@@ -343,7 +350,9 @@ def osm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     httpd.daemon_threads = True
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     monkeypatch.setattr(ox.settings, "overpass_url", server.overpass_url)
     monkeypatch.setattr(ox.settings, "nominatim_url", server.nominatim_url)

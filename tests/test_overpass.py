@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CONTRACT, DEMO_TOWN, DATA, CliResult, FakeOSMServer, Reply, snapshot, town_xml
+from conftest import CONTRACT, DATA, DEMO_TOWN, CliResult, FakeOSMServer, Reply, snapshot, town_xml
 
 # A box around the synthetic town at Jiegu (WEST,SOUTH,EAST,NORTH).
 BBOX = "97.005,32.996,97.015,33.004"
@@ -52,7 +52,7 @@ def test_place_run_writes_the_contract_and_matches_the_file_run(
     out = tmp_path / "place"
     result = cli("--quiet", "run", "--place", DEMO_TOWN, "--out", out)
     assert result.code == 0, result.err
-    assert CONTRACT <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= CONTRACT
     assert osm_server.count("nominatim") == 1
     assert osm_server.count("overpass") == 1
     assert len(cache_files(tmp_path)) == 2  # the geocoder's answer and Overpass's
@@ -176,7 +176,7 @@ def test_overpass_recovers_after_a_429(
     assert len(cache_files(tmp_path)) == 1  # only the good answer
     cached = json.loads(cache_files(tmp_path)[0].read_text(encoding="utf-8"))
     assert len(cached["elements"]) > 100
-    assert CONTRACT <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= CONTRACT
 
 
 def test_overpass_without_streets(

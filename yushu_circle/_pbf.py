@@ -16,7 +16,6 @@ from shapely.geometry import MultiPolygon, Polygon
 from yushu_circle.errors import DataError, InputError
 
 _EARTH_RADIUS_M = 6_371_009.0  # osmnx's great-circle radius, so lengths match its graphs
-_STREET_TAGS = ("highway", "area", "foot", "access", "service")
 
 
 @dataclass
@@ -113,26 +112,24 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> PBFExtra
     skipped = 0
     relations = 0
     try:
-        processor = (
+        processor: Any = (
             osmium.FileProcessor(str(path))
             .with_locations()
             .with_filter(osmium.filter.EmptyTagFilter())
         )
         for obj in processor:
             if obj.is_way():
-                tags = obj.tags
-                if "highway" in tags:
-                    street = {k: tags.get(k) for k in _STREET_TAGS if k in tags}
-                    if is_walkable(street):
-                        try:
-                            wkb = factory.create_linestring(obj, every_node)
-                        except (osmium.InvalidLocationError, RuntimeError):
-                            skipped += 1
-                            continue
-                        street_refs.append([n.ref for n in obj.nodes])
-                        street_wkb.append(wkb)
-                        street_highway.append(street["highway"])
+                tags = _tags(obj)
+                if "highway" in tags and is_walkable(tags):
+                    try:
+                        wkb = factory.create_linestring(obj, every_node)
+                    except (osmium.InvalidLocationError, RuntimeError):
+                        skipped += 1
                         continue
+                    street_refs.append(_refs(obj))
+                    street_wkb.append(wkb)
+                    street_highway.append(tags["highway"])
+                    continue
                 try:
                     wkb = factory.create_linestring(obj, every_node)
                 except (osmium.InvalidLocationError, RuntimeError):
@@ -140,7 +137,7 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> PBFExtra
                     continue
                 way_ids.append(obj.id)
                 way_wkb.append(wkb)
-                way_tags.append(dict(tags))
+                way_tags.append(tags)
             elif obj.is_node():
                 location = obj.location
                 if not location.valid():
@@ -148,7 +145,7 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> PBFExtra
                 point_ids.append(obj.id)
                 point_lon.append(location.lon)
                 point_lat.append(location.lat)
-                point_tags.append(dict(obj.tags))
+                point_tags.append(_tags(obj))
             elif obj.is_relation():
                 relations += 1
     except RuntimeError as exc:
@@ -189,6 +186,26 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> PBFExtra
     if area is not None:
         extract = _clip(extract, area)
     return extract
+
+
+def _tags(obj: Any) -> dict[str, str]:
+    """An object's tags as a dict, through pyosmium's C accessors (twice as fast as ``dict``)."""
+    data = obj._pyosmium_data
+    cursor = data.tags_begin()
+    step = data.tags_next
+    tags = {}
+    for _ in range(data.tags_size()):
+        key, value = step(cursor)
+        tags[key] = value
+    return tags
+
+
+def _refs(way: Any) -> list[int]:
+    """A way's node ids, through pyosmium's C accessors."""
+    data = way._pyosmium_data
+    nodes = data.nodes()
+    get = nodes.get
+    return [get(data, i).ref for i in range(nodes.size(data))]
 
 
 def _coordinates(wkbs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -385,7 +402,9 @@ def features_frame(extract: PBFExtract, tag_keys: set[str]) -> gpd.GeoDataFrame:
         ],
         names=["element", "id"],
     )
-    frame = pd.DataFrame.from_records(records, index=index) if records else pd.DataFrame(index=index)
+    frame = (
+        pd.DataFrame.from_records(records, index=index) if records else pd.DataFrame(index=index)
+    )
     geometry = np.concatenate([points, shapes])
     valid = np.asarray([g is not None for g in geometry]) if len(geometry) else np.zeros(0, bool)
     result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from yushu_circle.catalog import LEVELS, Catalog
+from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 
 
@@ -183,6 +185,35 @@ def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> 
     return reached.mean(axis=1)
 
 
+def check_thresholds(thresholds: Sequence[float], name: str = "thresholds") -> list[float]:
+    """Validate walk-minute thresholds: finite, above 0 and strictly increasing.
+
+    Raises
+    ------
+    InputError
+        Naming ``name`` and the bad value.
+    """
+    try:
+        values = [float(t) for t in thresholds]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{name} {list(thresholds)!r} are not numbers", "give minutes, e.g. 5, 10, 15"
+        ) from None
+    if not values:
+        raise InputError(f"{name} are empty", "give minutes, e.g. 5, 10, 15")
+    for value in values:
+        if not (np.isfinite(value) and value > 0):
+            raise InputError(
+                f"{name}: {value:g} is not a number of minutes above 0", "e.g. 5, 10, 15"
+            )
+    if any(b <= a for a, b in pairwise(values)):
+        raise InputError(
+            f"{name} {', '.join(f'{v:g}' for v in values)} are not strictly increasing",
+            "list them from small to large, e.g. 5, 10, 15",
+        )
+    return values
+
+
 def coverage_summary(
     residences: pd.DataFrame,
     catalog: Catalog,
@@ -207,6 +238,7 @@ def coverage_summary(
     pandas.DataFrame
         Indexed by category key.
     """
+    check_thresholds(thresholds)
     population = residences["population"].to_numpy(dtype=float)
     total_pop = float(np.nansum(population))
     rows = []

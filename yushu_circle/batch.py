@@ -23,6 +23,7 @@ STATUS_FILE = "batch_status.csv"
 COMBINED_FILE = "combined_summary.csv"
 DEFAULT_WORKERS = 2
 DEFAULT_RETRIES = 2
+SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
 
 # osmnx settings the workers take over from the process that starts the batch.
 _OSMNX_SETTINGS = ("overpass_url", "nominatim_url", "cache_folder", "use_cache", "requests_timeout")
@@ -260,7 +261,7 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
                 f"{where}: geometry is a {geometry.geom_type}, not a polygon",
                 "draw each area as a polygon",
             )
-        polygon_wkt = shapely.to_wkt(geometry)
+        polygon_wkt = shapely.to_wkt(geometry, rounding_precision=-1)
     residences = _text(row.get("residences"))
     if residences is not None:
         residences = str((base / residences).resolve())
@@ -364,6 +365,7 @@ def run_batch(
         raise InputError(f"--workers {workers} is not a positive number", "use --workers 2")
     if retries < 0:
         raise InputError(f"--retries {retries} is negative", "use --retries 0 or more")
+    created = not Path(out_dir).exists()
     out = prepare_out_dir(out_dir).resolve()
     job = _make_job(out, study_kwargs or {}, gpkg)
     rows: dict[str, dict[str, Any]] = {}
@@ -373,8 +375,13 @@ def run_batch(
             rows[area.area_id] = _row(area, "ok", resumed=True)
         else:
             todo.append(area)
-    if todo:
-        rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+    try:
+        if todo:
+            rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a batch that could not start leaves no empty output folder behind
+        raise
     status = pd.DataFrame([rows[i] for i in ids])
     combined = _combined_summary(out, [i for i in ids if rows[i]["status"] == "ok"])
     write_atomically(
@@ -450,7 +457,7 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})",
@@ -459,7 +466,7 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
             ) from None
         try:
             try:
-                client.wait_for_workers(1, timeout=60)
+                client.wait_for_workers(1, timeout=6 * SCHEDULER_TIMEOUT_S)
             except TimeoutError:
                 raise InputError(
                     f"the Dask scheduler at {scheduler} has no workers",
@@ -562,7 +569,6 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             study = _study_for(area, job.study_kwargs)
-            _ = study.network  # the network first, as `yushu-circle run` does
             write_study(study, folder, job.gpkg)
     except YushuError as exc:
         return _row(area, "failed", seconds=time.perf_counter() - start, error=exc.message)

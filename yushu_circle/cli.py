@@ -44,6 +44,18 @@ def _bbox(text: str) -> list[float]:
     return values
 
 
+def _minutes(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(p) for p in text.replace(" ", "").split(",") if p)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"minutes {text!r} are not numbers: write e.g. 5,10,15"
+        ) from None
+    if not values or any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"minutes {text!r} must be positive, e.g. 5,10,15")
+    return values
+
+
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--osm-file", type=Path, help=".osm/.osm.bz2/.osm.pbf/.graphml file")
@@ -90,6 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_arguments(run)
     run.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
     run.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
+    run.add_argument(
+        "--no-isochrones", action="store_true", help="skip isochrones.parquet (等时圈)"
+    )
+    run.add_argument(
+        "--iso-minutes",
+        type=_minutes,
+        default=(5.0, 10.0, 15.0),
+        help="isochrone thresholds in minutes (5,10,15)",
+    )
+    run.add_argument(
+        "--iso-buffer", type=float, default=25.0, help="isochrone buffer half-width, m (25)"
+    )
     run.set_defaults(handler=cmd_run)
     batch = commands.add_parser(
         "batch",
@@ -225,7 +249,23 @@ def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
         "snapping onto streets 吸附到路网", lambda: (study.residence_snap, study.facility_snaps)
     )
     steps.run("walk minutes per category 各类设施步行时间", study.access)
-    written = steps.run("writing outputs 写出结果", lambda: write_study(study, args.out, args.gpkg))
+    iso = not getattr(args, "no_isochrones", True)
+    if iso:
+        steps.run(
+            "isochrones 等时圈",
+            lambda: study.isochrones(args.iso_minutes, args.iso_buffer),
+        )
+    written = steps.run(
+        "writing outputs 写出结果",
+        lambda: write_study(
+            study,
+            args.out,
+            args.gpkg,
+            isochrones=iso,
+            iso_minutes=getattr(args, "iso_minutes", (5.0, 10.0, 15.0)),
+            iso_buffer_m=getattr(args, "iso_buffer", 25.0),
+        ),
+    )
     summary = study.summary()
     meta = study.metadata()
     print(f"Data 数据: {meta['data']}")
@@ -344,6 +384,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+    except Exception as exc:  # a bug: still one line, and earlier outputs stay intact
+        if args.debug:
+            raise
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        print(
+            f"yushu-circle: internal error: {text} — fix: this is a bug in yushu-circle; "
+            "earlier outputs are intact; rerun with --debug and report the traceback",
+            file=sys.stderr,
+        )
+        return 70
     return status
 
 

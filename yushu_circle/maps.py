@@ -180,7 +180,9 @@ def _categories(
     summary: pd.DataFrame,
     meta: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
-    present = [str(c)[len("walk_min_") :] for c in residences.columns if str(c).startswith("walk_min_")]
+    present = [
+        str(c)[len("walk_min_") :] for c in residences.columns if str(c).startswith("walk_min_")
+    ]
     catalog = {str(c["key"]): c for c in meta.get("catalog", []) if "key" in c}
     counts = facilities["category"].astype(str).value_counts().to_dict() if len(facilities) else {}
     order = [k for k in catalog if k in present] + [k for k in present if k not in catalog]
@@ -218,10 +220,7 @@ def _residence_payload(
         valid &= np.isfinite(coords).all(axis=1)
     frame = residences[valid]
     geometry = frame.geometry
-    if "residence_id" in frame:
-        raw_ids = frame["residence_id"].tolist()
-    else:
-        raw_ids = list(range(len(frame)))
+    raw_ids = frame["residence_id"].tolist() if "residence_id" in frame else list(range(len(frame)))
     ids = [str(v) for v in raw_ids]
     population = frame["population"] if "population" in frame else pd.Series(1.0, index=frame.index)
     score = frame["score"] if "score" in frame else pd.Series(np.nan, index=frame.index)
@@ -259,7 +258,7 @@ def _edge_payload(edges: gpd.GeoDataFrame | None, keys: Sequence[str]) -> dict[s
         return {"coords": [], "min": {}}
     frame = edges.to_crs("EPSG:4326") if edges.crs else edges
     lines = shapely.simplify(frame.geometry.to_numpy(), _EDGE_SIMPLIFY_DEG)
-    coords = []
+    coords: list[list[float]] = []
     for line in lines:
         if line is None or line.is_empty:
             coords.append([])
@@ -277,42 +276,74 @@ def _edge_payload(edges: gpd.GeoDataFrame | None, keys: Sequence[str]) -> dict[s
 def _isochrone_payload(
     isochrones: gpd.GeoDataFrame | None, ids: Mapping[str, int], budget: int
 ) -> dict[str, Any]:
+    """Embed isochrones residence by residence, in an evenly spread order, until the budget.
+
+    Only the embedded residences' polygons are reprojected, simplified and encoded, so a
+    city's worth of isochrones costs no more than the budget's worth.
+    """
     total = len(ids)
     if isochrones is None or isochrones.empty:
-        return {"by": {}, "embedded": 0, "total": total, "available": False}
-    frame = isochrones.to_crs("EPSG:4326") if isochrones.crs else isochrones
-    shapes = shapely.simplify(frame.geometry.to_numpy(), _ISO_SIMPLIFY_DEG, preserve_topology=True)
-    per_residence: dict[int, list[list[Any]]] = {}
-    for rid, minutes, shape in zip(
-        frame["residence_id"].astype(str), frame["minutes"], shapes, strict=True
-    ):
-        index = ids.get(rid)
-        if index is None or shape is None or shape.is_empty:
-            continue
-        per_residence.setdefault(index, []).append([_number(minutes, 1), _polygons(shape)])
-    sizes = {i: len(json.dumps(v, separators=(",", ":"))) for i, v in per_residence.items()}
-    used = sum(sizes.values())
-    chosen = sorted(per_residence)
-    if used > budget > 0:
-        stride = math.ceil(used / budget)
-        chosen = chosen[::stride]
-    elif budget <= 0:
-        chosen = []
-    by = {str(i): sorted(per_residence[i], key=lambda item: -item[0]) for i in chosen}
-    return {"by": by, "embedded": len(by), "total": total, "available": True}
+        return {"by": {}, "embedded": 0, "total": total, "available": False, "scale": 1}
+    index = isochrones["residence_id"].astype(str).map(ids)
+    usable = (index.notna() & isochrones.geometry.notna()).to_numpy()
+    rows = np.flatnonzero(usable)
+    owner = index.to_numpy()[rows].astype(np.int64)
+    residents = np.unique(owner)
+    # Golden-ratio order: any prefix is spread evenly over the residences.
+    residents = residents[np.argsort((residents * 0.6180339887498949) % 1.0, kind="stable")]
+    rows_of = pd.Series(rows).groupby(owner).apply(list).to_dict()
+    by: dict[str, list[list[Any]]] = {}
+    used = 0
+    full = False
+    for start in range(0, len(residents), 64):
+        chunk = residents[start : start + 64]
+        picked = [r for res in chunk for r in rows_of[int(res)]]
+        part = isochrones.iloc[picked]
+        part = part.to_crs("EPSG:4326") if part.crs else part
+        shapes = shapely.simplify(
+            part.geometry.to_numpy(), _ISO_SIMPLIFY_DEG, preserve_topology=False
+        )
+        entries: dict[int, list[list[Any]]] = {}
+        for res, minutes, shape in zip(
+            index.to_numpy()[picked].astype(np.int64), part["minutes"], shapes, strict=True
+        ):
+            if shape is not None and not shape.is_empty:
+                entries.setdefault(int(res), []).append([_number(minutes, 1), _polygons(shape)])
+        for res in chunk:
+            entry = sorted(entries.get(int(res), []), key=lambda item: -item[0])
+            if not entry:
+                continue
+            size = len(json.dumps(entry, separators=(",", ":"))) + 12
+            if used + size > budget:
+                full = True
+                break
+            by[str(int(res))] = entry
+            used += size
+        if full:
+            break
+    scale = 10**_ISO_DECIMALS
+    return {"by": by, "embedded": len(by), "total": total, "available": True, "scale": scale}
 
 
-def _polygons(shape: Any) -> list[list[list[float]]]:
-    """Polygon/MultiPolygon → list of polygons, each a list of flat [x0, y0, x1, y1, …] rings."""
+def _polygons(shape: Any) -> list[list[list[int]]]:
+    """Polygon/MultiPolygon → polygons → rings, each ``[x0, y0, dx1, dy1, …]``.
+
+    Coordinates are integers in units of ``10**-_ISO_DECIMALS`` degrees, every vertex after
+    the first stored as the step from the one before (about a third of the bytes of plain
+    decimals); the closing vertex is left out.
+    """
     polygons = getattr(shape, "geoms", [shape])
+    scale = 10**_ISO_DECIMALS
     result = []
     for polygon in polygons:
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
-        rings = [polygon.exterior, *polygon.interiors]
-        result.append(
-            [np.round(np.asarray(r.coords)[:-1, :2], _ISO_DECIMALS).ravel().tolist() for r in rings]
-        )
+        rings = []
+        for ring in [polygon.exterior, *polygon.interiors]:
+            steps = np.round(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
+            steps[1:] = np.diff(steps, axis=0)
+            rings.append(steps.ravel().tolist())
+        result.append(rings)
     return result
 
 
@@ -339,7 +370,9 @@ def _summary_payload(summary: pd.DataFrame, keys: Sequence[str]) -> list[dict[st
 
 def _rounded(values: Any, decimals: int) -> list[float | None]:
     array = np.round(np.asarray(values, dtype=float), decimals)
-    return [None if not math.isfinite(v) else (int(v) if decimals == 0 else v) for v in array.tolist()]
+    return [
+        None if not math.isfinite(v) else (int(v) if decimals == 0 else v) for v in array.tolist()
+    ]
 
 
 def _number(value: Any, decimals: int) -> float | int | None:
@@ -349,7 +382,7 @@ def _number(value: Any, decimals: int) -> float | int | None:
         return None
     if not math.isfinite(number):
         return None
-    return int(round(number)) if decimals == 0 else round(number, decimals)
+    return round(number) if decimals == 0 else round(number, decimals)
 
 
 def _missing(value: Any) -> bool:
@@ -498,7 +531,9 @@ def rebuild_maps(
     )
     written = write_atomically(out_dir, {"map.html": text_writer(html)})
     if png:
-        writers = png_writers(parts["residences"], parts["facilities"], parts["meta"], parts["edges"])
+        writers = png_writers(
+            parts["residences"], parts["facilities"], parts["meta"], parts["edges"]
+        )
         written += write_atomically(Path(out_dir) / "png", writers)
     return written
 

@@ -90,14 +90,45 @@ def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiD
         )
     used = {ref for way in ways for ref in way["nodes"]}
     nodes = [e for e in elements if e.get("type") == "node" and e["id"] in used]
-    graph = ox.graph._create_graph([{"elements": nodes + ways}], bidirectional=True)
-    graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+    ways = _present_runs(ways, {node["id"] for node in nodes})
+    graph = nx.MultiDiGraph()
+    if ways:
+        graph = ox.graph._create_graph([{"elements": nodes + ways}], bidirectional=True)
+        graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
     if graph.number_of_edges() == 0:
         raise DataError(
             "the study area's walkable ways reference no nodes in the data",
             "export the area with its nodes (e.g. Overpass '(._;>;);out;')",
         )
     return ox.simplify_graph(graph)
+
+
+def _present_runs(ways: list[Mapping[str, Any]], present: set[int]) -> list[Mapping[str, Any]]:
+    """Split ways at node references missing from the data (clipped extracts, broken files).
+
+    Each run of two or more consecutive present nodes becomes a way of its own (later runs
+    get new negative ids); nothing is joined across a gap.
+    """
+    result: list[Mapping[str, Any]] = []
+    next_id = -1
+    for way in ways:
+        refs = way.get("nodes", [])
+        if all(ref in present for ref in refs):
+            result.append(way)
+            continue
+        runs: list[list[int]] = [[]]
+        for ref in refs:
+            if ref in present:
+                runs[-1].append(ref)
+            elif runs[-1]:
+                runs.append([])
+        for k, run in enumerate(r for r in runs if len(r) >= 2):
+            if k == 0:
+                result.append({**way, "nodes": run})
+            else:
+                result.append({**way, "id": next_id, "nodes": run})
+                next_id -= 1
+    return result
 
 
 def utm_crs(lon: float, lat: float) -> pyproj.CRS:
@@ -338,7 +369,7 @@ class WalkNetwork:
         edge_v = np.asarray(edge_v, dtype=np.int64)
         if len(edge_u) == 0:
             raise DataError("the walk network has no edges", "check the study area")
-        counts = np.diff(np.asarray(edge_offsets, dtype=np.int64))
+        counts: np.ndarray = np.diff(np.asarray(edge_offsets, dtype=np.int64))
         if np.any(counts < 2) or len(counts) != len(edge_u):
             raise InputError(
                 "edge_offsets do not describe one line of two or more points per edge",

@@ -17,6 +17,7 @@ import pandas as pd
 from yushu_circle.errors import InputError, OutputError
 
 Writer = Callable[[Path], None]
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
@@ -107,12 +108,36 @@ def gpkg_writer(frame: gpd.GeoDataFrame, layer: str) -> Writer:
 
 
 def csv_writer(frame: pd.DataFrame) -> Writer:
-    """A writer for UTF-8 CSV with a BOM, so Excel in China opens Chinese text correctly."""
+    """A writer for UTF-8 CSV with a BOM, so Excel in China opens Chinese text correctly.
+
+    Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return — e.g. a category name from a user's file) are
+    prefixed with ``'`` so they stay text.
+    """
 
     def write(path: Path) -> None:
-        frame.to_csv(path, encoding="utf-8-sig", float_format="%.4f")
+        _defused(frame).to_csv(path, encoding="utf-8-sig", float_format="%.4f")
 
     return write
+
+
+def _is_text(dtype: Any) -> bool:
+    return bool(pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype))
+
+
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    def defuse(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+            return "'" + value
+        return value
+
+    result = frame.copy()
+    for column in result.columns:
+        if _is_text(result[column].dtype):
+            result[column] = result[column].map(defuse)
+    if _is_text(result.index.dtype):
+        result.index = result.index.map(defuse)
+    return result
 
 
 def json_writer(document: Any) -> Writer:

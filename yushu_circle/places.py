@@ -210,6 +210,11 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalog: Catalog) -> gp
     rows: list[dict[str, Any]] = []
     if features.empty:
         return empty_facilities()
+    # Only features carrying a key some rule reads can match (skips the many buildings).
+    rule_keys = [k for k in catalog.tag_keys if k in features.columns]
+    if not rule_keys:
+        return empty_facilities()
+    features = features[features[rule_keys].notna().any(axis=1).to_numpy()]
     tag_columns = [c for c in features.columns if c != "geometry"]
     records = features[tag_columns].to_dict("records")
     points = features.geometry.representative_point().values
@@ -313,10 +318,14 @@ def read_user_points(
     bad = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        swapped = bool(np.all((np.abs(lat) <= 180) & (np.abs(lon) <= 90)))
         raise InputError(
-            f"{what} file {path}: row {row + 1} has coordinates ({lon[row]}, {lat[row]}) "
-            "outside longitude/latitude ranges",
-            "give lon/lat in degrees (WGS-84), or a GeoJSON/GeoPackage with its CRS",
+            f"{what} file {path}: {_row_label(path, row)} has coordinates "
+            f"(lon {lon[row]}, lat {lat[row]}) outside longitude/latitude ranges"
+            + ("; the longitude and latitude columns look swapped" if swapped else ""),
+            "swap the lon/lat columns"
+            if swapped
+            else "give lon/lat in degrees (WGS-84), or a GeoJSON/GeoPackage with its CRS",
         )
     if datum != "wgs84":
         lon, lat = to_wgs84(lon, lat, datum)
@@ -362,12 +371,20 @@ def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"{what} file {path}: row {row + 2} has a non-numeric coordinate "
+            f"{what} file {path}: {_row_label(path, row)} has a non-numeric coordinate "
             f"({lon_col}={frame[lon_col].iloc[row]!r}, {lat_col}={frame[lat_col].iloc[row]!r})",
             "fix or delete that row",
         )
     rest = frame.drop(columns=[lon_col, lat_col])
     return gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def _row_label(path: str | Path, index: int) -> str:
+    """Where a record sits in the user's file: the line of a CSV (after its header), or the
+    feature's number in a GeoJSON/GeoPackage."""
+    if Path(path).suffix.lower() in {".csv", ".txt", ".tsv"}:
+        return f"line {index + 2}"
+    return f"feature {index + 1}"
 
 
 def _find_column(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
@@ -452,7 +469,7 @@ def user_residences(path: str | Path, datum: str = "wgs84") -> gpd.GeoDataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"residences file {path}: row {row + 1} has population "
+                f"residences file {path}: {_row_label(path, row)} has population "
                 f"{frame[pop_col].iloc[row]!r}, not a number ≥ 0",
                 "fix the value, or leave the column out to count each residence once",
             )

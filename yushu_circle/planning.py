@@ -704,6 +704,7 @@ def coverage_matrix(
     candidates: Candidates,
     threshold: float,
     chunk: int | None = None,
+    demand: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """Which residences reach which candidate site within ``threshold`` minutes.
 
@@ -722,6 +723,8 @@ def coverage_matrix(
         Minutes.
     chunk : int, optional
         Candidates per Dijkstra call (default: keeps the dense block near 64 MB).
+    demand : ndarray of bool, optional
+        Only these residences are evaluated (others get no coverage); default all.
 
     Returns
     -------
@@ -742,28 +745,50 @@ def coverage_matrix(
         np.concatenate([coo.data, data]),
         n + m,
     )
-    ok = np.flatnonzero(residences.on_network & (residences.edge >= 0))
+    usable = residences.on_network & (residences.edge >= 0)
+    ok = np.flatnonzero(usable if demand is None else usable & demand)
     edge = residences.edge[ok]
     access = residences.snap_m[ok] / network.metres_per_minute
-    to_u = residences.frac[ok] * network.time_vu[edge]
-    to_v = (1.0 - residences.frac[ok]) * network.time_uv[edge]
-    eu, ev = network.edge_u[edge], network.edge_v[edge]
+    # each residence hangs off both end nodes of its edge: (node, residence, minutes) arcs,
+    # sorted by node so the nodes a search reached expand into residences sparsely
+    arc_node = np.concatenate([network.edge_u[edge], network.edge_v[edge]])
+    arc_res = np.concatenate([np.arange(len(ok)), np.arange(len(ok))])
+    arc_cost = np.concatenate(
+        [
+            access + residences.frac[ok] * network.time_vu[edge],
+            access + (1.0 - residences.frac[ok]) * network.time_uv[edge],
+        ]
+    )
+    order = np.argsort(arc_node, kind="stable")
+    arc_node, arc_res, arc_cost = arc_node[order], arc_res[order], arc_cost[order]
+    first = np.searchsorted(arc_node, np.arange(n + 1))
     step = chunk or max(1, int(8_000_000 // max(n + m, 1)))
     blocks = []
     for start in range(0, m, step):
         ids = virtual[start : start + step]
-        dist = dijkstra(augmented, directed=True, indices=ids, limit=threshold)
-        minutes = access + np.minimum(to_u + dist[:, eu], to_v + dist[:, ev])
+        dist = dijkstra(augmented, directed=True, indices=ids, limit=threshold)[:, :n]
+        cand, node = np.nonzero(dist <= threshold)
+        counts = first[node + 1] - first[node]
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        arc = np.repeat(first[node], counts) + offset
+        minutes = np.repeat(dist[cand, node], counts) + arc_cost[arc]
+        hit = minutes <= threshold
+        rows, cols = np.repeat(cand, counts)[hit], arc_res[arc[hit]]
         if candidates.snap is not None:
+            extra_rows, extra_cols = [rows], [cols]
             for j in range(len(ids)):
                 one = candidates.snap.subset(np.array([start + j]))
                 own = one.snap_m / network.metres_per_minute
-                direct = _same_edge_minutes(network, residences.subset(ok), one, own)
-                minutes[j] = np.minimum(minutes[j], access + direct)
-        r, c = np.nonzero(minutes <= threshold)
-        blocks.append(
-            sp.csr_matrix((np.ones(len(r), bool), (r, ok[c])), shape=(len(ids), len(residences)))
+                direct = access + _same_edge_minutes(network, residences.subset(ok), one, own)
+                near = np.flatnonzero(direct <= threshold)
+                extra_rows.append(np.full(len(near), j))
+                extra_cols.append(near)
+            rows, cols = np.concatenate(extra_rows), np.concatenate(extra_cols)
+        block = sp.csr_matrix(
+            (np.ones(len(rows), bool), (rows, ok[cols])), shape=(len(ids), len(residences))
         )
+        block.sum_duplicates()
+        blocks.append(block)
     if not blocks:
         return sp.csr_matrix((0, len(residences)), dtype=bool)
     return sp.vstack(blocks, format="csr")
@@ -810,7 +835,7 @@ def greedy_cover(
 
 def milp_cover(
     coverage: sp.csr_matrix, weights: np.ndarray, k: int, time_limit: float = 60.0
-) -> tuple[list[int], float]:
+) -> tuple[list[int], float, bool]:
     """Exact maximal covering location by mixed-integer programming (HiGHS via scipy).
 
     ``max Σ w_r y_r`` subject to ``y_r ≤ Σ_{c covers r} x_c``, ``Σ x_c ≤ k``,
@@ -818,13 +843,14 @@ def milp_cover(
 
     Returns
     -------
-    (list of int, float)
-        Chosen candidate indices and the covered weight.
+    (list of int, float, bool)
+        Chosen candidate indices, the covered weight, and whether it is proven optimal
+        (``False``: the time limit stopped HiGHS; the best solution found is returned).
 
     Raises
     ------
     DataError
-        When the solver finds no optimal solution within ``time_limit`` seconds.
+        When the solver finds no solution at all within ``time_limit`` seconds.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -833,7 +859,7 @@ def milp_cover(
     demand = np.flatnonzero((weights > 0) & (np.asarray(matrix.sum(axis=0)).ravel() > 0))
     m, d = matrix.shape[0], len(demand)
     if m == 0 or d == 0 or k <= 0:
-        return [], 0.0
+        return [], 0.0, True
     cover = matrix[:, demand].T.tocsr()
     link = sp.hstack([-cover, sp.identity(d, format="csr")], format="csr")
     budget = sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(d)])[None, :])
@@ -850,13 +876,13 @@ def milp_cover(
         bounds=Bounds(0.0, 1.0),
         options={"time_limit": time_limit},
     )
-    if result.status != 0 or result.x is None:
+    if result.x is None:
         raise DataError(
-            f"the siting MILP found no optimal solution ({result.message})",
+            f"the siting MILP found no solution ({result.message})",
             "use --method greedy, fewer candidates or a smaller k",
         )
     picks = [int(i) for i in np.flatnonzero(result.x[:m] > 0.5)]
-    return picks, float(-result.fun)
+    return picks, float(-result.fun), bool(result.status == 0)
 
 
 def _ranked(
@@ -934,13 +960,18 @@ def site_facilities(
         pool = _thin(pool, max_candidates)
     else:
         pool = _file_candidates(study, net, candidates)
-    coverage = coverage_matrix(net, residences, pool, limit)
+    coverage = coverage_matrix(net, residences, pool, limit, demand=weights > 0)
     built = time.perf_counter() - clock
     clock = time.perf_counter()
     if method == "greedy":
         picks, _ = greedy_cover(coverage, weights, k)
     else:
-        picks, _ = milp_cover(coverage, weights, k)
+        picks, value, optimal = milp_cover(coverage, weights, k)
+        if not optimal:
+            method = "milp (time limit: best found, not proven optimal)"
+            greedy, gains = greedy_cover(coverage, weights, k)
+            if sum(gains) > value:
+                picks, method = greedy, "greedy (milp hit its time limit with less)"
     solved = time.perf_counter() - clock
     ranked = _ranked(coverage, weights, picks)
     total = float(population.sum())

@@ -76,8 +76,9 @@ def coverage_curve_table(
     table = {}
     for key in keys:
         times, cumulative = _cumulative_share(access[f"walk_min_{key}"].to_numpy(float), weights)
-        position = np.searchsorted(times, grid, side="right")
-        table[key] = np.where(position > 0, cumulative[np.maximum(position - 1, 0)], 0.0)
+        # Share covered at t = the cumulative share up to the last time <= t (0 before any).
+        padded = np.concatenate([[0.0], cumulative])
+        table[key] = padded[np.searchsorted(times, grid, side="right")]
     return pd.DataFrame(table, index=pd.Index(grid, name="minutes"))
 
 

@@ -160,8 +160,11 @@ def node_elevations(network: WalkNetwork, dem: str | Path) -> np.ndarray:
     if not target.equals(network.crs):
         transformer = pyproj.Transformer.from_crs(network.crs, target, always_xy=True)
         x, y = transformer.transform(x, y)
-    col, row = ~transform * (np.asarray(x), np.asarray(y))
-    elevation = _bilinear(band, np.asarray(row) - 0.5, np.asarray(col) - 0.5)
+    inverse = ~transform
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    col = inverse.a * x + inverse.b * y + inverse.c
+    row = inverse.d * x + inverse.e * y + inverse.f
+    elevation = _bilinear(band, row - 0.5, col - 0.5)
     bad = ~np.isfinite(elevation)
     if bad.any():
         raise DataError(

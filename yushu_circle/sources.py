@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import osmnx as ox
@@ -79,7 +80,7 @@ class OSMData:
         if self.area is not None:
             return tuple(self.area.bounds)
         if self.extract is not None:
-            return self.extract.bounds  # type: ignore[no-any-return]
+            return self.extract.bounds
         lons = [e["lon"] for e in self.elements if e.get("type") == "node"]
         lats = [e["lat"] for e in self.elements if e.get("type") == "node"]
         if not lons:
@@ -174,14 +175,51 @@ def _read_osm_xml(path: Path) -> list[dict[str, Any]]:
             f"{path} is not valid OSM XML (line {exc.getLineNumber()}: {exc.getMessage()})",
             "the file may be truncated or corrupt: export or download it again",
         ) from None
+    except ElementTree.ParseError as exc:
+        line, _ = exc.position
+        raise InputError(
+            f"{path} is not valid OSM XML (line {line}: {exc})",
+            "the file may be truncated or corrupt: export or download it again",
+        ) from None
     except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(
             f"{path} cannot be read as OSM XML ({exc})",
             "the file may be truncated or corrupt: export or download it again",
         ) from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{path} is XML but not OSM XML: a <tag>, <nd> or <member> is out of place "
+            f"or lacks an attribute ({type(exc).__name__}: {exc})",
+            "export the area again as OSM XML (.osm)",
+        ) from None
     elements = document.get("elements", [])
     if not isinstance(elements, list):
         raise InputError(f"{path} holds no OSM elements", "export the area again")
+    return _valid_elements(elements, path)
+
+
+def _valid_elements(elements: list[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
+    """Check every node has an id and a position in range, every way an id and node list."""
+    for element in elements:
+        kind = element.get("type")
+        if not isinstance(element.get("id"), int):
+            raise InputError(
+                f"{path}: a <{kind}> has no whole-number id ({element.get('id')!r})",
+                "export the area again as OSM XML (.osm)",
+            )
+        if kind == "node":
+            lon, lat = element.get("lon"), element.get("lat")
+            if not (
+                isinstance(lon, float)
+                and isinstance(lat, float)
+                and -180 <= lon <= 180
+                and -90 <= lat <= 90
+            ):
+                raise InputError(
+                    f"{path}: node {element['id']} has no valid position "
+                    f"(lon={lon!r}, lat={lat!r})",
+                    "export the area again as OSM XML (.osm)",
+                )
     return elements
 
 

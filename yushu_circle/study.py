@@ -35,6 +35,11 @@ from yushu_circle.places import (
 )
 from yushu_circle.sources import OSMData, demo, from_overpass, read_osm_file
 
+_FAR_OUTSIDE_M = 5000.0
+"""User points farther than this (or 10 snap limits) outside the street network are refused."""
+_LARGE_MEDIAN_SNAP_M = 100.0
+"""A median residence-to-street distance above this suggests a wrong datum (GCJ-02/BD-09)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class StudyOptions:
@@ -62,10 +67,22 @@ class StudyOptions:
 class Study:
     """A 15-minute living-circle study of one area.
 
-    Build one with :meth:`demo`, :meth:`from_osm_file`, :meth:`from_place` or
-    :meth:`from_bbox`; then read :attr:`residences`, :attr:`facilities`, call
-    :meth:`access` for walk minutes and :meth:`summary` for the coverage table, and
-    :meth:`write` for the output files.
+    Build one with :meth:`demo` (the embedded synthetic town, 示例数据, offline),
+    :meth:`from_osm_file`, :meth:`from_place`, :meth:`from_bbox` or :meth:`from_polygon`.
+    Everything is computed lazily, once, on first use:
+
+    - inputs: :attr:`network` (a :class:`yushu_circle.WalkNetwork`),
+      :attr:`residences`, :attr:`facilities` (GeoDataFrames, EPSG:4326), :attr:`catalog`;
+    - results: :meth:`access` (walk minutes per residence and category, ``score``),
+      :meth:`summary` (coverage per category), :meth:`isochrones` (5/10/15-minute reach
+      polygons), :meth:`metadata`;
+    - what-if: :meth:`with_facilities`, then :func:`yushu_circle.planning.compare`;
+    - files: :func:`yushu_circle.write_study` (``map.html``, GeoParquet, ``summary.csv``).
+
+    Walker profiles (:mod:`yushu_circle.profiles`) give :meth:`access` another network;
+    :mod:`yushu_circle.planning` holds compliance, gaps and siting, and
+    :mod:`yushu_circle.plots` charts (histograms, coverage curves) returning matplotlib Axes.
+    The notebooks in ``notebooks/`` walk through all of it.
 
     Parameters
     ----------
@@ -86,6 +103,7 @@ class Study:
     --------
     >>> study = Study.demo()  # doctest: +SKIP
     >>> study.access()[["residence_id", "walk_min_clinic", "score"]].head()  # doctest: +SKIP
+    >>> study.summary()[["name_zh", "share_pop_15min", "median_min"]]  # doctest: +SKIP
     """
 
     def __init__(
@@ -212,6 +230,7 @@ class Study:
             how = f"{len(frame):,} residences given as a GeoDataFrame"
         elif source is not None:
             frame = user_residences(source, self.options.datum)
+            self._check_in_study_area(frame, source, "residences")
             how = f"{len(frame):,} residences from {Path(source).name}"
         else:
             if not self.data.elements and self.data.extract is None:
@@ -244,6 +263,7 @@ class Study:
                     catalog = catalog.with_category(str(key))
             else:
                 frame, extended = user_facilities(item, self.options.datum, catalog)
+                self._check_in_study_area(frame, item, "facilities")
                 catalog = extended or catalog
             parts.append(frame)
         self._extra_catalog = catalog
@@ -252,6 +272,35 @@ class Study:
             return empty_facilities()
         combined = pd.concat(parts, ignore_index=True)
         return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+
+    def _check_in_study_area(self, frame: gpd.GeoDataFrame, source: Any, what: str) -> None:
+        """Refuse a user file whose points mostly lie far outside the street network."""
+        if frame.empty:
+            return
+        net = self.network
+        x, y = net.to_projected(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+        (west, south), (east, north) = net.node_xy.min(axis=0), net.node_xy.max(axis=0)
+        dx = np.maximum(np.maximum(west - x, x - east), 0.0)
+        dy = np.maximum(np.maximum(south - y, y - north), 0.0)
+        away = np.hypot(dx, dy)
+        away[~np.isfinite(away)] = np.inf
+        limit = max(_FAR_OUTSIDE_M, 10 * self.options.snap_limit_m)
+        far = away > limit
+        if far.sum() * 2 > len(frame):
+            first = int(np.flatnonzero(far)[0])
+            point = frame.geometry.iloc[first]
+            raise DataError(
+                f"{what} file {source}: {int(far.sum())} of {len(frame)} points lie outside the "
+                f"study area, over {limit / 1000:g} km from its streets (the first at "
+                f"lon {point.x:.5f}, lat {point.y:.5f})",
+                "check that the lon/lat columns are not swapped, that --datum is right, and "
+                "that the file is for this area",
+            )
+        if far.any():
+            self.notes.append(
+                f"{int(far.sum())} of {len(frame)} points in {what} file {source} lie over "
+                f"{limit / 1000:g} km outside the study area: they get no walk time"
+            )
 
     # --- snapping -----------------------------------------------------------------------
 
@@ -321,6 +370,52 @@ class Study:
         counts = self.facilities["category"].value_counts().to_dict()
         return coverage_summary(self.access(), self.catalog, counts, thresholds)
 
+    def isochrones(
+        self, minutes: Sequence[float] = (5, 10, 15), buffer_m: float = 25.0
+    ) -> gpd.GeoDataFrame:
+        """Walking-reach polygons of every residence (5/10/15-minute isochrones, 等时圈).
+
+        The reach within ``t`` minutes is the walk network reachable from the residence in
+        ``t`` minutes — its straight access leg to the street counts — buffered by
+        ``buffer_m`` metres (see :func:`yushu_circle.isochrones.isochrones`). Thresholds nest;
+        a threshold shorter than the access leg, or an off-network residence, gives an empty
+        polygon. Residences snapped to the same place share one computation.
+
+        Parameters
+        ----------
+        minutes : sequence of float
+            Thresholds in minutes (default 5, 10, 15).
+        buffer_m : float
+            Half-width of the polygon around reached streets, metres (default 25).
+
+        Returns
+        -------
+        GeoDataFrame
+            ``residence_id``, ``minutes``, polygon geometry (EPSG:4326); one row per residence
+            and threshold.
+        """
+        from yushu_circle.isochrones import isochrones
+
+        key = (tuple(float(m) for m in minutes), float(buffer_m))
+        default = key == ((5.0, 10.0, 15.0), 25.0)
+        if default and "_isochrones" in self.__dict__:
+            return self.__dict__["_isochrones"].copy()
+        result = isochrones(
+            self.network, self.residence_snap, key[0], key[1], progress=self.progress
+        )
+        ids = self.residences["residence_id"].to_numpy()
+        frame = gpd.GeoDataFrame(
+            {
+                "residence_id": np.repeat(ids, len(result.minutes)),
+                "minutes": np.tile(np.asarray(result.minutes), len(ids)),
+            },
+            geometry=result.polygons.ravel(),
+            crs=self.network.crs,
+        ).to_crs("EPSG:4326")
+        if default:
+            self.__dict__["_isochrones"] = frame
+        return frame.copy()
+
     def with_facilities(
         self, added: str | Path | gpd.GeoDataFrame | None = None, removed: Sequence[str] = ()
     ) -> Study:
@@ -356,6 +451,26 @@ class Study:
         ]
         if thin:
             notes.append("no facility found for: " + ", ".join(thin))
+        stranded = sum(int((~s.on_network).sum()) for s in self.facility_snaps.values())
+        if stranded:
+            notes.append(
+                f"{stranded:,} facilit{'y is' if stranded == 1 else 'ies are'} farther than "
+                f"{self.options.snap_limit_m:g} m from the walk network (off the streets or on "
+                "a disconnected street part): no walk time to them"
+            )
+        if self._residence_input is not None and len(snap) and off < len(snap):
+            median = float(np.median(snap.snap_m[np.isfinite(snap.snap_m)]))
+            if median > _LARGE_MEDIAN_SNAP_M:
+                hint = (
+                    "if the coordinates come from Amap/Tencent (GCJ-02) or Baidu (BD-09), "
+                    "pass --datum gcj02 or --datum bd09"
+                    if self.options.datum == "wgs84"
+                    else f"check the file's datum (declared {self.options.datum})"
+                )
+                notes.append(
+                    f"residences sit a median {median:.0f} m from the nearest street (over "
+                    f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint}"
+                )
         return {
             "tool": f"yushu_circle {__version__}",
             "data": self.data.label,
@@ -398,12 +513,19 @@ def _catalog_of(value: Any) -> Catalog:
     return value if isinstance(value, Catalog) else Catalog.load(value)
 
 
-def write_study(study: Study, out_dir: str | Path, gpkg: bool = False) -> list[Path]:
+def write_study(
+    study: Study,
+    out_dir: str | Path,
+    gpkg: bool = False,
+    isochrones: bool = True,
+    iso_minutes: Sequence[float] = (5, 10, 15),
+    iso_buffer_m: float = 25.0,
+) -> list[Path]:
     """Write the output contract of a study into ``out_dir``, atomically.
 
     Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
-    ``network.parquet`` (the walk edges, for maps), ``summary.csv``, ``summary.json`` and
-    ``map.html``.
+    ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
+    ``isochrones=False``), ``summary.csv``, ``summary.json`` and ``map.html``.
 
     Parameters
     ----------
@@ -411,6 +533,12 @@ def write_study(study: Study, out_dir: str | Path, gpkg: bool = False) -> list[P
     out_dir : str or Path
     gpkg : bool
         Also write ``residences.gpkg`` and ``facilities.gpkg``.
+    isochrones : bool
+        Write ``isochrones.parquet`` (``residence_id``, ``minutes``, polygon).
+    iso_minutes : sequence of float
+        Isochrone thresholds, minutes.
+    iso_buffer_m : float
+        Isochrone buffer half-width, metres.
 
     Returns
     -------
@@ -445,6 +573,8 @@ def write_study(study: Study, out_dir: str | Path, gpkg: bool = False) -> list[P
         "summary.json": json_writer(document),
         "map.html": text_writer(html),
     }
+    if isochrones:
+        writers["isochrones.parquet"] = parquet_writer(study.isochrones(iso_minutes, iso_buffer_m))
     if gpkg:
         writers["residences.gpkg"] = gpkg_writer(access, "residences")
         writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")

@@ -138,9 +138,13 @@
     sets.forEach(function (item) {
       var minutes = item[0];
       var latlngs = item[1].map(function (poly) {
-        return poly.map(function (flat) {
-          var ring = [];
-          for (var k = 0; k + 1 < flat.length; k += 2) { ring.push([flat[k + 1], flat[k]]); }
+        return poly.map(function (steps) {
+          var ring = [], x = 0, y = 0;
+          for (var k = 0; k + 1 < steps.length; k += 2) {
+            x += steps[k];
+            y += steps[k + 1];
+            ring.push([y / D.iso.scale, x / D.iso.scale]);
+          }
           return ring;
         });
       });

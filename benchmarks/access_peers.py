@@ -1,0 +1,354 @@
+"""Nearest facility of every category: yushu_circle vs networkx vs pandana, on the same graphs.
+
+For each size a synthetic city (``synthetic_city.py``) is parsed once through the PBF
+fast path and its walk network and snapped residences/facilities are saved; then each
+method runs in its own subprocess so its peak memory (``ru_maxrss``) is its own.
+
+What is timed, per size (all default categories):
+
+* **ours** — ``access.walk_minutes_table``: for every residence the walk minutes to the
+  nearest facility of every category, with edge snapping (access legs, along-edge
+  offsets, a virtual source per category, one scipy Dijkstra each).
+* **networkx** — ``nx.multi_source_dijkstra_path_length`` per category on an
+  ``nx.Graph`` of the same edges (minutes), from a virtual source joined to the facility
+  edges' end nodes with the same offsets: the node minutes are therefore identical to
+  ours and are checked (max abs difference). Graph construction is timed separately and
+  the per-residence step is not counted for networkx (in its favour).
+* **pandana** — ``Network(...)`` (its contraction-hierarchy build, timed separately),
+  ``set_pois`` per category (facilities snapped to their nearest node, timed with the
+  query) and ``nearest_pois(num_pois=1)`` per category (the query). Weights are
+  given in milliseconds because pandana's hierarchy rounds weights to integers. pandana has no edge
+  snapping, so it is checked against our ``multi_source_minutes`` from the same nearest
+  nodes with zero offsets, on nodes within its search radius (30 minutes, twice the
+  15-minute circle; pandana's query cost grows with the radius, ours does not — we
+  compute every node with no radius).
+
+Usage::
+
+    python benchmarks/access_peers.py --sizes 1000,10000,100000,1000000 --workdir /tmp/cities
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+NX_MAX_NODES = 1_100_000
+_MARK = "RESULT "
+_MS_PER_MIN = 60_000.0  # pandana rounds edge weights: pass milliseconds, not minutes
+PANDANA_MAX_NODES = 120_000
+# pandana's CH build grows to tens of minutes beyond PANDANA_MAX_NODES on 2 cores.
+PANDANA_HORIZON_MIN = 30.0  # nearest_pois searches up to here (its cost grows with the radius)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def prepare(size: int, workdir: Path) -> dict[str, Any]:
+    """Generate (once) and parse a city; save network and snaps arrays as ``.npz``."""
+    sys.path.insert(0, str(HERE))
+    from synthetic_city import make_city
+
+    from yushu_circle import Study
+
+    pbf = workdir / f"city_{size}.osm.pbf"
+    if not pbf.exists():
+        make_city(pbf, size, seed=0)
+    started = time.perf_counter()
+    study = Study.from_osm_file(pbf)
+    net = study.network
+    res = study.residence_snap
+    facs = study.facility_snaps
+    load_s = time.perf_counter() - started
+    arrays: dict[str, np.ndarray] = {
+        "node_xy": net.node_xy,
+        "edge_u": net.edge_u,
+        "edge_v": net.edge_v,
+        "edge_length": net.edge_length,
+        "speed_kmh": np.array([net.speed_kmh]),
+    }
+    for name, snap in [("res", res), *((f"fac_{k}", s) for k, s in facs.items())]:
+        for attr in ("edge", "frac", "snap_m", "on_network", "x", "y"):
+            arrays[f"{name}__{attr}"] = getattr(snap, attr)
+    np.savez(workdir / f"arrays_{size}.npz", **arrays)
+    return {
+        "size": size,
+        "nodes": net.node_count,
+        "edges": net.edge_count,
+        "residences": len(res),
+        "facilities": int(sum(len(s) for s in facs.values())),
+        "categories": len(facs),
+        "load_s": round(load_s, 2),
+        "peak_mib": round(_peak_mib()),
+    }
+
+
+def _load(size: int, workdir: Path) -> tuple[Any, Any, dict[str, Any]]:
+    from yushu_circle.network import Snap, WalkNetwork, utm_crs
+
+    data = np.load(workdir / f"arrays_{size}.npz")
+    edges = len(data["edge_u"])
+    net = WalkNetwork(
+        crs=utm_crs(97.0, 33.0),
+        node_ids=np.arange(len(data["node_xy"])),
+        node_xy=data["node_xy"],
+        edge_u=data["edge_u"],
+        edge_v=data["edge_v"],
+        edge_length=data["edge_length"],
+        edge_geometry=np.empty(edges, dtype=object),
+        edge_highway=np.full(edges, "", dtype=object),
+        speed_kmh=float(data["speed_kmh"][0]),
+    )
+    fields = ("edge", "frac", "snap_m", "on_network", "x", "y")
+    res = Snap(*(data[f"res__{f}"] for f in fields))
+    keys = sorted({k.split("__")[0][4:] for k in data.files if k.startswith("fac_")})
+    facs = {k: Snap(*(data[f"fac_{k}__{f}"] for f in fields)) for k in keys}
+    return net, res, facs
+
+
+def _virtual_sources(net: Any, snap: Any) -> tuple[np.ndarray, np.ndarray]:
+    ok = snap.on_network & (snap.edge >= 0)
+    edge, frac = snap.edge[ok], snap.frac[ok]
+    access = snap.snap_m[ok] / net.metres_per_minute
+    nodes = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
+    start = np.concatenate(
+        [access + frac * net.time_uv[edge], access + (1 - frac) * net.time_vu[edge]]
+    )
+    return nodes, start
+
+
+def run_ours(size: int, workdir: Path) -> dict[str, Any]:
+    """Our nearest-facility minutes for every residence and category."""
+    from yushu_circle.access import multi_source_minutes, walk_minutes_table
+
+    net, res, facs = _load(size, workdir)
+    started = time.perf_counter()
+    csr = net.csr(reverse=True)
+    table = walk_minutes_table(net, res, facs)
+    elapsed = time.perf_counter() - started
+    node_minutes = {
+        k: multi_source_minutes(csr, *_virtual_sources(net, s)) for k, s in facs.items()
+    }
+    np.savez(workdir / f"ours_nodes_{size}.npz", **node_minutes)
+    return {
+        "method": "ours",
+        "query_s": round(elapsed, 3),
+        "finite_share": float(np.isfinite(table.to_numpy()).mean()),
+        "peak_mib": round(_peak_mib()),
+    }
+
+
+def run_networkx(size: int, workdir: Path) -> dict[str, Any]:
+    """networkx multi-source Dijkstra per category from the same virtual source."""
+    import networkx as nx
+
+    net, _, facs = _load(size, workdir)
+    started = time.perf_counter()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(net.node_count))
+    weights = np.minimum(net.time_uv, net.time_vu)
+    graph.add_weighted_edges_from(
+        zip(net.edge_u.tolist(), net.edge_v.tolist(), weights.tolist(), strict=True)
+    )
+    build_s = time.perf_counter() - started
+    ours = np.load(workdir / f"ours_nodes_{size}.npz")
+    query_s = 0.0
+    worst = 0.0
+    for key, snap in facs.items():
+        nodes, start = _virtual_sources(net, snap)
+        if len(nodes) == 0:
+            continue
+        t0 = time.perf_counter()
+        source = -1
+        graph.add_node(source)
+        best: dict[int, float] = {}
+        for n, m in zip(nodes.tolist(), start.tolist(), strict=True):
+            best[n] = min(m, best.get(n, np.inf))
+        graph.add_weighted_edges_from((source, n, m) for n, m in best.items())
+        lengths = nx.single_source_dijkstra_path_length(graph, source)
+        graph.remove_node(source)
+        query_s += time.perf_counter() - t0
+        minutes = np.full(net.node_count, np.inf)
+        idx = np.fromiter((k for k in lengths if k >= 0), np.int64)
+        minutes[idx] = [lengths[int(k)] for k in idx]
+        finite = np.isfinite(ours[key])
+        worst = max(worst, float(np.max(np.abs(minutes[finite] - ours[key][finite]))))
+        if (np.isfinite(minutes) != finite).any():
+            worst = float("inf")
+    return {
+        "method": "networkx",
+        "build_s": round(build_s, 3),
+        "query_s": round(query_s, 3),
+        "max_abs_diff_min": worst,
+        "peak_mib": round(_peak_mib()),
+    }
+
+
+def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
+    """pandana contraction hierarchy + nearest_pois per category (node-snapped)."""
+    import pandana
+    import pandas as pd
+
+    from yushu_circle.access import multi_source_minutes
+
+    net, _, facs = _load(size, workdir)
+    weights = np.minimum(net.time_uv, net.time_vu)
+    started = time.perf_counter()
+    pnet = pandana.Network(
+        pd.Series(net.node_xy[:, 0]),
+        pd.Series(net.node_xy[:, 1]),
+        pd.Series(net.edge_u),
+        pd.Series(net.edge_v),
+        pd.DataFrame({"ms": weights * _MS_PER_MIN}),
+        twoway=True,
+    )
+    build_s = time.perf_counter() - started
+    csr = net.csr(reverse=True)
+    query_s = 0.0
+    set_s = 0.0
+    worst = 0.0
+    horizon = PANDANA_HORIZON_MIN
+    check: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, snap in facs.items():
+        ok = snap.on_network
+        if not ok.any():
+            continue
+        t0 = time.perf_counter()
+        pnet.set_pois(key, 1e12, 1, pd.Series(snap.x[ok]), pd.Series(snap.y[ok]))
+        set_s += time.perf_counter() - t0
+        poi_nodes = pnet.get_node_ids(pd.Series(snap.x[ok]), pd.Series(snap.y[ok])).to_numpy()
+        reference = multi_source_minutes(csr, poi_nodes, np.zeros(len(poi_nodes)))
+        check[key] = (poi_nodes, reference)
+    for key, (_, reference) in check.items():
+        t0 = time.perf_counter()
+        result = pnet.nearest_pois(horizon * _MS_PER_MIN, key, num_pois=1)
+        query_s += time.perf_counter() - t0
+        got = result[1].to_numpy() / _MS_PER_MIN
+        within = reference < horizon - 1e-6
+        worst = max(worst, float(np.max(np.abs(got[within] - reference[within]))))
+        if np.any(got[~within] < horizon - 1e-3):  # pandana found one where we found none
+            worst = float("inf")
+    return {
+        "method": "pandana",
+        "build_s": round(build_s, 3),
+        "set_pois_s": round(set_s, 3),
+        "query_s": round(query_s, 3),
+        "max_abs_diff_min": worst,
+        "horizon_min": round(horizon, 1),
+        "peak_mib": round(_peak_mib()),
+    }
+
+
+def _subprocess(step: str, size: int, workdir: Path) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--step", step]
+    command += ["--size", str(size), "--workdir", str(workdir)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"method": step, "error": done.stderr.strip().splitlines()[-1:]}
+    last = done.stdout[done.stdout.rfind(_MARK) + len(_MARK) :].splitlines()[0]
+    result: dict[str, Any] = json.loads(last)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the comparison, print a table, write JSON and a log-log PNG."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--workdir", default="/tmp/cities")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--step", choices=["prepare", "ours", "networkx", "pandana"])
+    parser.add_argument("--size", type=int)
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.step:
+        steps = {"prepare": prepare, "ours": run_ours, "networkx": run_networkx}
+        steps["pandana"] = run_pandana
+        print(_MARK + json.dumps(steps[args.step](args.size, workdir)))
+        return
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        row: dict[str, Any] = {"prepare": _subprocess("prepare", size, workdir)}
+        nodes = row["prepare"].get("nodes", size)
+        row["ours"] = _subprocess("ours", size, workdir)
+        if nodes <= NX_MAX_NODES:
+            row["networkx"] = _subprocess("networkx", size, workdir)
+        if nodes <= PANDANA_MAX_NODES:
+            row["pandana"] = _subprocess("pandana", size, workdir)
+        rows.append(row)
+        _print_row(row)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "access_peers.json").write_text(json.dumps(rows, indent=2) + "\n")
+    _plot(rows, out / "access_peers.png")
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    prep = row["prepare"]
+    ours = row["ours"]
+    line = [
+        f"nodes {prep.get('nodes', '?'):>9,}  edges {prep.get('edges', 0):>9,}  "
+        f"residences {prep.get('residences', 0):>9,}  load {prep.get('load_s', '?')} s",
+        f"  ours      all categories {ours.get('query_s')} s  peak {ours.get('peak_mib')} MiB",
+    ]
+    for peer in ("networkx", "pandana"):
+        if peer not in row:
+            line.append(f"  {peer:9s} skipped at this size")
+            continue
+        r = row[peer]
+        if "error" in r:
+            line.append(f"  {peer:9s} error {r['error']}")
+            continue
+        ratio = r["query_s"] / ours["query_s"] if ours.get("query_s") else float("nan")
+        line.append(
+            f"  {peer:9s} build {r['build_s']} s  query {r['query_s']} s  "
+            f"peak {r['peak_mib']} MiB  query/ours {ratio:.1f}x  "
+            f"max |diff| {r['max_abs_diff_min']:.2e} min"
+        )
+    print("\n".join(line), flush=True)
+
+
+def _plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    series = {
+        "yushu_circle (all categories, edge-snapped)": ("ours", "query_s"),
+        "networkx multi-source Dijkstra": ("networkx", "query_s"),
+        "networkx graph build": ("networkx", "build_s"),
+        "pandana nearest_pois (query)": ("pandana", "query_s"),
+        "pandana CH build": ("pandana", "build_s"),
+    }
+    for label, (method, key) in series.items():
+        xs = [r["prepare"]["nodes"] for r in rows if key in r.get(method, {})]
+        ys = [r[method][key] for r in rows if key in r.get(method, {})]
+        if xs:
+            ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("walk-network nodes 路网节点数")
+    ax.set_ylabel("seconds 秒")
+    ax.set_title(
+        "Nearest facility, every category 各类设施最近步行时间 (synthetic cities 合成城市)"
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Isochrones against an exact networkx oracle on hand-built and random street graphs.
+
+The oracle: each origin is snapped by brute force onto its nearest edge, that edge is split
+at a virtual node, the origin hangs off it by its access leg, and networkx Dijkstra gives the
+minutes to every node. A point at fraction ``s`` of an (oracle) edge ``a→b`` is reached
+within ``t`` when ``min(d[a] + s·t_ab, d[b] + (1 − s)·t_ba) ≤ t``.
+
+Tolerance, rigorous both ways: the polygon is the buffer (width ``r``) of the reached set,
+drawn with ``quad_segs`` chords per quarter circle, so it lies inside the true buffer and
+contains everything within ``r − sag`` of the reached set (``sag = r·(1 − cos(π/4q))``).
+The reached set is known through samples every ``h`` metres along the edges. Hence:
+a reached sample must be inside; a point within ``r − sag`` of a reached sample must be
+inside; a point inside must be within ``r + h`` of a reached sample (a reached stretch may
+end up to ``h`` past its last reached sample).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy.spatial import cKDTree
+
+from tests.oracle import nearest_edge_bruteforce, projected_graph, random_planar_graph
+from yushu_circle.errors import InputError
+from yushu_circle.isochrones import DEFAULT_QUAD_SEGS, isochrones
+from yushu_circle.network import WalkNetwork
+
+SPEED_KMH = 4.0
+MPM = SPEED_KMH * 1000 / 60
+BUFFER = 25.0
+STEP = 2.0
+SAG = BUFFER * (1 - math.cos(math.pi / (4 * DEFAULT_QUAD_SEGS)))
+
+
+def _piece(line: shapely.LineString, start: float, end: float) -> shapely.LineString:
+    """``line`` from fraction ``start`` to ``end`` (a zero-length line at an end node)."""
+    part = shapely.ops.substring(line, start, end, normalized=True)
+    return shapely.LineString([part, part]) if part.geom_type == "Point" else part
+
+
+def _oracle_samples(
+    graph: nx.MultiGraph,
+    point: tuple[float, float],
+    slow: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points along every edge and their oracle walk minutes from ``point``.
+
+    ``slow`` multiplies the time of walking an edge from its lower to its higher node id.
+    """
+    u0, v0, k0, along0, off = nearest_edge_bruteforce(graph, point)
+    digraph = nx.DiGraph()
+    segments = []  # (a, b, line a->b, minutes a->b, minutes b->a)
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        line = data["geometry"]
+        if (
+            shapely.Point(line.coords[0]).distance(
+                shapely.Point(graph.nodes[u]["x"], graph.nodes[u]["y"])
+            )
+            > 1e-6
+        ):
+            line = shapely.LineString(line.coords[::-1])
+        fwd = slow if u < v else 1.0  # factor walking u -> v
+        back = slow if v < u else 1.0
+        minutes = data["length"] / MPM
+        if (u, v, k) == (u0, v0, k0):
+            frac = along0 / line.length
+            first = _piece(line, 0, frac)
+            second = _piece(line, frac, 1)
+            segments.append((u, "O", first, frac * minutes * fwd, frac * minutes * back))
+            segments.append(
+                ("O", v, second, (1 - frac) * minutes * fwd, (1 - frac) * minutes * back)
+            )
+        else:
+            segments.append((u, v, line, minutes * fwd, minutes * back))
+    for a, b, _, tab, tba in segments:
+        for x, y, t in ((a, b, tab), (b, a, tba)):
+            if not digraph.has_edge(x, y) or digraph[x][y]["w"] > t:
+                digraph.add_edge(x, y, w=t)
+    digraph.add_edge("R", "O", w=off / MPM)
+    dist = nx.single_source_dijkstra_path_length(digraph, "R", weight="w")
+    xy, minutes_at = [], []
+    for a, b, line, tab, tba in segments:
+        count = max(2, math.ceil(line.length / STEP) + 1)
+        s = np.linspace(0, 1, count)
+        pts = shapely.line_interpolate_point(line, s, normalized=True)
+        xy.append(shapely.get_coordinates(pts))
+        minutes_at.append(
+            np.minimum(dist.get(a, np.inf) + s * tab, dist.get(b, np.inf) + (1 - s) * tba)
+        )
+    return np.vstack(xy), np.concatenate(minutes_at)
+
+
+def _check_against_oracle(
+    polygon: shapely.Geometry,
+    samples: np.ndarray,
+    minutes_at: np.ndarray,
+    t: float,
+    rng: np.random.Generator,
+) -> None:
+    reached = samples[minutes_at <= t]
+    lo, hi = samples.min(axis=0) - 60, samples.max(axis=0) + 60
+    probes = np.vstack([samples, rng.uniform(lo, hi, size=(3000, 2))])
+    inside = shapely.contains_xy(polygon, probes[:, 0], probes[:, 1])
+    if len(reached) == 0:
+        assert polygon.is_empty
+        return
+    near = cKDTree(reached).query(probes)[0]
+    strictly_reached = np.zeros(len(probes), dtype=bool)
+    strictly_reached[: len(samples)] = minutes_at <= t - 1e-9
+    assert inside[strictly_reached].all(), "a point reached within t is outside the polygon"
+    assert inside[near <= BUFFER - SAG - 1e-6].all(), "a point within the buffer is outside"
+    assert (near[inside] <= BUFFER + STEP + 1e-6).all(), "a point beyond the buffer is inside"
+
+
+@pytest.mark.parametrize("slow", [1.0, 1.8])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_polygon_matches_networkx_oracle_pointwise(seed: int, slow: float) -> None:
+    rng = np.random.default_rng(seed)
+    graph = random_planar_graph(rng, 45, keep=0.7)
+    network = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH, keep_all_components=True)
+    if slow != 1.0:  # walking from the lower to the higher node id is slower (a slope)
+        ids = network.node_ids
+        up = ids[network.edge_u] < ids[network.edge_v]
+        base = network.edge_length / MPM
+        network = network.with_times(
+            np.where(up, base * slow, base), np.where(up, base, base * slow)
+        )
+    points = [tuple(p) for p in rng.uniform(150, 850, size=(3, 2))]
+    snap = network.snap(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+    minutes = (3.0, 6.0, 9.0)
+    result = isochrones(network, snap, minutes, BUFFER, threads=1)
+    for i, point in enumerate(points):
+        samples, minutes_at = _oracle_samples(graph, point, slow)
+        for j, t in enumerate(minutes):
+            _check_against_oracle(result.polygons[i, j], samples, minutes_at, t, rng)
+
+
+def _cross_with_spur() -> nx.MultiGraph:
+    """A 3×3 block grid (100 m) with a 150 m dead-end spur off its east side."""
+    nodes = {i * 4 + j: (100.0 * j, 100.0 * i) for i in range(4) for j in range(4)}
+    edges = [(i * 4 + j, i * 4 + j + 1) for i in range(4) for j in range(3)]
+    edges += [(i * 4 + j, (i + 1) * 4 + j) for i in range(3) for j in range(4)]
+    nodes[100] = (450.0, 100.0)
+    edges.append((7, 100))
+    return projected_graph(nodes, edges)
+
+
+@pytest.mark.parametrize(
+    "point",
+    [(450.0, 100.0), (450.0, 130.0), (50.0, 160.0), (150.0, 150.0)],
+    ids=["dead-end-tip", "off-dead-end", "off-street-60m", "block-centre"],
+)
+def test_dead_end_and_off_network_origins_match_oracle(point: tuple[float, float]) -> None:
+    graph = _cross_with_spur()
+    network = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    snap = network.snap(np.array([point[0]]), np.array([point[1]]))
+    minutes = (1.0, 2.5, 4.0, 7.0)
+    result = isochrones(network, snap, minutes, BUFFER, threads=1)
+    samples, minutes_at = _oracle_samples(graph, point)
+    rng = np.random.default_rng(5)
+    for j, t in enumerate(minutes):
+        _check_against_oracle(result.polygons[0, j], samples, minutes_at, t, rng)
+
+
+def test_thresholds_nest() -> None:
+    rng = np.random.default_rng(2)
+    graph = random_planar_graph(rng, 60)
+    network = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    xy = rng.uniform(100, 900, size=(8, 2))
+    result = isochrones(network, network.snap(xy[:, 0], xy[:, 1]), (2, 5, 8, 12), threads=1)
+    for row in result.polygons:
+        for small, big in itertools.pairwise(row):
+            assert not big.is_empty
+            assert small.difference(big).area <= 1e-6 * max(big.area, 1.0)
+            assert small.area <= big.area
+
+
+def test_threshold_shorter_than_access_leg_is_empty() -> None:
+    network = WalkNetwork.from_graph(_cross_with_spur(), speed_kmh=SPEED_KMH)
+    # 120 m south of the grid: the access leg alone takes 1.8 minutes.
+    snap = network.snap(np.array([150.0]), np.array([-120.0]))
+    result = isochrones(network, snap, (1.0, 1.79, 3.0), threads=1)
+    assert result.polygons[0, 0].is_empty
+    assert result.polygons[0, 1].is_empty
+    assert not result.polygons[0, 2].is_empty
+    # 1.2 minutes of walking left at 3 minutes: 80 m each way along the street.
+    reach = result.polygons[0, 2]
+    assert reach.contains(shapely.Point(150 - 75, 0)) and reach.contains(shapely.Point(150 + 75, 0))
+    assert not reach.contains(shapely.Point(150 + 80 + BUFFER + 2, 0))
+
+
+def test_residences_in_one_building_share_one_search() -> None:
+    network = WalkNetwork.from_graph(_cross_with_spur(), speed_kmh=SPEED_KMH)
+    # Three flats in one building (the third 2 mm further from its street), one elsewhere.
+    x = np.array([130.0, 130.0, 130.002, 260.0])
+    y = np.array([40.0, 40.0, 40.0, 170.0])
+    result = isochrones(network, network.snap(x, y), (5, 10, 15), threads=1)
+    assert result.searches == 2
+    # Equal access legs share polygons; the flat 2 mm further back gets its own budgets.
+    assert result.built == 3 * 3
+    for j in range(3):
+        assert result.polygons[0, j] is result.polygons[1, j]
+        assert result.polygons[0, j].equals(result.polygons[2, j]) or (
+            shapely.symmetric_difference(result.polygons[0, j], result.polygons[2, j]).area < 1.0
+        )
+
+
+def test_off_network_residence_gets_empty_polygons() -> None:
+    network = WalkNetwork.from_graph(_cross_with_spur(), speed_kmh=SPEED_KMH)
+    snap = network.snap(np.array([150.0, 5000.0]), np.array([50.0, 5000.0]), limit_m=300)
+    result = isochrones(network, snap, (5,), threads=1)
+    assert not result.polygons[0, 0].is_empty
+    assert result.polygons[1, 0].is_empty
+
+
+@pytest.mark.parametrize("bad", [(0, 5), (-1,), (), ("x",)])
+def test_bad_minutes_are_rejected(bad: tuple) -> None:
+    network = WalkNetwork.from_graph(_cross_with_spur())
+    snap = network.snap(np.array([150.0]), np.array([50.0]))
+    with pytest.raises(InputError):
+        isochrones(network, snap, bad)
+
+
+def test_run_writes_isochrones_parquet(good_out: Path) -> None:
+    import geopandas as gpd
+
+    frame = gpd.read_parquet(good_out / "isochrones.parquet")
+    residences = pd.read_parquet(good_out / "residences.parquet")
+    assert list(frame.columns) == ["residence_id", "minutes", "geometry"]
+    assert frame.crs.to_epsg() == 4326
+    assert len(frame) == 3 * len(residences)
+    assert sorted(frame["minutes"].unique()) == [5, 10, 15]
+    on = residences.loc[residences["on_network"], "residence_id"]
+    fifteen = frame[(frame["minutes"] == 15) & frame["residence_id"].isin(on)]
+    assert (~fifteen.geometry.is_empty).all()
+
+
+def test_run_without_isochrones(cli, town_osm: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    result = cli("--quiet", "run", "--osm-file", town_osm, "--out", out, "--no-isochrones")
+    assert result.code == 0
+    assert not (out / "isochrones.parquet").exists()
+    result = cli("--quiet", "run", "--osm-file", town_osm, "--out", out, "--iso-minutes", "4,8")
+    assert result.code == 0
+    import geopandas as gpd
+
+    assert sorted(gpd.read_parquet(out / "isochrones.parquet")["minutes"].unique()) == [4, 8]

@@ -1,0 +1,313 @@
+"""The planner's map: embedded data, escaping, offline assets, sizes and ``yushu-circle map``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import HOSTILE_NAME, JIEGU, CliResult, snapshot
+
+from yushu_circle import maps
+from yushu_circle.errors import InputError
+from yushu_circle.network import WalkNetwork
+
+SCRIPT_BREAKER = "</script><script>window.__yc_pwned = 1</script>"
+_DATA_RE = re.compile(r'<script id="yc-data" type="application/json">(.*?)</script>', re.S)
+
+
+def map_data(html: str) -> dict[str, Any]:
+    """The data embedded in a map document (what the page's script parses)."""
+    found = _DATA_RE.findall(html)
+    assert len(found) == 1
+    return dict(json.loads(found[0]))
+
+
+def _inputs(
+    count: int = 40, seed: int = 0, names: list[str] | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    lon = JIEGU[0] + rng.uniform(-0.005, 0.005, count)
+    lat = JIEGU[1] + rng.uniform(-0.005, 0.005, count)
+    clinic = rng.uniform(0, 25, count)
+    clinic[::7] = np.nan
+    residences = gpd.GeoDataFrame(
+        {
+            "residence_id": np.arange(count),
+            "population": rng.integers(1, 9, count).astype(float),
+            "walk_min_clinic": clinic,
+            "walk_min_kindergarten": rng.uniform(0, 12, count),
+            "score": rng.uniform(0, 1, count),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    names = names or ["诊所一 Clinic 1", HOSTILE_NAME, SCRIPT_BREAKER]
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": [f"f{i}" for i in range(len(names))],
+            "category": ["clinic"] * (len(names) - 1) + ["kindergarten"],
+            "name": names,
+            "source": "osm",
+        },
+        geometry=gpd.points_from_xy(lon[: len(names)], lat[: len(names)]),
+        crs="EPSG:4326",
+    )
+    summary = pd.DataFrame(
+        {
+            "category": ["kindergarten", "clinic"],
+            "facilities": [1, 2],
+            "share_pop_5min": [0.5, 0.1],
+            "share_pop_10min": [0.9, 0.3],
+            "share_pop_15min": [1.0, 0.6],
+            "median_min": [5.0, 12.0],
+        }
+    ).set_index("category")
+    meta = {
+        "synthetic": True,
+        "data": "测试数据 test data",
+        "catalog": [
+            {"key": "kindergarten", "name_zh": "幼儿园", "name_en": "Kindergarten", "level": 5},
+            {"key": "clinic", "name_zh": "诊所", "name_en": "Clinic", "level": 15},
+        ],
+        "notes": [],
+    }
+    return residences, facilities, summary, meta
+
+
+def _buffer_isochrones(residences: gpd.GeoDataFrame, quad_segs: int = 16) -> gpd.GeoDataFrame:
+    """Stand-in isochrones: discs of 300/500/800 m around each residence."""
+    projected = residences.to_crs(32647)
+    parts = [
+        gpd.GeoDataFrame(
+            {"residence_id": residences["residence_id"].to_numpy(), "minutes": float(minutes)},
+            geometry=projected.buffer(radius, quad_segs=quad_segs).to_numpy(),
+            crs=projected.crs,
+        )
+        for minutes, radius in ((5, 300), (10, 500), (15, 800))
+    ]
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=projected.crs).to_crs(4326)
+
+
+# --- escaping and offline assets -------------------------------------------------------------
+
+
+def test_script_json_cannot_end_the_script_element() -> None:
+    payload = {
+        "name": SCRIPT_BREAKER,
+        "comment": "<!-- x -->",
+        "sep": "a\u2028b\u2029c",
+        "amp": "&",
+    }
+    text = maps.script_json(payload)
+    assert "<" not in text and ">" not in text and "\u2028" not in text
+    assert json.loads(text) == payload
+
+
+def test_hostile_names_are_data_not_markup() -> None:
+    html = maps.coverage_map(*_inputs())
+    assert HOSTILE_NAME not in html
+    assert "<img src=x onerror" not in html
+    assert html.count("</script>") == html.count("<script")  # nothing closed a script early
+    data = map_data(html)
+    assert HOSTILE_NAME in data["fac"]["name"]
+    assert SCRIPT_BREAKER in data["fac"]["name"]
+
+
+def test_map_loads_nothing_from_the_network() -> None:
+    html = maps.coverage_map(*_inputs())
+    assert not re.search(r"<script[^>]*\bsrc=", html, re.I)
+    assert not re.search(r"<link\b", html, re.I)
+    assert "@import" not in html
+    urls = re.findall(r"url\(([^)]*)\)", html)
+    assert urls and all(u.startswith(("data:", "#default#VML")) for u in urls)
+    assert "sourceMappingURL" not in html
+
+
+def test_embedded_data_matches_the_inputs() -> None:
+    residences, facilities, summary, meta = _inputs()
+    data = map_data(maps.coverage_map(residences, facilities, summary, meta))
+    assert [c["key"] for c in data["cats"]] == ["kindergarten", "clinic"]
+    res = data["res"]
+    assert len(res["lon"]) == len(residences)
+    assert np.allclose(res["lon"], residences.geometry.x, atol=5.1e-7)
+    assert np.allclose(res["lat"], residences.geometry.y, atol=5.1e-7)
+    clinic = np.array([np.nan if v is None else v for v in res["min"]["clinic"]])
+    expected = residences["walk_min_clinic"].to_numpy()
+    assert np.array_equal(np.isnan(clinic), np.isnan(expected))
+    assert np.allclose(clinic, expected, atol=0.051, equal_nan=True)
+    assert data["fac"]["cat"] == facilities["category"].tolist()
+    assert {c["key"]: c["count"] for c in data["cats"]} == {"kindergarten": 1, "clinic": 2}
+
+
+def test_synthetic_banner_only_for_synthetic_data() -> None:
+    residences, facilities, summary, meta = _inputs()
+    assert map_data(maps.coverage_map(residences, facilities, summary, meta))["banner"] == (
+        "合成示例数据 Synthetic demo data — not survey data"
+    )
+    real = {**meta, "synthetic": False}
+    assert map_data(maps.coverage_map(residences, facilities, summary, real))["banner"] == ""
+
+
+def test_tianditu_offered_only_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    assert map_data(maps.coverage_map(*_inputs()))["tianditu"] is None
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    assert map_data(maps.coverage_map(*_inputs()))["tianditu"] == "abc123"
+
+
+def test_unknown_start_category_names_the_choices() -> None:
+    with pytest.raises(InputError, match="clinic"):
+        maps.coverage_map(*_inputs(), category="hospital")
+
+
+def test_bad_catalog_colour_is_replaced() -> None:
+    residences, facilities, summary, meta = _inputs()
+    meta["catalog"][0]["color"] = "red;background:url(http://x)"
+    data = map_data(maps.coverage_map(residences, facilities, summary, meta))
+    assert all(re.fullmatch(r"#[0-9a-fA-F]{6}", c["color"]) for c in data["cats"])
+
+
+# --- isochrones ------------------------------------------------------------------------------
+
+
+def test_isochrones_all_embedded_within_budget_and_keep_their_shape() -> None:
+    residences, facilities, summary, meta = _inputs(count=10)
+    iso = _buffer_isochrones(residences)
+    data = map_data(maps.coverage_map(residences, facilities, summary, meta, isochrones=iso))["iso"]
+    assert data["embedded"] == data["total"] == 10
+    first = data["by"]["3"]
+    assert [item[0] for item in first] == [15, 10, 5]
+    for minutes, polygons in first:
+        ring = np.cumsum(np.asarray(polygons[0][0]).reshape(-1, 2), axis=0) / data["scale"]
+        decoded = shapely.Polygon(ring)
+        original = iso[(iso["residence_id"] == 3) & (iso["minutes"] == minutes)].geometry.iloc[0]
+        assert decoded.symmetric_difference(original).area < 0.02 * original.area
+
+
+def test_isochrone_budget_caps_the_embedded_data() -> None:
+    residences, facilities, summary, meta = _inputs(count=60)
+    iso = _buffer_isochrones(residences)
+    budget = 20_000
+    data = map_data(
+        maps.coverage_map(
+            residences, facilities, summary, meta, isochrones=iso, isochrone_budget_bytes=budget
+        )
+    )["iso"]
+    assert 0 < data["embedded"] < 60
+    assert len(json.dumps(data["by"], separators=(",", ":"))) <= budget
+
+
+# --- per-edge minutes ------------------------------------------------------------------------
+
+
+def test_edge_minutes_match_networkx_shortest_paths() -> None:
+    graph = nx.MultiDiGraph(crs="EPSG:32647")
+    spots = {1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (0, 100), 5: (250, 0)}
+    for node, (x, y) in spots.items():
+        graph.add_node(node, x=500_000.0 + x, y=3_650_000.0 + y)
+    for u, v in [(1, 2), (2, 3), (3, 4), (4, 1), (2, 5)]:
+        length = float(np.hypot(*np.subtract(spots[u], spots[v])))
+        graph.add_edge(u, v, length=length)
+        graph.add_edge(v, u, length=length)
+    network = WalkNetwork.from_graph(graph, speed_kmh=6.0)
+    facility = network.snap(np.array([500_000.0]), np.array([3_650_000.0]))  # at node 1
+    minutes = maps.edge_minutes(network, {"clinic": facility})["walk_min_clinic"].to_numpy()
+    dist = nx.single_source_dijkstra_path_length(nx.Graph(graph), 1, weight="length")
+    ids = network.node_ids
+    for e in range(network.edge_count):
+        u, v = ids[network.edge_u[e]], ids[network.edge_v[e]]
+        half = network.edge_length[e] / 2
+        expected = min(dist[u], dist[v]) + half
+        assert minutes[e] == pytest.approx(expected / 100.0)  # 6 km/h = 100 m/min
+
+
+# --- rebuilding from an output folder --------------------------------------------------------
+
+
+def test_map_subcommand_rebuilds_from_outputs_without_touching_them(
+    good_out: Path, cli: Callable[..., CliResult]
+) -> None:
+    before = snapshot(good_out)
+    (good_out / "map.html").unlink()
+    result = cli("map", good_out, "--png", "--category", "kindergarten")
+    assert result.code == 0, result.err
+    after = snapshot(good_out)
+    for name, content in before.items():
+        if name != "map.html":
+            assert after[name] == content, name
+    residences = gpd.read_parquet(good_out / "residences.parquet")
+    facilities = gpd.read_parquet(good_out / "facilities.parquet")
+    edges = gpd.read_parquet(good_out / "network.parquet")
+    data = map_data((good_out / "map.html").read_text(encoding="utf-8"))
+    assert len(data["res"]["lon"]) == len(residences)
+    assert len(data["fac"]["lon"]) == len(facilities)
+    assert len(data["edges"]["coords"]) == len(edges)
+    assert data["initial"] == "kindergarten"
+    assert HOSTILE_NAME in data["fac"]["name"]
+    keys = [c["key"] for c in data["cats"]]
+    assert set(data["edges"]["min"]) == set(keys)
+    pngs = sorted(p.name for p in (good_out / "png").glob("*.png"))
+    assert pngs == sorted(f"coverage_{k}.png" for k in keys)
+    assert (good_out / "png" / "coverage_kindergarten.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_map_subcommand_on_a_folder_without_outputs(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    result = cli("map", tmp_path)
+    assert result.code == 2
+    assert "residences.parquet" in result.err and "fix:" in result.err
+    assert not (tmp_path / "map.html").exists()
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_demo_map_is_under_5_mb_with_isochrones(tmp_path: Path) -> None:
+    from yushu_circle import Study, write_study
+
+    study = Study.demo()
+    write_study(study, tmp_path)
+    iso = _buffer_isochrones(study.access(), quad_segs=64)
+    iso.to_parquet(tmp_path / "isochrones.parquet")
+    maps.rebuild_maps(tmp_path)
+    html = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert len(html.encode()) < 5_000_000
+    assert map_data(html)["iso"]["embedded"] > 0
+
+
+@pytest.mark.slow
+def test_city_of_10000_residences_is_under_25_mb() -> None:
+    from yushu_circle import Study
+
+    demo = Study.demo()
+    west, south, east, north = demo.network.edges_frame().total_bounds
+    rng = np.random.default_rng(10_000)
+    points = gpd.GeoDataFrame(
+        {"residence_id": np.arange(10_000), "population": rng.integers(1, 8, 10_000) * 1.0},
+        geometry=gpd.points_from_xy(
+            rng.uniform(west, east, 10_000), rng.uniform(south, north, 10_000)
+        ),
+        crs="EPSG:4326",
+    )
+    city = Study.demo(residences=points)
+    access = city.access()
+    edges = pd.concat(
+        [city.network.edges_frame(), maps.edge_minutes(city.network, city.facility_snaps)], axis=1
+    )
+    iso = _buffer_isochrones(access, quad_segs=64)
+    html = maps.coverage_map(
+        access, city.facilities, city.summary(), city.metadata(), edges=edges, isochrones=iso
+    )
+    assert len(html.encode()) < 25_000_000
+    assert len(map_data(html)["res"]["lon"]) == 10_000
