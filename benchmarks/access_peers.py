@@ -224,7 +224,7 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
         if not ok.any():
             continue
         t0 = time.perf_counter()
-        pnet.set_pois(key, 1e12, 1, pd.Series(snap.x[ok]), pd.Series(snap.y[ok]))
+        pnet.set_pois(key, horizon * _MS_PER_MIN, 1, pd.Series(snap.x[ok]), pd.Series(snap.y[ok]))
         set_s += time.perf_counter() - t0
         poi_nodes = pnet.get_node_ids(pd.Series(snap.x[ok]), pd.Series(snap.y[ok])).to_numpy()
         reference = multi_source_minutes(csr, poi_nodes, np.zeros(len(poi_nodes)))

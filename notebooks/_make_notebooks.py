@@ -170,8 +170,6 @@ WORST = 15  # how many worst-served residences to list""",
         """\
 from pathlib import Path
 
-from importlib.resources import files
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -179,7 +177,7 @@ from IPython.display import Markdown, display
 
 from yushu_circle import Study, StudyOptions, plots, profiles
 from yushu_circle.access import coverage_summary
-from yushu_circle.sources import DEMO_DEM
+from yushu_circle.sources import demo_dem_path
 
 pd.set_option("display.max_columns", 30)
 %matplotlib inline""",
@@ -277,7 +275,7 @@ pd.DataFrame(
         "code",
         """\
 if DEM == "demo":  # the DEM shipped with the synthetic demo town
-    DEM = files("yushu_circle.data").joinpath(DEMO_DEM) if study.synthetic else None
+    DEM = demo_dem_path() if study.synthetic else None
 elevation = profiles.node_elevations(study.network, DEM) if DEM else None
 
 accesses = {}

@@ -51,7 +51,7 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).to_csv(csv, index=False)
     study = Study.demo(facilities=csv)
     out = folder / "out"
-    write_study(study, out)
+    write_study(study, out, isochrones=False)
     # Isochrones of a few residences, as isochrones.parquet holds them.
     access = study.access()
     picked = np.arange(ISOCHRONE_RESIDENCES)
@@ -202,7 +202,9 @@ def test_hostile_names_show_as_text_and_run_nothing(page: Any) -> None:
     assert _js(page, "return typeof window.__yc_pwned") == "undefined"
 
 
-def test_clicking_a_residence_draws_its_isochrones(page: Any, out_dir: Path) -> None:
+def test_clicking_a_residence_draws_its_isochrones(
+    page: Any, out_dir: Path, tmp_path: Path
+) -> None:
     iso = gpd.read_parquet(out_dir / "isochrones.parquet")
     residences = gpd.read_parquet(out_dir / "residences.parquet")
     first = residences["residence_id"].iloc[0]
@@ -212,5 +214,6 @@ def test_clicking_a_residence_draws_its_isochrones(page: Any, out_dir: Path) -> 
     assert _js(page, "return yushuMap.layers.isochrones.getLayers().length") == expected
     popup = _js(page, "return yushuMap.residenceMarkers[0].getPopup().getElement().textContent")
     assert str(first) in popup and "5/10/15" in popup
+    page.save_screenshot(str(tmp_path / "isochrones.png"))
     _js(page, f"yushuMap.openResidence({len(residences) - 1})")  # beyond the embedded few
     assert _js(page, "return yushuMap.layers.isochrones.getLayers().length") == 0

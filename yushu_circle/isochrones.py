@@ -7,24 +7,27 @@ How it works (see ``../shared/DESIGN.md``, "Isochrones"):
    threshold and every access leg at that place is answered from that one search.
 2. From the node times, each threshold's reached *pieces* of edges are exact: whole edges,
    the reached ends of partly reached edges, and the stretch of the residence's own edge.
-3. The polygon is the union of the pieces buffered by ``buffer_m``. Buffering a few hundred
-   overlapping lines is what makes the classic recipe slow, so the plane is cut once per
-   network into street *faces* (blocks, from polygonizing the streets): a face all of whose
-   streets are wholly reached contributes its precomputed band (the face within
-   ``buffer_m`` of its streets), joined by a cheap coverage union; only the pieces on streets
-   that touch a face not wholly reached (the fringe) are buffered. Both parts together are
-   exactly the buffered union of the pieces (planarity: from inside a wholly reached face,
-   the nearest reached point is on the face's own streets).
+3. The pieces are chained into long trails (at each node the straightest pairs of pieces
+   continue each other), so a street crossing costs no round caps.
+4. The polygon is the union of the trails buffered by ``buffer_m``. Each trail's outline is
+   its Minkowski sum with one fixed regular polygon of ``4 × quad_segs`` corners (drawn in
+   numba, all corners of all arcs at the same angles), and Clipper (``pyclipper``, integer
+   coordinates, the GIL released) unions the outlines of a polygon into rings with holes.
+   The Minkowski sum with a fixed shape is monotone, so the thresholds nest exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numba
 import numpy as np
+import pyclipr
 import shapely
 
 from yushu_circle.errors import InputError
@@ -34,9 +37,10 @@ DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 DEFAULT_BUFFER_M = 25.0
 """Half-width of the reach polygon around a reached street, metres."""
 DEFAULT_QUAD_SEGS = 4
-"""Segments per quarter circle of the buffer's round ends (GEOS default 8; 4 keeps IoU ≥ 0.999)."""
+"""Corners per quarter circle of the buffer's round ends (as GEOS's ``quad_segs``)."""
 _OFFSET_DECIMALS = 2  # places on one edge closer than 1 cm share a search
 _BUDGET_DECIMALS = 6  # walking budgets equal to 1e-6 min share a polygon
+_SCALE = 1e4  # Clipper integer units per metre (0.1 mm; Clipper2 takes 62-bit integers)
 
 
 @dataclass
@@ -64,20 +68,19 @@ class Isochrones:
 
 @dataclass
 class _Prepared:
-    """Per-network arrays and faces, built once and reused for every batch."""
+    """Per-network arrays, built once (linear time) and reused for every batch."""
 
     arc_ptr: np.ndarray
     arc_head: np.ndarray
     arc_time: np.ndarray
     arc_edge: np.ndarray
+    time_uv: np.ndarray
+    time_vu: np.ndarray
     coord_ptr: np.ndarray
     coords: np.ndarray
     cum: np.ndarray
-    face_ptr: np.ndarray  # face -> edges (CSR); edge id == edge_count marks the frame
-    face_edges: np.ndarray
-    edge_face_ptr: np.ndarray  # edge -> faces (CSR)
-    edge_faces: np.ndarray
-    bands: np.ndarray = field(repr=False)
+    origin: tuple[float, float]
+    """Subtracted from coordinates before scaling to Clipper's integers."""
 
 
 def isochrones(
@@ -87,7 +90,7 @@ def isochrones(
     buffer_m: float = DEFAULT_BUFFER_M,
     quad_segs: int = DEFAULT_QUAD_SEGS,
     batch_size: int = 512,
-    threads: int = 2,
+    threads: int = 1,
     progress: bool = False,
 ) -> Isochrones:
     """Walking-reach polygons of every origin for every threshold.
@@ -97,7 +100,13 @@ def isochrones(
     edge (``snap_m`` at the network's flat speed), then along the network with the
     per-direction edge times (``time_uv`` from ``u`` to ``v``) — buffered by ``buffer_m``.
     Partly reached edges contribute their reached part, so polygons are exact up to the
-    buffer's arc segments. Thresholds nest: 5 ⊂ 10 ⊂ 15.
+    buffer's corners: round ends are regular polygons of ``N = 4 · quad_segs`` corners whose
+    mean width is ``2 · buffer_m``, so the boundary lies between ``buffer_m · (1 − (π/N)²/3)``
+    and ``buffer_m · (1 + (π/N)²/6)`` from the reached streets (−1.3 % … +0.7 % for the
+    default ``quad_segs = 4``). Thresholds nest exactly: 5 ⊂ 10 ⊂ 15.
+
+    All polygons are kept in memory; for a whole city stream them with
+    :func:`iter_isochrones`.
 
     Parameters
     ----------
@@ -110,11 +119,11 @@ def isochrones(
     buffer_m : float
         Half-width of the polygon around reached streets, metres (default 25).
     quad_segs : int
-        Segments per quarter circle of round buffer ends.
+        Corners per quarter circle of the round ends (default 4).
     batch_size : int
-        Distinct origin places per batch (bounds memory).
+        Distinct origin places per batch.
     threads : int
-        Threads for the geometry steps (GEOS releases the GIL).
+        Worker processes (see :func:`iter_isochrones`).
     progress : bool
         Show a progress bar.
 
@@ -125,82 +134,181 @@ def isochrones(
     Raises
     ------
     InputError
-        When a threshold or the buffer width is not a positive number.
+        When a threshold, the buffer width or ``quad_segs`` is not a positive number.
     """
-    from tqdm.auto import tqdm
+    plan = _plan(network, origins, minutes, buffer_m, quad_segs)
+    empty = shapely.from_wkt("POLYGON EMPTY")
+    polygons = np.full((len(origins), len(plan.minutes)), empty, dtype=object)
+    for rows, batch in _run(network, plan, batch_size, threads, progress):
+        polygons[rows] = batch
+    return Isochrones(plan.minutes, polygons, searches=plan.searches, built=plan.built)
 
+
+def iter_isochrones(
+    network: WalkNetwork,
+    origins: Snap,
+    minutes: Sequence[float] = DEFAULT_MINUTES,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    quad_segs: int = DEFAULT_QUAD_SEGS,
+    batch_size: int = 512,
+    threads: int = 1,
+    progress: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The polygons of :func:`isochrones`, batch by batch, so memory stays bounded.
+
+    Parameters are those of :func:`isochrones`. ``threads`` above 1 runs batches in that
+    many worker processes (Clipper2 holds the GIL, so threads would not help); worth it
+    only for many thousands of origins, as each worker takes a second or two to start.
+
+    Yields
+    ------
+    rows : ndarray of int64
+        Indices into ``origins`` (on-network origins only; the others' polygons are empty).
+    polygons : ndarray of shapely geometry, shape (len(rows), thresholds)
+        Their polygons, columns in the order of ``minutes``.
+    """
+    plan = _plan(network, origins, minutes, buffer_m, quad_segs)
+    yield from _run(network, plan, batch_size, threads, progress)
+
+
+@dataclass
+class _Plan:
+    """Who shares what: distinct places (one search each) and jobs (one polygon each)."""
+
+    minutes: tuple[float, ...]
+    pattern: np.ndarray
+    rows: np.ndarray  # on-network origins, sorted by place
+    row_place: np.ndarray  # place of each of rows
+    row_jobs: np.ndarray  # (rows, thresholds) -> job
+    place_edge: np.ndarray
+    place_frac: np.ndarray
+    place_job_ptr: np.ndarray
+    job_budget: np.ndarray
+
+    @property
+    def searches(self) -> int:
+        return len(self.place_edge)
+
+    @property
+    def built(self) -> int:
+        return len(self.job_budget)
+
+
+def _plan(
+    network: WalkNetwork,
+    origins: Snap,
+    minutes: Sequence[float],
+    buffer_m: float,
+    quad_segs: int,
+) -> _Plan:
     thresholds = _check_minutes(minutes)
     if not (np.isfinite(buffer_m) and buffer_m > 0):
         raise InputError(
             f"isochrone buffer {buffer_m!r} m is not a positive number",
             "pass a width above 0 metres, e.g. 25",
         )
-    count, k = len(origins), len(thresholds)
-    empty = shapely.from_wkt("POLYGON EMPTY")
-    polygons = np.full((count, k), empty, dtype=object)
-    ok = origins.on_network & (origins.edge >= 0)
-    if not ok.any():
-        return Isochrones(thresholds, polygons)
-    prepared = prepare(network, buffer_m, quad_segs)
-
+    if int(quad_segs) < 1:
+        raise InputError(
+            f"isochrone quad_segs {quad_segs!r} is below 1", "pass 1 or more corners, e.g. 4"
+        )
+    k = len(thresholds)
+    idx = np.flatnonzero(origins.on_network & (origins.edge >= 0))
     # Places: distinct (edge, offset) — one search each.
-    idx = np.flatnonzero(ok)
     edge = origins.edge[idx]
     offset = np.round(origins.frac[idx] * network.edge_length[edge], _OFFSET_DECIMALS)
-    place_keys = np.column_stack([edge.astype(float), offset])
-    places, place_of = np.unique(place_keys, axis=0, return_inverse=True)
+    places, place_of = np.unique(
+        np.column_stack([edge.astype(float), offset]).reshape(-1, 2), axis=0, return_inverse=True
+    )
     place_of = place_of.ravel()
     place_edge = places[:, 0].astype(np.int64)
     length = network.edge_length[place_edge]
     place_frac = np.where(length > 0, places[:, 1] / np.where(length > 0, length, 1.0), 0.0)
-    place_frac = np.clip(place_frac, 0.0, 1.0)
-
     # Jobs: distinct (place, budget) — one polygon each.
     access = origins.snap_m[idx] / network.metres_per_minute
     budgets = np.round(np.asarray(thresholds)[None, :] - access[:, None], _BUDGET_DECIMALS)
     job_keys = np.column_stack([np.repeat(place_of, k).astype(float), budgets.ravel()])
-    jobs, job_of = np.unique(job_keys, axis=0, return_inverse=True)
-    job_of = job_of.reshape(len(idx), k)
-    job_place = jobs[:, 0].astype(np.int64)
-    job_budget = jobs[:, 1]
-    job_poly = np.full(len(jobs), empty, dtype=object)
+    jobs, job_of = np.unique(job_keys.reshape(-1, 2), axis=0, return_inverse=True)
+    order = np.argsort(place_of, kind="stable")
+    return _Plan(
+        minutes=thresholds,
+        pattern=_pattern(buffer_m, int(quad_segs)),
+        rows=idx[order],
+        row_place=place_of[order],
+        row_jobs=job_of.reshape(len(idx), k)[order],
+        place_edge=place_edge,
+        place_frac=np.clip(place_frac, 0.0, 1.0),
+        place_job_ptr=np.searchsorted(jobs[:, 0].astype(np.int64), np.arange(len(places) + 1)),
+        job_budget=jobs[:, 1],
+    )
 
-    place_job_ptr = np.searchsorted(job_place, np.arange(len(places) + 1))
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    bar = tqdm(total=len(idx), desc="isochrones 等时圈", unit="res", disable=not progress)
-    per_place = np.bincount(place_of, minlength=len(places))
+
+def _run(
+    network: WalkNetwork, plan: _Plan, batch_size: int, threads: int, progress: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of (rows, polygons), in place order."""
+    from tqdm.auto import tqdm
+
+    places = plan.searches
+    bounds = list(range(0, places, max(1, int(batch_size)))) + [places]
+    row_ptr = np.searchsorted(plan.row_place, bounds)
+    bar = tqdm(total=len(plan.rows), desc="isochrones 等时圈", unit="res", disable=not progress)
     try:
-        for start in range(0, len(places), batch_size):
-            stop = min(start + batch_size, len(places))
-            j0, j1 = place_job_ptr[start], place_job_ptr[stop]
-            job_poly[j0:j1] = _batch(
-                network,
-                prepared,
-                place_edge[start:stop],
-                place_frac[start:stop],
-                place_job_ptr[start : stop + 1] - j0,
-                job_budget[j0:j1],
-                buffer_m,
-                quad_segs,
-                pool,
-            )
-            bar.update(int(per_place[start:stop].sum()))
+        for b, polygons in enumerate(_batches(network, plan, bounds, threads)):
+            r0, r1 = row_ptr[b], row_ptr[b + 1]
+            j0 = plan.place_job_ptr[bounds[b]]
+            bar.update(int(r1 - r0))
+            yield plan.rows[r0:r1], polygons[plan.row_jobs[r0:r1] - j0]
     finally:
         bar.close()
-        if pool is not None:
-            pool.shutdown()
-    polygons[idx] = job_poly[job_of]
-    return Isochrones(thresholds, polygons, searches=len(places), built=len(jobs))
 
 
-def prepare(network: WalkNetwork, buffer_m: float, quad_segs: int) -> _Prepared:
-    """Arrays and street faces of a network for :func:`isochrones` (cached on the network)."""
-    cache = network.__dict__.setdefault("_isochrone_cache", {})
-    key = (round(float(buffer_m), 6), int(quad_segs))
-    if key not in cache:
-        cache.clear()
-        cache[key] = _prepare(network, buffer_m, quad_segs)
-    prepared: _Prepared = cache[key]
+def _batches(
+    network: WalkNetwork, plan: _Plan, bounds: list[int], threads: int
+) -> Iterator[np.ndarray]:
+    """The jobs' polygons of each batch of places ``bounds[b]:bounds[b + 1]``, in order."""
+    prepared = prepare(network)
+    arrays = _Kernel(prepared, network.edge_u, network.edge_v, network.node_count, plan.pattern)
+    tasks = [
+        (
+            plan.place_edge[start:stop],
+            plan.place_frac[start:stop],
+            plan.place_job_ptr[start : stop + 1] - plan.place_job_ptr[start],
+            plan.job_budget[plan.place_job_ptr[start] : plan.place_job_ptr[stop]],
+        )
+        for start, stop in itertools.pairwise(bounds)
+    ]
+    if threads <= 1 or len(tasks) < 2 * threads:
+        for task in tasks:
+            yield _to_shapely(*arrays.rings(*task), prepared.origin)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(threads, context, initializer=_start_worker, initargs=(arrays,)) as pool:
+        pending: deque[Future[tuple[np.ndarray, ...]]] = deque()
+        for task in tasks:  # at most 2 batches per worker in flight: bounded memory
+            pending.append(pool.submit(_worker_rings, *task))
+            if len(pending) >= 2 * threads:
+                yield _to_shapely(*pending.popleft().result(), prepared.origin)
+        while pending:
+            yield _to_shapely(*pending.popleft().result(), prepared.origin)
+
+
+_WORKER: dict[str, _Kernel] = {}
+
+
+def _start_worker(arrays: _Kernel) -> None:
+    _WORKER["arrays"] = arrays
+
+
+def _worker_rings(*task: np.ndarray) -> tuple[np.ndarray, ...]:
+    return _WORKER["arrays"].rings(*task)
+
+
+def prepare(network: WalkNetwork) -> _Prepared:
+    """Arrays of a network for :func:`isochrones` (built once, cached on the network)."""
+    cached = network.__dict__.get("_isochrone_arrays")
+    if cached is None:
+        cached = network.__dict__["_isochrone_arrays"] = _prepare(network)
+    prepared: _Prepared = cached
     return prepared
 
 
@@ -218,7 +326,7 @@ def _check_minutes(minutes: Sequence[float]) -> tuple[float, ...]:
     return values
 
 
-def _prepare(network: WalkNetwork, buffer_m: float, quad_segs: int) -> _Prepared:
+def _prepare(network: WalkNetwork) -> _Prepared:
     n, m = network.node_count, network.edge_count
     # Directed arcs grouped by tail node.
     tails = np.concatenate([network.edge_u, network.edge_v])
@@ -239,156 +347,150 @@ def _prepare(network: WalkNetwork, buffer_m: float, quad_segs: int) -> _Prepared
     along -= along[coord_ptr[:-1]][owner]
     total = along[coord_ptr[1:] - 1][owner]
     cum = np.where(total > 0, along / np.where(total > 0, total, 1.0), 0.0)
-    face_ptr, face_edges, bands = _faces(network, buffer_m, quad_segs)
-    edge_face_ptr, edge_faces = _invert(face_ptr, face_edges, m + 1)
+    centre = np.round((coords.min(axis=0) + coords.max(axis=0)) / 2)  # of Clipper's frame
     return _Prepared(
         arc_ptr=arc_ptr,
         arc_head=heads[usable][order].astype(np.int64),
         arc_time=times[usable][order],
         arc_edge=edges[usable][order].astype(np.int64),
+        time_uv=np.asarray(network.time_uv, dtype=float),
+        time_vu=np.asarray(network.time_vu, dtype=float),
         coord_ptr=coord_ptr,
         coords=np.ascontiguousarray(coords),
         cum=cum,
-        face_ptr=face_ptr,
-        face_edges=face_edges,
-        edge_face_ptr=edge_face_ptr,
-        edge_faces=edge_faces,
-        bands=bands,
+        origin=(float(centre[0]), float(centre[1])),
     )
 
 
-def _faces(
-    network: WalkNetwork, buffer_m: float, quad_segs: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Street faces (blocks) with the streets touching each and each face's buffered band.
+def _pattern(buffer_m: float, quad_segs: int) -> np.ndarray:
+    """The regular polygon of ``4 × quad_segs`` corners (Clipper units), mean radius ``buffer_m``.
 
-    A frame around the network closes the outer region into faces too; those touch the
-    frame (edge id ``edge_count``) and so are never wholly reached.
+    Corner ``k`` is at angle ``2πk/N``; the circumradius ``R = r·π / (N·sin(π/N))`` makes the
+    mean width equal the circle's, so areas are unbiased.
     """
-    m = network.edge_count
-    lines = network.edge_geometry
-    xmin, ymin, xmax, ymax = shapely.total_bounds(lines)
-    pad = 4.0 * buffer_m + 1.0
-    frame = shapely.box(xmin - pad, ymin - pad, xmax + pad, ymax + pad).exterior
-    noded = shapely.union_all(np.append(lines, frame))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    faces = faces[shapely.area(faces) > 0]
-    if len(faces) == 0:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
-    # Streets touching a face (boundary, dangles inside, or just a corner: extra is safe).
-    face_idx, edge_idx = network.tree.query(faces, predicate="intersects")
-    framed = np.flatnonzero(shapely.intersects(faces, frame))
-    face_idx = np.concatenate([face_idx, framed])
-    edge_idx = np.concatenate([edge_idx, np.full(len(framed), m)])
-    order = np.lexsort((edge_idx, face_idx))
-    face_idx, edge_idx = face_idx[order], edge_idx[order]
-    face_ptr = np.searchsorted(face_idx, np.arange(len(faces) + 1)).astype(np.int64)
-    # Band of a face: the face within buffer_m of its streets (only for faces away from the frame).
-    bands = np.full(len(faces), None, dtype=object)
-    inner = np.setdiff1d(np.arange(len(faces)), framed)
-    inner = inner[face_ptr[inner + 1] > face_ptr[inner]]
-    if len(inner):
-        counts = face_ptr[inner + 1] - face_ptr[inner]
-        members = edge_idx[np.concatenate([np.arange(face_ptr[f], face_ptr[f + 1]) for f in inner])]
-        near = shapely.multilinestrings(
-            lines[members], indices=np.repeat(np.arange(len(inner)), counts)
+    corners = 4 * quad_segs
+    radius = buffer_m * np.pi / (corners * np.sin(np.pi / corners))
+    angle = 2 * np.pi * np.arange(corners) / corners
+    return np.round(radius * _SCALE * np.column_stack([np.cos(angle), np.sin(angle)])).astype(
+        np.int64
+    )
+
+
+@dataclass
+class _Kernel:
+    """What a batch needs: the network's arrays and the buffer pattern (picklable)."""
+
+    prepared: _Prepared
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    node_count: int
+    pattern: np.ndarray
+
+    def rings(
+        self,
+        place_edge: np.ndarray,
+        place_frac: np.ndarray,
+        job_ptr: np.ndarray,
+        job_budget: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Search, pieces, trail outlines and unions of a batch; see :func:`_union_jobs`."""
+        p = self.prepared
+        piece_job, piece_edge, piece_f0, piece_f1 = _reach_pieces(
+            p.arc_ptr,
+            p.arc_head,
+            p.arc_time,
+            p.arc_edge,
+            self.edge_u,
+            self.edge_v,
+            p.time_uv,
+            p.time_vu,
+            place_edge,
+            place_frac,
+            job_ptr,
+            job_budget,
+            self.node_count,
         )
-        bands[inner] = shapely.intersection(
-            faces[inner], shapely.buffer(near, buffer_m, quad_segs=quad_segs)
+        ring_xy, ring_ptr, job_ring_ptr = _outlines(
+            p.coord_ptr,
+            p.coords,
+            p.cum,
+            self.edge_u,
+            self.edge_v,
+            self.node_count,
+            piece_job,
+            piece_edge,
+            piece_f0,
+            piece_f1,
+            len(job_budget),
+            self.pattern,
+            p.origin[0],
+            p.origin[1],
+            _SCALE,
         )
-    return face_ptr, edge_idx.astype(np.int64), bands
+        return _union_jobs(ring_xy, ring_ptr, job_ring_ptr)
 
 
-def _invert(ptr: np.ndarray, members: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    owners = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-    order = np.argsort(members, kind="stable")
-    inv_ptr = np.searchsorted(members[order], np.arange(size + 1)).astype(np.int64)
-    return inv_ptr, owners[order].astype(np.int64)
+def _union_jobs(
+    ring_xy: np.ndarray, ring_ptr: np.ndarray, job_ring_ptr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Clipper2 union of each job's outlines (positive fill).
+
+    Returns the rings' points (Clipper units, not closed), points per ring, rings per
+    polygon (a shell, then its holes) and polygons per job.
+    """
+    rings: list[np.ndarray] = []
+    poly_rings: list[int] = []
+    job_polys: list[int] = []
+    for j in range(len(job_ring_ptr) - 1):
+        r0, r1 = job_ring_ptr[j], job_ring_ptr[j + 1]
+        if r1 == r0:
+            job_polys.append(0)
+            continue
+        base = ring_ptr[r0]
+        points = ring_xy[base : ring_ptr[r1]].astype(np.float64)
+        clipper = pyclipr.Clipper()
+        clipper.addPaths(np.split(points, ring_ptr[r0 + 1 : r1] - base), pyclipr.Subject)
+        tree = clipper.execute2(pyclipr.Union, pyclipr.FillRule.Positive)
+        count = 0
+        stack = list(tree.children)
+        while stack:
+            shell = stack.pop()
+            holes = shell.children
+            rings.append(shell.polygon)
+            rings.extend(hole.polygon for hole in holes)
+            poly_rings.append(1 + len(holes))
+            for hole in holes:
+                stack.extend(hole.children)
+            count += 1
+        job_polys.append(count)
+    sizes = np.array([len(r) for r in rings], dtype=np.int64)
+    points = np.concatenate(rings) if rings else np.empty((0, 2))
+    return points, sizes, np.asarray(poly_rings, np.int64), np.asarray(job_polys, np.int64)
 
 
-def _batch(
-    network: WalkNetwork,
-    prepared: _Prepared,
-    place_edge: np.ndarray,
-    place_frac: np.ndarray,
-    job_ptr: np.ndarray,
-    job_budget: np.ndarray,
-    buffer_m: float,
-    quad_segs: int,
-    pool: ThreadPoolExecutor | None,
+def _to_shapely(
+    points: np.ndarray,
+    sizes: np.ndarray,
+    poly_rings: np.ndarray,
+    job_polys: np.ndarray,
+    origin: tuple[float, float],
 ) -> np.ndarray:
-    p = prepared
-    piece_job, piece_edge, piece_f0, piece_f1 = _reach_pieces(
-        p.arc_ptr,
-        p.arc_head,
-        p.arc_time,
-        p.arc_edge,
-        network.edge_u,
-        network.edge_v,
-        np.asarray(network.time_uv, dtype=float),
-        np.asarray(network.time_vu, dtype=float),
-        place_edge,
-        place_frac,
-        job_ptr,
-        job_budget,
-        network.node_count,
+    """Shapely polygons (or multipolygons, or empty polygons) of :func:`_union_jobs` rings."""
+    result = np.full(len(job_polys), shapely.from_wkt("POLYGON EMPTY"), dtype=object)
+    if not len(sizes):
+        return result
+    ends = np.cumsum(sizes)
+    points = np.insert(points, ends, points[ends - sizes], axis=0)  # close the rings
+    coords = np.ascontiguousarray(points / _SCALE + np.asarray(origin))
+    offsets = tuple(
+        np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+        for c in (sizes + 1, poly_rings, job_polys)
     )
-    jobs = len(job_budget)
-    interior_job, interior_face, fringe = _split_fringe(
-        p.face_ptr,
-        p.face_edges,
-        p.edge_face_ptr,
-        p.edge_faces,
-        piece_job,
-        piece_edge,
-        piece_f0,
-        piece_f1,
-        network.edge_count,
-    )
-    # Fringe pieces -> lines -> one buffered multilinestring per job.
-    fj, fe, f0, f1 = piece_job[fringe], piece_edge[fringe], piece_f0[fringe], piece_f1[fringe]
-    xy, coord_piece, keep = _piece_coords(p.coord_ptr, p.coords, p.cum, fe, f0, f1)
-    fj = fj[keep]
-    result = np.full(jobs, None, dtype=object)
-    if len(fj):
-        lines = shapely.linestrings(xy, indices=coord_piece)
-        groups, group_of = np.unique(fj, return_inverse=True)
-        multi = shapely.multilinestrings(lines, indices=group_of)
-        result[groups] = _map(
-            pool, lambda g: shapely.buffer(g, buffer_m, quad_segs=quad_segs), multi
-        )
-    # Wholly reached faces: coverage union of their bands, then joined with the fringe.
-    if len(interior_job):
-        starts = np.searchsorted(interior_job, np.arange(jobs + 1))
-        with_faces = np.flatnonzero(np.diff(starts) > 0)
-        cores = np.array(
-            [
-                shapely.coverage_union_all(p.bands[interior_face[starts[j] : starts[j + 1]]])
-                for j in with_faces
-            ],
-            dtype=object,
-        )
-        fringe_part = result[with_faces]
-        has = np.array([g is not None for g in fringe_part], dtype=bool)
-        joined = cores.copy()
-        if has.any():
-            joined[has] = _map(pool, shapely.union, cores[has], fringe_part[has].astype(object))
-        result[with_faces] = joined
-    missing = np.array([g is None for g in result], dtype=bool)
-    result[missing] = shapely.from_wkt("POLYGON EMPTY")
+    multi = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)
+    single = job_polys == 1
+    result[single] = shapely.get_geometry(multi[single], 0)
+    result[job_polys > 1] = multi[job_polys > 1]
     return result
-
-
-def _map(
-    pool: ThreadPoolExecutor | None, func: Callable[..., np.ndarray], *arrays: np.ndarray
-) -> np.ndarray:
-    """Apply a vectorized shapely function in chunks across threads (GEOS releases the GIL)."""
-    n = len(arrays[0])
-    if pool is None or n < 8:
-        return np.asarray(func(*arrays), dtype=object)
-    parts = np.array_split(np.arange(n), 8)
-    outs = list(pool.map(lambda ix: func(*(a[ix] for a in arrays)), parts))
-    return np.concatenate([np.asarray(o, dtype=object) for o in outs])
 
 
 # --- numba kernels ------------------------------------------------------------------------
@@ -580,114 +682,290 @@ def _grow_i(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
+
+
 @numba.njit(cache=True)
-def _split_fringe(
-    face_ptr: np.ndarray,
-    face_edges: np.ndarray,
-    edge_face_ptr: np.ndarray,
-    edge_faces: np.ndarray,
+def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
+    if need <= len(a):
+        return a
+    b = np.empty((max(need, 2 * len(a)), 2), dtype=a.dtype)
+    b[: len(a)] = a
+    return b
+
+
+@numba.njit(cache=True)
+def _append(out: np.ndarray, count: int, first: int, x: float, y: float) -> int:
+    """Append a point unless it repeats the previous one of the same line."""
+    if count > first and out[count - 1, 0] == x and out[count - 1, 1] == y:
+        return count
+    out[count, 0] = x
+    out[count, 1] = y
+    return count + 1
+
+
+@numba.njit(cache=True)
+def _cut(
+    coord_ptr: np.ndarray,
+    coords: np.ndarray,
+    cum: np.ndarray,
+    e: int,
+    f0: float,
+    f1: float,
+    ox: float,
+    oy: float,
+    scale: float,
+    out: np.ndarray,
+    count: int,
+) -> tuple[np.ndarray, int]:
+    """Append the integer points of edge ``e`` from fraction ``f0`` to ``f1`` (no repeats)."""
+    a, b = coord_ptr[e], coord_ptr[e + 1]
+    out = _grow_xy(out, count + (b - a) + 2)
+    first = count
+    for f in (f0, -1.0, f1):
+        if f < 0:  # the vertices strictly inside the piece
+            for s in range(a, b):
+                if f0 < cum[s] < f1:
+                    x = np.round((coords[s, 0] - ox) * scale)
+                    y = np.round((coords[s, 1] - oy) * scale)
+                    count = _append(out, count, first, x, y)
+            continue
+        for s in range(a, b - 1):
+            if cum[s + 1] >= f:
+                span = cum[s + 1] - cum[s]
+                w = 0.0 if span <= 0 else (f - cum[s]) / span
+                x = np.round((coords[s, 0] + w * (coords[s + 1, 0] - coords[s, 0]) - ox) * scale)
+                y = np.round((coords[s, 1] + w * (coords[s + 1, 1] - coords[s, 1]) - oy) * scale)
+                count = _append(out, count, first, x, y)
+                break
+    return out, count
+
+
+@numba.njit(cache=True)
+def _outlines(
+    coord_ptr: np.ndarray,
+    coords: np.ndarray,
+    cum: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    n: int,
     piece_job: np.ndarray,
     piece_edge: np.ndarray,
     piece_f0: np.ndarray,
     piece_f1: np.ndarray,
-    m: int,
+    jobs: int,
+    pattern: np.ndarray,
+    ox: float,
+    oy: float,
+    scale: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per job: faces whose every street is wholly reached, and the pieces outside them."""
-    full_mark = np.full(m + 1, -1, dtype=np.int64)
-    nfaces = len(face_ptr) - 1
-    face_state = np.full(nfaces, -1, dtype=np.int64)  # job stamp * 2 + interior
-    fringe = np.zeros(len(piece_job), dtype=np.bool_)
-    out_job = np.empty(16, dtype=np.int64)
-    out_face = np.empty(16, dtype=np.int64)
+    """Per job, its pieces chained into trails and each trail's outline (Clipper units).
+
+    Pieces meet at nodes; at each node the pair of piece ends closest to a straight line is
+    joined first, then the next, so a street crossing becomes two through-trails. A trail's
+    outline is its Minkowski sum with ``pattern`` (convex, corners counter-clockwise at
+    angles ``2πk/N``): along each segment the corner farthest to the right, the corners
+    between two directions at a convex turn, the trail's own vertex at a concave turn (whose
+    reversed loop Clipper's positive fill drops), and half the pattern round each end. The
+    outline runs counter-clockwise. Returns points, ring offsets and ring offsets per job.
+    """
+    corners = len(pattern)
+    half = corners // 2
+    step = 2.0 * np.pi / corners
+    node_stamp = np.full(n, -1, dtype=np.int64)
+    node_head = np.empty(n, dtype=np.int64)
+    out = np.empty((4096, 2), dtype=np.int64)
+    ring_ptr = np.zeros(256, dtype=np.int64)
+    job_ring_ptr = np.zeros(jobs + 1, dtype=np.int64)
+    pxy = np.empty((256, 2), dtype=np.float64)
+    pptr = np.empty(64, dtype=np.int64)
+    partner = np.empty(128, dtype=np.int64)
+    end_next = np.empty(128, dtype=np.int64)
+    visited = np.empty(64, dtype=np.bool_)
+    touched = np.empty(64, dtype=np.int64)
+    local = np.empty(16, dtype=np.int64)
+    dir_x = np.empty(16)
+    dir_y = np.empty(16)
+    trail = np.empty((256, 2), dtype=np.float64)
+    seg_k = np.empty(64, dtype=np.int64)
+    turn = np.empty(64, dtype=np.int64)
     count = 0
+    rings = 0
     start = 0
-    while start < len(piece_job):
-        job = piece_job[start]
+    total = len(piece_job)
+    for job in range(jobs):
         stop = start
-        while stop < len(piece_job) and piece_job[stop] == job:
+        while stop < total and piece_job[stop] == job:
             stop += 1
-        for i in range(start, stop):
-            if piece_f0[i] <= 0.0 and piece_f1[i] >= 1.0:
-                full_mark[piece_edge[i]] = job
-        for i in range(start, stop):
-            e = piece_edge[i]
-            is_fringe = full_mark[e] != job or edge_face_ptr[e + 1] == edge_face_ptr[e]
-            for a in range(edge_face_ptr[e], edge_face_ptr[e + 1]):
-                face = edge_faces[a]
-                if face_state[face] // 2 != job:
-                    interior = 1
-                    for b in range(face_ptr[face], face_ptr[face + 1]):
-                        if full_mark[face_edges[b]] != job:
-                            interior = 0
-                            break
-                    face_state[face] = job * 2 + interior
-                    if interior == 1:
-                        if count >= len(out_job):
-                            out_job = _grow_i(out_job, count + 1)
-                            out_face = _grow_i(out_face, count + 1)
-                        out_job[count] = job
-                        out_face[count] = face
-                        count += 1
-                if face_state[face] % 2 == 0:
-                    is_fringe = True
-            fringe[i] = is_fringe
+        pieces = stop - start
+        # 1. The pieces' points.
+        pptr = _grow_i(pptr, pieces + 1)
+        pptr[0] = 0
+        c = 0
+        for i in range(pieces):
+            q = start + i
+            pxy, c = _cut(
+                coord_ptr, coords, cum, piece_edge[q], piece_f0[q], piece_f1[q],
+                ox, oy, scale, pxy, c,
+            )
+            pptr[i + 1] = c
+        # 2. Piece ends at nodes (end 2i is piece i's start, 2i + 1 its end).
+        partner = _grow_i(partner, 2 * pieces)
+        end_next = _grow_i(end_next, 2 * pieces)
+        partner[: 2 * pieces] = -1
+        ntouched = 0
+        for i in range(pieces):
+            if pptr[i + 1] - pptr[i] < 2:
+                continue  # a single point: a disc, joined to nothing
+            q = start + i
+            for side in range(2):
+                if side == 0 and piece_f0[q] > 0.0:
+                    continue
+                if side == 1 and piece_f1[q] < 1.0:
+                    continue
+                node = edge_u[piece_edge[q]] if side == 0 else edge_v[piece_edge[q]]
+                if node_stamp[node] != job:
+                    node_stamp[node] = job
+                    node_head[node] = -1
+                    touched = _grow_i(touched, ntouched + 1)
+                    touched[ntouched] = node
+                    ntouched += 1
+                end_next[2 * i + side] = node_head[node]
+                node_head[node] = 2 * i + side
+        # 3. At each node, join the straightest pairs of ends.
+        for t in range(ntouched):
+            d = 0
+            x = node_head[touched[t]]
+            while x >= 0:
+                if d >= len(local):
+                    local = _grow_i(local, d + 1)
+                    dir_x = _grow_f(dir_x, len(local))
+                    dir_y = _grow_f(dir_y, len(local))
+                local[d] = x
+                i = x // 2
+                a = pptr[i] if x % 2 == 0 else pptr[i + 1] - 1
+                b = a + 1 if x % 2 == 0 else a - 1
+                dx, dy = pxy[b, 0] - pxy[a, 0], pxy[b, 1] - pxy[a, 1]
+                norm = np.hypot(dx, dy)
+                dir_x[d], dir_y[d] = dx / norm, dy / norm
+                d += 1
+                x = end_next[x]
+            while True:
+                best, ba, bb = 2.0, -1, -1
+                for a in range(d):
+                    if partner[local[a]] >= 0:
+                        continue
+                    for b in range(a + 1, d):
+                        if partner[local[b]] < 0:
+                            dot = dir_x[a] * dir_x[b] + dir_y[a] * dir_y[b]
+                            if dot < best:
+                                best, ba, bb = dot, a, b
+                if ba < 0:
+                    break
+                partner[local[ba]] = local[bb]
+                partner[local[bb]] = local[ba]
+        # 4. Walk the trails (from free ends first, then round the cycles) and draw them.
+        visited = _grow_b(visited, pieces)
+        visited[:pieces] = False
+        for sweep in range(2):
+            for i in range(pieces):
+                if visited[i]:
+                    continue
+                if sweep == 1 or partner[2 * i] < 0:
+                    x = 2 * i
+                elif partner[2 * i + 1] < 0:
+                    x = 2 * i + 1
+                else:
+                    continue
+                m = 0
+                while True:
+                    i_ = x // 2
+                    visited[i_] = True
+                    a, b = pptr[i_], pptr[i_ + 1]
+                    trail = _grow_xy(trail, m + b - a)
+                    for s in range(b - a):
+                        s_ = a + s if x % 2 == 0 else b - 1 - s
+                        m = _append(trail, m, 0, pxy[s_, 0], pxy[s_, 1])
+                    x = partner[x ^ 1]
+                    if x < 0 or visited[x // 2]:
+                        break
+                # Segment directions (corner index of the right normal) and turns.
+                seg_k = _grow_i(seg_k, m)
+                turn = _grow_i(turn, m)
+                for s in range(m - 1):
+                    angle = np.arctan2(trail[s + 1, 1] - trail[s, 1], trail[s + 1, 0] - trail[s, 0])
+                    seg_k[s] = int(np.floor((angle - np.pi / 2) / step + 0.5)) % corners
+                for s in range(1, m - 1):
+                    ax, ay = trail[s, 0] - trail[s - 1, 0], trail[s, 1] - trail[s - 1, 1]
+                    bx, by = trail[s + 1, 0] - trail[s, 0], trail[s + 1, 1] - trail[s, 1]
+                    cross = ax * by - ay * bx
+                    dot = ax * bx + ay * by
+                    turn[s] = 1 if cross > 0 else (-1 if cross < 0 else (2 if dot < 0 else 0))
+                out = _grow_xy(out, count + 2 * m * (half + 3) + 2 * half + 8)
+                count = _draw(out, count, trail, m, seg_k, turn, pattern, half)
+                rings += 1
+                ring_ptr = _grow_i(ring_ptr, rings + 1)
+                ring_ptr[rings] = count
+        job_ring_ptr[job + 1] = rings
         start = stop
-    return out_job[:count], out_face[:count], fringe
+    return out[:count], ring_ptr[: rings + 1], job_ring_ptr
 
 
 @numba.njit(cache=True)
-def _piece_coords(
-    coord_ptr: np.ndarray,
-    coords: np.ndarray,
-    cum: np.ndarray,
-    piece_edge: np.ndarray,
-    piece_f0: np.ndarray,
-    piece_f1: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates of each piece [f0, f1] of its edge; drops pieces of zero length."""
-    cap = len(piece_edge) * 4 + 16
-    xy = np.empty((cap, 2))
-    owner = np.empty(cap, dtype=np.int64)
-    keep = np.zeros(len(piece_edge), dtype=np.bool_)
-    count = 0
-    kept = 0
-    for i in range(len(piece_edge)):
-        e = piece_edge[i]
-        a, b = coord_ptr[e], coord_ptr[e + 1]
-        f0, f1 = piece_f0[i], piece_f1[i]
-        if cum[b - 1] <= 0.0 or f1 <= f0:
-            continue
-        need = count + (b - a) + 2
-        if need > len(xy):
-            bigger = np.empty((max(need, 2 * len(xy)), 2))
-            bigger[:count] = xy[:count]
-            xy = bigger
-            owner = _grow_i(owner, len(xy))
-        # start point
-        for s in range(a, b - 1):
-            if cum[s + 1] >= f0:
-                span = cum[s + 1] - cum[s]
-                w = 0.0 if span <= 0 else (f0 - cum[s]) / span
-                xy[count, 0] = coords[s, 0] + w * (coords[s + 1, 0] - coords[s, 0])
-                xy[count, 1] = coords[s, 1] + w * (coords[s + 1, 1] - coords[s, 1])
-                owner[count] = kept
+def _grow_b(a: np.ndarray, need: int) -> np.ndarray:
+    if need <= len(a):
+        return a
+    return np.empty(max(need, 2 * len(a)), dtype=a.dtype)
+
+
+@numba.njit(cache=True)
+def _put(out: np.ndarray, count: int, px: float, py: float, pattern: np.ndarray, k: int) -> int:
+    out[count, 0] = np.int64(px) + pattern[k, 0]
+    out[count, 1] = np.int64(py) + pattern[k, 1]
+    return count + 1
+
+
+@numba.njit(cache=True)
+def _draw(
+    out: np.ndarray,
+    count: int,
+    trail: np.ndarray,
+    m: int,
+    seg_k: np.ndarray,
+    turn: np.ndarray,
+    pattern: np.ndarray,
+    half: int,
+) -> int:
+    """Append the outline of ``trail[:m]`` (see :func:`_outlines`); returns the new count."""
+    corners = 2 * half
+    if m == 1:
+        for k in range(corners):
+            count = _put(out, count, trail[0, 0], trail[0, 1], pattern, k)
+        return count
+    for direction in range(2):
+        forward = direction == 0
+        first = 0 if forward else m - 1
+        last = m - 1 if forward else 0
+        k0 = seg_k[0] if forward else (seg_k[m - 2] + half) % corners
+        count = _put(out, count, trail[first, 0], trail[first, 1], pattern, k0)
+        for j in range(1, m - 1):
+            s = j if forward else m - 1 - j  # the vertex
+            kp = seg_k[s - 1] if forward else (seg_k[s] + half) % corners
+            kn = seg_k[s] if forward else (seg_k[s - 1] + half) % corners
+            t = turn[s] if forward or turn[s] == 2 else -turn[s]
+            px, py = trail[s, 0], trail[s, 1]
+            count = _put(out, count, px, py, pattern, kp)
+            if t == 2:
+                for i in range(1, half + 1):
+                    count = _put(out, count, px, py, pattern, (kp + i) % corners)
+            elif t > 0:
+                for i in range(1, (kn - kp) % corners + 1):
+                    count = _put(out, count, px, py, pattern, (kp + i) % corners)
+            elif t < 0 and kn != kp:
+                out[count, 0] = np.int64(px)
+                out[count, 1] = np.int64(py)
                 count += 1
-                break
-        for s in range(a, b):
-            if f0 < cum[s] < f1:
-                xy[count, 0] = coords[s, 0]
-                xy[count, 1] = coords[s, 1]
-                owner[count] = kept
-                count += 1
-        for s in range(a, b - 1):
-            if cum[s + 1] >= f1:
-                span = cum[s + 1] - cum[s]
-                w = 0.0 if span <= 0 else (f1 - cum[s]) / span
-                xy[count, 0] = coords[s, 0] + w * (coords[s + 1, 0] - coords[s, 0])
-                xy[count, 1] = coords[s, 1] + w * (coords[s + 1, 1] - coords[s, 1])
-                owner[count] = kept
-                count += 1
-                break
-        keep[i] = True
-        kept += 1
-    return xy[:count], owner[:count], keep
+                count = _put(out, count, px, py, pattern, kn)
+        k1 = seg_k[m - 2] if forward else (seg_k[0] + half) % corners
+        for i in range(half):  # the end cap, from the right corner round the front
+            count = _put(out, count, trail[last, 0], trail[last, 1], pattern, (k1 + i) % corners)
+    return count

@@ -70,6 +70,7 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
                 f"output file name {name!r} would be written outside {out}",
                 "use plain file names",
             )
+    _remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         for name, writer in writers.items():
@@ -170,3 +171,19 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+STALE_STAGING_S = 3600.0
+"""A staging folder older than this was left by a killed run and is removed."""
+
+
+def _remove_stale_staging(out: Path) -> None:
+    import time
+
+    now = time.time()
+    for folder in out.glob(".staging-*"):
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > STALE_STAGING_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue

@@ -102,6 +102,11 @@ def demo() -> OSMData:
     return data
 
 
+def demo_dem_path() -> Path:
+    """The synthetic DEM GeoTIFF of the demo town (示例数据), for slope-aware walking."""
+    return data_path(DEMO_DEM)
+
+
 def read_osm_file(
     path: str | Path,
     bbox: Sequence[float] | None = None,

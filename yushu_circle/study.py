@@ -564,7 +564,8 @@ def write_study(
     edges = study.network.edges_frame()
     edges = pd.concat([edges, maps.edge_minutes(study.network, study.facility_snaps)], axis=1)
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
-    html = maps.coverage_map(access, facilities, summary, meta, edges=edges)
+    iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
+    html = maps.coverage_map(access, facilities, summary, meta, edges=edges, isochrones=iso)
     writers = {
         "residences.parquet": parquet_writer(access),
         "facilities.parquet": parquet_writer(facilities),
@@ -573,8 +574,8 @@ def write_study(
         "summary.json": json_writer(document),
         "map.html": text_writer(html),
     }
-    if isochrones:
-        writers["isochrones.parquet"] = parquet_writer(study.isochrones(iso_minutes, iso_buffer_m))
+    if iso is not None:
+        writers["isochrones.parquet"] = parquet_writer(iso)
     if gpkg:
         writers["residences.gpkg"] = gpkg_writer(access, "residences")
         writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")

@@ -182,8 +182,9 @@
   }
   function onResidenceClick(event) {
     var i = event.target.ycIndex;
+    if (summaryDetails && window.innerWidth < 1600) { summaryDetails.open = false; }
     showIsochrones(i);
-    event.target.bindPopup(residencePopup(i)).openPopup();
+    event.target.bindPopup(residencePopup(i), { maxWidth: 380, maxHeight: 260 }).openPopup();
   }
 
   // --- colouring by the chosen category -------------------------------------------------
@@ -251,6 +252,7 @@
   var select, onlyBox, thresholdSelect, status, legend;
   var summaryRows = [];
   var legendFacilitiesOpen = false;
+  var summaryDetails;
   boxControl("topleft", function (div) {
     div.id = "yc-switcher";
     div.appendChild(el("h3", D.title));
@@ -336,6 +338,7 @@
   boxControl("bottomleft", function (div) {
     div.id = "yc-summary";
     var details = el("details", null, "yc-summary");
+    summaryDetails = details;
     details.open = window.innerWidth > 700 && window.innerHeight > 500;
     details.appendChild(el("summary", "覆盖率汇总 Coverage summary (人口占比 share of population)"));
     var table = el("table");
@@ -423,6 +426,12 @@
       state.onlyMissing = Boolean(flag);
       onlyBox.checked = state.onlyMissing;
       restyle();
+      var shown = L.latLngBounds([]);
+      residences.eachLayer(function (m) { shown.extend(m.getLatLng()); });
+      if (state.onlyMissing && state.category && shown.isValid()) {
+        summaryDetails.open = false;
+        map.fitBounds(shown, { padding: [40, 40], maxZoom: 17 });
+      }
     },
     showIsochrones: showIsochrones,
     openResidence: function (i) { residenceMarkers[i].fire("click"); }
