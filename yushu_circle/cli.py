@@ -143,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     maps.add_argument("out", type=Path, metavar="OUT_DIR", help="folder written by 'run'")
     maps.add_argument("--png", action="store_true", help="also write png/coverage_<cat>.png")
     maps.add_argument("--category", help="category the map opens on, e.g. clinic")
+    maps.add_argument(
+        "--iso-budget-mb",
+        type=float,
+        default=2.5,
+        help="cap on the isochrones embedded in map.html, MB (2.5; 0 embeds none)",
+    )
     maps.set_defaults(handler=cmd_map)
     plan = commands.add_parser(
         "plan",
@@ -305,7 +311,12 @@ def cmd_map(args: argparse.Namespace) -> int:
     """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
     from yushu_circle.maps import rebuild_maps
 
-    written = rebuild_maps(args.out, png=args.png, category=args.category)
+    written = rebuild_maps(
+        args.out,
+        png=args.png,
+        category=args.category,
+        isochrone_budget_bytes=int(args.iso_budget_mb * 1e6),
+    )
     for path in written:
         print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

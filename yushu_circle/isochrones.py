@@ -249,7 +249,7 @@ def _run(
     from tqdm.auto import tqdm
 
     places = plan.searches
-    bounds = list(range(0, places, max(1, int(batch_size)))) + [places]
+    bounds = [*range(0, places, max(1, int(batch_size))), places]
     row_ptr = np.searchsorted(plan.row_place, bounds)
     bar = tqdm(total=len(plan.rows), desc="isochrones 等时圈", unit="res", disable=not progress)
     try:
@@ -282,7 +282,7 @@ def _batches(
             yield _to_shapely(*arrays.rings(*task), prepared.origin)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(threads, context, initializer=_start_worker, initargs=(arrays,)) as pool:
+    with ProcessPoolExecutor(threads, context, _start_worker, (arrays,)) as pool:
         pending: deque[Future[tuple[np.ndarray, ...]]] = deque()
         for task in tasks:  # at most 2 batches per worker in flight: bounded memory
             pending.append(pool.submit(_worker_rings, *task))
@@ -682,8 +682,6 @@ def _grow_i(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-
-
 @numba.njit(cache=True)
 def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
@@ -804,8 +802,17 @@ def _outlines(
         for i in range(pieces):
             q = start + i
             pxy, c = _cut(
-                coord_ptr, coords, cum, piece_edge[q], piece_f0[q], piece_f1[q],
-                ox, oy, scale, pxy, c,
+                coord_ptr,
+                coords,
+                cum,
+                piece_edge[q],
+                piece_f0[q],
+                piece_f1[q],
+                ox,
+                oy,
+                scale,
+                pxy,
+                c,
             )
             pptr[i + 1] = c
         # 2. Piece ends at nodes (end 2i is piece i's start, 2i + 1 its end).

@@ -285,7 +285,8 @@ def _isochrone_payload(
     if isochrones is None or isochrones.empty:
         return {"by": {}, "embedded": 0, "total": total, "available": False, "scale": 1}
     index = isochrones["residence_id"].astype(str).map(ids)
-    usable = (index.notna() & isochrones.geometry.notna()).to_numpy()
+    shapes = isochrones.geometry
+    usable = (index.notna() & ~shapes.is_empty).to_numpy() & ~pd.isna(shapes.to_numpy())
     rows = np.flatnonzero(usable)
     owner = index.to_numpy()[rows].astype(np.int64)
     residents = np.unique(owner)
@@ -497,6 +498,7 @@ def rebuild_maps(
     png: bool = False,
     category: str | None = None,
     tianditu_key: str | None = None,
+    isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
 ) -> list[Path]:
     """Rewrite ``map.html`` (and ``png/coverage_<category>.png``) from an output folder.
 
@@ -510,6 +512,8 @@ def rebuild_maps(
         Category the HTML map opens on.
     tianditu_key : str, optional
         Tianditu key (default: ``TIANDITU_KEY``).
+    isochrone_budget_bytes : int
+        Cap on the embedded isochrone data (see :func:`coverage_map`).
 
     Returns
     -------
@@ -528,6 +532,7 @@ def rebuild_maps(
         isochrones=parts["isochrones"],
         category=category,
         tianditu_key=tianditu_key,
+        isochrone_budget_bytes=isochrone_budget_bytes,
     )
     written = write_atomically(out_dir, {"map.html": text_writer(html)})
     if png:
