@@ -15,13 +15,13 @@ What is timed, per size (all default categories):
   ours and are checked (max abs difference). Graph construction is timed separately and
   the per-residence step is not counted for networkx (in its favour).
 * **pandana** — ``Network(...)`` (its contraction-hierarchy build, timed separately),
-  ``set_pois`` per category (facilities snapped to their nearest node, timed with the
-  query) and ``nearest_pois(num_pois=1)`` per category (the query). Weights are
-  given in milliseconds because pandana's hierarchy rounds weights to integers. pandana has no edge
-  snapping, so it is checked against our ``multi_source_minutes`` from the same nearest
-  nodes with zero offsets, on nodes within its search radius (30 minutes, twice the
-  15-minute circle; pandana's query cost grows with the radius, ours does not — we
-  compute every node with no radius).
+  ``set_pois`` per category (facilities snapped to their nearest node, timed apart) and
+  ``nearest_pois(num_pois=1)`` per category (the query), searching up to 30 minutes
+  (twice the 15-minute circle; its query cost grows with the radius, ours computes every
+  node with no radius). pandana has no edge snapping, so it is checked against our
+  ``multi_source_minutes`` from the same nearest nodes with zero offsets, on the nodes
+  within the radius. Weights are given in seconds: in minutes pandana's answers were off
+  by up to 0.025 min (it rounds weights); in milliseconds its build did not finish.
 
 Usage::
 
@@ -44,7 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 NX_MAX_NODES = 1_100_000
 _MARK = "RESULT "
-_MS_PER_MIN = 60_000.0  # pandana rounds edge weights: pass milliseconds, not minutes
+_S_PER_MIN = 60.0  # pandana weights in seconds (see the module docstring)
 PANDANA_MAX_NODES = 120_000
 # pandana's CH build grows to tens of minutes beyond PANDANA_MAX_NODES on 2 cores.
 PANDANA_HORIZON_MIN = 30.0  # nearest_pois searches up to here (its cost grows with the radius)
@@ -209,7 +209,7 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
         pd.Series(net.node_xy[:, 1]),
         pd.Series(net.edge_u),
         pd.Series(net.edge_v),
-        pd.DataFrame({"ms": weights * _MS_PER_MIN}),
+        pd.DataFrame({"s": weights * _S_PER_MIN}),
         twoway=True,
     )
     build_s = time.perf_counter() - started
@@ -224,16 +224,16 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
         if not ok.any():
             continue
         t0 = time.perf_counter()
-        pnet.set_pois(key, horizon * _MS_PER_MIN, 1, pd.Series(snap.x[ok]), pd.Series(snap.y[ok]))
+        pnet.set_pois(key, horizon * _S_PER_MIN, 1, pd.Series(snap.x[ok]), pd.Series(snap.y[ok]))
         set_s += time.perf_counter() - t0
         poi_nodes = pnet.get_node_ids(pd.Series(snap.x[ok]), pd.Series(snap.y[ok])).to_numpy()
         reference = multi_source_minutes(csr, poi_nodes, np.zeros(len(poi_nodes)))
         check[key] = (poi_nodes, reference)
     for key, (_, reference) in check.items():
         t0 = time.perf_counter()
-        result = pnet.nearest_pois(horizon * _MS_PER_MIN, key, num_pois=1)
+        result = pnet.nearest_pois(horizon * _S_PER_MIN, key, num_pois=1)
         query_s += time.perf_counter() - t0
-        got = result[1].to_numpy() / _MS_PER_MIN
+        got = result[1].to_numpy() / _S_PER_MIN
         within = reference < horizon - 1e-6
         worst = max(worst, float(np.max(np.abs(got[within] - reference[within]))))
         if np.any(got[~within] < horizon - 1e-3):  # pandana found one where we found none
@@ -267,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", default="/tmp/cities")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--step", choices=["prepare", "ours", "networkx", "pandana"])
+    parser.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
     parser.add_argument("--size", type=int)
     args = parser.parse_args(argv)
     workdir = Path(args.workdir)
@@ -275,6 +276,10 @@ def main(argv: list[str] | None = None) -> None:
         steps = {"prepare": prepare, "ours": run_ours, "networkx": run_networkx}
         steps["pandana"] = run_pandana
         print(_MARK + json.dumps(steps[args.step](args.size, workdir)))
+        return
+    out = Path(args.out)
+    if args.plot_only:
+        _plot(json.loads((out / "access_peers.json").read_text()), out / "access_peers.png")
         return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
@@ -287,7 +292,6 @@ def main(argv: list[str] | None = None) -> None:
             row["pandana"] = _subprocess("pandana", size, workdir)
         rows.append(row)
         _print_row(row)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "access_peers.json").write_text(json.dumps(rows, indent=2) + "\n")
     _plot(rows, out / "access_peers.png")
@@ -323,7 +327,12 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    cjk = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian fonts-wqy-microhei
+    if cjk.exists():
+        font_manager.fontManager.addfont(str(cjk))
+        plt.rcParams["font.sans-serif"] = ["WenQuanYi Micro Hei", "DejaVu Sans"]
     fig, ax = plt.subplots(figsize=(7, 5))
     series = {
         "yushu_circle (all categories, edge-snapped)": ("ours", "query_s"),

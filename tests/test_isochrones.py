@@ -252,3 +252,68 @@ def test_run_without_isochrones(cli, town_osm: Path, tmp_path: Path) -> None:  #
     import geopandas as gpd
 
     assert sorted(gpd.read_parquet(out / "isochrones.parquet")["minutes"].unique()) == [4, 8]
+
+
+def _awkward_graph() -> nx.MultiGraph:
+    """Streets that stress the outline: zigzags, a U-turn, a self-crossing street, a loop
+    edge, a node of degree 5, dead ends and a sliver of a street (1 cm)."""
+    graph = nx.MultiGraph(crs="EPSG:32647")
+    nodes = {0: (0, 0), 1: (200, 0), 2: (200, 150), 3: (-120, 60), 4: (60, -140), 5: (0, 0.01)}
+    for node, (x, y) in nodes.items():
+        graph.add_node(node, x=float(x), y=float(y))
+    lines = {
+        (0, 1): [(0, 0), (50, 40), (100, -40), (150, 40), (200, 0)],  # zigzag
+        (1, 2): [(200, 0), (260, 80), (140, 80), (200, 150)],  # crosses nothing, sharp turns
+        (0, 2): [(0, 0), (120, 120), (120, 60), (60, 120), (200, 150)],  # crosses itself
+        (0, 3): [(0, 0), (-120, 60)],
+        (0, 4): [(0, 0), (60, -140)],
+        (4, 4): [(60, -140), (120, -200), (0, -200), (60, -140)],  # a loop at a dead end
+        (3, 3): [(-120, 60), (-200, 60), (-120, 60.5)],  # a hairpin back to its node
+        (0, 5): [(0, 0), (0, 0.01)],
+    }
+    for (u, v), coords in lines.items():
+        line = shapely.LineString(coords)
+        graph.add_edge(u, v, length=line.length, geometry=line, highway="residential")
+    return graph
+
+
+@pytest.mark.parametrize("quad_segs", [1, 4, 8])
+def test_polygon_is_the_minkowski_sum_with_the_corner_pattern(quad_segs: int) -> None:
+    """Whole network reached: the polygon equals the union, built by shapely, of the convex
+    hulls of every street segment's two ends plus the buffer's corner pattern."""
+    from yushu_circle.isochrones import _SCALE, _pattern
+
+    graph = _awkward_graph()
+    network = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH, keep_all_components=True)
+    snap = network.snap(np.array([10.0]), np.array([5.0]))
+    result = isochrones(network, snap, (60.0,), BUFFER, quad_segs=quad_segs, threads=1)
+    corners = _pattern(BUFFER, quad_segs) / _SCALE
+    hulls = []
+    for line in network.edge_geometry:
+        xy = np.asarray(line.coords)
+        for a, b in itertools.pairwise(xy):
+            hulls.append(shapely.MultiPoint(np.vstack([a + corners, b + corners])).convex_hull)
+    exact = shapely.union_all(hulls)
+    ours = result.polygons[0, 0]
+    assert ours.is_valid and ours.geom_type == "Polygon"
+    # Points are rounded to 0.1 mm: at most a 0.1 mm hair along the boundary differs.
+    assert shapely.symmetric_difference(ours, exact).area <= 1e-4 * exact.length
+
+
+def test_streamed_batches_and_worker_processes_give_the_same_polygons() -> None:
+    from yushu_circle.isochrones import iter_isochrones
+
+    rng = np.random.default_rng(4)
+    graph = random_planar_graph(rng, 60)
+    network = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    xy = np.vstack([rng.uniform(100, 900, size=(12, 2)), [[5000.0, 5000.0]]])
+    snap = network.snap(xy[:, 0], xy[:, 1], limit_m=300)
+    whole = isochrones(network, snap, (3, 6), threads=1)
+    seen = np.zeros(len(snap), dtype=bool)
+    for rows, polygons in iter_isochrones(network, snap, (3, 6), batch_size=2, threads=2):
+        assert not seen[rows].any()
+        seen[rows] = True
+        for row, pair in zip(rows, polygons, strict=True):
+            assert all(a.equals_exact(b, 0) for a, b in zip(pair, whole.polygons[row], strict=True))
+    assert seen.tolist() == [True] * 12 + [False]  # the off-network origin is not yielded
+    assert whole.polygons[12, 0].is_empty

@@ -11,9 +11,11 @@ How it works (see ``../shared/DESIGN.md``, "Isochrones"):
    continue each other), so a street crossing costs no round caps.
 4. The polygon is the union of the trails buffered by ``buffer_m``. Each trail's outline is
    its Minkowski sum with one fixed regular polygon of ``4 × quad_segs`` corners (drawn in
-   numba, all corners of all arcs at the same angles), and Clipper (``pyclipper``, integer
-   coordinates, the GIL released) unions the outlines of a polygon into rings with holes.
-   The Minkowski sum with a fixed shape is monotone, so the thresholds nest exactly.
+   numba; every arc's corners sit at the same angles), and Clipper2 (``pyclipr``, integer
+   coordinates of 0.1 mm) unions a polygon's outlines into a shell and holes. The Minkowski
+   sum with a fixed shape is monotone, so the thresholds nest exactly.
+5. Batches of places stream out (:func:`iter_isochrones`), optionally from worker processes,
+   so a city's worth of polygons never has to sit in memory at once.
 """
 
 from __future__ import annotations
@@ -157,8 +159,10 @@ def iter_isochrones(
     """The polygons of :func:`isochrones`, batch by batch, so memory stays bounded.
 
     Parameters are those of :func:`isochrones`. ``threads`` above 1 runs batches in that
-    many worker processes (Clipper2 holds the GIL, so threads would not help); worth it
-    only for many thousands of origins, as each worker takes a second or two to start.
+    many worker processes (Clipper2 holds the GIL, so threads would not help), used when
+    there are at least two batches per worker; each worker takes a few seconds to start,
+    and, as always with ``spawn``, a calling script needs an ``if __name__ == "__main__"``
+    guard. At most two batches per worker are in flight.
 
     Yields
     ------
@@ -283,7 +287,7 @@ def _batches(
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(threads, context, _start_worker, (arrays,)) as pool:
-        pending: deque[Future[tuple[np.ndarray, ...]]] = deque()
+        pending: deque[Future[tuple[np.ndarray, np.ndarray, np.ndarray]]] = deque()
         for task in tasks:  # at most 2 batches per worker in flight: bounded memory
             pending.append(pool.submit(_worker_rings, *task))
             if len(pending) >= 2 * threads:
@@ -299,7 +303,7 @@ def _start_worker(arrays: _Kernel) -> None:
     _WORKER["arrays"] = arrays
 
 
-def _worker_rings(*task: np.ndarray) -> tuple[np.ndarray, ...]:
+def _worker_rings(*task: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _WORKER["arrays"].rings(*task)
 
 
@@ -392,7 +396,7 @@ class _Kernel:
         place_frac: np.ndarray,
         job_ptr: np.ndarray,
         job_budget: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Search, pieces, trail outlines and unions of a batch; see :func:`_union_jobs`."""
         p = self.prepared
         piece_job, piece_edge, piece_f0, piece_f1 = _reach_pieces(
@@ -432,65 +436,78 @@ class _Kernel:
 
 def _union_jobs(
     ring_xy: np.ndarray, ring_ptr: np.ndarray, job_ring_ptr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clipper2 union of each job's outlines (positive fill).
 
-    Returns the rings' points (Clipper units, not closed), points per ring, rings per
-    polygon (a shell, then its holes) and polygons per job.
+    Returns the result rings' points (Clipper units, not closed), points per ring and rings
+    per job. Shells run counter-clockwise, holes clockwise. (Flat results: pyclipr 0.1.8
+    leaks the PolyTree of ``execute2``.)
     """
     rings: list[np.ndarray] = []
-    poly_rings: list[int] = []
-    job_polys: list[int] = []
-    for j in range(len(job_ring_ptr) - 1):
+    job_rings = np.zeros(len(job_ring_ptr) - 1, dtype=np.int64)
+    for j in range(len(job_rings)):
         r0, r1 = job_ring_ptr[j], job_ring_ptr[j + 1]
         if r1 == r0:
-            job_polys.append(0)
             continue
         base = ring_ptr[r0]
         points = ring_xy[base : ring_ptr[r1]].astype(np.float64)
         clipper = pyclipr.Clipper()
         clipper.addPaths(np.split(points, ring_ptr[r0 + 1 : r1] - base), pyclipr.Subject)
-        tree = clipper.execute2(pyclipr.Union, pyclipr.FillRule.Positive)
-        count = 0
-        stack = list(tree.children)
-        while stack:
-            shell = stack.pop()
-            holes = shell.children
-            rings.append(shell.polygon)
-            rings.extend(hole.polygon for hole in holes)
-            poly_rings.append(1 + len(holes))
-            for hole in holes:
-                stack.extend(hole.children)
-            count += 1
-        job_polys.append(count)
+        result = clipper.execute(pyclipr.Union, pyclipr.FillRule.Positive)
+        rings.extend(result)
+        job_rings[j] = len(result)
     sizes = np.array([len(r) for r in rings], dtype=np.int64)
     points = np.concatenate(rings) if rings else np.empty((0, 2))
-    return points, sizes, np.asarray(poly_rings, np.int64), np.asarray(job_polys, np.int64)
+    return points, sizes, job_rings
 
 
 def _to_shapely(
-    points: np.ndarray,
-    sizes: np.ndarray,
-    poly_rings: np.ndarray,
-    job_polys: np.ndarray,
-    origin: tuple[float, float],
+    points: np.ndarray, sizes: np.ndarray, job_rings: np.ndarray, origin: tuple[float, float]
 ) -> np.ndarray:
-    """Shapely polygons (or multipolygons, or empty polygons) of :func:`_union_jobs` rings."""
-    result = np.full(len(job_polys), shapely.from_wkt("POLYGON EMPTY"), dtype=object)
+    """Shapely polygons (empty where a job has none) of :func:`_union_jobs` rings.
+
+    One origin's reach is connected, so its union is one shell with holes; should Clipper
+    ever return more shells, holes go to the smallest shell around them (a MultiPolygon).
+    """
+    jobs = len(job_rings)
+    result = np.full(jobs, shapely.from_wkt("POLYGON EMPTY"), dtype=object)
     if not len(sizes):
         return result
-    ends = np.cumsum(sizes)
-    points = np.insert(points, ends, points[ends - sizes], axis=0)  # close the rings
-    coords = np.ascontiguousarray(points / _SCALE + np.asarray(origin))
-    offsets = tuple(
-        np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
-        for c in (sizes + 1, poly_rings, job_polys)
-    )
-    multi = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords, offsets)
-    single = job_polys == 1
-    result[single] = shapely.get_geometry(multi[single], 0)
-    result[job_polys > 1] = multi[job_polys > 1]
+    starts = np.cumsum(sizes) - sizes
+    following = np.arange(1, len(points) + 1)
+    following[starts + sizes - 1] = starts
+    cross = points[:, 0] * points[following, 1] - points[following, 0] * points[:, 1]
+    shell = np.add.reduceat(cross, starts) > 0
+    ring_job = np.repeat(np.arange(jobs), job_rings)
+    order = np.lexsort((~shell, ring_job))  # per job, shells first
+    closed = sizes[order] + 1
+    offsets = np.concatenate([[0], np.cumsum(closed)])
+    take = np.arange(offsets[-1]) - np.repeat(offsets[:-1] - starts[order], closed)
+    take[offsets[1:] - 1] = starts[order]  # close each ring on its first point
+    coords = np.ascontiguousarray(points[take] / _SCALE + np.asarray(origin))
+    rings = shapely.linearrings(coords, indices=np.repeat(np.arange(len(order)), closed))
+    shells = np.bincount(ring_job, weights=shell, minlength=jobs).astype(np.int64)
+    sorted_job = ring_job[order]
+    one = np.flatnonzero(shells == 1)
+    mask = (shells == 1)[sorted_job]
+    result[one] = shapely.polygons(rings[mask], indices=np.searchsorted(one, sorted_job[mask]))
+    for j in np.flatnonzero(shells > 1):
+        result[j] = _several_shells(rings[sorted_job == j], shells[j])
     return result
+
+
+def _several_shells(rings: np.ndarray, shells: int) -> shapely.Geometry:
+    """A MultiPolygon of rings, shells first: each hole goes to the smallest shell around it."""
+    outer = shapely.polygons(rings[:shells])
+    holes: list[list[shapely.LinearRing]] = [[] for _ in range(shells)]
+    for hole in rings[shells:]:
+        inside = shapely.point_on_surface(shapely.polygons(hole))
+        around = np.flatnonzero(shapely.contains(outer, inside))
+        if len(around):
+            holes[around[np.argmin(shapely.area(outer[around]))]].append(hole)
+    return shapely.multipolygons(
+        [shapely.polygons(rings[i], holes[i] or None) for i in range(shells)]
+    )
 
 
 # --- numba kernels ------------------------------------------------------------------------
