@@ -56,8 +56,52 @@ def multi_source_minutes(
     return np.asarray(minutes[:size])
 
 
+def node_minutes_to_nearest(
+    network: WalkNetwork, targets: Snap, limit: float = np.inf
+) -> np.ndarray:
+    """Walk minutes from every network node to its nearest target (one Dijkstra run).
+
+    The search runs on the reversed graph from a virtual source joined to both ends of
+    every target's edge, weighted by the target's access leg and along-edge offset, so the
+    result is the time of walking *to* the target even on asymmetric edges.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    targets : Snap
+        Snapped facilities.
+    limit : float
+        Minutes beyond which the search stops.
+
+    Returns
+    -------
+    ndarray of float64
+        Minutes per node (``inf`` where unreachable, beyond ``limit`` or without targets).
+    """
+    tgt = targets.subset(targets.on_network & (targets.edge >= 0))
+    if len(tgt) == 0:
+        return np.full(network.node_count, np.inf)
+    t_edge = tgt.edge
+    t_access = tgt.snap_m / network.metres_per_minute
+    return multi_source_minutes(
+        network.csr(reverse=True),
+        np.concatenate([network.edge_u[t_edge], network.edge_v[t_edge]]),
+        np.concatenate(
+            [
+                t_access + tgt.frac * network.time_uv[t_edge],
+                t_access + (1.0 - tgt.frac) * network.time_vu[t_edge],
+            ]
+        ),
+        limit=limit,
+    )
+
+
 def minutes_to_nearest(
-    network: WalkNetwork, origins: Snap, targets: Snap, limit: float = np.inf
+    network: WalkNetwork,
+    origins: Snap,
+    targets: Snap,
+    limit: float = np.inf,
+    node_minutes: np.ndarray | None = None,
 ) -> np.ndarray:
     """Walk minutes from each origin to its nearest target, along the network.
 
@@ -75,6 +119,8 @@ def minutes_to_nearest(
         Snapped residences and facilities.
     limit : float
         Minutes beyond which the search stops (those origins get NaN).
+    node_minutes : ndarray, optional
+        :func:`node_minutes_to_nearest` for these targets, when already computed.
 
     Returns
     -------
@@ -88,21 +134,14 @@ def minutes_to_nearest(
         return result
     per_minute = network.metres_per_minute
     tgt = targets.subset(target_ok)
-    t_edge = tgt.edge
-    t_access = tgt.snap_m / per_minute
-    start_u = t_access + tgt.frac * network.time_uv[t_edge]
-    start_v = t_access + (1.0 - tgt.frac) * network.time_vu[t_edge]
-    node_minutes = multi_source_minutes(
-        network.csr(reverse=True),
-        np.concatenate([network.edge_u[t_edge], network.edge_v[t_edge]]),
-        np.concatenate([start_u, start_v]),
-        limit=limit,
-    )
+    if node_minutes is None:
+        node_minutes = node_minutes_to_nearest(network, tgt, limit)
     org = origins.subset(origin_ok)
     o_edge = org.edge
     via_u = org.frac * network.time_vu[o_edge] + node_minutes[network.edge_u[o_edge]]
     via_v = (1.0 - org.frac) * network.time_uv[o_edge] + node_minutes[network.edge_v[o_edge]]
     best = np.minimum(via_u, via_v)
+    t_access = tgt.snap_m / per_minute
     best = np.minimum(best, _same_edge_minutes(network, org, tgt, t_access))
     total = org.snap_m / per_minute + best
     total[~np.isfinite(total) | (total > limit)] = np.nan
@@ -138,6 +177,7 @@ def walk_minutes_table(
     residences: Snap,
     facility_snaps: dict[str, Snap],
     progress: bool = False,
+    node_minutes: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Walk minutes from every residence to the nearest facility of every category.
 
@@ -150,6 +190,9 @@ def walk_minutes_table(
         Snapped facilities per category key (an empty Snap gives an all-NaN column).
     progress : bool
         Show a progress bar per category.
+    node_minutes : dict, optional
+        Filled with each category's per-node minutes (for colouring streets without a
+        second search).
 
     Returns
     -------
@@ -161,7 +204,12 @@ def walk_minutes_table(
     columns: dict[str, np.ndarray] = {}
     keys = list(facility_snaps)
     for key in tqdm(keys, desc="walk minutes per category", unit="cat", disable=not progress):
-        columns[f"walk_min_{key}"] = minutes_to_nearest(network, residences, facility_snaps[key])
+        nodes = node_minutes_to_nearest(network, facility_snaps[key])
+        if node_minutes is not None:
+            node_minutes[key] = nodes
+        columns[f"walk_min_{key}"] = minutes_to_nearest(
+            network, residences, facility_snaps[key], node_minutes=nodes
+        )
     return pd.DataFrame(columns)
 
 

@@ -20,6 +20,12 @@ from yushu_circle._resources import data_path
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork
 
+MAX_MAP_RESIDENCES = 40_000
+"""Residences drawn on the map at most; a larger study shows an even sample (the map says so)."""
+MAX_MAP_EDGES = 40_000
+"""Street edges drawn at most; a larger network keeps its main roads, then its longest streets."""
+_MAJOR_ROADS = {"trunk", "primary", "secondary", "tertiary", "pedestrian", "living_street"}
+
 ISOCHRONE_BUDGET_BYTES = 2_500_000
 """Default cap on the embedded isochrone data; beyond it an even sample of residences is kept."""
 
@@ -48,7 +54,11 @@ _VENDOR_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 # --- per-edge walk minutes (computed once, at write time) --------------------------------
 
 
-def edge_minutes(network: WalkNetwork, facility_snaps: Mapping[str, Snap]) -> pd.DataFrame:
+def edge_minutes(
+    network: WalkNetwork,
+    facility_snaps: Mapping[str, Snap],
+    node_minutes: Mapping[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Walk minutes from the middle of every street edge to the nearest facility of each category.
 
     The midpoint of each edge is treated as an origin on that edge and timed with
@@ -61,6 +71,9 @@ def edge_minutes(network: WalkNetwork, facility_snaps: Mapping[str, Snap]) -> pd
         The study's walk network.
     facility_snaps : mapping of str to Snap
         Snapped facilities per category (``Study.facility_snaps``).
+    node_minutes : mapping of str to ndarray, optional
+        Per-node minutes already found for the residences (``Study.node_minutes``), so
+        no second search runs.
 
     Returns
     -------
@@ -80,7 +93,9 @@ def edge_minutes(network: WalkNetwork, facility_snaps: Mapping[str, Snap]) -> pd
         y=shapely.get_y(middles),
     )
     columns = {
-        f"walk_min_{key}": minutes_to_nearest(network, midpoints, snap)
+        f"walk_min_{key}": minutes_to_nearest(
+            network, midpoints, snap, node_minutes=(node_minutes or {}).get(key)
+        )
         for key, snap in facility_snaps.items()
     }
     return pd.DataFrame(columns)
@@ -154,13 +169,28 @@ def coverage_map(
     if tianditu_key is None:
         tianditu_key = os.environ.get("TIANDITU_KEY") or None
     residences = residences.to_crs("EPSG:4326") if residences.crs else residences
+    notes = [str(n) for n in meta.get("notes", [])]
+    if len(residences) > MAX_MAP_RESIDENCES:
+        keep = np.unique(np.linspace(0, len(residences) - 1, MAX_MAP_RESIDENCES).astype(np.int64))
+        notes.append(
+            f"地图显示 {len(keep):,} / {len(residences):,} 个居住点（均匀抽样） · the map shows an "
+            f"even sample of {len(keep):,} of {len(residences):,} residences; all are in "
+            "residences.parquet and the summary counts every one"
+        )
+        residences = residences.iloc[keep]
+    if edges is not None and len(edges) > MAX_MAP_EDGES:
+        notes.append(
+            f"地图显示 {MAX_MAP_EDGES:,} / {len(edges):,} 条街道（主干道与最长街道） · the map "
+            f"draws {MAX_MAP_EDGES:,} of {len(edges):,} street edges (main roads, then longest)"
+        )
+        edges = _main_edges(edges, MAX_MAP_EDGES)
     res_payload, ids = _residence_payload(residences, keys)
     payload = {
         "title": "15分钟生活圈 步行可达性 · 15-minute living circle walk access",
         "synthetic": bool(meta.get("synthetic")),
         "banner": SYNTHETIC_BANNER if meta.get("synthetic") else "",
         "data": str(meta.get("data", "")),
-        "notes": [str(n) for n in meta.get("notes", [])],
+        "notes": notes,
         "speed": meta.get("speed_kmh"),
         "initial": category,
         "cats": cats,
@@ -251,6 +281,15 @@ def _facility_payload(facilities: gpd.GeoDataFrame) -> dict[str, list[Any]]:
         "name": ["" if _missing(v) else str(v) for v in names],
         "source": ["" if _missing(v) else str(v) for v in sources],
     }
+
+
+def _main_edges(edges: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
+    """The ``count`` edges a big city's basemap needs most: main roads first, then length."""
+    highway = edges["highway"].astype(str) if "highway" in edges else pd.Series("", edges.index)
+    minor = (~highway.isin(_MAJOR_ROADS)).to_numpy()
+    length = edges.geometry.length.to_numpy()  # degrees: only the order matters
+    order = np.lexsort((-length, minor))
+    return edges.iloc[np.sort(order[:count])]
 
 
 def _edge_payload(edges: gpd.GeoDataFrame | None, keys: Sequence[str]) -> dict[str, Any]:

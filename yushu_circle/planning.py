@@ -1156,6 +1156,7 @@ def with_facilities(
         f"({', '.join(sorted(map(str, changed)))})"
     )
     new.notes = [*study.notes, note]
+    new.node_minutes = {}
     for name in ("facilities", "facility_snaps", "_access"):
         new.__dict__.pop(name, None)
     new.__dict__["facilities"] = combined

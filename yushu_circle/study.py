@@ -131,6 +131,8 @@ class Study:
         else:
             self._facility_inputs = list(facilities)
         self.progress = progress
+        self.node_minutes: dict[str, np.ndarray] = {}
+        """Per-node walk minutes to each category, filled by :meth:`access`."""
         self.notes: list[str] = list(data.notes)
         self._extra_catalog: Catalog | None = None
 
@@ -345,7 +347,10 @@ class Study:
             return self.__dict__["_access"].copy()
         net = network or self.network
         snap = self.residence_snap
-        table = walk_minutes_table(net, snap, self.facility_snaps, progress=self.progress)
+        node_minutes: dict[str, np.ndarray] = {}
+        table = walk_minutes_table(
+            net, snap, self.facility_snaps, progress=self.progress, node_minutes=node_minutes
+        )
         residences = self.residences
         frame = gpd.GeoDataFrame(
             {
@@ -363,6 +368,7 @@ class Study:
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
         if network is None:
             self.__dict__["_access"] = frame
+            self.node_minutes = node_minutes
         return frame.copy()
 
     def summary(self, thresholds: Sequence[float] = LEVELS) -> pd.DataFrame:
@@ -562,7 +568,8 @@ def write_study(
     meta = study.metadata()
     facilities = study.facilities
     edges = study.network.edges_frame()
-    edges = pd.concat([edges, maps.edge_minutes(study.network, study.facility_snaps)], axis=1)
+    minutes = maps.edge_minutes(study.network, study.facility_snaps, study.node_minutes)
+    edges = pd.concat([edges, minutes], axis=1)
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
     iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
     html = maps.coverage_map(access, facilities, summary, meta, edges=edges, isochrones=iso)
