@@ -113,3 +113,23 @@ def test_user_facilities_in_gcj02_land_where_they_really_are(tmp_path: Path) -> 
     )
     assert (metres < 1.0).all()
     assert "walk_min_新时代文明实践站" in after.columns
+
+
+def test_clipped_study_keeps_services_just_outside_its_edge() -> None:
+    from yushu_circle import Study
+    from yushu_circle._resources import data_path
+    from yushu_circle.sources import DEMO_OSM
+
+    full = Study.demo().access().set_index("residence_id")
+    west, south, east, north = full.total_bounds
+    half = [west, south, (west + east) / 2, north]  # the western half of the town
+    clipped = Study.from_osm_file(data_path(DEMO_OSM), bbox=half).access()
+    clipped = clipped.set_index("residence_id")
+    assert 0 < len(clipped) < len(full)
+    assert (clipped.geometry.x <= half[2]).all()
+    # A walk of at most 15 minutes (1 km) from a residence inside the area never leaves the
+    # 1.5 km margin, so it must be found exactly as in the whole town.
+    columns = [c for c in full.columns if c.startswith("walk_min_")]
+    both = full.loc[clipped.index, columns]
+    within = both.to_numpy() <= 15
+    np.testing.assert_allclose(clipped[columns].to_numpy()[within], both.to_numpy()[within])

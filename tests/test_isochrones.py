@@ -6,8 +6,9 @@ minutes to every node. A point at fraction ``s`` of an (oracle) edge ``a→b`` i
 within ``t`` when ``min(d[a] + s·t_ab, d[b] + (1 − s)·t_ba) ≤ t``.
 
 Tolerance, rigorous both ways: the polygon is the buffer (width ``r``) of the reached set,
-drawn with ``quad_segs`` chords per quarter circle, so it lies inside the true buffer and
-contains everything within ``r − sag`` of the reached set (``sag = r·(1 − cos(π/4q))``).
+drawn with a regular polygon of ``4·quad_segs`` corners of mean width ``2r`` instead of a
+circle, so it lies within ``r·(1 + (π/4q)²/6)`` (< ``r + h``) of the reached set and
+contains everything within ``r − sag`` of it (``sag = r·(1 − cos(π/4q))``).
 The reached set is known through samples every ``h`` metres along the edges. Hence:
 a reached sample must be inside; a point within ``r − sag`` of a reached sample must be
 inside; a point inside must be within ``r + h`` of a reached sample (a reached stretch may

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import math
+import math
 import os
 import time
 import xml.sax
@@ -41,6 +42,9 @@ _PLACE_TAG_KEYS = (
     "natural",
     "population",
 )
+CLIP_MARGIN_M = 1500.0
+"""Streets and facilities are read this far beyond a clipped study area, so residents near
+its edge still reach the services just outside it (15 minutes at 4 km/h is 1,000 m)."""
 _OSM_FILE_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.pbf", ".pbf", ".graphml")
 
 
@@ -73,6 +77,11 @@ class OSMData:
     graph: nx.MultiDiGraph | None = None
     notes: list[str] = field(default_factory=list)
     extract: Any = None
+
+    @property
+    def reach_area(self) -> Polygon | MultiPolygon | None:
+        """The study area widened by ``CLIP_MARGIN_M``: where streets and facilities are read."""
+        return None if self.area is None else with_margin(self.area, CLIP_MARGIN_M)
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -146,7 +155,7 @@ def read_osm_file(
     if name.endswith(".pbf"):
         from yushu_circle._pbf import read_pbf
 
-        extract = read_pbf(path, area)
+        extract = read_pbf(path, None if area is None else with_margin(area, CLIP_MARGIN_M))
         if extract.street_way_count == 0 and not extract.way_tags:
             raise DataError(
                 f"{path} holds no OSM ways (streets or buildings) in the study area",
@@ -161,8 +170,8 @@ def read_osm_file(
         )
     elements = _read_osm_xml(path)
     data = OSMData(elements, f"OSM XML file {path.name}", area=area)
-    if area is not None:
-        data.elements = _clip_elements(data.elements, area)
+    if data.reach_area is not None:
+        data.elements = _clip_elements(data.elements, data.reach_area)
     return _checked(data, path)
 
 
@@ -277,6 +286,15 @@ def _area_from(
     if bbox is not None:
         return bbox_polygon(bbox)
     return None
+
+
+def with_margin(area: Polygon | MultiPolygon, metres: float) -> Polygon | MultiPolygon:
+    """An EPSG:4326 area widened by at least ``metres`` in every direction."""
+    latitude = abs(area.centroid.y)
+    degrees = metres / (111_320.0 * max(math.cos(math.radians(latitude)), 0.05))
+    widened = area.buffer(degrees, quad_segs=4)
+    assert isinstance(widened, Polygon | MultiPolygon)
+    return widened
 
 
 def bbox_polygon(bbox: Sequence[float]) -> Polygon:
@@ -417,7 +435,7 @@ def from_overpass(
         label = "OpenStreetMap (Overpass) for bbox " + ",".join(f"{v:g}" for v in bbox)
     else:
         raise InputError("no study area given", "pass --place, --bbox, --polygon or --osm-file")
-    query = overpass_query(area, tag_keys)
+    query = overpass_query(with_margin(area, CLIP_MARGIN_M), tag_keys)
     if backoff_s is None:
         backoff_s = _env_seconds(BACKOFF_ENV, 5.0)
     response = _overpass_json(query, retries=retries, backoff_s=backoff_s)

@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle import __version__
@@ -33,7 +34,7 @@ from yushu_circle.places import (
     user_facilities,
     user_residences,
 )
-from yushu_circle.sources import OSMData, demo, from_overpass, read_osm_file
+from yushu_circle.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
 
 _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""
@@ -215,7 +216,7 @@ class Study:
             from yushu_circle._pbf import features_frame
 
             return features_frame(self.data.extract, keys)
-        return features_from_elements(self.data.elements, keys, self.data.area)
+        return features_from_elements(self.data.elements, keys, self.data.reach_area)
 
     @property
     def catalog(self) -> Catalog:
@@ -242,6 +243,17 @@ class Study:
                 )
             streets = self.network.edges_frame()
             frame, how = residences_from_features(self.features, self.network.crs, streets)
+        if self.data.area is not None and not frame.empty:
+            inside = shapely.contains_xy(
+                self.data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+            )
+            if not inside.all():
+                self.notes.append(
+                    f"{int((~inside).sum()):,} residence(s) outside the study area left out; "
+                    f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count"
+                )
+                frame = frame[inside]
+                how += f" ({len(frame):,} inside the study area)"
         if frame.empty:
             raise DataError(
                 "no residences in the study area", "pass --residences FILE or widen the area"
