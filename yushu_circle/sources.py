@@ -5,7 +5,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import math
-import math
 import os
 import time
 import xml.sax
