@@ -20,6 +20,7 @@ from yushu_circle.errors import DataError, InputError
 
 DEFAULT_SPEED_KMH = 4.0
 DEFAULT_SNAP_LIMIT_M = 300.0
+_QUERY_CELL_M = 200.0
 
 # Mirrors osmnx's "walk" network filter, applied to ways read from files as well as Overpass.
 _NOT_WALKABLE_HIGHWAY = {
@@ -545,7 +546,8 @@ class WalkNetwork:
     def tree(self) -> shapely.STRtree:
         """Spatial index of the edge geometries."""
         if self._tree is None:
-            self._tree = shapely.STRtree(self.edge_geometry)
+            # Small nodes make nearest-edge queries markedly faster on street networks.
+            self._tree = shapely.STRtree(self.edge_geometry, node_capacity=4)
         return self._tree
 
     def snap(self, x: np.ndarray, y: np.ndarray, limit_m: float = DEFAULT_SNAP_LIMIT_M) -> Snap:
@@ -574,9 +576,7 @@ class WalkNetwork:
         valid = np.isfinite(x) & np.isfinite(y)
         if count and valid.any():
             points = shapely.points(x[valid], y[valid])
-            (src, hit), dist = self.tree.query_nearest(
-                points, return_distance=True, all_matches=False
-            )
+            src, hit, dist = self._nearest_edges(points)
             where = np.flatnonzero(valid)[src]
             lines = self.edge_geometry[hit]
             along = shapely.line_locate_point(lines, points[src])
@@ -590,6 +590,19 @@ class WalkNetwork:
             sy[where] = shapely.get_y(snapped)
         on_network = snap_m <= limit_m
         return Snap(edge, frac, snap_m, on_network, sx, sy)
+
+    def _nearest_edges(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest edge per point, asked in spatial order: neighbouring queries walk the
+        same tree nodes, which is several times faster on a big city than input order."""
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        cell = np.floor(x / _QUERY_CELL_M).astype(np.int64) * 1_000_003 + np.floor(
+            y / _QUERY_CELL_M
+        ).astype(np.int64)
+        order = np.argsort(cell, kind="stable")
+        (src, hit), dist = self.tree.query_nearest(
+            points[order], return_distance=True, all_matches=False
+        )
+        return order[src], hit, dist
 
     def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Project EPSG:4326 coordinates into this network's CRS."""
