@@ -287,7 +287,7 @@ def _main_edges(edges: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
     """The ``count`` edges a big city's basemap needs most: main roads first, then length."""
     highway = edges["highway"].astype(str) if "highway" in edges else pd.Series("", edges.index)
     minor = (~highway.isin(_MAJOR_ROADS)).to_numpy()
-    length = edges.geometry.length.to_numpy()  # degrees: only the order matters
+    length = shapely.length(edges.geometry.to_numpy())  # degrees: only the order matters
     order = np.lexsort((-length, minor))
     return edges.iloc[np.sort(order[:count])]
 
