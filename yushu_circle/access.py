@@ -8,8 +8,8 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
+from yushu_circle._kernels import dijkstra_from_starts
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
@@ -23,8 +23,9 @@ def multi_source_minutes(
 ) -> np.ndarray:
     """Shortest minutes from a set of sources, each node starting at its own offset.
 
-    A virtual source joined to ``nodes`` with weights ``start_minutes`` makes this one
-    Dijkstra run, whatever the number of sources.
+    Every source node starts the search at its own offset (as if a virtual source were
+    joined to it with that weight), so this is one Dijkstra run whatever the number of
+    sources; the compiled kernel :func:`yushu_circle._kernels.dijkstra_from_starts` runs it.
 
     Parameters
     ----------
@@ -45,15 +46,7 @@ def multi_source_minutes(
     size = csr.shape[0]
     start = np.full(size, np.inf)
     np.minimum.at(start, np.asarray(nodes, dtype=np.int64), np.asarray(start_minutes, float))
-    targets = np.flatnonzero(np.isfinite(start))
-    if len(targets) == 0:
-        return np.full(size, np.inf)
-    data = np.concatenate([csr.data, start[targets]])
-    indices = np.concatenate([csr.indices, targets]).astype(csr.indices.dtype, copy=False)
-    indptr = np.concatenate([csr.indptr, [csr.nnz + len(targets)]])
-    augmented = sp.csr_matrix((data, indices, indptr), shape=(size + 1, size + 1))
-    minutes = dijkstra(augmented, directed=True, indices=size, limit=limit)
-    return np.asarray(minutes[:size])
+    return dijkstra_from_starts(csr.indptr, csr.indices, csr.data, start, float(limit))
 
 
 def node_minutes_to_nearest(
@@ -153,6 +146,10 @@ def _same_edge_minutes(
     network: WalkNetwork, origins: Snap, targets: Snap, target_access: np.ndarray
 ) -> np.ndarray:
     best = np.full(len(origins), np.inf)
+    if len(targets) < 64:  # few targets: test the origins' edges against a small set
+        maybe = np.isin(origins.edge, targets.edge)
+        if not maybe.any():
+            return best
     order = np.argsort(targets.edge, kind="stable")
     sorted_edges = targets.edge[order]
     lo = np.searchsorted(sorted_edges, origins.edge, side="left")

@@ -174,7 +174,14 @@ class Snap:
 
     def subset(self, mask: np.ndarray) -> Snap:
         """The snaps selected by a boolean mask or index array."""
-        return Snap(*(getattr(self, f.name)[mask] for f in dataclasses.fields(self)))
+        return Snap(
+            self.edge[mask],
+            self.frac[mask],
+            self.snap_m[mask],
+            self.on_network[mask],
+            self.x[mask],
+            self.y[mask],
+        )
 
 
 @dataclass
