@@ -607,9 +607,13 @@ class WalkNetwork:
         ).astype(np.int64)
         order = np.argsort(cell, kind="stable")
         (src, hit), dist = self.tree.query_nearest(
-            points[order], return_distance=True, all_matches=False
+            points[order], return_distance=True, all_matches=True
         )
-        return order[src], hit, dist
+        # A point equally near several edges takes the lowest edge index, whatever order
+        # the tree visits them in, so results do not depend on the index's layout.
+        first = np.lexsort((hit, src))
+        keep = first[np.r_[True, src[first][1:] != src[first][:-1]]]
+        return order[src[keep]], hit[keep], dist[keep]
 
     def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Project EPSG:4326 coordinates into this network's CRS."""
