@@ -44,7 +44,7 @@ def heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def dijkstra_from_starts(
     indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, start: np.ndarray, limit: float
 ) -> np.ndarray:

@@ -14,6 +14,10 @@ from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 
+PARALLEL_MIN_NODES = 20_000
+"""Networks at least this big search two categories at once (threads; the kernel drops the GIL)."""
+PARALLEL_WORKERS = 2
+
 
 def multi_source_minutes(
     csr: sp.csr_matrix,
@@ -196,18 +200,30 @@ def walk_minutes_table(
     pandas.DataFrame
         One ``walk_min_<category>`` column per category, one row per residence.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm.auto import tqdm
 
-    columns: dict[str, np.ndarray] = {}
     keys = list(facility_snaps)
-    for key in tqdm(keys, desc="walk minutes per category", unit="cat", disable=not progress):
+    bar = tqdm(total=len(keys), desc="walk minutes per category", unit="cat", disable=not progress)
+
+    def one(key: str) -> tuple[str, np.ndarray, np.ndarray]:
         nodes = node_minutes_to_nearest(network, facility_snaps[key])
-        if node_minutes is not None:
-            node_minutes[key] = nodes
-        columns[f"walk_min_{key}"] = minutes_to_nearest(
-            network, residences, facility_snaps[key], node_minutes=nodes
-        )
-    return pd.DataFrame(columns)
+        minutes = minutes_to_nearest(network, residences, facility_snaps[key], node_minutes=nodes)
+        bar.update()
+        return key, nodes, minutes
+
+    # The compiled search releases the GIL: on a big network two categories run at once.
+    workers = PARALLEL_WORKERS if network.node_count >= PARALLEL_MIN_NODES else 1
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(one, keys))
+    else:
+        results = [one(key) for key in keys]
+    bar.close()
+    if node_minutes is not None:
+        node_minutes.update({key: nodes for key, nodes, _ in results})
+    return pd.DataFrame({f"walk_min_{key}": minutes for key, _, minutes in results})
 
 
 def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> np.ndarray:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,61 @@ _FALLBACK_COLORS = (
     "#17becf",
 )
 _VENDOR_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
+_OVERLAY_SIMPLIFY_DEG = 0.000005  # ≈ 0.5 m
+_OVERLAY_SCALE = 10**_DECIMALS
+_RAMP = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+
+MAX_BASEMAP_BUILDINGS = 30_000
+"""Building footprints kept in ``basemap.parquet`` at most; past it buildings are left out."""
+BASEMAP_COLORS = {"building": "#d3d0ca", "water": "#a9cfee"}
+"""Fixed colours of the basemap overlays: light grey buildings, light blue water."""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """One extra toggleable layer of the coverage map (areas, clusters, a diff, a basemap).
+
+    Attributes
+    ----------
+    name_zh, name_en : str
+        Bilingual layer name, shown in the layer control and the legend.
+    frame : GeoDataFrame
+        Features (polygons, lines or points), EPSG:4326 or any CRS that is set.
+    color : str
+        Fixed colour (``#rgb``/``#rrggbb``), used when ``column`` is None and for outlines.
+    column : str, optional
+        Numeric column whose value picks each feature's colour from ``ramp``.
+    breaks : sequence of float, optional
+        Upper bounds of the colour classes of ``column``, increasing, one fewer than the
+        ``ramp`` colours; default: equal steps between the column's minimum and maximum.
+    ramp : sequence of str
+        Class colours, lowest class first.
+    value_format : str
+        ``str.format`` pattern of the legend's values (``"{:.0%}"`` for a rate).
+    popup : mapping of str to str
+        Popup rows: bilingual label → column. Without rows, features take no clicks.
+    shown : bool
+        Shown when the map opens.
+    ground : bool
+        Drawn under the streets (basemap layers).
+    fill_opacity, weight, radius : float
+        Polygon fill opacity, outline width and point radius, pixels.
+    """
+
+    name_zh: str
+    name_en: str
+    frame: gpd.GeoDataFrame
+    color: str = "#3388ff"
+    column: str | None = None
+    breaks: Sequence[float] | None = None
+    ramp: Sequence[str] = _RAMP
+    value_format: str = "{:g}"
+    popup: Mapping[str, str] = field(default_factory=dict)
+    shown: bool = True
+    ground: bool = False
+    fill_opacity: float = 0.5
+    weight: float = 1.0
+    radius: float = 5.0
 
 
 # --- per-edge walk minutes (computed once, at write time) --------------------------------
@@ -114,6 +171,7 @@ def coverage_map(
     category: str | None = None,
     tianditu_key: str | None = None,
     isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
+    overlays: Sequence[Overlay] = (),
 ) -> str:
     """The planner's map as one self-contained HTML document (Leaflet inlined, no CDN).
 
@@ -148,6 +206,9 @@ def coverage_map(
     isochrone_budget_bytes : int
         Cap on the embedded isochrone data; past it an even sample of residences keeps
         theirs (the map says how many).
+    overlays : sequence of Overlay
+        Extra layers (basemap water and buildings, planning areas, a what-if diff), each
+        toggleable in the layer control with a legend entry.
 
     Returns
     -------
@@ -157,7 +218,8 @@ def coverage_map(
     Raises
     ------
     InputError
-        When ``category`` is not a category of the residences table.
+        When ``category`` is not a category of the residences table, or an overlay names
+        a column its frame lacks or a colour that is not ``#rgb``/``#rrggbb``.
     """
     cats = _categories(residences, facilities, summary, meta)
     keys = [c["key"] for c in cats]
@@ -185,6 +247,7 @@ def coverage_map(
         )
         edges = _main_edges(edges, MAX_MAP_EDGES)
     res_payload, ids = _residence_payload(residences, keys)
+    overlay_payload = [_overlay_payload(o, notes) for o in overlays]
     payload = {
         "title": "15分钟生活圈 步行可达性 · 15-minute living circle walk access",
         "synthetic": bool(meta.get("synthetic")),
@@ -200,6 +263,7 @@ def coverage_map(
         "edges": _edge_payload(edges, keys),
         "iso": _isochrone_payload(isochrones, ids, isochrone_budget_bytes),
         "tianditu": tianditu_key,
+        "overlays": overlay_payload,
     }
     return _render(payload)
 
@@ -387,6 +451,220 @@ def _polygons(shape: Any) -> list[list[list[int]]]:
     return result
 
 
+# --- overlays: extra toggleable layers -------------------------------------------------
+
+
+def _overlay_payload(overlay: Overlay, notes: list[str]) -> dict[str, Any]:
+    """One overlay as map data: geometry in integer micro-degrees, colours, popup rows."""
+    label = f"{overlay.name_zh} {overlay.name_en}"
+    colors = [overlay.color, *overlay.ramp]
+    bad = [c for c in colors if not _HEX_COLOR.match(str(c))]
+    if bad:
+        raise InputError(f"overlay {label!r} has colour {bad[0]!r}", "use #rgb or #rrggbb")
+    wanted = [overlay.column] if overlay.column else []
+    missing = [c for c in [*wanted, *overlay.popup.values()] if c not in overlay.frame]
+    if missing:
+        raise InputError(
+            f"overlay {label!r} names column {missing[0]!r}, which its frame lacks",
+            f"use one of: {', '.join(map(str, overlay.frame.columns))}",
+        )
+    frame = overlay.frame
+    frame = frame.to_crs("EPSG:4326") if frame.crs else frame
+    shapes = frame.geometry
+    usable = (shapes.notna() & ~shapes.is_empty).to_numpy()
+    frame = frame[usable]
+    if len(frame) > MAX_MAP_RESIDENCES:
+        keep = np.unique(np.linspace(0, len(frame) - 1, MAX_MAP_RESIDENCES).astype(np.int64))
+        notes.append(
+            f"图层“{overlay.name_zh}”显示 {len(keep):,} / {len(frame):,} 个要素（均匀抽样） · "
+            f"layer '{overlay.name_en}' shows an even sample of {len(keep):,} of "
+            f"{len(frame):,} features"
+        )
+        frame = frame.iloc[keep]
+    simple = shapely.simplify(frame.geometry.to_numpy(), _OVERLAY_SIMPLIFY_DEG)
+    geom = [_encode_shape(shape) for shape in simple]
+    kinds = [g[0] for g in geom]
+    payload: dict[str, Any] = {
+        "zh": str(overlay.name_zh),
+        "en": str(overlay.name_en),
+        "shown": bool(overlay.shown),
+        "ground": bool(overlay.ground),
+        "kind": max(set(kinds), key=kinds.count) if kinds else 2,
+        "color": str(overlay.color),
+        "fillOpacity": float(overlay.fill_opacity),
+        "weight": float(overlay.weight),
+        "radius": float(overlay.radius),
+        "scale": _OVERLAY_SCALE,
+        "geom": geom,
+        "bins": None,
+        "values": None,
+        "popup": {
+            "labels": [str(k) for k in overlay.popup],
+            "values": [_popup_values(frame[c]) for c in overlay.popup.values()],
+        },
+    }
+    if overlay.column:
+        values = pd.to_numeric(frame[overlay.column], errors="coerce").to_numpy(dtype=float)
+        payload["values"] = _rounded(values, 3)
+        payload["bins"] = _bins(overlay, values)
+    return payload
+
+
+def _bins(overlay: Overlay, values: np.ndarray) -> list[dict[str, Any]]:
+    count = len(overlay.ramp)
+    if overlay.breaks is not None:
+        breaks = [float(b) for b in overlay.breaks]
+        if len(breaks) != count - 1 or np.any(np.diff(breaks) <= 0):
+            raise InputError(
+                f"overlay {overlay.name_en!r} has breaks {breaks}",
+                f"give {count - 1} increasing class bounds for its {count} ramp colours",
+            )
+    else:
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        high = high if high > low else low + 1.0
+        breaks = np.linspace(low, high, count + 1)[1:-1].tolist()
+    shown = [overlay.value_format.format(b) for b in breaks]
+    labels = [f"≤ {shown[0]}"] if shown else ["全部 all"]
+    labels += [f"{a} – {b}" for a, b in itertools.pairwise(shown)]
+    labels += [f"> {shown[-1]}"] if shown else []
+    bounds: list[float | None] = [*breaks, None]
+    return [
+        {"max": bound, "color": str(color), "label": text}
+        for bound, color, text in zip(bounds, overlay.ramp, labels, strict=True)
+    ]
+
+
+def _popup_values(column: pd.Series) -> list[Any]:
+    result: list[Any] = []
+    for value in column.tolist():
+        if _missing(value) or (isinstance(value, float) and not math.isfinite(value)):
+            result.append(None)
+        elif isinstance(value, bool | np.bool_):
+            result.append("是 yes" if value else "否 no")
+        elif isinstance(value, int | np.integer):
+            result.append(int(value))
+        elif isinstance(value, float | np.floating):
+            result.append(round(float(value), 3))
+        else:
+            result.append(str(value))
+    return result
+
+
+def _encode_shape(shape: Any) -> list[Any]:
+    """``[0, x, y]`` point, ``[1, line, …]`` lines, ``[2, polygon, …]`` polygons (rings).
+
+    Coordinates are integers in units of ``10**-6`` degrees (6 decimals); within a line or
+    ring every vertex after the first is stored as the step from the one before.
+    """
+    parts = shapely.get_parts(shape)
+    kinds = shapely.get_type_id(parts)
+    polygons = parts[(kinds == 3)]
+    lines = parts[(kinds == 1) | (kinds == 2)]
+    if len(polygons):
+        return [2, *[[_steps(ring) for ring in [p.exterior, *p.interiors]] for p in polygons]]
+    if len(lines):
+        return [1, *[_steps(line) for line in lines]]
+    xy = np.round(shapely.get_coordinates(parts[:1]) * _OVERLAY_SCALE).astype(np.int64)
+    return [0, int(xy[0, 0]), int(xy[0, 1])] if len(xy) else [0, 0, 0]
+
+
+def _steps(line: Any) -> list[int]:
+    coords = shapely.get_coordinates(line)
+    if shapely.get_type_id(line) == 2 and len(coords) > 1:  # a ring: drop the closing vertex
+        coords = coords[:-1]
+    steps = np.round(coords * _OVERLAY_SCALE).astype(np.int64)
+    steps[1:] = np.diff(steps, axis=0)
+    result: list[int] = steps.ravel().tolist()
+    return result
+
+
+def basemap_frame(
+    features: gpd.GeoDataFrame, max_buildings: int = MAX_BASEMAP_BUILDINGS
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Water and building footprints of the study's OSM features, for ``basemap.parquet``.
+
+    Water is ``natural=water`` and any ``waterway=*``; buildings are polygons tagged
+    ``building``. Geometry is simplified by about half a metre.
+
+    Parameters
+    ----------
+    features : GeoDataFrame
+        ``Study.features`` (EPSG:4326).
+    max_buildings : int
+        More buildings than this and all are left out (a note says so), keeping big
+        cities' maps within their size budget.
+
+    Returns
+    -------
+    (GeoDataFrame, list of str)
+        ``kind`` (``water`` or ``building``) and geometry, EPSG:4326; and bilingual notes.
+    """
+    empty = gpd.GeoDataFrame({"kind": []}, geometry=[], crs="EPSG:4326")
+    if features.empty:
+        return empty, []
+    frame = features.to_crs("EPSG:4326") if features.crs else features
+
+    def column(key: str) -> pd.Series:
+        return frame[key] if key in frame else pd.Series(None, index=frame.index, dtype=object)
+
+    kind = frame.geometry.geom_type.to_numpy()
+    polygonal = np.isin(kind, ["Polygon", "MultiPolygon"])
+    linear = np.isin(kind, ["LineString", "MultiLineString"])
+    water = ((column("natural") == "water").to_numpy() & polygonal) | (
+        column("waterway").notna().to_numpy() & (polygonal | linear)
+    )
+    building = column("building").notna().to_numpy() & polygonal & ~water
+    notes = []
+    if building.sum() > max_buildings:
+        notes.append(
+            f"底图未绘建筑：{int(building.sum()):,} 栋超过上限 {max_buildings:,} · basemap "
+            f"buildings left out: {int(building.sum()):,} exceed the cap of {max_buildings:,}"
+        )
+        building[:] = False
+    keep = water | building
+    shapes = shapely.simplify(frame.geometry.to_numpy()[keep], _OVERLAY_SIMPLIFY_DEG)
+    result = gpd.GeoDataFrame(
+        {"kind": np.where(water[keep], "water", "building")}, geometry=shapes, crs="EPSG:4326"
+    )
+    return result[~result.geometry.is_empty].reset_index(drop=True), notes
+
+
+def basemap_overlays(basemap: gpd.GeoDataFrame | None) -> list[Overlay]:
+    """The basemap's water and buildings as ground overlays, shown by default.
+
+    Parameters
+    ----------
+    basemap : GeoDataFrame or None
+        From :func:`basemap_frame` (or ``basemap.parquet``).
+
+    Returns
+    -------
+    list of Overlay
+        Water (light blue) then buildings (light grey); a kind without features is left out.
+    """
+    if basemap is None or basemap.empty:
+        return []
+    kinds = basemap["kind"].astype(str)
+    layers = [
+        ("water", "水系", "Water", 0.8),
+        ("building", "建筑", "Buildings", 0.9),
+    ]
+    return [
+        Overlay(
+            zh,
+            en,
+            basemap[(kinds == key).to_numpy()],
+            color=BASEMAP_COLORS[key],
+            ground=True,
+            fill_opacity=opacity,
+            weight=1.0 if key == "water" else 0.5,
+        )
+        for key, zh, en, opacity in layers
+        if (kinds == key).any()
+    ]
+
+
 def _summary_payload(summary: pd.DataFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
@@ -480,6 +758,135 @@ def _render(payload: Mapping[str, Any]) -> str:
     return pattern.sub(lambda m: parts[m.group(0)], template)
 
 
+# --- the planning map ---------------------------------------------------------------------
+
+_RATE_BREAKS = (0.2, 0.4, 0.6, 0.8)
+_SAVED_BREAKS = (-5.0, -0.5, 0.5, 5.0)
+_SAVED_RAMP = ("#d73027", "#fc8d59", "#d9d9d9", "#91cf60", "#1a9850")
+_GAP_RAMP = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+
+
+def plan_overlays(
+    areas: gpd.GeoDataFrame,
+    clusters: gpd.GeoDataFrame,
+    whatif: gpd.GeoDataFrame | None = None,
+    categories: Sequence[str] = (),
+) -> list[Overlay]:
+    """The planning layers: compliance areas, unserved clusters and a what-if diff.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        ``compliance_areas.parquet``: ``area``, ``area_kind``, ``rate_pop``, ``mean_share``.
+    clusters : GeoDataFrame
+        ``gaps.parquet``: ``category``, ``cluster``, ``residences``, ``population``.
+    whatif : GeoDataFrame, optional
+        ``whatif.parquet``; one diff layer per changed category, holding the residences
+        whose walk minutes changed, coloured by minutes saved (before − after).
+    categories : sequence of str
+        The what-if's changed categories (default: every ``delta_min_<key>`` column).
+
+    Returns
+    -------
+    list of Overlay
+    """
+    layers = [
+        Overlay(
+            "达标率（社区/片区）",
+            "Compliance rate by area",
+            areas,
+            color="#444444",
+            column="rate_pop",
+            breaks=_RATE_BREAKS,
+            value_format="{:.0%}",
+            popup={
+                "区域 Area": "area",
+                "类型 Kind": "area_kind",
+                "达标率（人口） Rate (population)": "rate_pop",
+                "平均达标比例 Mean share": "mean_share",
+            },
+            fill_opacity=0.3,
+            weight=2.0,
+        ),
+        Overlay(
+            "缺口聚类（未覆盖人口）",
+            "Gap clusters (unserved population)",
+            clusters,
+            color="#a50f15",
+            column="population",
+            ramp=_GAP_RAMP,
+            value_format="{:,.0f}",
+            popup={
+                "类别 Category": "category",
+                "聚类 Cluster": "cluster",
+                "居住点 Residences": "residences",
+                "未覆盖人口 Unserved population": "population",
+            },
+            fill_opacity=0.45,
+        ),
+    ]
+    if whatif is None or whatif.empty:
+        return layers
+    keys = list(categories) or [
+        str(c)[len("delta_min_") :] for c in whatif.columns if str(c).startswith("delta_min_")
+    ]
+    for key in keys:
+        before = whatif[f"walk_min_{key}_before"].to_numpy(dtype=float)
+        after = whatif[f"walk_min_{key}_after"].to_numpy(dtype=float)
+        changed = ~((before == after) | (np.isnan(before) & np.isnan(after)))
+        part = whatif[changed].assign(saved_min=(before - after)[changed])
+        layers.append(
+            Overlay(
+                f"情景对比：节省步行分钟 · {key}",
+                f"What-if: walk minutes saved · {key}",
+                part,
+                color="#333333",
+                column="saved_min",
+                breaks=_SAVED_BREAKS,
+                ramp=_SAVED_RAMP,
+                popup={
+                    "居住点 Residence": "residence_id",
+                    "之前 Before (min)": f"walk_min_{key}_before",
+                    "之后 After (min)": f"walk_min_{key}_after",
+                    "节省 Saved (min)": "saved_min",
+                },
+                fill_opacity=0.95,
+                radius=6.0,
+            )
+        )
+    return layers
+
+
+def plan_map(study: Any, overlays: Sequence[Overlay]) -> str:
+    """The study's coverage map (as ``map.html``) with the basemap and planning layers.
+
+    Parameters
+    ----------
+    study : Study
+        The study planned.
+    overlays : sequence of Overlay
+        Usually :func:`plan_overlays`.
+
+    Returns
+    -------
+    str
+        The HTML document (``plan_map.html``).
+    """
+    edges = study.network.edges_frame()
+    minutes = edge_minutes(study.network, study.facility_snaps, study.node_minutes)
+    basemap, notes = basemap_frame(study.features)
+    meta = dict(study.metadata())
+    meta["notes"] = [*meta.get("notes", []), *notes]
+    return coverage_map(
+        study.access(),
+        study.facilities,
+        study.summary(),
+        meta,
+        edges=pd.concat([edges, minutes], axis=1),
+        overlays=[*basemap_overlays(basemap), *overlays],
+    )
+
+
 # --- rebuilding from an output folder ---------------------------------------------------
 
 
@@ -490,13 +897,13 @@ def read_outputs(out_dir: str | Path) -> dict[str, Any]:
     ----------
     out_dir : str or Path
         Folder with ``residences.parquet``, ``facilities.parquet``, ``network.parquet``,
-        ``summary.json`` and optionally ``isochrones.parquet``.
+        ``summary.json`` and optionally ``isochrones.parquet`` and ``basemap.parquet``.
 
     Returns
     -------
     dict
-        ``residences``, ``facilities``, ``edges``, ``isochrones`` (or None), ``summary``
-        (DataFrame) and ``meta``.
+        ``residences``, ``facilities``, ``edges``, ``isochrones`` and ``basemap`` (each
+        None when absent), ``summary`` (DataFrame) and ``meta``.
 
     Raises
     ------
@@ -520,6 +927,8 @@ def read_outputs(out_dir: str | Path) -> dict[str, Any]:
         }
         iso_path = out / "isochrones.parquet"
         result["isochrones"] = gpd.read_parquet(iso_path) if iso_path.is_file() else None
+        base_path = out / "basemap.parquet"
+        result["basemap"] = gpd.read_parquet(base_path) if base_path.is_file() else None
     except (OSError, ValueError) as exc:
         raise InputError(
             f"cannot read the outputs in {out} ({exc})", "re-run 'yushu-circle run --out DIR'"
@@ -572,6 +981,7 @@ def rebuild_maps(
         category=category,
         tianditu_key=tianditu_key,
         isochrone_budget_bytes=isochrone_budget_bytes,
+        overlays=basemap_overlays(parts["basemap"]),
     )
     written = write_atomically(out_dir, {"map.html": text_writer(html)})
     if png:

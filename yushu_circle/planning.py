@@ -1337,7 +1337,8 @@ def write_plan(
     source), ``compliance_areas.parquet`` (area polygons with 达标率, a map layer),
     ``profiles.csv`` (coverage per walker profile), ``completeness.csv``, ``gaps.csv`` and
     ``gaps.parquet`` (unserved clusters), ``siting.csv``/``siting.parquet`` (with ``site``),
-    ``whatif.csv``/``whatif.parquet`` (with ``added``/``removed``) and ``plan_summary.json``.
+    ``whatif.csv``/``whatif.parquet`` (with ``added``/``removed``), ``plan_summary.json`` and
+    ``plan_map.html`` (the coverage map with compliance, gap and what-if layers).
     Compliance, gaps and siting use ``profile`` (with slope when ``dem`` is given).
 
     Returns
@@ -1345,7 +1346,14 @@ def write_plan(
     (list of Path, str)
         The files written and a bilingual text report.
     """
-    from yushu_circle.outputs import csv_writer, json_writer, parquet_writer, write_atomically
+    from yushu_circle import maps
+    from yushu_circle.outputs import (
+        csv_writer,
+        json_writer,
+        parquet_writer,
+        text_writer,
+        write_atomically,
+    )
 
     chosen = load_standard(standard)
     walker = get_profile(profile)
@@ -1405,6 +1413,8 @@ def write_plan(
             "seconds": siting.seconds,
         }
         lines.append(_siting_text(siting, study))
+    whatif_frame: gpd.GeoDataFrame | None = None
+    changed: list[str] = []
     if added is not None or removed:
         scenario = with_facilities(study, added=added, removed=removed)
         diff = compare(study, scenario, network=network)
@@ -1412,6 +1422,9 @@ def write_plan(
         writers["whatif.parquet"] = parquet_writer(diff.residences)
         summary["whatif"] = diff.summary.reset_index().to_dict("records")
         lines.append(_whatif_text(diff))
+        whatif_frame, changed = diff.residences, diff.categories
+    layers = maps.plan_overlays(result.areas, found.clusters, whatif_frame, changed)
+    writers["plan_map.html"] = text_writer(maps.plan_map(study, layers))
     writers["plan_summary.json"] = json_writer(summary)
     written = write_atomically(out_dir, writers)
     return written, "\n\n".join(lines)

@@ -211,7 +211,8 @@ class Study:
     @cached_property
     def features(self) -> gpd.GeoDataFrame:
         """Tagged OSM features of the area (buildings, land use, facilities), EPSG:4326."""
-        keys = self._base_catalog.tag_keys | {"building", "landuse", "boundary", "place", "name"}
+        base = {"building", "landuse", "boundary", "place", "name", "natural", "waterway"}
+        keys = self._base_catalog.tag_keys | base
         if self.data.extract is not None:
             from yushu_circle._pbf import features_frame
 
@@ -543,7 +544,8 @@ def write_study(
 
     Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
     ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
-    ``isochrones=False``), ``summary.csv``, ``summary.json`` and ``map.html``.
+    ``isochrones=False``), ``summary.csv``, ``summary.json``, ``basemap.parquet`` (water
+    and building footprints, for maps) and ``map.html``.
 
     Parameters
     ----------
@@ -582,10 +584,21 @@ def write_study(
     edges = study.network.edges_frame()
     minutes = maps.edge_minutes(study.network, study.facility_snaps, study.node_minutes)
     edges = pd.concat([edges, minutes], axis=1)
+    basemap, basemap_notes = maps.basemap_frame(study.features)
+    meta["notes"] = [*meta.get("notes", []), *basemap_notes]
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
     iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-    html = maps.coverage_map(access, facilities, summary, meta, edges=edges, isochrones=iso)
+    html = maps.coverage_map(
+        access,
+        facilities,
+        summary,
+        meta,
+        edges=edges,
+        isochrones=iso,
+        overlays=maps.basemap_overlays(basemap),
+    )
     writers = {
+        "basemap.parquet": parquet_writer(basemap),
         "residences.parquet": parquet_writer(access),
         "facilities.parquet": parquet_writer(facilities),
         "network.parquet": parquet_writer(edges),

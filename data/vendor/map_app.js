@@ -58,9 +58,10 @@
   map.attributionControl.setPrefix("Leaflet (inlined)");
   map.attributionControl.addAttribution(D.synthetic ? "合成示例数据 synthetic demo"
     : "街道 streets © OpenStreetMap contributors");
-  ["basemap", "streets", "iso", "residences", "facilities"].forEach(function (name, i) {
+  ["ground", "basemap", "overlays", "streets", "iso", "residences", "overlay-points",
+    "facilities"].forEach(function (name, i) {
     var pane = map.createPane("yc-" + name);
-    pane.style.zIndex = String(250 + 60 * i);
+    pane.style.zIndex = String(250 + 40 * i);
   });
 
   // --- streets: offline basemap and walk-minute colouring -------------------------------
@@ -84,6 +85,65 @@
     line.ycIndex = i;
     streetLines.push(line);
     line.addTo(streets);
+  });
+
+  // --- overlays: basemap water and buildings, planning layers -----------------------------
+  var OV = D.overlays || [];
+  function overlayColor(o, i) {
+    if (!o.bins) { return o.color; }
+    var bin = binOf(o.values[i], o.bins.map(function (b) {
+      return { max: b.max === null ? Infinity : b.max, color: b.color };
+    }));
+    return bin ? bin.color : NONE_COLOR;
+  }
+  function decodeSteps(steps, scale) {
+    var pts = [], x = 0, y = 0;
+    for (var k = 0; k + 1 < steps.length; k += 2) {
+      x += steps[k];
+      y += steps[k + 1];
+      pts.push([y / scale, x / scale]);
+    }
+    return pts;
+  }
+  function overlayPopup(o, i) {
+    var box = el("div", null, "yc-popup");
+    box.appendChild(el("b", o.zh + " " + o.en, "yc-name"));
+    var table = el("table");
+    o.popup.labels.forEach(function (label, j) {
+      var row = el("tr");
+      row.appendChild(el("td", label));
+      row.appendChild(el("td", fmt(o.popup.values[j][i])));
+      table.appendChild(row);
+    });
+    box.appendChild(table);
+    return box;
+  }
+  var overlayLayers = OV.map(function (o) {
+    var group = L.layerGroup();
+    var clickable = o.popup.labels.length > 0;
+    o.geom.forEach(function (g, i) {
+      var color = overlayColor(o, i);
+      var layer;
+      if (g[0] === 0) {
+        layer = L.circleMarker([g[2] / o.scale, g[1] / o.scale], { pane: "yc-overlay-points",
+          radius: o.radius, weight: o.weight, color: o.bins ? o.color : color, fillColor: color,
+          fillOpacity: o.fillOpacity, interactive: clickable });
+      } else if (g[0] === 1) {
+        layer = L.polyline(g.slice(1).map(function (s) { return decodeSteps(s, o.scale); }), {
+          pane: o.ground ? "yc-ground" : "yc-overlays", color: color, weight: o.weight + 1,
+          interactive: clickable });
+      } else {
+        var polys = g.slice(1).map(function (rings) {
+          return rings.map(function (s) { return decodeSteps(s, o.scale); });
+        });
+        layer = L.polygon(polys, { pane: o.ground ? "yc-ground" : "yc-overlays",
+          color: o.bins ? o.color : color, fillColor: color, weight: o.weight,
+          fillOpacity: o.fillOpacity, interactive: clickable });
+      }
+      if (clickable) { layer.bindPopup(overlayPopup(o, i), { maxWidth: 380 }); }
+      layer.addTo(group);
+    });
+    return group;
   });
 
   // --- residences -----------------------------------------------------------------------
@@ -334,6 +394,15 @@
         + facilityLayers[key].getLayers().length + ")"));
     });
     legend.appendChild(facilities);
+    OV.forEach(function (o, k) {
+      if (!map.hasLayer(overlayLayers[k])) { return; }
+      if (!o.bins) {
+        legend.appendChild(legendRow(o.color, o.zh + " " + o.en, o.kind === 1));
+        return;
+      }
+      legend.appendChild(el("div", o.zh + " · " + o.en, "yc-legend-title"));
+      o.bins.forEach(function (b) { legend.appendChild(legendRow(b.color, b.label)); });
+    });
   }
   boxControl("bottomleft", function (div) {
     div.id = "yc-summary";
@@ -396,12 +465,20 @@
       + esc("设施 " + catLabel(c));
     overlays[name] = facilityLayers[key];
   });
+  OV.forEach(function (o, k) {
+    var name = "<span class='" + (o.kind === 1 ? "yc-line" : "yc-swatch") + "' style='background:"
+      + esc(o.bins ? o.bins[o.bins.length - 1].color : o.color) + "'></span> "
+      + esc(o.zh + " " + o.en + " (" + o.geom.length + ")");
+    overlays[name] = overlayLayers[k];
+    if (o.shown) { overlayLayers[k].addTo(map); }
+  });
   streets.addTo(map);
   residences.addTo(map);
   isoLayer.addTo(map);
   Object.keys(facilityLayers).forEach(function (key) { facilityLayers[key].addTo(map); });
   var layerControl = L.control.layers(bases, overlays, {
     collapsed: true, position: "topright" }).addTo(map);
+  map.on("overlayadd overlayremove", function () { drawLegend(); });
 
   var bounds = L.latLngBounds([]);
   residenceMarkers.forEach(function (m) { bounds.extend(m.getLatLng()); });
@@ -415,7 +492,7 @@
     map: map,
     data: D,
     layers: { basemap: basemap, streets: streets, residences: residences, isochrones: isoLayer,
-      facilities: facilityLayers, control: layerControl },
+      facilities: facilityLayers, overlays: overlayLayers, control: layerControl },
     residenceMarkers: residenceMarkers,
     setCategory: function (key) {
       state.category = key && catByKey[key] ? key : null;
