@@ -138,7 +138,9 @@ def test_map_opens_offline_with_layers_legend_and_summary(
     names = _js(page, "return yushuMap.layers.control._layers.map(function (l) { return l.name; })")
     summary = pd.read_json(out_dir / "summary.json", typ="series")["categories"]
     keys = [row["category"] for row in summary]
-    assert len(names) == 2 + 3 + len(keys)  # 2 bases (no Tianditu key), 3 overlays, categories
+    ground = gpd.read_parquet(out_dir / "basemap.parquet")["kind"].nunique()  # water, buildings
+    # 2 bases (no Tianditu key), 3 layers, the basemap's ground layers, one per category
+    assert len(names) == 2 + 3 + ground + len(keys)
     legend = _js(page, "return document.getElementById('yc-legend').textContent")
     assert "图例 Legend" in legend
     rows = _js(page, "return document.querySelectorAll('#yc-summary tr.yc-row').length")
@@ -217,3 +219,73 @@ def test_clicking_a_residence_draws_its_isochrones(
     page.save_screenshot(str(tmp_path / "isochrones.png"))
     _js(page, f"yushuMap.openResidence({len(residences) - 1})")  # beyond the embedded few
     assert _js(page, "return yushuMap.layers.isochrones.getLayers().length") == 0
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``write_plan`` on the demo with a what-if clinic whose name is hostile."""
+    from yushu_circle.planning import write_plan
+
+    folder = tmp_path_factory.mktemp("plan_map")
+    study = Study.demo()
+    x0, y0, x1, y1 = study.network.edges_frame().total_bounds
+    added = folder / "added.csv"
+    pd.DataFrame(
+        {
+            "name": [HOSTILE_IMG],
+            "category": ["clinic"],
+            "lon": [(x0 + x1) / 2],
+            "lat": [(y0 + y1) / 2],
+        }
+    ).to_csv(added, index=False)
+    write_plan(study, folder / "out", added=added)
+    return folder / "out"
+
+
+def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, tmp_path: Path) -> None:
+    browser.get((plan_dir / "plan_map.html").as_uri())
+    deadline = time.monotonic() + 30
+    while not browser.execute_script("return window.yushuMapReady === true"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the plan map never became ready; console: {browser.get_log('browser')}")
+        time.sleep(0.1)
+    assert _js(browser, "return performance.getEntriesByType('resource').length") == 0
+    areas = gpd.read_parquet(plan_dir / "compliance_areas.parquet")
+    clusters = gpd.read_parquet(plan_dir / "gaps.parquet")
+    whatif = gpd.read_parquet(plan_dir / "whatif.parquet")
+    before = whatif["walk_min_clinic_before"].to_numpy(float)
+    after = whatif["walk_min_clinic_after"].to_numpy(float)
+    changed = int((~((before == after) | (np.isnan(before) & np.isnan(after)))).sum())
+    assert changed > 0
+    drawn = _js(
+        browser,
+        "return yushuMap.layers.overlays.map(function (g, k) {"
+        "  return [yushuMap.data.overlays[k].en, g.getLayers().length, yushuMap.map.hasLayer(g)];"
+        "});",
+    )
+    counts = {name: count for name, count, _ in drawn}
+    hidden = [name for name, _, shown in drawn if not shown]
+    assert hidden == ["Gap clusters (unserved population)"]  # overlapping clusters start off
+    _js(browser, "yushuMap.map.addLayer(yushuMap.layers.overlays[3])")  # as the control does
+    assert counts["Compliance rate by area"] == len(areas)
+    assert counts["Gap clusters (unserved population)"] == len(clusters)
+    assert counts["What-if: walk minutes saved · clinic"] == changed
+    assert counts["Buildings"] > 0 and counts["Water"] > 0
+    legend = _js(browser, "return document.getElementById('yc-legend').textContent")
+    assert "Compliance rate by area" in legend and "> 80%" in legend
+    assert "Gap clusters (unserved population)" in legend
+    # The popup of an area names it and its rate, as text.
+    popup = _js(
+        browser,
+        "var g = yushuMap.layers.overlays[2], first = g.getLayers()[0];"
+        "first.openPopup(); return first.getPopup().getElement().textContent;",
+    )
+    assert str(areas["area"].iloc[0]) in popup and "达标率" in popup
+    # Turning a layer off in the layer control removes it and its legend entry.
+    _js(browser, "yushuMap.map.removeLayer(yushuMap.layers.overlays[2])")
+    legend = _js(browser, "return document.getElementById('yc-legend').textContent")
+    assert "Compliance rate by area" not in legend
+    browser.save_screenshot(str(tmp_path / "plan_map.png"))
+    assert _js(browser, "return typeof window.__yc_pwned") == "undefined"
+    severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe

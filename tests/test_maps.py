@@ -308,3 +308,182 @@ def test_city_of_10000_residences_is_under_25_mb() -> None:
     )
     assert len(html.encode()) < 25_000_000
     assert len(map_data(html)["res"]["lon"]) == 10_000
+
+
+# --- overlays and the basemap ----------------------------------------------------------------
+
+
+def _decode(geom: list[Any], scale: int) -> list[np.ndarray]:
+    """Every line or ring of an encoded overlay feature as absolute lon/lat arrays."""
+    kind, parts = geom[0], geom[1:]
+    if kind == 0:
+        return [np.array([parts]) / scale]
+    flat = parts if kind == 1 else [ring for polygon in parts for ring in polygon]
+    return [np.cumsum(np.reshape(steps, (-1, 2)), axis=0) / scale for steps in flat]
+
+
+def _overlay_frame() -> gpd.GeoDataFrame:
+    x, y = JIEGU
+    square = shapely.Polygon([(x, y), (x + 0.001, y), (x + 0.001, y + 0.001), (x, y + 0.001)])
+    line = shapely.LineString([(x, y), (x + 0.002, y + 0.0005), (x + 0.003, y - 0.001)])
+    point = shapely.Point(x + 0.0012345678, y - 0.0007654321)
+    return gpd.GeoDataFrame(
+        {"rate": [0.1, 0.95, np.nan], "label": ["甲 A", HOSTILE_NAME, None], "n": [1, 2, 3]},
+        geometry=[square, line, point],
+        crs="EPSG:4326",
+    )
+
+
+def test_overlay_payload_matches_the_data() -> None:
+    frame = _overlay_frame()
+    overlay = maps.Overlay(
+        "达标率",
+        "Compliance rate",
+        frame.to_crs(32647),  # any CRS: the map reprojects
+        column="rate",
+        breaks=(0.2, 0.4, 0.6, 0.8),
+        value_format="{:.0%}",
+        popup={"名称 Name": "label", "数量 Count": "n"},
+        shown=False,
+    )
+    data = map_data(maps.coverage_map(*_inputs(), overlays=[overlay]))
+    (layer,) = data["overlays"]
+    assert (layer["zh"], layer["en"], layer["shown"], layer["ground"]) == (
+        "达标率",
+        "Compliance rate",
+        False,
+        False,
+    )
+    assert [g[0] for g in layer["geom"]] == [2, 1, 0]
+    for geom, shape in zip(layer["geom"], frame.geometry, strict=True):
+        coords = shapely.get_coordinates(shape)
+        if shape.geom_type == "Polygon":
+            coords = coords[:-1]  # the closing vertex is implied
+        (decoded,) = _decode(geom, layer["scale"])
+        assert np.abs(decoded - coords).max() <= 1e-6  # 6 decimals, after reprojection
+    assert layer["values"] == [0.1, 0.95, None]
+    assert [b["max"] for b in layer["bins"]] == [0.2, 0.4, 0.6, 0.8, None]
+    labels = [b["label"] for b in layer["bins"]]
+    assert labels == ["≤ 20%", "20% – 40%", "40% – 60%", "60% – 80%", "> 80%"]
+    assert layer["popup"]["labels"] == ["名称 Name", "数量 Count"]
+    assert layer["popup"]["values"] == [["甲 A", HOSTILE_NAME, None], [1, 2, 3]]
+
+
+def test_overlay_default_breaks_span_the_values_and_fixed_colour_has_no_bins() -> None:
+    frame = _overlay_frame()
+    ramped = maps.Overlay("人口", "Population", frame, column="n")
+    fixed = maps.Overlay("水系", "Water", frame, color="#a9cfee", ground=True)
+    data = map_data(maps.coverage_map(*_inputs(), overlays=[ramped, fixed]))
+    first, second = data["overlays"]
+    # n = 1, 2, 3: five equal classes between 1 and 3
+    assert [b["max"] for b in first["bins"][:4]] == pytest.approx([1.4, 1.8, 2.2, 2.6])
+    assert first["bins"][-1]["max"] is None and len(first["bins"]) == 5
+    assert second["bins"] is None and second["values"] is None and second["color"] == "#a9cfee"
+    assert second["popup"]["labels"] == [] and second["ground"] is True
+
+
+def test_hostile_overlay_names_and_popups_are_data_not_markup() -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    frame = _overlay_frame()
+    overlay = maps.Overlay(
+        hostile + "图层", hostile + " layer", frame, popup={hostile + "标签": "label"}
+    )
+    html = maps.coverage_map(*_inputs(), overlays=[overlay])
+    assert hostile not in html and "<img" not in html
+    assert html.count("</script>") == html.count("<script")
+    (layer,) = map_data(html)["overlays"]
+    assert layer["zh"] == hostile + "图层" and layer["en"] == hostile + " layer"
+    assert layer["popup"]["labels"] == [hostile + "标签"]
+    assert HOSTILE_NAME in layer["popup"]["values"][0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"column": "nope"}, "nope"),
+        ({"popup": {"x": "missing_col"}}, "missing_col"),
+        ({"color": "red;background:url(x)"}, "red;background"),
+        ({"column": "rate", "breaks": (0.5, 0.2, 0.6, 0.8)}, "breaks"),
+        ({"column": "rate", "breaks": (0.5,)}, "breaks"),
+    ],
+)
+def test_bad_overlays_are_refused_with_a_fix(kwargs: dict[str, Any], needle: str) -> None:
+    overlay = maps.Overlay("坏", "bad", _overlay_frame(), **kwargs)
+    with pytest.raises(InputError, match=re.escape(needle)) as info:
+        maps.coverage_map(*_inputs(), overlays=[overlay])
+    assert info.value.fix
+
+
+def test_basemap_frame_keeps_water_and_buildings_only() -> None:
+    x, y = JIEGU
+    box = shapely.box(x, y, x + 0.0003, y + 0.0002)
+    features = gpd.GeoDataFrame(
+        {
+            "building": ["yes", "house", None, None, None, None],
+            "natural": [None, None, "water", "tree", None, None],
+            "waterway": [None, None, None, None, "river", None],
+            "amenity": [None, None, None, None, None, "clinic"],
+        },
+        geometry=[
+            box,
+            shapely.Point(x, y),  # a building node: no footprint
+            shapely.box(x + 0.001, y, x + 0.002, y + 0.001),
+            shapely.Point(x + 0.0001, y),
+            shapely.LineString([(x, y - 0.001), (x + 0.003, y - 0.001)]),
+            shapely.box(x + 0.004, y, x + 0.0041, y + 0.0001),
+        ],
+        crs="EPSG:4326",
+    )
+    frame, notes = maps.basemap_frame(features)
+    assert frame["kind"].tolist() == ["building", "water", "water"]
+    assert notes == []
+    assert frame.geometry.iloc[0].equals_exact(box, 1e-9)
+    capped, notes = maps.basemap_frame(features, max_buildings=0)
+    assert capped["kind"].tolist() == ["water", "water"]
+    assert len(notes) == 1 and "1" in notes[0] and "buildings" in notes[0]
+    layers = maps.basemap_overlays(frame)
+    assert [(o.name_en, len(o.frame), o.ground, o.shown) for o in layers] == [
+        ("Water", 2, True, True),
+        ("Buildings", 1, True, True),
+    ]
+
+
+def test_basemap_parquet_is_written_and_used_by_the_map_subcommand(
+    good_out: Path, town_osm: Path, cli: Callable[..., CliResult]
+) -> None:
+    buildings = town_osm.read_text(encoding="utf-8").count('k="building"')
+    assert buildings > 0
+    basemap = gpd.read_parquet(good_out / "basemap.parquet")
+    assert (basemap["kind"] == "building").sum() == buildings
+    (good_out / "map.html").unlink()
+    assert cli("map", good_out).code == 0
+    layers = map_data((good_out / "map.html").read_text(encoding="utf-8"))["overlays"]
+    assert [(o["en"], len(o["geom"]), o["ground"], o["shown"]) for o in layers] == [
+        ("Buildings", buildings, True, True)
+    ]
+    (good_out / "basemap.parquet").unlink()  # an older run's folder still maps
+    assert cli("map", good_out).code == 0
+    assert map_data((good_out / "map.html").read_text(encoding="utf-8"))["overlays"] == []
+
+
+def test_plan_overlays_show_areas_clusters_and_changed_residences_only() -> None:
+    frame = _overlay_frame()
+    areas = frame.iloc[:1].assign(area="社区 A", area_kind="residential", rate_pop=0.5)
+    areas = areas.assign(mean_share=0.7)
+    clusters = frame.iloc[:1].assign(category="clinic", cluster=1, residences=4, population=9.0)
+    whatif = gpd.GeoDataFrame(
+        {
+            "residence_id": ["a", "b", "c", "d"],
+            "walk_min_clinic_before": [10.0, 5.0, np.nan, np.nan],
+            "walk_min_clinic_after": [4.0, 5.0, 8.0, np.nan],
+        },
+        geometry=gpd.points_from_xy([1, 2, 3, 4], [1, 2, 3, 4]),
+        crs="EPSG:4326",
+    )
+    whatif["delta_min_clinic"] = whatif["walk_min_clinic_after"] - whatif["walk_min_clinic_before"]
+    layers = maps.plan_overlays(areas, clusters, whatif)
+    assert [o.column for o in layers] == ["rate_pop", "population", "saved_min"]
+    diff = layers[2].frame
+    assert diff["residence_id"].tolist() == ["a", "c"]  # b and d did not change
+    assert diff["saved_min"].iloc[0] == 6.0 and np.isnan(diff["saved_min"].iloc[1])
+    assert len(maps.plan_overlays(areas, clusters)) == 2

@@ -822,6 +822,7 @@ def plan_overlays(
                 "居住点 Residences": "residences",
                 "未覆盖人口 Unserved population": "population",
             },
+            shown=False,  # every category's clusters overlap: the planner picks it on
             fill_opacity=0.45,
         ),
     ]
@@ -859,6 +860,9 @@ def plan_overlays(
 
 def plan_map(study: Any, overlays: Sequence[Overlay]) -> str:
     """The study's coverage map (as ``map.html``) with the basemap and planning layers.
+
+    Residences and streets show the study's own walk minutes (its default walker); the
+    planning layers carry whatever profile they were computed with.
 
     Parameters
     ----------
