@@ -32,6 +32,7 @@ import numpy as np
 import pyclipr
 import shapely
 
+from yushu_circle._kernels import heap_pop, heap_push
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 
@@ -514,42 +515,6 @@ def _several_shells(rings: np.ndarray, shells: int) -> shapely.Geometry:
 
 
 @numba.njit(cache=True)
-def _heap_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
-    i = size
-    keys[i] = key
-    vals[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= keys[i]:
-            break
-        keys[parent], keys[i] = keys[i], keys[parent]
-        vals[parent], vals[i] = vals[i], vals[parent]
-        i = parent
-    return size + 1
-
-
-@numba.njit(cache=True)
-def _heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
-    size -= 1
-    keys[0] = keys[size]
-    vals[0] = vals[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        small = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            small = left + 1
-        if keys[i] <= keys[small]:
-            break
-        keys[small], keys[i] = keys[i], keys[small]
-        vals[small], vals[i] = vals[i], vals[small]
-        i = small
-    return size
-
-
-@numba.njit(cache=True)
 def _grow_f(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
@@ -609,11 +574,11 @@ def _reach_pieces(
                     touched[ntouched] = node
                     ntouched += 1
                 dist[node] = t
-                size = _heap_push(heap_k, heap_v, size, t, node)
+                size = heap_push(heap_k, heap_v, size, t, node)
         while size > 0:
             d = heap_k[0]
             node = heap_v[0]
-            size = _heap_pop(heap_k, heap_v, size)
+            size = heap_pop(heap_k, heap_v, size)
             if d > dist[node]:
                 continue
             for a in range(arc_ptr[node], arc_ptr[node + 1]):
@@ -624,7 +589,7 @@ def _reach_pieces(
                         touched[ntouched] = head
                         ntouched += 1
                     dist[head] = nd
-                    size = _heap_push(heap_k, heap_v, size, nd, head)
+                    size = heap_push(heap_k, heap_v, size, nd, head)
         # Edges next to reached nodes, plus the place's own edge.
         nedges = 0
         edge_mark[e0] = p

@@ -23,6 +23,7 @@ from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork, min_csr
 from yushu_circle.places import _find_column, read_user_points, user_facilities
 from yushu_circle.profiles import PROFILES, Profile, get_profile, node_elevations, profile_network
+from yushu_circle.sources import read_polygons
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
@@ -264,15 +265,7 @@ def _areas_frame(study: Study, areas: str | Path | gpd.GeoDataFrame | None) -> g
         label = "areas"
     else:
         path = Path(areas)
-        if not path.is_file():
-            raise InputError(f"areas file {path} does not exist", "check the --areas path")
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:
-            raise InputError(
-                f"areas file {path} cannot be read ({type(exc).__name__})",
-                "use a GeoJSON/GeoPackage/Shapefile of 社区/街道 polygons with a name column",
-            ) from None
+        frame = read_polygons(path, "areas file", "give 社区/街道 boundary polygons")
         label = path.stem
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")

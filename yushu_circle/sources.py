@@ -318,8 +318,17 @@ def bbox_polygon(bbox: Sequence[float]) -> Polygon:
     return box(west, south, east, north)
 
 
-def read_polygon_file(path: str | Path) -> Polygon | MultiPolygon:
-    """Read a study-area polygon (GeoJSON, GeoPackage, Shapefile) as one EPSG:4326 shape.
+def read_polygons(path: str | Path, what: str, fix: str) -> Any:
+    """Read the polygons of a GeoJSON, GeoPackage or Shapefile as an EPSG:4326 GeoDataFrame.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (a file without a CRS is taken as EPSG:4326).
+    what : str
+        What the file holds, for messages (``polygon file``, ``areas file``).
+    fix : str
+        What to do when it holds no polygon.
 
     Raises
     ------
@@ -330,22 +339,31 @@ def read_polygon_file(path: str | Path) -> Polygon | MultiPolygon:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"polygon file {path} does not exist", "check the --polygon path")
+        raise InputError(f"{what} {path} does not exist", "check the path")
     try:
         frame = gpd.read_file(path)
     except Exception as exc:
         raise InputError(
-            f"polygon file {path} cannot be read ({type(exc).__name__}: {exc})",
-            "pass a GeoJSON, GeoPackage or Shapefile with a polygon",
+            f"{what} {path} cannot be read ({type(exc).__name__}: {exc})",
+            "pass a GeoJSON, GeoPackage or Shapefile with polygons",
         ) from None
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    polys = frame.geometry[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polys.empty:
-        raise InputError(
-            f"polygon file {path} holds no polygon", "draw the study area as a polygon"
-        )
-    shape = shapely.union_all(polys.values)
+    frame = frame.set_crs("EPSG:4326") if frame.crs is None else frame.to_crs("EPSG:4326")
+    frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if frame.empty:
+        raise InputError(f"{what} {path} holds no polygon", fix)
+    return frame
+
+
+def read_polygon_file(path: str | Path) -> Polygon | MultiPolygon:
+    """Read a study-area polygon (GeoJSON, GeoPackage, Shapefile) as one EPSG:4326 shape.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable or holds no polygon.
+    """
+    frame = read_polygons(path, "polygon file", "draw the study area as a polygon")
+    shape = shapely.union_all(frame.geometry.values)
     if not isinstance(shape, Polygon | MultiPolygon):
         raise InputError(f"polygon file {path} holds no polygon", "draw the area as a polygon")
     return shape
