@@ -33,8 +33,8 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
         raise OutputError(f"output path {out} is a file, not a folder", "pass a folder to --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-") as probe:
+            probe.write(b"ok")  # a real write: a full disk or read-only mount fails here
     except OSError as exc:
         raise OutputError(
             f"output folder {out} cannot be written ({exc.strerror or exc})",
