@@ -515,7 +515,8 @@ def _several_shells(rings: np.ndarray, shells: int) -> shapely.Geometry:
 
 
 @numba.njit(cache=True)
-def _grow_f(a: np.ndarray, need: int) -> np.ndarray:
+def _grow(a: np.ndarray, need: int) -> np.ndarray:
+    """A 1-D array at least ``need`` long, keeping its contents (compiled per dtype)."""
     if need <= len(a):
         return a
     b = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
@@ -641,10 +642,10 @@ def _reach_pieces(
                     if hi[a] <= lo[a]:
                         continue
                     if count >= len(out_job):
-                        out_job = _grow_i(out_job, count + 1)
-                        out_edge = _grow_i(out_edge, count + 1)
-                        out_f0 = _grow_f(out_f0, count + 1)
-                        out_f1 = _grow_f(out_f1, count + 1)
+                        out_job = _grow(out_job, count + 1)
+                        out_edge = _grow(out_edge, count + 1)
+                        out_f0 = _grow(out_f0, count + 1)
+                        out_f1 = _grow(out_f1, count + 1)
                     out_job[count] = j
                     out_edge[count] = e
                     out_f0[count] = lo[a]
@@ -653,15 +654,6 @@ def _reach_pieces(
         for i in range(ntouched):
             dist[touched[i]] = np.inf
     return out_job[:count], out_edge[:count], out_f0[:count], out_f1[:count]
-
-
-@numba.njit(cache=True)
-def _grow_i(a: np.ndarray, need: int) -> np.ndarray:
-    if need <= len(a):
-        return a
-    b = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
-    b[: len(a)] = a
-    return b
 
 
 @numba.njit(cache=True)
@@ -778,7 +770,7 @@ def _outlines(
             stop += 1
         pieces = stop - start
         # 1. The pieces' points.
-        pptr = _grow_i(pptr, pieces + 1)
+        pptr = _grow(pptr, pieces + 1)
         pptr[0] = 0
         c = 0
         for i in range(pieces):
@@ -798,8 +790,8 @@ def _outlines(
             )
             pptr[i + 1] = c
         # 2. Piece ends at nodes (end 2i is piece i's start, 2i + 1 its end).
-        partner = _grow_i(partner, 2 * pieces)
-        end_next = _grow_i(end_next, 2 * pieces)
+        partner = _grow(partner, 2 * pieces)
+        end_next = _grow(end_next, 2 * pieces)
         partner[: 2 * pieces] = -1
         ntouched = 0
         for i in range(pieces):
@@ -815,7 +807,7 @@ def _outlines(
                 if node_stamp[node] != job:
                     node_stamp[node] = job
                     node_head[node] = -1
-                    touched = _grow_i(touched, ntouched + 1)
+                    touched = _grow(touched, ntouched + 1)
                     touched[ntouched] = node
                     ntouched += 1
                 end_next[2 * i + side] = node_head[node]
@@ -826,9 +818,9 @@ def _outlines(
             x = node_head[touched[t]]
             while x >= 0:
                 if d >= len(local):
-                    local = _grow_i(local, d + 1)
-                    dir_x = _grow_f(dir_x, len(local))
-                    dir_y = _grow_f(dir_y, len(local))
+                    local = _grow(local, d + 1)
+                    dir_x = _grow(dir_x, len(local))
+                    dir_y = _grow(dir_y, len(local))
                 local[d] = x
                 i = x // 2
                 a = pptr[i] if x % 2 == 0 else pptr[i + 1] - 1
@@ -878,8 +870,8 @@ def _outlines(
                     if x < 0 or visited[x // 2]:
                         break
                 # Segment directions (corner index of the right normal) and turns.
-                seg_k = _grow_i(seg_k, m)
-                turn = _grow_i(turn, m)
+                seg_k = _grow(seg_k, m)
+                turn = _grow(turn, m)
                 for s in range(m - 1):
                     angle = np.arctan2(trail[s + 1, 1] - trail[s, 1], trail[s + 1, 0] - trail[s, 0])
                     seg_k[s] = int(np.floor((angle - np.pi / 2) / step + 0.5)) % corners
@@ -892,7 +884,7 @@ def _outlines(
                 out = _grow_xy(out, count + 2 * m * (half + 3) + 2 * half + 8)
                 count = _draw(out, count, trail, m, seg_k, turn, pattern, half)
                 rings += 1
-                ring_ptr = _grow_i(ring_ptr, rings + 1)
+                ring_ptr = _grow(ring_ptr, rings + 1)
                 ring_ptr[rings] = count
         job_ring_ptr[job + 1] = rings
         start = stop
