@@ -8,12 +8,15 @@ What is timed, per size (all default categories):
 
 * **ours** — ``access.walk_minutes_table``: for every residence the walk minutes to the
   nearest facility of every category, with edge snapping (access legs, along-edge
-  offsets, a virtual source per category, one scipy Dijkstra each).
-* **networkx** — ``nx.multi_source_dijkstra_path_length`` per category on an
-  ``nx.Graph`` of the same edges (minutes), from a virtual source joined to the facility
-  edges' end nodes with the same offsets: the node minutes are therefore identical to
-  ours and are checked (max abs difference). Graph construction is timed separately and
-  the per-residence step is not counted for networkx (in its favour).
+  offsets, a virtual source per category, one compiled multi-source Dijkstra each), the
+  reversed adjacency arrays built inside the timing. Loading the compiled kernels from
+  numba's cache is reported apart (``kernel_load_s``), as the peers' imports are.
+* **networkx** — ``nx.single_source_dijkstra_path_length`` per category on an
+  ``nx.Graph`` of the same edges (minutes) from a virtual source joined to the facility
+  edges' end nodes with the same offsets — networkx's multi-source Dijkstra — so the
+  node minutes are identical to ours and are checked (max abs difference). Graph
+  construction is timed separately and the per-residence step is not counted for
+  networkx (in its favour).
 * **pandana** — ``Network(...)`` (its contraction-hierarchy build, timed separately),
   ``set_pois`` per category (facilities snapped to their nearest node, timed apart) and
   ``nearest_pois(num_pois=1)`` per category (the query), searching up to 30 minutes
@@ -22,6 +25,10 @@ What is timed, per size (all default categories):
   ``multi_source_minutes`` from the same nearest nodes with zero offsets, on the nodes
   within the radius. Weights are given in seconds: in minutes pandana's answers were off
   by up to 0.025 min (it rounds weights); in milliseconds its build did not finish.
+
+Below 50,000 nodes a query takes milliseconds, so every method repeats it (at least 5
+times and 0.5 s in all, as ``timeit`` does) and the median is kept (``runs`` says how
+many); ours also reports its first run (``first_s``).
 
 Usage::
 
@@ -36,6 +43,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +54,10 @@ NX_MAX_NODES = 1_100_000
 _MARK = "RESULT "
 _S_PER_MIN = 60.0  # pandana weights in seconds (see the module docstring)
 PANDANA_MAX_NODES = 120_000
+REPEAT_BELOW_NODES = 50_000
+REPEATS_SMALL = 5
+REPEATS_MAX = 500
+REPEAT_TOTAL_S = 0.5
 # pandana's CH build grows to tens of minutes beyond PANDANA_MAX_NODES on 2 cores.
 PANDANA_HORIZON_MIN = 30.0  # nearest_pois searches up to here (its cost grows with the radius)
 
@@ -127,27 +139,68 @@ def _virtual_sources(net: Any, snap: Any) -> tuple[np.ndarray, np.ndarray]:
     return nodes, start
 
 
+def _timed(nodes: int, run: Callable[[], Any]) -> list[float]:
+    """Seconds per call of ``run``: once on a big network; on a small one (milliseconds)
+    at least ``REPEATS_SMALL`` times and ``REPEAT_TOTAL_S`` seconds in all, as timeit does."""
+    times: list[float] = []
+    while not times or (
+        nodes < REPEAT_BELOW_NODES
+        and (len(times) < REPEATS_SMALL or sum(times) < REPEAT_TOTAL_S)
+        and len(times) < REPEATS_MAX
+    ):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _warm_up() -> float:
+    """Load our compiled kernels (numba's on-disk cache) on a two-node network; seconds."""
+    from yushu_circle.access import walk_minutes_table
+    from yushu_circle.network import Snap, WalkNetwork, utm_crs
+
+    started = time.perf_counter()
+    net = WalkNetwork(
+        crs=utm_crs(97.0, 33.0),
+        node_ids=np.arange(2),
+        node_xy=np.array([[0.0, 0.0], [100.0, 0.0]]),
+        edge_u=np.array([0]),
+        edge_v=np.array([1]),
+        edge_length=np.array([100.0]),
+        edge_geometry=np.empty(1, dtype=object),
+        edge_highway=np.full(1, "", dtype=object),
+    )
+    one = Snap(np.array([0]), np.array([0.5]), np.array([1.0]), np.array([True]), *np.zeros((2, 1)))
+    walk_minutes_table(net, one, {"a": one, "b": one})
+    return time.perf_counter() - started
+
+
 def run_ours(size: int, workdir: Path) -> dict[str, Any]:
     """Our nearest-facility minutes for every residence and category."""
     from yushu_circle.access import multi_source_minutes, walk_minutes_table
 
     net, res, facs = _load(size, workdir)
-    # Load the compiled Dijkstra kernel (numba's on-disk cache) before timing, as networkx's
-    # and pandana's imports are not timed either; the one-time cost is reported apart.
-    warm = time.perf_counter()
-    multi_source_minutes(net.csr(reverse=True)[:1, :1], np.array([0]), np.array([0.0]))
-    warm_s = time.perf_counter() - warm
-    started = time.perf_counter()
+    # Kernel loading is reported apart, as networkx's and pandana's imports are not timed.
+    warm_s = _warm_up()
+    tables = []
+
+    def run() -> None:
+        net._csr.clear()  # every run builds its own adjacency arrays
+        tables.append(walk_minutes_table(net, res, facs))
+        del tables[:-1]
+
+    times = _timed(net.node_count, run)
+    table = tables[-1]
     csr = net.csr(reverse=True)
-    table = walk_minutes_table(net, res, facs)
-    elapsed = time.perf_counter() - started
     node_minutes = {
         k: multi_source_minutes(csr, *_virtual_sources(net, s)) for k, s in facs.items()
     }
     np.savez(workdir / f"ours_nodes_{size}.npz", **node_minutes)
     return {
         "method": "ours",
-        "query_s": round(elapsed, 3),
+        "query_s": round(float(np.median(times)), 4),
+        "first_s": round(times[0], 4),
+        "runs": len(times),
         "kernel_load_s": round(warm_s, 3),
         "finite_share": float(np.isfinite(table.to_numpy()).mean()),
         "peak_mib": round(_peak_mib()),
@@ -168,22 +221,25 @@ def run_networkx(size: int, workdir: Path) -> dict[str, Any]:
     )
     build_s = time.perf_counter() - started
     ours = np.load(workdir / f"ours_nodes_{size}.npz")
-    query_s = 0.0
+    sources = {key: _virtual_sources(net, snap) for key, snap in facs.items()}
+    lengths_per_key: dict[str, dict[int, float]] = {}
+
+    def run() -> None:
+        for key, (nodes, start) in sources.items():
+            if len(nodes) == 0:
+                continue
+            source = -1
+            graph.add_node(source)
+            best: dict[int, float] = {}
+            for n, m in zip(nodes.tolist(), start.tolist(), strict=True):
+                best[n] = min(m, best.get(n, np.inf))
+            graph.add_weighted_edges_from((source, n, m) for n, m in best.items())
+            lengths_per_key[key] = nx.single_source_dijkstra_path_length(graph, source)
+            graph.remove_node(source)
+
+    times = _timed(net.node_count, run)
     worst = 0.0
-    for key, snap in facs.items():
-        nodes, start = _virtual_sources(net, snap)
-        if len(nodes) == 0:
-            continue
-        t0 = time.perf_counter()
-        source = -1
-        graph.add_node(source)
-        best: dict[int, float] = {}
-        for n, m in zip(nodes.tolist(), start.tolist(), strict=True):
-            best[n] = min(m, best.get(n, np.inf))
-        graph.add_weighted_edges_from((source, n, m) for n, m in best.items())
-        lengths = nx.single_source_dijkstra_path_length(graph, source)
-        graph.remove_node(source)
-        query_s += time.perf_counter() - t0
+    for key, lengths in lengths_per_key.items():
         minutes = np.full(net.node_count, np.inf)
         idx = np.fromiter((k for k in lengths if k >= 0), np.int64)
         minutes[idx] = [lengths[int(k)] for k in idx]
@@ -194,7 +250,8 @@ def run_networkx(size: int, workdir: Path) -> dict[str, Any]:
     return {
         "method": "networkx",
         "build_s": round(build_s, 3),
-        "query_s": round(query_s, 3),
+        "query_s": round(float(np.median(times)), 4),
+        "runs": len(times),
         "max_abs_diff_min": worst,
         "peak_mib": round(_peak_mib()),
     }
@@ -220,7 +277,6 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
     )
     build_s = time.perf_counter() - started
     csr = net.csr(reverse=True)
-    query_s = 0.0
     set_s = 0.0
     worst = 0.0
     horizon = PANDANA_HORIZON_MIN
@@ -235,11 +291,15 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
         poi_nodes = pnet.get_node_ids(pd.Series(snap.x[ok]), pd.Series(snap.y[ok])).to_numpy()
         reference = multi_source_minutes(csr, poi_nodes, np.zeros(len(poi_nodes)))
         check[key] = (poi_nodes, reference)
+    results: dict[str, Any] = {}
+
+    def run() -> None:
+        for key in check:
+            results[key] = pnet.nearest_pois(horizon * _S_PER_MIN, key, num_pois=1)
+
+    times = _timed(net.node_count, run)
     for key, (_, reference) in check.items():
-        t0 = time.perf_counter()
-        result = pnet.nearest_pois(horizon * _S_PER_MIN, key, num_pois=1)
-        query_s += time.perf_counter() - t0
-        got = result[1].to_numpy() / _S_PER_MIN
+        got = results[key][1].to_numpy() / _S_PER_MIN
         within = reference < horizon - 1e-6
         worst = max(worst, float(np.max(np.abs(got[within] - reference[within]))))
         if np.any(got[~within] < horizon - 1e-3):  # pandana found one where we found none
@@ -248,7 +308,8 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
         "method": "pandana",
         "build_s": round(build_s, 3),
         "set_pois_s": round(set_s, 3),
-        "query_s": round(query_s, 3),
+        "query_s": round(float(np.median(times)), 4),
+        "runs": len(times),
         "max_abs_diff_min": worst,
         "horizon_min": round(horizon, 1),
         "peak_mib": round(_peak_mib()),
@@ -309,7 +370,8 @@ def _print_row(row: dict[str, Any]) -> None:
     line = [
         f"nodes {prep.get('nodes', '?'):>9,}  edges {prep.get('edges', 0):>9,}  "
         f"residences {prep.get('residences', 0):>9,}  load {prep.get('load_s', '?')} s",
-        f"  ours      all categories {ours.get('query_s')} s  peak {ours.get('peak_mib')} MiB"
+        f"  ours      all categories {ours.get('query_s')} s (median of {ours.get('runs')}, "
+        f"first {ours.get('first_s')} s)  peak {ours.get('peak_mib')} MiB"
         f"  (kernel load, once per process: {ours.get('kernel_load_s')} s)",
     ]
     for peer in ("networkx", "pandana"):
@@ -322,7 +384,7 @@ def _print_row(row: dict[str, Any]) -> None:
             continue
         ratio = r["query_s"] / ours["query_s"] if ours.get("query_s") else float("nan")
         line.append(
-            f"  {peer:9s} build {r['build_s']} s  query {r['query_s']} s  "
+            f"  {peer:9s} build {r['build_s']} s  query {r['query_s']} s (median of {r['runs']})  "
             f"peak {r['peak_mib']} MiB  query/ours {ratio:.1f}x  "
             f"max |diff| {r['max_abs_diff_min']:.2e} min"
         )

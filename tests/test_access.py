@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from oracle import oracle_distances, projected_graph, random_planar_graph
 
-from yushu_circle.access import minutes_to_nearest, multi_source_minutes
-from yushu_circle.network import WalkNetwork
+from yushu_circle import access
+from yushu_circle.access import minutes_to_nearest, multi_source_minutes, walk_minutes_table
+from yushu_circle.network import WalkNetwork, min_csr
 
 SPEED_KMH = 4.0
 PER_MIN = SPEED_KMH * 1000 / 60
@@ -145,3 +146,98 @@ def test_multi_source_offsets_match_networkx() -> None:
     lengths = nx.single_source_dijkstra_path_length(oracle, "virtual")
     expected = np.array([lengths.get(i, np.inf) for i in range(net.node_count)])
     np.testing.assert_allclose(ours, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("per_category", [False, True])
+def test_table_of_many_categories_matches_networkx(
+    per_category: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small networks split the categories into one block per thread, big ones search one
+    # category per call: both must give every column its own oracle answer.
+    if per_category:
+        monkeypatch.setattr(access, "PER_CATEGORY_MIN_NODES", 0)
+    rng = np.random.default_rng(11)
+    graph = random_planar_graph(rng, 60)
+    graph = graph.subgraph(max(nx.connected_components(graph), key=len)).copy()
+    graph.graph["crs"] = "EPSG:32647"
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    origins = [tuple(p) for p in rng.uniform(0, 1000, size=(40, 2))]
+    # one category sits right beside some residences (same edge), one has no facility
+    beside = [(x + 3.0, y - 2.0) for x, y in origins[:3]]
+    categories = {
+        "school": [tuple(p) for p in rng.uniform(0, 1000, size=(3, 2))],
+        "clinic": [tuple(p) for p in rng.uniform(0, 1000, size=(1, 2))],
+        "shop": beside,
+        "market": [tuple(p) for p in rng.uniform(0, 1000, size=(6, 2))],
+        "post_office": [],
+    }
+    snaps = {key: _snap(net, points, 1e6) for key, points in categories.items()}
+    node_minutes: dict[str, np.ndarray] = {}
+    table = walk_minutes_table(net, _snap(net, origins, 1e6), snaps, node_minutes=node_minutes)
+    assert list(table.columns) == [f"walk_min_{key}" for key in categories]
+    assert set(node_minutes) == set(categories)
+    for key, points in categories.items():
+        column = table[f"walk_min_{key}"].to_numpy()
+        if not points:
+            assert np.isnan(column).all()
+            continue
+        expected_m = oracle_distances(graph, origins, points)
+        np.testing.assert_allclose(column * PER_MIN, expected_m, atol=0.01)
+
+
+def test_closed_edge_still_reaches_a_facility_at_its_end() -> None:
+    # Steps closed to a wheelchair (inf both ways) end at the clinic's corner: the clinic
+    # snaps onto the closed edge at its very end and must still be reached from the open side.
+    nodes = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0)}
+    graph = projected_graph(nodes, [(1, 2), (2, 3), (3, 4)])
+    net = WalkNetwork.from_graph(graph, speed_kmh=SPEED_KMH)
+    closed = np.zeros(net.edge_count, dtype=bool)
+    ends = {(int(net.node_ids[u]), int(net.node_ids[v])) for u, v in zip(net.edge_u, net.edge_v)}
+    assert ends == {(1, 2), (2, 3), (3, 4)}
+    for e in range(net.edge_count):
+        closed[e] = {int(net.node_ids[net.edge_u[e]]), int(net.node_ids[net.edge_v[e]])} == {1, 2}
+    stepped = net.with_times(
+        np.where(closed, np.inf, net.time_uv), np.where(closed, np.inf, net.time_vu)
+    )
+    clinic = _snap(stepped, [(100, 0)])
+    residences = _snap(stepped, [(300, 0), (100, 0), (50, 0)])
+    minutes = minutes_to_nearest(stepped, residences, clinic)
+    assert minutes[0] == pytest.approx(200 / PER_MIN)
+    assert minutes[1] == pytest.approx(0.0)
+    # halfway down the closed steps is neither walkable towards node 2 nor from node 1
+    assert np.isnan(minutes[2])
+
+
+def test_min_csr_keeps_the_smallest_of_duplicate_arcs() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        size = int(rng.integers(1, 25))
+        arcs = int(rng.integers(0, 120))
+        rows = rng.integers(0, size, arcs)
+        cols = rng.integers(0, size, arcs)
+        weights = rng.choice([0.0, 0.3, 1.0, 2.5, np.inf], arcs)
+        expected = np.full((size, size), np.inf)
+        for r, c, w in zip(rows, cols, weights, strict=True):
+            if r != c:
+                expected[r, c] = min(expected[r, c], w)
+        got = min_csr(rows, cols, weights, size)
+        assert got.has_sorted_indices
+        coo = got.tocoo()
+        assert len(set(zip(coo.row.tolist(), coo.col.tolist(), strict=True))) == coo.nnz
+        dense = np.full((size, size), np.inf)
+        dense[coo.row, coo.col] = coo.data
+        np.testing.assert_array_equal(dense, expected)
+
+
+def test_blocks_shared_between_threads_keep_their_order_and_errors() -> None:
+    blocks = [[str(i)] for i in range(40)]
+    results = access._run_blocks(blocks, lambda block: (np.array([int(block[0])]), np.zeros(1)))
+    assert [int(nodes[0]) for nodes, _ in results] == list(range(40))
+
+    def failing(block: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if block == ["7"]:
+            raise ValueError("category 7 failed")
+        return np.zeros(1), np.zeros(1)
+
+    with pytest.raises(ValueError, match="category 7"):
+        access._run_blocks(blocks, failing)

@@ -2,21 +2,153 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from tqdm.auto import tqdm
 
-from yushu_circle._kernels import dijkstra_from_starts
+from yushu_circle._kernels import edge_point_sources, nearest_source_minutes, origin_minutes
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 
-PARALLEL_MIN_NODES = 20_000
-"""Networks at least this big search two categories at once (threads; the kernel drops the GIL)."""
-PARALLEL_WORKERS = 2
+PARALLEL_WORKERS = min(2, os.cpu_count() or 1)
+"""Threads searching categories at once (the compiled kernels drop the GIL); the calling
+thread is one of them."""
+PER_CATEGORY_MIN_NODES = 20_000
+"""Networks at least this big search one category per call, so the progress bar moves per
+category; smaller ones split the categories into one block per thread, as there the fixed
+cost of a call, not the search, is what counts."""
+
+_Block = list[str]
+_Result = tuple[np.ndarray, np.ndarray]
+_helpers: ThreadPoolExecutor | None = None
+
+
+def _helper_pool() -> ThreadPoolExecutor:
+    # Kept for the life of the process: starting threads per call would cost more than a
+    # small network's searches.
+    global _helpers
+    if _helpers is None:
+        _helpers = ThreadPoolExecutor(
+            max_workers=max(PARALLEL_WORKERS - 1, 1), thread_name_prefix="yushu-access"
+        )
+    return _helpers
+
+
+def _forget_helper_pool() -> None:
+    # A forked child has none of its parent's threads.
+    global _helpers
+    _helpers = None
+
+
+os.register_at_fork(after_in_child=_forget_helper_pool)
+
+
+def _run_blocks(blocks: Sequence[_Block], work: Callable[[_Block], _Result]) -> list[_Result]:
+    """``work`` on every block, shared between the calling thread and the helper threads."""
+    results: list[_Result | None] = [None] * len(blocks)
+    claim = itertools.count()  # next() on it is atomic under the GIL
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set() and (i := next(claim)) < len(blocks):
+            results[i] = work(blocks[i])
+
+    helpers = [_helper_pool().submit(drain) for _ in range(min(PARALLEL_WORKERS, len(blocks)) - 1)]
+    try:
+        drain()
+    finally:
+        stop.set()
+        for helper in helpers:
+            helper.result()
+    return [result for result in results if result is not None]
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """Targets of one or more groups (categories) on the network, sorted by edge."""
+
+    edge: np.ndarray
+    frac: np.ndarray
+    access: np.ndarray
+    group: np.ndarray
+    groups: int
+
+
+def _targets(network: WalkNetwork, snaps: Sequence[Snap]) -> _Targets:
+    def joined(attr: str) -> np.ndarray:
+        return np.concatenate([getattr(snap, attr) for snap in snaps])
+
+    edge = joined("edge")
+    usable = joined("on_network") & (edge >= 0)
+    group = np.repeat(np.arange(len(snaps), dtype=np.int64), [len(snap) for snap in snaps])
+    edge, group = edge[usable], group[usable]
+    order = np.argsort(edge, kind="stable")
+    return _Targets(
+        edge=edge[order].astype(np.int64, copy=False),
+        frac=joined("frac")[usable][order].astype(np.float64, copy=False),
+        access=joined("snap_m")[usable][order] / network.metres_per_minute,
+        group=group[order],
+        groups=len(snaps),
+    )
+
+
+def _node_minutes(network: WalkNetwork, targets: _Targets, limit: float) -> np.ndarray:
+    # Walking *to* a target is searched from the target on the reversed graph.
+    nodes, minutes = edge_point_sources(
+        network.edge_u,
+        network.edge_v,
+        network.time_uv,
+        network.time_vu,
+        targets.edge,
+        targets.frac,
+        targets.access,
+    )
+    csr = network.csr(reverse=True)
+    return nearest_source_minutes(
+        csr.indptr,
+        csr.indices,
+        csr.data,
+        targets.groups,
+        np.concatenate([targets.group, targets.group]),
+        nodes,
+        minutes,
+        float(limit),
+    )
+
+
+def _origin_minutes(
+    network: WalkNetwork,
+    origins: Snap,
+    targets: _Targets,
+    node_minutes: np.ndarray,
+    limit: float,
+) -> np.ndarray:
+    usable = origins.on_network & (origins.edge >= 0)
+    return origin_minutes(
+        np.ascontiguousarray(node_minutes, dtype=np.float64),
+        network.edge_u,
+        network.edge_v,
+        network.time_uv,
+        network.time_vu,
+        np.where(usable, origins.edge, -1).astype(np.int64, copy=False),
+        origins.frac.astype(np.float64, copy=False),
+        (origins.snap_m / network.metres_per_minute).astype(np.float64, copy=False),
+        targets.edge,
+        targets.frac,
+        targets.access,
+        targets.group,
+        float(limit),
+    )
 
 
 def multi_source_minutes(
@@ -29,7 +161,8 @@ def multi_source_minutes(
 
     Every source node starts the search at its own offset (as if a virtual source were
     joined to it with that weight), so this is one Dijkstra run whatever the number of
-    sources; the compiled kernel :func:`yushu_circle._kernels.dijkstra_from_starts` runs it.
+    sources; the compiled kernel :func:`yushu_circle._kernels.nearest_source_minutes`
+    runs it.
 
     Parameters
     ----------
@@ -47,10 +180,17 @@ def multi_source_minutes(
     ndarray of float64
         Minutes for every node (``inf`` where unreachable).
     """
-    size = csr.shape[0]
-    start = np.full(size, np.inf)
-    np.minimum.at(start, np.asarray(nodes, dtype=np.int64), np.asarray(start_minutes, float))
-    return dijkstra_from_starts(csr.indptr, csr.indices, csr.data, start, float(limit))
+    nodes = np.asarray(nodes, dtype=np.int64)
+    return nearest_source_minutes(
+        csr.indptr,
+        csr.indices,
+        csr.data,
+        1,
+        np.zeros(len(nodes), dtype=np.int64),
+        nodes,
+        np.asarray(start_minutes, dtype=np.float64),
+        float(limit),
+    )[0]
 
 
 def node_minutes_to_nearest(
@@ -75,22 +215,7 @@ def node_minutes_to_nearest(
     ndarray of float64
         Minutes per node (``inf`` where unreachable, beyond ``limit`` or without targets).
     """
-    tgt = targets.subset(targets.on_network & (targets.edge >= 0))
-    if len(tgt) == 0:
-        return np.full(network.node_count, np.inf)
-    t_edge = tgt.edge
-    t_access = tgt.snap_m / network.metres_per_minute
-    return multi_source_minutes(
-        network.csr(reverse=True),
-        np.concatenate([network.edge_u[t_edge], network.edge_v[t_edge]]),
-        np.concatenate(
-            [
-                t_access + tgt.frac * network.time_uv[t_edge],
-                t_access + (1.0 - tgt.frac) * network.time_vu[t_edge],
-            ]
-        ),
-        limit=limit,
-    )
+    return _node_minutes(network, _targets(network, [targets]), limit)[0]
 
 
 def minutes_to_nearest(
@@ -117,60 +242,20 @@ def minutes_to_nearest(
     limit : float
         Minutes beyond which the search stops (those origins get NaN).
     node_minutes : ndarray, optional
-        :func:`node_minutes_to_nearest` for these targets, when already computed.
+        :func:`node_minutes_to_nearest` for these targets, when already computed (all
+        ``inf`` gives only the direct same-edge walks).
 
     Returns
     -------
     ndarray of float64
         Minutes per origin; NaN when off the network, unreachable or beyond ``limit``.
     """
-    result = np.full(len(origins), np.nan)
-    target_ok = targets.on_network & (targets.edge >= 0)
-    origin_ok = origins.on_network & (origins.edge >= 0)
-    if not target_ok.any() or not origin_ok.any():
-        return result
-    per_minute = network.metres_per_minute
-    tgt = targets.subset(target_ok)
+    found = _targets(network, [targets])
     if node_minutes is None:
-        node_minutes = node_minutes_to_nearest(network, tgt, limit)
-    org = origins.subset(origin_ok)
-    o_edge = org.edge
-    via_u = org.frac * network.time_vu[o_edge] + node_minutes[network.edge_u[o_edge]]
-    via_v = (1.0 - org.frac) * network.time_uv[o_edge] + node_minutes[network.edge_v[o_edge]]
-    best = np.minimum(via_u, via_v)
-    t_access = tgt.snap_m / per_minute
-    best = np.minimum(best, _same_edge_minutes(network, org, tgt, t_access))
-    total = org.snap_m / per_minute + best
-    total[~np.isfinite(total) | (total > limit)] = np.nan
-    result[origin_ok] = total
-    return result
-
-
-def _same_edge_minutes(
-    network: WalkNetwork, origins: Snap, targets: Snap, target_access: np.ndarray
-) -> np.ndarray:
-    best = np.full(len(origins), np.inf)
-    if len(targets) < 64:  # few targets: test the origins' edges against a small set
-        maybe = np.isin(origins.edge, targets.edge)
-        if not maybe.any():
-            return best
-    order = np.argsort(targets.edge, kind="stable")
-    sorted_edges = targets.edge[order]
-    lo = np.searchsorted(sorted_edges, origins.edge, side="left")
-    hi = np.searchsorted(sorted_edges, origins.edge, side="right")
-    shared = np.flatnonzero(hi > lo)
-    if len(shared) == 0:
-        return best
-    counts = (hi - lo)[shared]
-    origin_idx = np.repeat(shared, counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    target_idx = order[np.repeat(lo[shared], counts) + within]
-    edge = origins.edge[origin_idx]
-    fo = origins.frac[origin_idx]
-    ft = targets.frac[target_idx]
-    along = np.where(ft >= fo, (ft - fo) * network.time_uv[edge], (fo - ft) * network.time_vu[edge])
-    np.minimum.at(best, origin_idx, along + target_access[target_idx])
-    return best
+        nodes = _node_minutes(network, found, limit)
+    else:
+        nodes = np.asarray(node_minutes, dtype=np.float64)[np.newaxis, :]
+    return _origin_minutes(network, origins, found, nodes, limit)[:, 0]
 
 
 def walk_minutes_table(
@@ -200,30 +285,35 @@ def walk_minutes_table(
     pandas.DataFrame
         One ``walk_min_<category>`` column per category, one row per residence.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm.auto import tqdm
-
     keys = list(facility_snaps)
+    if network.node_count >= PER_CATEGORY_MIN_NODES:
+        per_block = 1
+    else:
+        per_block = -(-len(keys) // PARALLEL_WORKERS)
+    blocks = [keys[i : i + per_block] for i in range(0, len(keys), max(per_block, 1))]
     bar = tqdm(total=len(keys), desc="walk minutes per category", unit="cat", disable=not progress)
 
-    def one(key: str) -> tuple[str, np.ndarray, np.ndarray]:
-        nodes = node_minutes_to_nearest(network, facility_snaps[key])
-        minutes = minutes_to_nearest(network, residences, facility_snaps[key], node_minutes=nodes)
-        bar.update()
-        return key, nodes, minutes
+    def one(block: _Block) -> _Result:
+        found = _targets(network, [facility_snaps[key] for key in block])
+        nodes = _node_minutes(network, found, np.inf)
+        minutes = _origin_minutes(network, residences, found, nodes, np.inf)
+        bar.update(len(block))
+        return nodes, minutes
 
-    # The compiled search releases the GIL: on a big network two categories run at once.
-    workers = PARALLEL_WORKERS if network.node_count >= PARALLEL_MIN_NODES else 1
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(one, keys))
-    else:
-        results = [one(key) for key in keys]
+    network.csr(reverse=True)  # built once here, not by two threads at once
+    results = _run_blocks(blocks, one)
     bar.close()
+    index = pd.RangeIndex(len(residences))
+    if not results:
+        return pd.DataFrame(index=index)
     if node_minutes is not None:
-        node_minutes.update({key: nodes for key, nodes, _ in results})
-    return pd.DataFrame({f"walk_min_{key}": minutes for key, _, minutes in results})
+        for block, (nodes, _) in zip(blocks, results, strict=True):
+            node_minutes.update(zip(block, nodes, strict=True))
+    return pd.DataFrame(
+        np.concatenate([minutes for _, minutes in results], axis=1),
+        columns=[f"walk_min_{key}" for key in keys],
+        index=index,
+    )
 
 
 def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> np.ndarray:

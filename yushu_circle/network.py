@@ -16,6 +16,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
+from yushu_circle._kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
 
 DEFAULT_SPEED_KMH = 4.0
@@ -672,17 +673,13 @@ def min_csr(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int) 
     size : int
         Number of nodes.
     """
-    keep = np.isfinite(weights) & (rows != cols)
-    rows, cols, weights = rows[keep], cols[keep], weights[keep]
-    order = np.lexsort((weights, cols, rows))
-    rows, cols, weights = rows[order], cols[order], weights[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, weights = rows[first], cols[first], weights[first]
-    indptr = np.zeros(size + 1, dtype=np.int64)
-    np.add.at(indptr, rows + 1, 1)
-    np.cumsum(indptr, out=indptr)
-    return sp.csr_matrix((weights, cols, indptr), shape=(size, size))
+    indptr, indices, data = min_arcs_csr(
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(cols, dtype=np.int64),
+        np.asarray(weights, dtype=np.float64),
+        int(size),
+    )
+    return sp.csr_matrix((data, indices, indptr), shape=(size, size))
 
 
 def _oriented(geometry: LineString, start: np.ndarray, end: np.ndarray) -> LineString:

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from yushu_circle.access import _same_edge_minutes, coverage_summary, minutes_to_nearest
+from yushu_circle.access import coverage_summary, minutes_to_nearest
 from yushu_circle.catalog import LEVELS
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork, min_csr
@@ -756,6 +756,9 @@ def coverage_matrix(
     arc_node, arc_res, arc_cost = arc_node[order], arc_res[order], arc_cost[order]
     first = np.searchsorted(arc_node, np.arange(n + 1))
     step = chunk or max(1, int(8_000_000 // max(n + m, 1)))
+    # a candidate on a residence's own edge is also reached directly along it
+    on_network = residences.subset(ok)
+    unreached = np.full(n, np.inf)
     blocks = []
     for start in range(0, m, step):
         ids = virtual[start : start + step]
@@ -771,9 +774,10 @@ def coverage_matrix(
             extra_rows, extra_cols = [rows], [cols]
             for j in range(len(ids)):
                 one = candidates.snap.subset(np.array([start + j]))
-                own = one.snap_m / network.metres_per_minute
-                direct = access + _same_edge_minutes(network, residences.subset(ok), one, own)
-                near = np.flatnonzero(direct <= threshold)
+                direct = minutes_to_nearest(
+                    network, on_network, one, limit=threshold, node_minutes=unreached
+                )
+                near = np.flatnonzero(np.isfinite(direct))
                 extra_rows.append(np.full(len(near), j))
                 extra_cols.append(near)
             rows, cols = np.concatenate(extra_rows), np.concatenate(extra_cols)
