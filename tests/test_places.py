@@ -52,3 +52,26 @@ def test_geojson_in_projected_crs_is_reprojected(tmp_path: Path) -> None:
     back = read_user_points(path)
     assert back.geometry.x.iloc[0] == pytest.approx(97.01, abs=1e-7)
     assert back.geometry.y.iloc[0] == pytest.approx(33.0, abs=1e-7)
+
+
+def test_residential_streets_stand_in_when_nothing_else_is_mapped(tmp_path: Path) -> None:
+    from conftest import town_xml
+
+    from yushu_circle import Study
+    from yushu_circle.places import SAMPLE_SPACING_M
+
+    # A 6 × 6 grid of residential streets, 100 m apart, with no building and no land use.
+    xml = town_xml(residences=False).replace('v="unclassified"', 'v="residential"')
+    path = tmp_path / "streets_only.osm"
+    path.write_text(xml, encoding="utf-8")
+    study = Study.from_osm_file(path)
+    residences = study.residences
+    assert "residential streets" in study.residence_source
+    assert (residences["kind"] == "sample point").all()
+    # 6 km of street (corners merge two 100 m edges into one); along each edge a point every
+    # SAMPLE_SPACING_M starting half a spacing in
+    lengths = study.network.edge_length
+    assert lengths.sum() == pytest.approx(12 * 500.0, rel=0.01)
+    expected = sum(len(np.arange(SAMPLE_SPACING_M / 2, n, SAMPLE_SPACING_M)) for n in lengths)
+    assert len(residences) == expected
+    assert np.all(study.residence_snap.snap_m < 1.0)

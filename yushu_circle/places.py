@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,9 @@ def features_from_elements(
 
 
 def residences_from_features(
-    features: gpd.GeoDataFrame, utm: Any, streets: gpd.GeoDataFrame | None = None
+    features: gpd.GeoDataFrame,
+    utm: Any,
+    streets: Callable[[], gpd.GeoDataFrame] | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Residences from OSM buildings, or sample points where buildings are too few.
 
@@ -107,8 +109,9 @@ def residences_from_features(
         From :func:`features_from_elements`.
     utm : pyproj.CRS
         Metric CRS for areas and sampling.
-    streets : GeoDataFrame, optional
-        The walk edges (EPSG:4326) with ``highway``, for street sampling.
+    streets : callable, optional
+        Gives the walk edges (EPSG:4326) with ``highway``, for street sampling; called
+        only when the streets are needed (a big city's edge frame takes seconds).
 
     Returns
     -------
@@ -135,7 +138,8 @@ def residences_from_features(
         levels = _levels(chosen, _column(chosen, "building").to_numpy())
         population = np.maximum(1, np.round(footprint * levels * PERSONS_PER_FLOOR_M2))
         points = chosen.geometry.representative_point()
-        ids = [f"osm-{element}-{osm_id}" for element, osm_id in chosen.index]
+        elements, osm_ids = (chosen.index.get_level_values(k).tolist() for k in (0, 1))
+        ids = [f"osm-{e}-{i}" for e, i in zip(elements, osm_ids, strict=True)]
         frame = gpd.GeoDataFrame(
             {
                 "residence_id": ids,
@@ -167,7 +171,7 @@ def residences_from_features(
 
 
 def _sample_points(
-    areas: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, utm: Any
+    areas: gpd.GeoDataFrame, streets: Callable[[], gpd.GeoDataFrame] | None, utm: Any
 ) -> gpd.GeoDataFrame:
     points: list[Any] = []
     if not areas.empty:
@@ -178,9 +182,9 @@ def _sample_points(
         gx, gy = np.meshgrid(xs, ys)
         grid = shapely.points(gx.ravel(), gy.ravel())
         points = list(grid[shapely.contains(zone, grid)])
-    elif streets is not None and not streets.empty:
-        kinds = streets["highway"].astype(str)
-        residential = streets[kinds.isin(["residential", "living_street"])].to_crs(utm)
+    elif streets is not None and not (edges := streets()).empty:
+        kinds = edges["highway"].astype(str)
+        residential = edges[kinds.isin(["residential", "living_street"])].to_crs(utm)
         for line in residential.geometry:
             steps = np.arange(SAMPLE_SPACING_M / 2, line.length, SAMPLE_SPACING_M)
             points.extend(shapely.line_interpolate_point(line, steps))

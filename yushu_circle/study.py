@@ -242,8 +242,9 @@ class Study:
                     "the source has no building data to find residences in",
                     "pass --residences FILE (CSV with lon, lat, population)",
                 )
-            streets = self.network.edges_frame()
-            frame, how = residences_from_features(self.features, self.network.crs, streets)
+            frame, how = residences_from_features(
+                self.features, self.network.crs, self.network.edges_frame
+            )
         if self.data.area is not None and not frame.empty:
             inside = shapely.contains_xy(
                 self.data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
