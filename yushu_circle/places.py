@@ -391,6 +391,23 @@ def _row_label(path: str | Path, index: int) -> str:
     return f"feature {index + 1}"
 
 
+def labels_from_column(frame: pd.DataFrame, names: Sequence[str], prefix: str) -> np.ndarray:
+    """The first column found under ``names`` (any case), as strings; else numbered labels.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    names : sequence of str
+        Accepted column names, lower case, in order of preference.
+    prefix : str
+        Numbered labels are ``prefix1``, ``prefix2``, … when no column matches.
+    """
+    column = _find_column(frame, names)
+    if column:
+        return frame[column].astype(str).to_numpy()
+    return np.array([f"{prefix}{i + 1}" for i in range(len(frame))])
+
+
 def _find_column(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
     lower = {str(c).lower(): c for c in frame.columns}
     for name in names:
@@ -453,12 +470,7 @@ def user_residences(path: str | Path, datum: str = "wgs84") -> gpd.GeoDataFrame:
     frame = read_user_points(path, datum, what="residences")
     if frame.empty:
         raise InputError(f"residences file {path} holds no points", "add at least one residence")
-    id_col = _find_column(frame, _ID_NAMES)
-    ids = (
-        frame[id_col].astype(str).to_numpy()
-        if id_col
-        else np.array([f"r{i + 1}" for i in range(len(frame))])
-    )
+    ids = labels_from_column(frame, _ID_NAMES, "r")
     duplicated = pd.Series(ids).duplicated()
     if duplicated.any():
         raise InputError(

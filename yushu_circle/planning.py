@@ -21,7 +21,12 @@ from yushu_circle.access import coverage_summary, minutes_to_nearest
 from yushu_circle.catalog import LEVELS
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork, min_csr
-from yushu_circle.places import _find_column, read_user_points, user_facilities
+from yushu_circle.places import (
+    _find_column,
+    labels_from_column,
+    read_user_points,
+    user_facilities,
+)
 from yushu_circle.profiles import PROFILES, Profile, get_profile, node_elevations, profile_network
 from yushu_circle.sources import read_polygons
 from yushu_circle.standards import Requirement, Standard, load_standard
@@ -273,12 +278,7 @@ def _areas_frame(study: Study, areas: str | Path | gpd.GeoDataFrame | None) -> g
     frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     if frame.empty:
         raise InputError(f"{label} hold no polygons", "give 社区/街道 boundary polygons")
-    name_col = _find_column(frame, _AREA_NAMES)
-    names = (
-        frame[name_col].astype(str).to_numpy()
-        if name_col
-        else np.array([f"{label}-{i + 1}" for i in range(len(frame))])
-    )
+    names = labels_from_column(frame, _AREA_NAMES, f"{label}-")
     return gpd.GeoDataFrame(
         {"area": names, "area_kind": "user"}, geometry=frame.geometry.values, crs="EPSG:4326"
     )
