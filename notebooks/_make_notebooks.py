@@ -177,7 +177,7 @@ from IPython.display import Markdown, display
 
 from yushu_circle import Study, StudyOptions, plots, profiles
 from yushu_circle.access import coverage_summary
-from yushu_circle.sources import demo_dem_path
+from yushu_circle.osm.sources import demo_dem_path
 
 pd.set_option("display.max_columns", 30)
 %matplotlib inline""",

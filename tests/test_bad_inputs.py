@@ -22,7 +22,7 @@ from shapely.geometry import Point
 from test_overpass import assert_one_line_error
 
 import yushu_circle
-from yushu_circle import outputs
+from yushu_circle import io as outputs
 from yushu_circle.errors import InputError, OutputError
 
 PACKAGE = Path(yushu_circle.__file__).parent
@@ -708,7 +708,7 @@ def test_rerun_is_byte_identical(cli: Cli, good_out: Path, town_osm: Path) -> No
 _KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from yushu_circle import outputs
+from yushu_circle import io as outputs
 from yushu_circle.cli import main
 
 def slow(text):

@@ -118,7 +118,7 @@ def test_user_facilities_in_gcj02_land_where_they_really_are(tmp_path: Path) -> 
 def test_clipped_study_keeps_services_just_outside_its_edge() -> None:
     from yushu_circle import Study
     from yushu_circle._resources import data_path
-    from yushu_circle.sources import DEMO_OSM
+    from yushu_circle.osm.sources import DEMO_OSM
 
     full = Study.demo().access().set_index("residence_id")
     west, south, east, north = full.total_bounds

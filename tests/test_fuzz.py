@@ -11,8 +11,8 @@ import pytest
 from conftest import street_side_points_csv, town_xml
 
 from yushu_circle.errors import YushuError
+from yushu_circle.osm.sources import read_osm_file
 from yushu_circle.places import user_facilities, user_residences
-from yushu_circle.sources import read_osm_file
 from yushu_circle.study import Study
 
 SEED = 20240615

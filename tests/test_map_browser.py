@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from yushu_circle import Study, maps, write_study
+from yushu_circle import Study, write_study
+from yushu_circle.render import maps
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ import pytest
 import shapely
 from conftest import HOSTILE_NAME, JIEGU, CliResult, snapshot
 
-from yushu_circle import maps
 from yushu_circle.errors import InputError
 from yushu_circle.network import WalkNetwork
+from yushu_circle.render import maps
 
 SCRIPT_BREAKER = "</script><script>window.__yc_pwned = 1</script>"
 _DATA_RE = re.compile(r'<script id="yc-data" type="application/json">(.*?)</script>', re.S)

@@ -15,6 +15,7 @@ from shapely.geometry import Point, box
 
 from yushu_circle import Study, StudyOptions, WalkNetwork
 from yushu_circle.errors import InputError
+from yushu_circle.osm.sources import OSMData
 from yushu_circle.planning import (
     NOT_ASSESSED,
     compare,
@@ -28,7 +29,6 @@ from yushu_circle.planning import (
     point_candidates,
     site_facilities,
 )
-from yushu_circle.sources import OSMData
 from yushu_circle.standards import load_standard
 
 X0, Y0 = 500_000.0, 3_650_000.0  # UTM 47N, near Yushu

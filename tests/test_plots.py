@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yushu_circle import Catalog, plots
+from yushu_circle import Catalog
 from yushu_circle.access import coverage_summary
 from yushu_circle.errors import InputError
+from yushu_circle.render import plots
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ from shapely.geometry import Point
 
 from yushu_circle import Study, StudyOptions, WalkNetwork
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.osm.sources import OSMData
 from yushu_circle.profiles import node_elevations, profile_network, tobler_kmh
-from yushu_circle.sources import OSMData
 
 X0, Y0 = 500_000.0, 3_650_000.0
 GRADE = 0.06  # the synthetic hillside rises 6 m per 100 m eastwards

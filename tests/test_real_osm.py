@@ -103,7 +103,7 @@ def test_graphml_source_with_user_files(tmp_path: Path) -> None:
     import osmnx as ox
 
     from yushu_circle.network import walk_graph_from_elements
-    from yushu_circle.sources import read_osm_file
+    from yushu_circle.osm.sources import read_osm_file
 
     graph = walk_graph_from_elements(read_osm_file(OAKLAND).elements)
     path = tmp_path / "oakland.graphml"

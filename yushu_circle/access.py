@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
-from yushu_circle._kernels import edge_point_sources, nearest_source_minutes, origin_minutes
+from yushu_circle._core.kernels import edge_point_sources, nearest_source_minutes, origin_minutes
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
@@ -161,7 +161,7 @@ def multi_source_minutes(
 
     Every source node starts the search at its own offset (as if a virtual source were
     joined to it with that weight), so this is one Dijkstra run whatever the number of
-    sources; the compiled kernel :func:`yushu_circle._kernels.nearest_source_minutes`
+    sources; the compiled kernel :func:`yushu_circle._core.kernels.nearest_source_minutes`
     runs it.
 
     Parameters

@@ -235,7 +235,7 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
     import shapely
     from shapely.geometry import MultiPolygon, Polygon
 
-    from yushu_circle.sources import bbox_polygon
+    from yushu_circle.osm.sources import bbox_polygon
 
     osm_file = _text(row.get("osm_file"))
     place = _text(row.get("place"))
@@ -354,7 +354,7 @@ def run_batch(
         When ``areas`` is empty or has duplicate ids, or ``workers``/``retries`` are out
         of range, or the scheduler cannot be reached.
     """
-    from yushu_circle.outputs import csv_writer, prepare_out_dir, write_atomically
+    from yushu_circle.io import csv_writer, prepare_out_dir, write_atomically
 
     ids = [a.area_id for a in areas]
     if not ids:
@@ -557,7 +557,7 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     """
     import osmnx as ox
 
-    from yushu_circle.outputs import json_writer, write_atomically
+    from yushu_circle.io import json_writer, write_atomically
     from yushu_circle.study import write_study
 
     start = time.perf_counter()

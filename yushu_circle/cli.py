@@ -211,7 +211,7 @@ def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def study_from_args(args: argparse.Namespace) -> Any:
     """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
-    from yushu_circle.sources import bbox_polygon, read_polygon_file
+    from yushu_circle.osm.sources import bbox_polygon, read_polygon_file
     from yushu_circle.study import Study
 
     common = study_kwargs_from_args(args)
@@ -229,7 +229,7 @@ def study_from_args(args: argparse.Namespace) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``yushu-circle run``: the main job."""
-    from yushu_circle.outputs import prepare_out_dir
+    from yushu_circle.io import prepare_out_dir
 
     steps = _Steps(args.quiet)
     created = not args.out.exists()
@@ -309,7 +309,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
-    from yushu_circle.maps import rebuild_maps
+    from yushu_circle.render.maps import rebuild_maps
 
     written = rebuild_maps(
         args.out,
@@ -324,7 +324,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
-    from yushu_circle.outputs import prepare_out_dir
+    from yushu_circle.io import prepare_out_dir
     from yushu_circle.planning import write_plan
 
     steps = _Steps(args.quiet)

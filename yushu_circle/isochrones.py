@@ -32,7 +32,7 @@ import numpy as np
 import pyclipr
 import shapely
 
-from yushu_circle._kernels import heap_pop, heap_push
+from yushu_circle._core.kernels import heap_pop, heap_push
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 

@@ -16,7 +16,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
-from yushu_circle._kernels import min_arcs_csr
+from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
 
 DEFAULT_SPEED_KMH = 4.0
@@ -345,7 +345,7 @@ class WalkNetwork:
     ) -> WalkNetwork:
         """Build the network from EPSG:4326 arrays, with no networkx graph on the way.
 
-        The fast path for large extracts (see ``yushu_circle._pbf.street_edges``); the
+        The fast path for large extracts (see ``yushu_circle.osm.pbf.street_edges``); the
         same edges through :meth:`from_graph` give the same network. Only nodes that end
         an edge are kept; the others survive as edge geometry.
 

@@ -26,6 +26,7 @@ from yushu_circle.network import (
     check_speed,
     walk_graph_from_elements,
 )
+from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     empty_facilities,
     facilities_from_features,
@@ -34,7 +35,6 @@ from yushu_circle.places import (
     user_facilities,
     user_residences,
 )
-from yushu_circle.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
 
 _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""
@@ -82,7 +82,7 @@ class Study:
 
     Walker profiles (:mod:`yushu_circle.profiles`) give :meth:`access` another network;
     :mod:`yushu_circle.planning` holds compliance, gaps and siting, and
-    :mod:`yushu_circle.plots` charts (histograms, coverage curves) returning matplotlib Axes.
+    :mod:`yushu_circle.render.plots` charts (histograms, coverage curves) returning matplotlib Axes.
     The notebooks in ``notebooks/`` walk through all of it.
 
     Parameters
@@ -184,7 +184,7 @@ class Study:
     def network(self) -> WalkNetwork:
         """The walk network (largest connected part unless ``keep_all_components``)."""
         if self.data.extract is not None:
-            from yushu_circle._pbf import street_edges
+            from yushu_circle.osm.pbf import street_edges
 
             network = WalkNetwork.from_arrays(
                 **street_edges(self.data.extract),
@@ -214,7 +214,7 @@ class Study:
         base = {"building", "landuse", "boundary", "place", "name", "natural", "waterway"}
         keys = self._base_catalog.tag_keys | base
         if self.data.extract is not None:
-            from yushu_circle._pbf import features_frame
+            from yushu_circle.osm.pbf import features_frame
 
             return features_frame(self.data.extract, keys)
         return features_from_elements(self.data.elements, keys, self.data.reach_area)
@@ -566,8 +566,7 @@ def write_study(
     list of Path
         The files written.
     """
-    from yushu_circle import maps
-    from yushu_circle.outputs import (
+    from yushu_circle.io import (
         csv_writer,
         gpkg_writer,
         json_writer,
@@ -576,6 +575,7 @@ def write_study(
         text_writer,
         write_atomically,
     )
+    from yushu_circle.render import maps
 
     prepare_out_dir(out_dir)
     access = study.access()

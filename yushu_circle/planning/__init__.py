@@ -21,6 +21,7 @@ from yushu_circle.access import coverage_summary, minutes_to_nearest
 from yushu_circle.catalog import LEVELS
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork, min_csr
+from yushu_circle.osm.sources import read_polygons
 from yushu_circle.places import (
     _find_column,
     labels_from_column,
@@ -28,7 +29,6 @@ from yushu_circle.places import (
     user_facilities,
 )
 from yushu_circle.profiles import PROFILES, Profile, get_profile, node_elevations, profile_network
-from yushu_circle.sources import read_polygons
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
@@ -1343,14 +1343,14 @@ def write_plan(
     (list of Path, str)
         The files written and a bilingual text report.
     """
-    from yushu_circle import maps
-    from yushu_circle.outputs import (
+    from yushu_circle.io import (
         csv_writer,
         json_writer,
         parquet_writer,
         text_writer,
         write_atomically,
     )
+    from yushu_circle.render import maps
 
     chosen = load_standard(standard)
     walker = get_profile(profile)

@@ -64,7 +64,7 @@ class OSMData:
         The study area in EPSG:4326 (a bbox, polygon or geocoded place), if known.
     graph : networkx.MultiDiGraph, optional
         A ready walk graph (from GraphML), used instead of building one from ``elements``.
-    extract : yushu_circle._pbf.PBFExtract, optional
+    extract : yushu_circle.osm.pbf.PBFExtract, optional
         Streets and features read from a PBF file as arrays (the fast path for large
         files); ``elements`` is then empty.
     """
@@ -152,7 +152,7 @@ def read_osm_file(
     if name.endswith(".graphml"):
         return _read_graphml(path)
     if name.endswith(".pbf"):
-        from yushu_circle._pbf import read_pbf
+        from yushu_circle.osm.pbf import read_pbf
 
         extract = read_pbf(path, None if area is None else with_margin(area, CLIP_MARGIN_M))
         if extract.street_way_count == 0 and not extract.way_tags:

@@ -972,7 +972,7 @@ def rebuild_maps(
     list of Path
         The files written.
     """
-    from yushu_circle.outputs import text_writer, write_atomically
+    from yushu_circle.io import text_writer, write_atomically
 
     parts = read_outputs(out_dir)
     html = coverage_map(
@@ -1009,7 +1009,7 @@ def png_writers(
     """Writers of one static coverage map per category, ``coverage_<category>.png``.
 
     Each shows the streets, residences coloured by walk minutes to the category
-    (:func:`yushu_circle.plots.residence_minutes`), that category's facilities, a bilingual
+    (:func:`yushu_circle.render.plots.residence_minutes`), that category's facilities, a bilingual
     title and, for the demo, the synthetic-data note.
 
     Parameters
@@ -1026,7 +1026,7 @@ def png_writers(
     Returns
     -------
     dict of str to callable
-        File name → writer, for :func:`yushu_circle.outputs.write_atomically`.
+        File name → writer, for :func:`yushu_circle.io.write_atomically`.
     """
     cats = _categories(residences, facilities, pd.DataFrame(), meta)
     writers = {}
@@ -1050,7 +1050,7 @@ def _png_writer(
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from yushu_circle.plots import residence_minutes
+        from yushu_circle.render.plots import residence_minutes
 
         font = _cjk_font_props()
         fig, ax = plt.subplots(figsize=(9, 7))
@@ -1086,6 +1086,6 @@ def _png_writer(
 
 
 def _cjk_font_props() -> dict[str, Any]:
-    from yushu_circle.plots import _font
+    from yushu_circle.render.plots import _font
 
     return _font()

@@ -1,0 +1,1 @@
+"""Rendering results: the planner's HTML maps and the PNG charts (never recomputes results)."""
