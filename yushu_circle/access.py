@@ -151,6 +151,47 @@ def _origin_minutes(
     )
 
 
+def point_sources(
+    network: WalkNetwork, snap: Snap, toward: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start nodes and minutes of a search at snapped points: the one edge-end rule.
+
+    A point on edge (u, v) at fraction ``t`` is joined to both ends: walking *to* the
+    point (``toward=True``, searched on the reversed graph) costs its access leg plus
+    ``t`` of the u→v time from ``u`` and ``1 − t`` of the v→u time from ``v``; walking
+    *from* it (``toward=False``) costs ``t`` of v→u to reach ``u`` and ``1 − t`` of u→v to
+    reach ``v``. A zero share of a closed (infinite) edge costs nothing. Every Python
+    caller that needs this rule calls this function (the kernels apply the same rule).
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    snap : Snap
+        The snapped points (off-network points are left out).
+    toward : bool
+        Walk to the points (True) or from them (False).
+
+    Returns
+    -------
+    nodes, minutes : ndarray
+        Two entries per usable point (its ``u`` entries, then its ``v`` entries): node
+        indices and the minutes already spent on reaching them.
+    """
+    usable = snap.on_network & (snap.edge >= 0)
+    forward, backward = (
+        (network.time_uv, network.time_vu) if toward else (network.time_vu, network.time_uv)
+    )
+    return edge_point_sources(
+        network.edge_u,
+        network.edge_v,
+        forward,
+        backward,
+        snap.edge[usable].astype(np.int64, copy=False),
+        snap.frac[usable].astype(np.float64, copy=False),
+        (snap.snap_m[usable] / network.metres_per_minute).astype(np.float64, copy=False),
+    )
+
+
 def multi_source_minutes(
     csr: sp.csr_matrix,
     nodes: np.ndarray,
