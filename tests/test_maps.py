@@ -16,6 +16,7 @@ import pytest
 import shapely
 from conftest import HOSTILE_NAME, JIEGU, CliResult, snapshot
 
+from yushu_circle import access
 from yushu_circle.errors import InputError
 from yushu_circle.network import WalkNetwork
 from yushu_circle.render import maps
@@ -220,7 +221,7 @@ def test_edge_minutes_match_networkx_shortest_paths() -> None:
         graph.add_edge(v, u, length=length)
     network = WalkNetwork.from_graph(graph, speed_kmh=6.0)
     facility = network.snap(np.array([500_000.0]), np.array([3_650_000.0]))  # at node 1
-    minutes = maps.edge_minutes(network, {"clinic": facility})["walk_min_clinic"].to_numpy()
+    minutes = access.edge_minutes(network, {"clinic": facility})["walk_min_clinic"].to_numpy()
     dist = nx.single_source_dijkstra_path_length(nx.Graph(graph), 1, weight="length")
     ids = network.node_ids
     for e in range(network.edge_count):
@@ -300,7 +301,7 @@ def test_city_of_10000_residences_is_under_25_mb() -> None:
     city = Study.demo(residences=points)
     access = city.access()
     edges = pd.concat(
-        [city.network.edges_frame(), maps.edge_minutes(city.network, city.facility_snaps)], axis=1
+        [city.network.edges_frame(), access.edge_minutes(city.network, city.facility_snaps)], axis=1
     )
     iso = _buffer_isochrones(access, quad_segs=64)
     html = maps.coverage_map(

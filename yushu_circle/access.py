@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -13,10 +13,12 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 from tqdm.auto import tqdm
 
 from yushu_circle._core.kernels import edge_point_sources, nearest_source_minutes, origin_minutes
 from yushu_circle.catalog import LEVELS, Catalog
+from yushu_circle.columns import walk_min
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
 
@@ -297,6 +299,51 @@ def minutes_to_nearest(
     else:
         nodes = np.asarray(node_minutes, dtype=np.float64)[np.newaxis, :]
     return _origin_minutes(network, origins, found, nodes, limit)[:, 0]
+
+
+def edge_minutes(
+    network: WalkNetwork,
+    facility_snaps: Mapping[str, Snap],
+    node_minutes: Mapping[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Walk minutes from the middle of every street edge to the nearest facility of each category.
+
+    The midpoint of each edge is treated as an origin on that edge and timed with
+    :func:`yushu_circle.access.minutes_to_nearest`, the same rule residences follow, so a
+    street's colour on the map means "a resident standing halfway along it walks this long".
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The study's walk network.
+    facility_snaps : mapping of str to Snap
+        Snapped facilities per category (``Study.facility_snaps``).
+    node_minutes : mapping of str to ndarray, optional
+        Per-node minutes already found for the residences (``Study.node_minutes``), so
+        no second search runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One ``walk_min_<category>`` column per category, one row per edge (NaN unreachable).
+    """
+    count = network.edge_count
+    middles = shapely.line_interpolate_point(network.edge_geometry, 0.5, normalized=True)
+    midpoints = Snap(
+        edge=np.arange(count, dtype=np.int64),
+        frac=np.full(count, 0.5),
+        snap_m=np.zeros(count),
+        on_network=np.ones(count, dtype=bool),
+        x=shapely.get_x(middles),
+        y=shapely.get_y(middles),
+    )
+    columns = {
+        walk_min(key): minutes_to_nearest(
+            network, midpoints, snap, node_minutes=(node_minutes or {}).get(key)
+        )
+        for key, snap in facility_snaps.items()
+    }
+    return pd.DataFrame(columns)
 
 
 def walk_minutes_table(

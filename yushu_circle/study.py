@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle import __version__
-from yushu_circle.access import coverage_summary, score, walk_minutes_table
+from yushu_circle.access import coverage_summary, edge_minutes, score, walk_minutes_table
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import DataError
 from yushu_circle.network import (
@@ -583,7 +583,7 @@ def write_study(
     meta = study.metadata()
     facilities = study.facilities
     edges = study.network.edges_frame()
-    minutes = maps.edge_minutes(study.network, study.facility_snaps, study.node_minutes)
+    minutes = edge_minutes(study.network, study.facility_snaps, study.node_minutes)
     edges = pd.concat([edges, minutes], axis=1)
     basemap, basemap_notes = maps.basemap_frame(study.features)
     meta["notes"] = [*meta.get("notes", []), *basemap_notes]

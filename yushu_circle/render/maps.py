@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from yushu_circle import access
 from yushu_circle._resources import data_path
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.network import Snap, WalkNetwork
 
 MAX_MAP_RESIDENCES = 40_000
 """Residences drawn on the map at most; a larger study shows an even sample (the map says so)."""
@@ -109,53 +109,6 @@ class Overlay:
 
 
 # --- per-edge walk minutes (computed once, at write time) --------------------------------
-
-
-def edge_minutes(
-    network: WalkNetwork,
-    facility_snaps: Mapping[str, Snap],
-    node_minutes: Mapping[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """Walk minutes from the middle of every street edge to the nearest facility of each category.
-
-    The midpoint of each edge is treated as an origin on that edge and timed with
-    :func:`yushu_circle.access.minutes_to_nearest`, the same rule residences follow, so a
-    street's colour on the map means "a resident standing halfway along it walks this long".
-
-    Parameters
-    ----------
-    network : WalkNetwork
-        The study's walk network.
-    facility_snaps : mapping of str to Snap
-        Snapped facilities per category (``Study.facility_snaps``).
-    node_minutes : mapping of str to ndarray, optional
-        Per-node minutes already found for the residences (``Study.node_minutes``), so
-        no second search runs.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One ``walk_min_<category>`` column per category, one row per edge (NaN unreachable).
-    """
-    from yushu_circle.access import minutes_to_nearest
-
-    count = network.edge_count
-    middles = shapely.line_interpolate_point(network.edge_geometry, 0.5, normalized=True)
-    midpoints = Snap(
-        edge=np.arange(count, dtype=np.int64),
-        frac=np.full(count, 0.5),
-        snap_m=np.zeros(count),
-        on_network=np.ones(count, dtype=bool),
-        x=shapely.get_x(middles),
-        y=shapely.get_y(middles),
-    )
-    columns = {
-        f"walk_min_{key}": minutes_to_nearest(
-            network, midpoints, snap, node_minutes=(node_minutes or {}).get(key)
-        )
-        for key, snap in facility_snaps.items()
-    }
-    return pd.DataFrame(columns)
 
 
 # --- the HTML map ----------------------------------------------------------------------
@@ -877,7 +830,7 @@ def plan_map(study: Any, overlays: Sequence[Overlay]) -> str:
         The HTML document (``plan_map.html``).
     """
     edges = study.network.edges_frame()
-    minutes = edge_minutes(study.network, study.facility_snaps, study.node_minutes)
+    minutes = access.edge_minutes(study.network, study.facility_snaps, study.node_minutes)
     basemap, notes = basemap_frame(study.features)
     meta = dict(study.metadata())
     meta["notes"] = [*meta.get("notes", []), *notes]
