@@ -8,7 +8,7 @@ import pytest
 from oracle import oracle_distances, projected_graph, random_planar_graph
 
 from yushu_circle import access
-from yushu_circle.access import minutes_to_nearest, multi_source_minutes, walk_minutes_table
+from yushu_circle.access import minutes_to_nearest, multi_source_minutes, walk_access
 from yushu_circle.network import WalkNetwork, min_csr
 
 SPEED_KMH = 4.0
@@ -172,10 +172,10 @@ def test_table_of_many_categories_matches_networkx(
         "post_office": [],
     }
     snaps = {key: _snap(net, points, 1e6) for key, points in categories.items()}
-    node_minutes: dict[str, np.ndarray] = {}
-    table = walk_minutes_table(net, _snap(net, origins, 1e6), snaps, node_minutes=node_minutes)
+    result = walk_access(net, _snap(net, origins, 1e6), snaps)
+    table = result.minutes
     assert list(table.columns) == [f"walk_min_{key}" for key in categories]
-    assert set(node_minutes) == set(categories)
+    assert set(result.node_minutes) == set(categories)
     for key, points in categories.items():
         column = table[f"walk_min_{key}"].to_numpy()
         if not points:

@@ -6,8 +6,10 @@ __version__ = "0.1.0"
 
 from yushu_circle.catalog import Catalog, Category
 from yushu_circle.errors import YushuError
+from yushu_circle.inputs import StudyOptions
+from yushu_circle.io import write_study
 from yushu_circle.network import WalkNetwork
-from yushu_circle.study import Study, StudyOptions, write_study
+from yushu_circle.study import Study
 
 __all__ = [
     "Catalog",

@@ -236,31 +236,6 @@ def multi_source_minutes(
     )[0]
 
 
-def node_minutes_to_nearest(
-    network: WalkNetwork, targets: Snap, limit: float = np.inf
-) -> np.ndarray:
-    """Walk minutes from every network node to its nearest target (one Dijkstra run).
-
-    The search runs on the reversed graph from a virtual source joined to both ends of
-    every target's edge, weighted by the target's access leg and along-edge offset, so the
-    result is the time of walking *to* the target even on asymmetric edges.
-
-    Parameters
-    ----------
-    network : WalkNetwork
-    targets : Snap
-        Snapped facilities.
-    limit : float
-        Minutes beyond which the search stops.
-
-    Returns
-    -------
-    ndarray of float64
-        Minutes per node (``inf`` where unreachable, beyond ``limit`` or without targets).
-    """
-    return _node_minutes(network, _targets(network, [targets]), limit)[0]
-
-
 def minutes_to_nearest(
     network: WalkNetwork,
     origins: Snap,
@@ -285,8 +260,8 @@ def minutes_to_nearest(
     limit : float
         Minutes beyond which the search stops (those origins get NaN).
     node_minutes : ndarray, optional
-        :func:`node_minutes_to_nearest` for these targets, when already computed (all
-        ``inf`` gives only the direct same-edge walks).
+        Per-node minutes to these targets, when already computed (``Access.node_minutes``;
+        all ``inf`` gives only the direct same-edge walks).
 
     Returns
     -------
@@ -346,32 +321,49 @@ def edge_minutes(
     return pd.DataFrame(columns)
 
 
-def walk_minutes_table(
+@dataclass(frozen=True)
+class Access:
+    """Walk minutes from residences to the nearest facility of each category: a result value.
+
+    Attributes
+    ----------
+    minutes : pandas.DataFrame
+        One ``walk_min_<category>`` column per category, one row per residence (NaN where
+        unreachable or off-network).
+    node_minutes : mapping of str to ndarray
+        Per category, the minutes from every network node to the nearest facility (what
+        street colours and what-if comparisons reuse without a second search).
+    """
+
+    minutes: pd.DataFrame
+    node_minutes: Mapping[str, np.ndarray]
+
+
+def walk_access(
     network: WalkNetwork,
     residences: Snap,
-    facility_snaps: dict[str, Snap],
+    facility_snaps: Mapping[str, Snap],
     progress: bool = False,
-    node_minutes: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+) -> Access:
     """Walk minutes from every residence to the nearest facility of every category.
+
+    One multi-source search per category (several categories per compiled call on small
+    networks), shared between two threads.
 
     Parameters
     ----------
     network : WalkNetwork
     residences : Snap
         Snapped residences.
-    facility_snaps : dict of str to Snap
+    facility_snaps : mapping of str to Snap
         Snapped facilities per category key (an empty Snap gives an all-NaN column).
     progress : bool
         Show a progress bar per category.
-    node_minutes : dict, optional
-        Filled with each category's per-node minutes (for colouring streets without a
-        second search).
 
     Returns
     -------
-    pandas.DataFrame
-        One ``walk_min_<category>`` column per category, one row per residence.
+    Access
+        The minutes per residence and the per-node minutes per category.
     """
     keys = list(facility_snaps)
     if network.node_count >= PER_CATEGORY_MIN_NODES:
@@ -393,15 +385,18 @@ def walk_minutes_table(
     bar.close()
     index = pd.RangeIndex(len(residences))
     if not results:
-        return pd.DataFrame(index=index)
-    if node_minutes is not None:
-        for block, (nodes, _) in zip(blocks, results, strict=True):
-            node_minutes.update(zip(block, nodes, strict=True))
-    return pd.DataFrame(
+        return Access(pd.DataFrame(index=index), {})
+    node_minutes = {
+        key: nodes
+        for block, (per_block_nodes, _) in zip(blocks, results, strict=True)
+        for key, nodes in zip(block, per_block_nodes, strict=True)
+    }
+    table = pd.DataFrame(
         np.concatenate([minutes for _, minutes in results], axis=1),
-        columns=[f"walk_min_{key}" for key in keys],
+        columns=[walk_min(key) for key in keys],
         index=index,
     )
+    return Access(table, node_minutes)
 
 
 def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> np.ndarray:
@@ -419,7 +414,7 @@ def score(walk_minutes: pd.DataFrame, catalog: Catalog, keys: Sequence[str]) -> 
     if not keys:
         return np.full(len(walk_minutes), np.nan)
     reached = np.column_stack(
-        [(walk_minutes[f"walk_min_{k}"].to_numpy() <= catalog[k].level) for k in keys]
+        [(walk_minutes[walk_min(k)].to_numpy() <= catalog[k].level) for k in keys]
     )
     return reached.mean(axis=1)
 
@@ -482,7 +477,7 @@ def coverage_summary(
     total_pop = float(np.nansum(population))
     rows = []
     for category in catalog:
-        column = f"walk_min_{category.key}"
+        column = walk_min(category.key)
         if column not in residences:
             continue
         minutes = residences[column].to_numpy(dtype=float)

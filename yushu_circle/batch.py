@@ -557,8 +557,7 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     """
     import osmnx as ox
 
-    from yushu_circle.io import json_writer, write_atomically
-    from yushu_circle.study import write_study
+    from yushu_circle.io import json_writer, write_atomically, write_study
 
     start = time.perf_counter()
     folder = Path(job.out_dir) / area.area_id

@@ -244,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
-    from yushu_circle.study import write_study
+    from yushu_circle.io import write_study
 
     if study.synthetic:
         print("NOTE: running on SYNTHETIC demo data (示例数据) — not survey data.", file=sys.stderr)

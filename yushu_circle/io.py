@@ -6,15 +6,18 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from yushu_circle.errors import InputError, OutputError
+
+if TYPE_CHECKING:
+    from yushu_circle.study import Study
 
 Writer = Callable[[Path], None]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -187,3 +190,77 @@ def _remove_stale_staging(out: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
+
+
+def write_study(
+    study: Study,
+    out_dir: str | Path,
+    gpkg: bool = False,
+    isochrones: bool = True,
+    iso_minutes: Sequence[float] = (5, 10, 15),
+    iso_buffer_m: float = 25.0,
+) -> list[Path]:
+    """Write the output contract of a study into ``out_dir``, atomically.
+
+    Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
+    ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
+    ``isochrones=False``), ``summary.csv``, ``summary.json``, ``basemap.parquet`` (water
+    and building footprints, for maps) and ``map.html``.
+
+    Parameters
+    ----------
+    study : Study
+    out_dir : str or Path
+    gpkg : bool
+        Also write ``residences.gpkg`` and ``facilities.gpkg``.
+    isochrones : bool
+        Write ``isochrones.parquet`` (``residence_id``, ``minutes``, polygon).
+    iso_minutes : sequence of float
+        Isochrone thresholds, minutes.
+    iso_buffer_m : float
+        Isochrone buffer half-width, metres.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from yushu_circle.access import edge_minutes
+    from yushu_circle.render import maps
+
+    prepare_out_dir(out_dir)
+    access = study.access()
+    summary = study.summary()
+    meta = study.metadata()
+    facilities = study.facilities
+    edges = study.network.edges_frame()
+    minutes = edge_minutes(study.network, study.facility_snaps, study.access_detail().node_minutes)
+    edges = pd.concat([edges, minutes], axis=1)
+    basemap, basemap_notes = maps.basemap_frame(study.features)
+    meta["notes"] = [*meta.get("notes", []), *basemap_notes]
+    document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
+    iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
+    html = maps.coverage_map(
+        access,
+        facilities,
+        summary,
+        meta,
+        edges=edges,
+        isochrones=iso,
+        overlays=maps.basemap_overlays(basemap),
+    )
+    writers = {
+        "basemap.parquet": parquet_writer(basemap),
+        "residences.parquet": parquet_writer(access),
+        "facilities.parquet": parquet_writer(facilities),
+        "network.parquet": parquet_writer(edges),
+        "summary.csv": csv_writer(summary),
+        "summary.json": json_writer(document),
+        "map.html": text_writer(html),
+    }
+    if iso is not None:
+        writers["isochrones.parquet"] = parquet_writer(iso)
+    if gpkg:
+        writers["residences.gpkg"] = gpkg_writer(access, "residences")
+        writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")
+    return write_atomically(out_dir, writers)

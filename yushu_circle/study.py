@@ -15,17 +15,24 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle import __version__
-from yushu_circle.access import coverage_summary, edge_minutes, score, walk_minutes_table
+from yushu_circle.access import Access, coverage_summary, score, walk_access
 from yushu_circle.catalog import LEVELS, Catalog
-from yushu_circle.errors import DataError
-from yushu_circle.network import (
-    DEFAULT_SNAP_LIMIT_M,
-    DEFAULT_SPEED_KMH,
-    Snap,
-    WalkNetwork,
-    check_speed,
-    walk_graph_from_elements,
+from yushu_circle.columns import walk_min
+from yushu_circle.errors import DataError, InputError
+from yushu_circle.inputs import (
+    FacilitySet,
+    ResidenceInput,
+    ResidenceSet,
+    SharedResults,
+    StudyInputs,
+    StudyOptions,
+    catalog_of,
+    check_in_study_area,
+    read_user_facilities,
+    snap_notes,
+    what_if_frame,
 )
+from yushu_circle.network import Snap, WalkNetwork, check_speed, walk_graph_from_elements
 from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     empty_facilities,
@@ -36,54 +43,28 @@ from yushu_circle.places import (
     user_residences,
 )
 
-_FAR_OUTSIDE_M = 5000.0
-"""User points farther than this (or 10 snap limits) outside the street network are refused."""
-_LARGE_MEDIAN_SNAP_M = 100.0
-"""A median residence-to-street distance above this suggests a wrong datum (GCJ-02/BD-09)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyOptions:
-    """How a study measures walking.
-
-    Parameters
-    ----------
-    speed_kmh : float
-        Walking speed on the flat (default 4.0 km/h ≈ GB 50180's 1,000 m in 15 minutes).
-    snap_limit_m : float
-        Residences and facilities farther than this from every walkable edge are flagged
-        off-network and get no walk time.
-    keep_all_components : bool
-        Keep disconnected parts of the network instead of only the largest.
-    datum : str
-        Datum of the user's point files (``wgs84``, ``gcj02``, ``bd09``).
-    """
-
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
-    keep_all_components: bool = False
-    datum: str = "wgs84"
-
 
 class Study:
     """A 15-minute living-circle study of one area.
 
     Build one with :meth:`demo` (the embedded synthetic town, 示例数据, offline),
     :meth:`from_osm_file`, :meth:`from_place`, :meth:`from_bbox` or :meth:`from_polygon`.
-    Everything is computed lazily, once, on first use:
+    A study's inputs (:attr:`inputs`) are fixed; every result is computed once, on first
+    use, and returned as a value:
 
     - inputs: :attr:`network` (a :class:`yushu_circle.WalkNetwork`),
       :attr:`residences`, :attr:`facilities` (GeoDataFrames, EPSG:4326), :attr:`catalog`;
     - results: :meth:`access` (walk minutes per residence and category, ``score``),
-      :meth:`summary` (coverage per category), :meth:`isochrones` (5/10/15-minute reach
-      polygons), :meth:`metadata`;
-    - what-if: :meth:`with_facilities`, then :func:`yushu_circle.planning.compare`;
+      :meth:`access_detail` (the same with per-node minutes), :meth:`summary` (coverage
+      per category), :meth:`isochrones` (5/10/15-minute reach polygons), :meth:`metadata`;
+    - what-if: :meth:`with_facilities` (a new study), then
+      :func:`yushu_circle.planning.compare`;
     - files: :func:`yushu_circle.write_study` (``map.html``, GeoParquet, ``summary.csv``).
 
     Walker profiles (:mod:`yushu_circle.profiles`) give :meth:`access` another network;
     :mod:`yushu_circle.planning` holds compliance, gaps and siting, and
-    :mod:`yushu_circle.render.plots` charts (histograms, coverage curves) returning matplotlib Axes.
-    The notebooks in ``notebooks/`` walk through all of it.
+    :mod:`yushu_circle.render` the maps and charts. The notebooks in ``notebooks/`` walk
+    through all of it.
 
     Parameters
     ----------
@@ -94,7 +75,8 @@ class Study:
     residences : str, Path or GeoDataFrame, optional
         Residences instead of OSM buildings (CSV with lon/lat, GeoJSON, GeoPackage, …).
     facilities : str, Path, GeoDataFrame or sequence of them, optional
-        Extra facilities (e.g. a planner's inventory), added to OSM's.
+        Extra facilities (e.g. a planner's inventory), added to OSM's; files are read now,
+        so a bad file fails here.
     options : StudyOptions, optional
         Speed, snap limit, datum.
     progress : bool
@@ -111,31 +93,62 @@ class Study:
         self,
         data: OSMData,
         catalog: Catalog | str | Path | None = None,
-        residences: str | Path | gpd.GeoDataFrame | None = None,
+        residences: ResidenceInput = None,
         facilities: str | Path | gpd.GeoDataFrame | Sequence[Any] | None = None,
         options: StudyOptions | None = None,
         progress: bool = False,
     ) -> None:
-        self.data = data
-        if catalog is None:
-            catalog = Catalog.default()
-        elif not isinstance(catalog, Catalog):
-            catalog = Catalog.load(catalog)
-        self._base_catalog: Catalog = catalog
-        self.options = options or StudyOptions()
-        check_speed(self.options.speed_kmh)
-        self._residence_input = residences
+        options = options or StudyOptions()
+        check_speed(options.speed_kmh)
+        base = catalog_of(catalog)
         if facilities is None:
-            self._facility_inputs: list[Any] = []
+            items: list[Any] = []
         elif isinstance(facilities, str | Path | gpd.GeoDataFrame):
-            self._facility_inputs = [facilities]
+            items = [facilities]
         else:
-            self._facility_inputs = list(facilities)
+            items = list(facilities)
+        read, extended = read_user_facilities(items, base, options.datum)
+        self.inputs = StudyInputs(
+            data=data,
+            catalog=extended,
+            base_keys=tuple(c.key for c in base),
+            residences=residences,
+            facilities=read,
+            options=options,
+        )
         self.progress = progress
-        self.node_minutes: dict[str, np.ndarray] = {}
-        """Per-node walk minutes to each category, filled by :meth:`access`."""
-        self.notes: list[str] = list(data.notes)
-        self._extra_catalog: Catalog | None = None
+        self._shared: SharedResults | None = None
+
+    @classmethod
+    def _from_inputs(
+        cls, inputs: StudyInputs, progress: bool, shared: SharedResults | None = None
+    ) -> Study:
+        study = cls.__new__(cls)
+        study.inputs = inputs
+        study.progress = progress
+        study._shared = shared
+        return study
+
+    def __repr__(self) -> str:
+        data = self.inputs.data
+        parts = [f"data={data.label!r}"]
+        if data.synthetic:
+            parts.append("synthetic=True (合成示例数据)")
+        if data.area is not None:
+            west, south, east, north = data.area.bounds
+            parts.append(f"area=({west:.4f}, {south:.4f}, {east:.4f}, {north:.4f})")
+        # Only what is already computed is counted: a repr must not start a computation.
+        computed = self.__dict__
+        if "network" in computed:
+            parts.append(f"edges={self.network.edge_count:,}")
+        if "_residence_set" in computed:
+            parts.append(f"residences={len(self.residences):,}")
+        if "_facility_set" in computed:
+            parts.append(f"facilities={len(self.facilities):,}")
+        parts.append(f"categories={len(self.catalog)}")
+        if self.inputs.scenario:
+            parts.append(f"scenario={self.inputs.scenario!r}")
+        return f"Study({', '.join(parts)})"
 
     # --- constructors -------------------------------------------------------------------
 
@@ -158,86 +171,107 @@ class Study:
     @classmethod
     def from_place(cls, place: str, **kwargs: Any) -> Study:
         """A study of a place name fetched from Overpass (e.g. ``"玉树市, 青海省, 中国"``)."""
-        catalog = _catalog_of(kwargs.get("catalog"))
+        catalog = catalog_of(kwargs.get("catalog"))
         return cls(from_overpass(place=place, tag_keys=sorted(catalog.tag_keys)), **kwargs)
 
     @classmethod
     def from_bbox(cls, bbox: Sequence[float], **kwargs: Any) -> Study:
         """A study of a (west, south, east, north) box fetched from Overpass."""
-        catalog = _catalog_of(kwargs.get("catalog"))
+        catalog = catalog_of(kwargs.get("catalog"))
         return cls(from_overpass(bbox=bbox, tag_keys=sorted(catalog.tag_keys)), **kwargs)
 
     @classmethod
     def from_polygon(cls, polygon: Polygon | MultiPolygon, **kwargs: Any) -> Study:
         """A study of a polygon (EPSG:4326) fetched from Overpass."""
-        catalog = _catalog_of(kwargs.get("catalog"))
+        catalog = catalog_of(kwargs.get("catalog"))
         return cls(from_overpass(polygon=polygon, tag_keys=sorted(catalog.tag_keys)), **kwargs)
 
     # --- inputs -------------------------------------------------------------------------
 
     @property
+    def data(self) -> OSMData:
+        """The OSM data of the area."""
+        return self.inputs.data
+
+    @property
+    def options(self) -> StudyOptions:
+        """Speed, snap limit, datum."""
+        return self.inputs.options
+
+    @property
+    def catalog(self) -> Catalog:
+        """The categories: the base catalog plus those the user's facility files bring."""
+        return self.inputs.catalog
+
+    @property
     def synthetic(self) -> bool:
         """True when the study runs on the embedded synthetic demo data."""
-        return self.data.synthetic
+        return self.inputs.data.synthetic
 
     @cached_property
     def network(self) -> WalkNetwork:
         """The walk network (largest connected part unless ``keep_all_components``)."""
-        if self.data.extract is not None:
+        if self._shared is not None:
+            return self._shared.network
+        data, options = self.inputs.data, self.inputs.options
+        if data.extract is not None:
             from yushu_circle.osm.pbf import street_edges
 
-            network = WalkNetwork.from_arrays(
-                **street_edges(self.data.extract),
-                speed_kmh=self.options.speed_kmh,
-                keep_all_components=self.options.keep_all_components,
+            return WalkNetwork.from_arrays(
+                **street_edges(data.extract),
+                speed_kmh=options.speed_kmh,
+                keep_all_components=options.keep_all_components,
             )
-        else:
-            graph = self.data.graph
-            if graph is None:
-                graph = walk_graph_from_elements(self.data.elements)
-            network = WalkNetwork.from_graph(
-                graph,
-                speed_kmh=self.options.speed_kmh,
-                keep_all_components=self.options.keep_all_components,
-            )
-        if network.dropped_components:
-            dropped = network.dropped_components
-            self.notes.append(
-                f"{len(dropped)} disconnected street part(s) with {sum(dropped):,} nodes left out "
-                f"(largest part kept: {network.node_count:,} nodes)"
-            )
-        return network
+        graph = data.graph if data.graph is not None else walk_graph_from_elements(data.elements)
+        return WalkNetwork.from_graph(
+            graph, speed_kmh=options.speed_kmh, keep_all_components=options.keep_all_components
+        )
 
     @cached_property
     def features(self) -> gpd.GeoDataFrame:
         """Tagged OSM features of the area (buildings, land use, facilities), EPSG:4326."""
+        if self._shared is not None:
+            return self._shared.features
+        data = self.inputs.data
         base = {"building", "landuse", "boundary", "place", "name", "natural", "waterway"}
-        keys = self._base_catalog.tag_keys | base
-        if self.data.extract is not None:
+        keys = self.catalog.tag_keys | base
+        if data.extract is not None:
             from yushu_circle.osm.pbf import features_frame
 
-            return features_frame(self.data.extract, keys)
-        return features_from_elements(self.data.elements, keys, self.data.reach_area)
-
-    @property
-    def catalog(self) -> Catalog:
-        """The catalog, extended with any category the user's facility files bring."""
-        _ = self.facilities
-        return self._extra_catalog or self._base_catalog
+            return features_frame(data.extract, keys)
+        return features_from_elements(data.elements, keys, data.reach_area)
 
     @cached_property
+    def _residence_set(self) -> ResidenceSet:
+        if self._shared is not None:
+            return self._shared.residences
+        return self._find_residences()
+
+    @property
     def residences(self) -> gpd.GeoDataFrame:
         """Residences: ``residence_id``, ``population``, ``kind``, point geometry (EPSG:4326)."""
-        source = self._residence_input
+        return self._residence_set.frame
+
+    @property
+    def residence_source(self) -> str:
+        """How the residences were found (for the summary and the terminal)."""
+        return self._residence_set.source
+
+    def _find_residences(self) -> ResidenceSet:
+        source = self.inputs.residences
+        data = self.inputs.data
+        notes: list[str] = []
         if isinstance(source, gpd.GeoDataFrame):
             frame = source.to_crs("EPSG:4326")
             how = f"{len(frame):,} residences given as a GeoDataFrame"
         elif source is not None:
             frame = user_residences(source, self.options.datum)
-            self._check_in_study_area(frame, source, "residences")
+            notes += check_in_study_area(
+                self.network, frame, source, "residences", self.options.snap_limit_m
+            )
             how = f"{len(frame):,} residences from {Path(source).name}"
         else:
-            if not self.data.elements and self.data.extract is None:
+            if not data.elements and data.extract is None:
                 raise DataError(
                     "the source has no building data to find residences in",
                     "pass --residences FILE (CSV with lon, lat, population)",
@@ -245,12 +279,12 @@ class Study:
             frame, how = residences_from_features(
                 self.features, self.network.crs, self.network.edges_frame
             )
-        if self.data.area is not None and not frame.empty:
+        if data.area is not None and not frame.empty:
             inside = shapely.contains_xy(
-                self.data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+                data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
             )
             if not inside.all():
-                self.notes.append(
+                notes.append(
                     f"{int((~inside).sum()):,} residence(s) outside the study area left out; "
                     f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count"
                 )
@@ -262,61 +296,48 @@ class Study:
             )
         if "population" not in frame:
             frame = frame.assign(population=1.0)
-        self.residence_source = how
-        return frame.reset_index(drop=True)
+        return ResidenceSet(frame.reset_index(drop=True), how, tuple(notes))
 
     @cached_property
-    def facilities(self) -> gpd.GeoDataFrame:
-        """Facilities: ``facility_id``, ``category``, ``name``, ``source``, point geometry."""
-        catalog = self._base_catalog
+    def _facility_set(self) -> FacilitySet:
         parts = []
-        if self.data.elements or self.data.extract is not None:
-            parts.append(facilities_from_features(self.features, catalog))
-        for item in self._facility_inputs:
-            if isinstance(item, gpd.GeoDataFrame):
-                frame = item.to_crs("EPSG:4326")
-                for key in frame["category"].unique():
-                    catalog = catalog.with_category(str(key))
-            else:
-                frame, extended = user_facilities(item, self.options.datum, catalog)
-                self._check_in_study_area(frame, item, "facilities")
-                catalog = extended or catalog
+        notes: list[str] = []
+        data = self.inputs.data
+        if self.inputs.osm_facilities and (data.elements or data.extract is not None):
+            parts.append(facilities_from_features(self.features, self.catalog))
+        for frame, origin in self.inputs.facilities:
+            if origin:
+                notes += check_in_study_area(
+                    self.network, frame, origin, "facilities", self.options.snap_limit_m
+                )
             parts.append(frame)
-        self._extra_catalog = catalog
         parts = [p for p in parts if not p.empty]
         if not parts:
-            return empty_facilities()
+            return FacilitySet(empty_facilities(), tuple(notes))
         combined = pd.concat(parts, ignore_index=True)
-        return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+        frame = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+        return FacilitySet(frame, tuple(notes))
 
-    def _check_in_study_area(self, frame: gpd.GeoDataFrame, source: Any, what: str) -> None:
-        """Refuse a user file whose points mostly lie far outside the street network."""
-        if frame.empty:
-            return
-        net = self.network
-        x, y = net.to_projected(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
-        (west, south), (east, north) = net.node_xy.min(axis=0), net.node_xy.max(axis=0)
-        dx = np.maximum(np.maximum(west - x, x - east), 0.0)
-        dy = np.maximum(np.maximum(south - y, y - north), 0.0)
-        away = np.hypot(dx, dy)
-        away[~np.isfinite(away)] = np.inf
-        limit = max(_FAR_OUTSIDE_M, 10 * self.options.snap_limit_m)
-        far = away > limit
-        if far.sum() * 2 > len(frame):
-            first = int(np.flatnonzero(far)[0])
-            point = frame.geometry.iloc[first]
-            raise DataError(
-                f"{what} file {source}: {int(far.sum())} of {len(frame)} points lie outside the "
-                f"study area, over {limit / 1000:g} km from its streets (the first at "
-                f"lon {point.x:.5f}, lat {point.y:.5f})",
-                "check that the lon/lat columns are not swapped, that --datum is right, and "
-                "that the file is for this area",
+    @property
+    def facilities(self) -> gpd.GeoDataFrame:
+        """Facilities: ``facility_id``, ``category``, ``name``, ``source``, point geometry."""
+        return self._facility_set.frame
+
+    @property
+    def notes(self) -> list[str]:
+        """What the study noted on the way, in a fixed order (computes what it needs)."""
+        notes = list(self.inputs.data.notes)
+        dropped = self.network.dropped_components
+        if dropped:
+            notes.append(
+                f"{len(dropped)} disconnected street part(s) with {sum(dropped):,} nodes left out "
+                f"(largest part kept: {self.network.node_count:,} nodes)"
             )
-        if far.any():
-            self.notes.append(
-                f"{int(far.sum())} of {len(frame)} points in {what} file {source} lie over "
-                f"{limit / 1000:g} km outside the study area: they get no walk time"
-            )
+        notes += self._residence_set.notes
+        notes += self._facility_set.notes
+        if self.inputs.scenario:
+            notes.append(self.inputs.scenario)
+        return notes
 
     # --- snapping -----------------------------------------------------------------------
 
@@ -327,25 +348,74 @@ class Study:
     @cached_property
     def residence_snap(self) -> Snap:
         """Residences snapped onto the walk network's edges."""
+        if self._shared is not None:
+            return self._shared.residence_snap
         return self._snap_frame(self.residences)
 
     @cached_property
     def facility_snaps(self) -> dict[str, Snap]:
         """Facilities snapped onto edges, per category key (every catalog category present)."""
         facilities = self.facilities
+        reused = self._shared.facility_snaps if self._shared is not None else {}
         snaps = {}
         for category in self.catalog:
-            subset = facilities[facilities["category"] == category.key]
-            snaps[category.key] = self._snap_frame(subset)
+            if category.key in reused:
+                snaps[category.key] = reused[category.key]
+            else:
+                subset = facilities[facilities["category"] == category.key]
+                snaps[category.key] = self._snap_frame(subset)
         return snaps
 
     # --- results ------------------------------------------------------------------------
 
-    def access(self, network: WalkNetwork | None = None) -> gpd.GeoDataFrame:
+    @cached_property
+    def _default_access(self) -> Access:
+        return walk_access(
+            self.network, self.residence_snap, self.facility_snaps, progress=self.progress
+        )
+
+    def access_detail(
+        self, network: WalkNetwork | None = None, categories: Sequence[str] | None = None
+    ) -> Access:
+        """Walk minutes per residence and per network node, for every (or some) categories.
+
+        Parameters
+        ----------
+        network : WalkNetwork, optional
+            Another version of the network (a walker profile); defaults to the study's.
+        categories : sequence of str, optional
+            Category keys to compute (default: every category of the catalog).
+
+        Returns
+        -------
+        Access
+            ``minutes`` (one ``walk_min_<category>`` column per category) and
+            ``node_minutes`` (per category, minutes from every node).
+        """
+        keys = self._category_keys(categories)
+        if network is None and (categories is None or "_default_access" in self.__dict__):
+            full = self._default_access
+            if categories is None:
+                return full
+            return Access(
+                full.minutes[[walk_min(k) for k in keys]],
+                {k: full.node_minutes[k] for k in keys},
+            )
+        snaps = {k: self.facility_snaps[k] for k in keys}
+        return walk_access(
+            network or self.network, self.residence_snap, snaps, progress=self.progress
+        )
+
+    def access(
+        self, categories: Sequence[str] | None = None, network: WalkNetwork | None = None
+    ) -> gpd.GeoDataFrame:
         """Walk minutes from every residence to the nearest facility of every category.
 
         Parameters
         ----------
+        categories : sequence of str, optional
+            Category keys to compute (default: every category); ``score`` is computed only
+            when every category is.
         network : WalkNetwork, optional
             Another version of the network (a walker profile); defaults to the study's.
 
@@ -357,15 +427,19 @@ class Study:
             ``score`` (share of the catalog's categories reached within their level),
             point geometry (EPSG:4326).
         """
-        if network is None and "_access" in self.__dict__:
-            return self.__dict__["_access"].copy()
-        net = network or self.network
-        snap = self.residence_snap
-        node_minutes: dict[str, np.ndarray] = {}
-        table = walk_minutes_table(
-            net, snap, self.facility_snaps, progress=self.progress, node_minutes=node_minutes
-        )
+        if network is None and categories is None:
+            return self._default_access_frame.copy()
+        return self._access_frame(self.access_detail(network, categories).minutes, categories)
+
+    @cached_property
+    def _default_access_frame(self) -> gpd.GeoDataFrame:
+        return self._access_frame(self._default_access.minutes, None)
+
+    def _access_frame(
+        self, table: pd.DataFrame, categories: Sequence[str] | None
+    ) -> gpd.GeoDataFrame:
         residences = self.residences
+        snap = self.residence_snap
         frame = gpd.GeoDataFrame(
             {
                 "residence_id": residences["residence_id"].to_numpy(),
@@ -377,13 +451,21 @@ class Study:
             crs="EPSG:4326",
         )
         frame = pd.concat([frame, table], axis=1)
-        base_keys = [c.key for c in self._base_catalog]
-        frame["score"] = score(table, self.catalog, base_keys)
-        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-        if network is None:
-            self.__dict__["_access"] = frame
-            self.node_minutes = node_minutes
-        return frame.copy()
+        if categories is None:
+            frame["score"] = score(table, self.catalog, list(self.inputs.base_keys))
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+
+    def _category_keys(self, categories: Sequence[str] | None) -> list[str]:
+        if categories is None:
+            return [c.key for c in self.catalog]
+        keys = [str(k) for k in categories]
+        unknown = [k for k in keys if k not in self.catalog]
+        if unknown:
+            raise InputError(
+                f"unknown category {unknown[0]!r}",
+                "use catalog keys such as " + ", ".join(c.key for c in list(self.catalog)[:5]),
+            )
+        return keys
 
     def summary(self, thresholds: Sequence[float] = LEVELS) -> pd.DataFrame:
         """Coverage per category: facilities, shares within 5/10/15 minutes, median and p90."""
@@ -391,9 +473,12 @@ class Study:
         return coverage_summary(self.access(), self.catalog, counts, thresholds)
 
     def isochrones(
-        self, minutes: Sequence[float] = (5, 10, 15), buffer_m: float = 25.0
+        self,
+        minutes: Sequence[float] = (5, 10, 15),
+        buffer_m: float = 25.0,
+        residences: Sequence[Any] | None = None,
     ) -> gpd.GeoDataFrame:
-        """Walking-reach polygons of every residence (5/10/15-minute isochrones, 等时圈).
+        """Walking-reach polygons of every (or some) residence(s) (等时圈).
 
         The reach within ``t`` minutes is the walk network reachable from the residence in
         ``t`` minutes — its straight access leg to the street counts — buffered by
@@ -407,6 +492,8 @@ class Study:
             Thresholds in minutes (default 5, 10, 15).
         buffer_m : float
             Half-width of the polygon around reached streets, metres (default 25).
+        residences : sequence, optional
+            ``residence_id`` values to compute (default: every residence), in that order.
 
         Returns
         -------
@@ -414,17 +501,35 @@ class Study:
             ``residence_id``, ``minutes``, polygon geometry (EPSG:4326); one row per residence
             and threshold.
         """
+        key = (tuple(float(m) for m in minutes), float(buffer_m))
+        if residences is None and key == ((5.0, 10.0, 15.0), 25.0):
+            return self._default_isochrones.copy()
+        return self._isochrones(key[0], key[1], residences)
+
+    @cached_property
+    def _default_isochrones(self) -> gpd.GeoDataFrame:
+        return self._isochrones((5.0, 10.0, 15.0), 25.0, None)
+
+    def _isochrones(
+        self, minutes: tuple[float, ...], buffer_m: float, residences: Sequence[Any] | None
+    ) -> gpd.GeoDataFrame:
         from yushu_circle.isochrones import isochrones
 
-        key = (tuple(float(m) for m in minutes), float(buffer_m))
-        default = key == ((5.0, 10.0, 15.0), 25.0)
-        if default and "_isochrones" in self.__dict__:
-            return self.__dict__["_isochrones"].copy()
-        result = isochrones(
-            self.network, self.residence_snap, key[0], key[1], progress=self.progress
-        )
         ids = self.residences["residence_id"].to_numpy()
-        frame = gpd.GeoDataFrame(
+        snap = self.residence_snap
+        if residences is not None:
+            position = {str(rid): i for i, rid in enumerate(ids)}
+            missing = [r for r in residences if str(r) not in position]
+            if missing:
+                raise InputError(
+                    f"residence id {missing[0]!r} is not in the study",
+                    "use residence_id values from study.residences",
+                )
+            rows = np.array([position[str(r)] for r in residences], dtype=np.int64)
+            ids = ids[rows]
+            snap = snap.subset(rows)
+        result = isochrones(self.network, snap, minutes, buffer_m, progress=self.progress)
+        return gpd.GeoDataFrame(
             {
                 "residence_id": np.repeat(ids, len(result.minutes)),
                 "minutes": np.tile(np.asarray(result.minutes), len(ids)),
@@ -432,65 +537,92 @@ class Study:
             geometry=result.polygons.ravel(),
             crs=self.network.crs,
         ).to_crs("EPSG:4326")
-        if default:
-            self.__dict__["_isochrones"] = frame
-        return frame.copy()
 
     def with_facilities(
         self, added: str | Path | gpd.GeoDataFrame | None = None, removed: Sequence[str] = ()
     ) -> Study:
-        """A what-if copy with facilities added and/or removed, sharing network and residences.
+        """A what-if study with facilities added and/or removed (情景分析).
 
-        See :func:`yushu_circle.planning.with_facilities`; compare the two with
+        The new study shares this one's network, residences and their snapping (nothing of
+        those is recomputed) and the snaps of every category the change leaves alone; walk
+        minutes are computed afresh when asked. Compare the two with
         :func:`yushu_circle.planning.compare`.
 
         Parameters
         ----------
         added : str, Path or GeoDataFrame, optional
-            New facilities (a facilities file, or a GeoDataFrame with ``category``).
+            New facilities: a facilities file (as ``--facilities``) or a GeoDataFrame with a
+            ``category`` column (``name``, ``facility_id`` optional).
         removed : sequence of str
             ``facility_id`` values to take out.
-        """
-        from yushu_circle.planning import with_facilities
 
-        return with_facilities(self, added=added, removed=removed)
+        Returns
+        -------
+        Study
+
+        Raises
+        ------
+        InputError
+            When a removed id is not a facility of the study or an added row has no category.
+        """
+        facilities = self.facilities
+        ids = facilities["facility_id"].astype(str)
+        drop = [str(i) for i in removed]
+        missing = [i for i in drop if i not in set(ids)]
+        if missing:
+            raise InputError(
+                f"facility id(s) {', '.join(missing[:5])} not in the study",
+                "use facility_id values from facilities.parquet",
+            )
+        kept = facilities[~ids.isin(drop)]
+        changed = set(facilities[ids.isin(drop)]["category"].astype(str))
+        catalog = self.catalog
+        parts = [kept]
+        if added is not None:
+            if isinstance(added, gpd.GeoDataFrame):
+                new = what_if_frame(added)
+                for key in new["category"].unique():
+                    catalog = catalog.with_category(str(key))
+            else:
+                new, extended = user_facilities(added, self.options.datum, catalog)
+                catalog = extended or catalog
+            changed |= set(new["category"].astype(str))
+            parts.append(new)
+        combined = gpd.GeoDataFrame(
+            pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        )
+        scenario = (
+            f"what-if 情景: {len(drop)} facility(ies) removed, {len(combined) - len(kept)} added "
+            f"({', '.join(sorted(changed))})"
+        )
+        inputs = dataclasses.replace(
+            self.inputs,
+            catalog=catalog,
+            facilities=((combined, ""),),
+            osm_facilities=False,
+            scenario=scenario,
+        )
+        shared = SharedResults(
+            network=self.network,
+            features=self.features,
+            residences=self._residence_set,
+            residence_snap=self.residence_snap,
+            facility_snaps={k: s for k, s in self.facility_snaps.items() if k not in changed},
+        )
+        return Study._from_inputs(inputs, self.progress, shared)
 
     def metadata(self) -> dict[str, Any]:
         """What the run used and found: data, speed, counts, notes (for ``summary.json``)."""
         access = self.access()
         snap = self.residence_snap
         off = int((~snap.on_network).sum())
-        notes = list(self.notes)
-        if off:
-            notes.append(
-                f"{off:,} residence(s) are farther than {self.options.snap_limit_m:g} m from any "
-                "walkable street: flagged off-network, no walk time"
-            )
-        thin = [
-            k for k, s in self.facility_snaps.items() if len(s) == 0 and k in self._base_catalog
-        ]
-        if thin:
-            notes.append("no facility found for: " + ", ".join(thin))
-        stranded = sum(int((~s.on_network).sum()) for s in self.facility_snaps.values())
-        if stranded:
-            notes.append(
-                f"{stranded:,} facilit{'y is' if stranded == 1 else 'ies are'} farther than "
-                f"{self.options.snap_limit_m:g} m from the walk network (off the streets or on "
-                "a disconnected street part): no walk time to them"
-            )
-        if self._residence_input is not None and len(snap) and off < len(snap):
-            median = float(np.median(snap.snap_m[np.isfinite(snap.snap_m)]))
-            if median > _LARGE_MEDIAN_SNAP_M:
-                hint = (
-                    "if the coordinates come from Amap/Tencent (GCJ-02) or Baidu (BD-09), "
-                    "pass --datum gcj02 or --datum bd09"
-                    if self.options.datum == "wgs84"
-                    else f"check the file's datum (declared {self.options.datum})"
-                )
-                notes.append(
-                    f"residences sit a median {median:.0f} m from the nearest street (over "
-                    f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint}"
-                )
+        notes = self.notes + snap_notes(
+            snap,
+            self.facility_snaps,
+            self.inputs.base_keys,
+            self.options,
+            user_residences=self.inputs.residences is not None,
+        )
         return {
             "tool": f"yushu_circle {__version__}",
             "data": self.data.label,
@@ -525,91 +657,3 @@ class Study:
             ],
             "notes": notes,
         }
-
-
-def _catalog_of(value: Any) -> Catalog:
-    if value is None:
-        return Catalog.default()
-    return value if isinstance(value, Catalog) else Catalog.load(value)
-
-
-def write_study(
-    study: Study,
-    out_dir: str | Path,
-    gpkg: bool = False,
-    isochrones: bool = True,
-    iso_minutes: Sequence[float] = (5, 10, 15),
-    iso_buffer_m: float = 25.0,
-) -> list[Path]:
-    """Write the output contract of a study into ``out_dir``, atomically.
-
-    Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
-    ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
-    ``isochrones=False``), ``summary.csv``, ``summary.json``, ``basemap.parquet`` (water
-    and building footprints, for maps) and ``map.html``.
-
-    Parameters
-    ----------
-    study : Study
-    out_dir : str or Path
-    gpkg : bool
-        Also write ``residences.gpkg`` and ``facilities.gpkg``.
-    isochrones : bool
-        Write ``isochrones.parquet`` (``residence_id``, ``minutes``, polygon).
-    iso_minutes : sequence of float
-        Isochrone thresholds, minutes.
-    iso_buffer_m : float
-        Isochrone buffer half-width, metres.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from yushu_circle.io import (
-        csv_writer,
-        gpkg_writer,
-        json_writer,
-        parquet_writer,
-        prepare_out_dir,
-        text_writer,
-        write_atomically,
-    )
-    from yushu_circle.render import maps
-
-    prepare_out_dir(out_dir)
-    access = study.access()
-    summary = study.summary()
-    meta = study.metadata()
-    facilities = study.facilities
-    edges = study.network.edges_frame()
-    minutes = edge_minutes(study.network, study.facility_snaps, study.node_minutes)
-    edges = pd.concat([edges, minutes], axis=1)
-    basemap, basemap_notes = maps.basemap_frame(study.features)
-    meta["notes"] = [*meta.get("notes", []), *basemap_notes]
-    document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
-    iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-    html = maps.coverage_map(
-        access,
-        facilities,
-        summary,
-        meta,
-        edges=edges,
-        isochrones=iso,
-        overlays=maps.basemap_overlays(basemap),
-    )
-    writers = {
-        "basemap.parquet": parquet_writer(basemap),
-        "residences.parquet": parquet_writer(access),
-        "facilities.parquet": parquet_writer(facilities),
-        "network.parquet": parquet_writer(edges),
-        "summary.csv": csv_writer(summary),
-        "summary.json": json_writer(document),
-        "map.html": text_writer(html),
-    }
-    if iso is not None:
-        writers["isochrones.parquet"] = parquet_writer(iso)
-    if gpkg:
-        writers["residences.gpkg"] = gpkg_writer(access, "residences")
-        writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")
-    return write_atomically(out_dir, writers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,6 @@ from yushu_circle.places import (
     _find_column,
     labels_from_column,
     read_user_points,
-    user_facilities,
 )
 from yushu_circle.profiles import PROFILES, Profile, get_profile, node_elevations, profile_network
 from yushu_circle.standards import Requirement, Standard, load_standard
@@ -1096,104 +1094,8 @@ def with_facilities(
     added: str | Path | gpd.GeoDataFrame | None = None,
     removed: Iterable[str] = (),
 ) -> Study:
-    """A what-if copy of a study with facilities added and/or removed.
-
-    The copy shares the network, residences and their snapping with ``study`` (nothing of
-    those is recomputed); only the facilities change, and walk minutes are computed afresh
-    when asked.
-
-    Parameters
-    ----------
-    study : Study
-    added : str, Path or GeoDataFrame, optional
-        New facilities: a facilities file (as ``--facilities``) or a GeoDataFrame with a
-        ``category`` column (``name``, ``facility_id`` optional).
-    removed : iterable of str
-        ``facility_id`` values to take out.
-
-    Returns
-    -------
-    Study
-
-    Raises
-    ------
-    InputError
-        When a removed id is not a facility of the study or an added row has no category.
-    """
-    facilities = study.facilities
-    catalog = study.catalog
-    drop = [str(i) for i in removed]
-    known = set(facilities["facility_id"].astype(str))
-    missing = [i for i in drop if i not in known]
-    if missing:
-        raise InputError(
-            f"facility id(s) {', '.join(missing[:5])} not in the study",
-            "use facility_id values from facilities.parquet",
-        )
-    kept = facilities[~facilities["facility_id"].astype(str).isin(drop)]
-    parts = [kept]
-    if added is not None:
-        if isinstance(added, gpd.GeoDataFrame):
-            frame = _added_frame(added)
-            for key in frame["category"].unique():
-                catalog = catalog.with_category(str(key))
-        else:
-            frame, extended = user_facilities(added, study.options.datum, catalog)
-            catalog = extended or catalog
-        parts.append(frame)
-    combined = gpd.GeoDataFrame(
-        pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-    )
-    changed = set(facilities[facilities["facility_id"].astype(str).isin(drop)]["category"])
-    if added is not None:
-        changed |= set(parts[-1]["category"])
-    new = copy.copy(study)
-    note = (
-        f"what-if 情景: {len(drop)} facility(ies) removed, {len(combined) - len(kept)} added "
-        f"({', '.join(sorted(map(str, changed)))})"
-    )
-    new.notes = [*study.notes, note]
-    new.node_minutes = {}
-    for name in ("facilities", "facility_snaps", "_access"):
-        new.__dict__.pop(name, None)
-    new.__dict__["facilities"] = combined
-    new._extra_catalog = catalog
-    old_snaps = study.__dict__.get("facility_snaps", {})
-    snaps = {}
-    for category in catalog:
-        if category.key in old_snaps and category.key not in changed:
-            snaps[category.key] = old_snaps[category.key]
-        else:
-            subset = combined[combined["category"] == category.key]
-            snaps[category.key] = new._snap_frame(subset)
-    new.__dict__["facility_snaps"] = snaps
-    return new
-
-
-def _added_frame(added: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if "category" not in added:
-        raise InputError(
-            "the added facilities have no 'category' column",
-            "give each new facility a catalog category such as clinic",
-        )
-    frame = added.to_crs("EPSG:4326") if added.crs is not None else added.set_crs("EPSG:4326")
-    if not frame.geometry.geom_type.eq("Point").all():
-        frame = frame.set_geometry(frame.geometry.representative_point())
-    count = len(frame)
-    return gpd.GeoDataFrame(
-        {
-            "facility_id": (
-                frame["facility_id"].astype(str).to_numpy()
-                if "facility_id" in frame
-                else [f"added-{i + 1}" for i in range(count)]
-            ),
-            "category": frame["category"].astype(str).to_numpy(),
-            "name": frame["name"].astype(str).to_numpy() if "name" in frame else [""] * count,
-            "source": "what-if",
-        },
-        geometry=frame.geometry.values,
-        crs="EPSG:4326",
-    )
+    """A what-if study with facilities added and/or removed: :meth:`Study.with_facilities`."""
+    return study.with_facilities(added=added, removed=list(removed))
 
 
 @dataclass

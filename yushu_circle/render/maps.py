@@ -830,7 +830,9 @@ def plan_map(study: Any, overlays: Sequence[Overlay]) -> str:
         The HTML document (``plan_map.html``).
     """
     edges = study.network.edges_frame()
-    minutes = access.edge_minutes(study.network, study.facility_snaps, study.node_minutes)
+    minutes = access.edge_minutes(
+        study.network, study.facility_snaps, study.access_detail().node_minutes
+    )
     basemap, notes = basemap_frame(study.features)
     meta = dict(study.metadata())
     meta["notes"] = [*meta.get("notes", []), *notes]

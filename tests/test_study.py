@@ -1,0 +1,130 @@
+"""The Study: fixed inputs, results computed once and returned as values."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from yushu_circle import Study
+from yushu_circle.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def demo() -> Study:
+    return Study.demo()
+
+
+def test_access_for_some_categories_equals_the_full_table(demo: Study) -> None:
+    fresh = Study.demo()
+    some = fresh.access(categories=["kindergarten", "clinic"])
+    assert "walk_min_kindergarten" in some and "walk_min_clinic" in some
+    walk_columns = [c for c in some.columns if c.startswith("walk_min_")]
+    assert walk_columns == ["walk_min_kindergarten", "walk_min_clinic"]
+    assert "score" not in some  # a score needs every category
+    full = demo.access()
+    for column in ("walk_min_kindergarten", "walk_min_clinic"):
+        np.testing.assert_array_equal(some[column].to_numpy(), full[column].to_numpy())
+
+
+def test_access_refuses_an_unknown_category(demo: Study) -> None:
+    with pytest.raises(InputError, match="unknown category 'cinema'"):
+        demo.access(categories=["cinema"])
+
+
+def test_access_detail_carries_the_per_node_minutes(demo: Study) -> None:
+    detail = demo.access_detail()
+    assert set(detail.node_minutes) == {c.key for c in demo.catalog}
+    assert len(detail.node_minutes["clinic"]) == demo.network.node_count
+    # Off the clinics' own edges, a residence's time is its walk to one end of its edge
+    # plus that node's minutes: the node minutes are those the table was made from.
+    net, snap = demo.network, demo.residence_snap
+    clinic_edges = set(demo.facility_snaps["clinic"].edge.tolist())
+    rows = [i for i in np.flatnonzero(snap.on_network) if snap.edge[i] not in clinic_edges][:200]
+    edge, frac = snap.edge[rows], snap.frac[rows]
+    node = detail.node_minutes["clinic"]
+    expected = snap.snap_m[rows] / net.metres_per_minute + np.minimum(
+        frac * net.time_vu[edge] + node[net.edge_u[edge]],
+        (1 - frac) * net.time_uv[edge] + node[net.edge_v[edge]],
+    )
+    minutes = detail.minutes["walk_min_clinic"].to_numpy()[rows]
+    np.testing.assert_allclose(minutes, expected, rtol=0, atol=1e-9)
+
+
+def test_isochrones_for_chosen_residences_equal_those_of_all(demo: Study) -> None:
+    ids = demo.residences["residence_id"].to_numpy()
+    chosen = [ids[7], ids[3]]
+    some = demo.isochrones(residences=chosen)
+    assert sorted(set(some["residence_id"])) == sorted(chosen)
+    everyone = demo.isochrones()
+    for rid in chosen:
+        a = some[some["residence_id"] == rid].sort_values("minutes").geometry.to_numpy()
+        b = everyone[everyone["residence_id"] == rid].sort_values("minutes").geometry.to_numpy()
+        for x, y in zip(a, b, strict=True):
+            assert x.symmetric_difference(y).area < 1e-12
+
+
+def test_isochrones_refuse_an_unknown_residence(demo: Study) -> None:
+    with pytest.raises(InputError, match="not in the study"):
+        demo.isochrones(residences=["no-such-home"])
+
+
+def test_repr_names_the_data_and_what_is_computed() -> None:
+    study = Study.demo()
+    before = repr(study)
+    assert "synthetic=True" in before and "residences=" not in before  # nothing computed
+    study.access()
+    after = repr(study)
+    assert f"residences={len(study.residences):,}" in after
+    assert f"facilities={len(study.facilities):,}" in after
+    assert f"edges={study.network.edge_count:,}" in after
+
+
+def test_notes_do_not_depend_on_what_was_read_first() -> None:
+    one, two = Study.demo(), Study.demo()
+    _ = one.facilities
+    _ = one.residences
+    _ = two.network
+    _ = two.access()
+    assert one.notes == two.notes
+    assert one.metadata()["notes"] == two.metadata()["notes"]
+
+
+def test_what_if_is_a_new_study_and_leaves_the_old_one_alone(demo: Study) -> None:
+    before = demo.access()
+    inputs_before = demo.inputs
+    site = demo.residences.geometry.iloc[0]
+    added = gpd.GeoDataFrame(
+        {"category": ["kindergarten"], "name": ["新幼儿园 (synthetic)"]},
+        geometry=[Point(site.x, site.y)],
+        crs="EPSG:4326",
+    )
+    after = demo.with_facilities(added=added)
+    assert after is not demo and demo.inputs is inputs_before
+    assert after.network is demo.network and after.residence_snap is demo.residence_snap
+    assert after.facility_snaps["clinic"] is demo.facility_snaps["clinic"]  # unchanged reused
+    assert len(after.facilities) == len(demo.facilities) + 1
+    new = after.access()["walk_min_kindergarten"].to_numpy()
+    old = before["walk_min_kindergarten"].to_numpy()
+    assert np.all(np.nan_to_num(new, nan=np.inf) <= np.nan_to_num(old, nan=np.inf) + 1e-9)
+    # The new kindergarten stands at residence 0's door: its walk is the two access legs.
+    # (snap_m is rounded to the centimetre in the table)
+    assert new[0] <= 2 * (before["snap_m"].iloc[0] + 0.005) / demo.network.metres_per_minute
+    np.testing.assert_array_equal(demo.access()["walk_min_kindergarten"].to_numpy(), old)
+    assert "what-if" in after.notes[-1]
+    assert after.inputs == dataclasses.replace(
+        demo.inputs,
+        **{
+            f.name: getattr(after.inputs, f.name)
+            for f in dataclasses.fields(after.inputs)
+            if f.name in {"catalog", "facilities", "osm_facilities", "scenario"}
+        },
+    )
+
+
+def test_removing_an_unknown_facility_is_refused(demo: Study) -> None:
+    with pytest.raises(InputError, match="not in the study"):
+        demo.with_facilities(removed=["nope"])

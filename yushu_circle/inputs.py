@@ -1,0 +1,247 @@
+"""What a study is built from: its frozen inputs and options, the residence and facility sets."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+
+from yushu_circle.catalog import Catalog
+from yushu_circle.errors import DataError, InputError
+from yushu_circle.network import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Snap, WalkNetwork
+from yushu_circle.osm.sources import OSMData
+from yushu_circle.places import user_facilities
+
+_FAR_OUTSIDE_M = 5000.0
+"""User points farther than this (or 10 snap limits) outside the street network are refused."""
+_LARGE_MEDIAN_SNAP_M = 100.0
+"""A median residence-to-street distance above this suggests a wrong datum (GCJ-02/BD-09)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyOptions:
+    """How a study measures walking.
+
+    Parameters
+    ----------
+    speed_kmh : float
+        Walking speed on the flat (default 4.0 km/h ≈ GB 50180's 1,000 m in 15 minutes).
+    snap_limit_m : float
+        Residences and facilities farther than this from every walkable edge are flagged
+        off-network and get no walk time.
+    keep_all_components : bool
+        Keep disconnected parts of the network instead of only the largest.
+    datum : str
+        Datum of the user's point files (``wgs84``, ``gcj02``, ``bd09``).
+    """
+
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    keep_all_components: bool = False
+    datum: str = "wgs84"
+
+
+ResidenceInput: TypeAlias = str | Path | gpd.GeoDataFrame | None
+"""Residences instead of OSM buildings: a file path or a GeoDataFrame (None: from OSM)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyInputs:
+    """What a study is built from — fixed once the study exists.
+
+    Parameters
+    ----------
+    data : OSMData
+        The OSM data of the area (streets and features, read once).
+    catalog : Catalog
+        The categories: the base catalog plus any category the user's facility files bring.
+    base_keys : tuple of str
+        The base catalog's keys (what ``score`` counts).
+    residences : str, Path, GeoDataFrame or None
+        Residences instead of OSM buildings.
+    facilities : tuple of (GeoDataFrame, str)
+        The user's facilities, already read, each with the name of where it came from.
+    options : StudyOptions
+    osm_facilities : bool
+        Whether OSM's facilities count (a what-if study carries its full facility list in
+        ``facilities`` instead).
+    scenario : str
+        A what-if study's description ("" for a plain study).
+    """
+
+    data: OSMData
+    catalog: Catalog
+    base_keys: tuple[str, ...]
+    residences: ResidenceInput
+    facilities: tuple[tuple[gpd.GeoDataFrame, str], ...]
+    options: StudyOptions
+    osm_facilities: bool = True
+    scenario: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidenceSet:
+    """The study's residences and how they were found.
+
+    Attributes
+    ----------
+    frame : GeoDataFrame
+        ``residence_id``, ``population``, point geometry (EPSG:4326).
+    source : str
+        How they were found ("1,442 residential buildings …", "… from homes.csv").
+    notes : tuple of str
+        What was left out or assumed on the way.
+    """
+
+    frame: gpd.GeoDataFrame
+    source: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class FacilitySet:
+    """The study's facilities (OSM's and the user's) and what was noted reading them."""
+
+    frame: gpd.GeoDataFrame
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedResults:
+    """Parts of another study a what-if study reuses unchanged (immutable values)."""
+
+    network: WalkNetwork
+    features: gpd.GeoDataFrame
+    residences: ResidenceSet
+    residence_snap: Snap
+    facility_snaps: Mapping[str, Snap]
+
+
+def check_in_study_area(
+    network: WalkNetwork, frame: gpd.GeoDataFrame, source: Any, what: str, snap_limit_m: float
+) -> list[str]:
+    """Notes on a user file's points far outside the street network; refuse it if most are."""
+    if frame.empty:
+        return []
+    net = network
+    x, y = net.to_projected(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+    (west, south), (east, north) = net.node_xy.min(axis=0), net.node_xy.max(axis=0)
+    dx = np.maximum(np.maximum(west - x, x - east), 0.0)
+    dy = np.maximum(np.maximum(south - y, y - north), 0.0)
+    away = np.hypot(dx, dy)
+    away[~np.isfinite(away)] = np.inf
+    limit = max(_FAR_OUTSIDE_M, 10 * snap_limit_m)
+    far = away > limit
+    if far.sum() * 2 > len(frame):
+        first = int(np.flatnonzero(far)[0])
+        point = frame.geometry.iloc[first]
+        raise DataError(
+            f"{what} file {source}: {int(far.sum())} of {len(frame)} points lie outside the "
+            f"study area, over {limit / 1000:g} km from its streets (the first at "
+            f"lon {point.x:.5f}, lat {point.y:.5f})",
+            "check that the lon/lat columns are not swapped, that --datum is right, and "
+            "that the file is for this area",
+        )
+    if far.any():
+        return [
+            f"{int(far.sum())} of {len(frame)} points in {what} file {source} lie over "
+            f"{limit / 1000:g} km outside the study area: they get no walk time"
+        ]
+    return []
+
+
+def what_if_frame(added: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Facilities a what-if adds, with the contract's columns (``source`` = ``what-if``)."""
+    if "category" not in added:
+        raise InputError(
+            "the added facilities have no 'category' column",
+            "give each new facility a catalog category such as clinic",
+        )
+    frame = added.to_crs("EPSG:4326") if added.crs is not None else added.set_crs("EPSG:4326")
+    if not frame.geometry.geom_type.eq("Point").all():
+        frame = frame.set_geometry(frame.geometry.representative_point())
+    count = len(frame)
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": (
+                frame["facility_id"].astype(str).to_numpy()
+                if "facility_id" in frame
+                else [f"added-{i + 1}" for i in range(count)]
+            ),
+            "category": frame["category"].astype(str).to_numpy(),
+            "name": frame["name"].astype(str).to_numpy() if "name" in frame else [""] * count,
+            "source": "what-if",
+        },
+        geometry=frame.geometry.values,
+        crs="EPSG:4326",
+    )
+
+
+def read_user_facilities(
+    items: Sequence[Any], catalog: Catalog, datum: str
+) -> tuple[tuple[tuple[gpd.GeoDataFrame, str], ...], Catalog]:
+    """The user's facility files and frames, read now; the catalog extended by them."""
+    read = []
+    for item in items:
+        if isinstance(item, gpd.GeoDataFrame):
+            frame = item.to_crs("EPSG:4326")
+            for key in frame["category"].unique():
+                catalog = catalog.with_category(str(key))
+            read.append((frame, ""))
+        else:
+            frame, extended = user_facilities(item, datum, catalog)
+            catalog = extended or catalog
+            read.append((frame, str(item)))
+    return tuple(read), catalog
+
+
+def catalog_of(value: Any) -> Catalog:
+    if value is None:
+        return Catalog.default()
+    return value if isinstance(value, Catalog) else Catalog.load(value)
+
+
+def snap_notes(
+    residence_snap: Snap,
+    facility_snaps: Mapping[str, Snap],
+    base_keys: Sequence[str],
+    options: StudyOptions,
+    user_residences: bool,
+) -> list[str]:
+    """What snapping found worth saying: off-network points, missing categories, datums."""
+    notes = []
+    off = int((~residence_snap.on_network).sum())
+    if off:
+        notes.append(
+            f"{off:,} residence(s) are farther than {options.snap_limit_m:g} m from any "
+            "walkable street: flagged off-network, no walk time"
+        )
+    base = set(base_keys)
+    thin = [k for k, s in facility_snaps.items() if len(s) == 0 and k in base]
+    if thin:
+        notes.append("no facility found for: " + ", ".join(thin))
+    stranded = sum(int((~s.on_network).sum()) for s in facility_snaps.values())
+    if stranded:
+        notes.append(
+            f"{stranded:,} facilit{'y is' if stranded == 1 else 'ies are'} farther than "
+            f"{options.snap_limit_m:g} m from the walk network (off the streets or on "
+            "a disconnected street part): no walk time to them"
+        )
+    if user_residences and len(residence_snap) and off < len(residence_snap):
+        median = float(np.median(residence_snap.snap_m[np.isfinite(residence_snap.snap_m)]))
+        if median > _LARGE_MEDIAN_SNAP_M:
+            hint = (
+                "if the coordinates come from Amap/Tencent (GCJ-02) or Baidu (BD-09), "
+                "pass --datum gcj02 or --datum bd09"
+                if options.datum == "wgs84"
+                else f"check the file's datum (declared {options.datum})"
+            )
+            notes.append(
+                f"residences sit a median {median:.0f} m from the nearest street (over "
+                f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint}"
+            )
+    return notes
