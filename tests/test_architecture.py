@@ -1,0 +1,207 @@
+"""The house rules, checked on the source: rooms, one-way imports, sizes, no reaching inside.
+
+Every module opens with a docstring saying what it owns; no module is over ~600 lines; the
+imports between our modules (module-level and inside functions alike) form no cycle and only
+go down the flow of DESIGN.md; nothing writes into another object's ``__dict__``; only
+``osm/_osmnx.py`` touches osmnx's private API; every declared dependency is used.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "yushu_circle"
+MAX_LINES = 650  # "about 600": a little slack for docstrings, none for a second module in one
+
+# The flow, lowest first: a module may import only from its own layer or the ones before it.
+LAYERS: list[set[str]] = [
+    {"errors", "_resources", "columns", "options"},
+    {"_core"},
+    {"osm"},
+    {"network"},
+    {"catalog", "standards", "places", "profiles"},
+    {"inputs"},
+    {"access"},
+    {"isochrones", "check"},
+    {"planning"},
+    {"render"},
+    {"io"},
+    {"study", "source"},
+    {"batch"},
+    {"cli", "__main__", "__init__"},
+]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        found["yushu_circle." + ".".join(parts) if parts != ("__init__",) else "yushu_circle"] = (
+            path
+        )
+    return found
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _layer(room: str) -> int:
+    for index, rooms in enumerate(LAYERS):
+        if room in rooms:
+            return index
+    raise AssertionError(f"module room {room!r} has no place in LAYERS: add it to the flow")
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _type_checking_lines(path: Path) -> set[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for inner in ast.walk(node):
+                if hasattr(inner, "lineno"):
+                    lines.add(inner.lineno)
+    return lines
+
+
+def _graph() -> nx.DiGraph:
+    modules = _modules()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(modules)
+    for module, path in modules.items():
+        skip = _type_checking_lines(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) in skip:
+                continue
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                holder = ast.Module(body=[node], type_ignores=[])
+                for target in _resolve(_imports_of(holder, path, module), modules):
+                    if target != module:
+                        graph.add_edge(module, target)
+    return graph
+
+
+def _imports_of(tree: ast.Module, path: Path, module: str) -> set[str]:
+    tmp = set()
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            tmp |= {a.name for a in node.names if a.name.startswith("yushu_circle")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                head = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(head) + (f".{node.module}" if node.module else "")
+            if base.startswith("yushu_circle"):
+                tmp.add(base)
+                tmp |= {f"{base}.{a.name}" for a in node.names}
+    return tmp
+
+
+def _resolve(names: set[str], modules: dict[str, Path]) -> set[str]:
+    # "from yushu_circle.access import walk_access" names a module and a function: keep the
+    # modules, and for the bare package keep only the submodules actually named.
+    return {n for n in names if n in modules and n != "yushu_circle"} | (
+        {"yushu_circle"} if "yushu_circle" in names and len(names) == 1 else set()
+    )
+
+
+def test_every_module_says_what_it_owns_and_is_small() -> None:
+    problems = []
+    for module, path in _modules().items():
+        text = path.read_text(encoding="utf-8")
+        if not ast.get_docstring(ast.parse(text)):
+            problems.append(f"{module}: no module docstring")
+        lines = text.count("\n")
+        if lines > MAX_LINES:
+            problems.append(f"{module}: {lines} lines (over {MAX_LINES})")
+    assert not problems, "\n".join(problems)
+
+
+def test_imports_form_no_cycle() -> None:
+    graph = _graph()
+    # A package's __init__ re-exporting its own modules is not a cycle between rooms.
+    rooms = nx.DiGraph()
+    for a, b in graph.edges:
+        if _room(a) != _room(b):
+            rooms.add_edge(_room(a), _room(b))
+    cycles = list(nx.simple_cycles(rooms))
+    assert not cycles, f"import cycles between rooms: {cycles}"
+
+
+def test_imports_go_down_the_flow() -> None:
+    upward = []
+    for a, b in _graph().edges:
+        room_a, room_b = _room(a), _room(b)
+        if room_a == room_b or room_a == "__init__":
+            continue
+        if _layer(room_b) > _layer(room_a):
+            upward.append(f"{a} imports {b}")
+    assert not upward, "imports going up the flow:\n" + "\n".join(sorted(upward))
+
+
+def test_nothing_writes_into_another_objects_dict() -> None:
+    pattern = re.compile(r"__dict__\s*\[[^\]]*\]\s*=|__dict__\.(pop|update|setdefault)\(")
+    hits = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in PACKAGE.rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not hits, hits
+
+
+def test_only_the_adapter_touches_osmnx_internals() -> None:
+    pattern = re.compile(r"\box\.(\w+\.)*_\w+|from osmnx\.\w*\s+import\s+_|osmnx\._")
+    adapter = PACKAGE / "osm" / "_osmnx.py"
+    hits = [
+        f"{path.relative_to(REPO)}:{n}: {line.strip()}"
+        for path in PACKAGE.rglob("*.py")
+        if path != adapter
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not hits, "\n".join(hits)
+
+
+# Distribution names whose import name differs from the name on PyPI.
+_IMPORT_NAMES = {
+    "pyogrio": ["pyogrio", "geopandas"],  # geopandas' default I/O engine, used through it
+    "pyarrow": ["pyarrow", "parquet"],  # GeoParquet via geopandas/pandas
+    "dask[distributed]": ["dask", "distributed"],
+    "pyproj": ["pyproj"],
+    "osmium": ["osmium"],
+    "google-re2": ["re2"],
+}
+
+
+@pytest.mark.parametrize(
+    "requirement", tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+)
+def test_every_dependency_is_used(requirement: str) -> None:
+    name = re.split(r"[<>=!~; ]", requirement, maxsplit=1)[0].strip()
+    candidates = _IMPORT_NAMES.get(name, [name.replace("-", "_").split("[")[0]])
+    source = "\n".join(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))
+    used = any(
+        re.search(rf"^\s*(import|from)\s+{re.escape(c)}\b", source, re.M)
+        or (c == "parquet" and "to_parquet" in source)
+        for c in candidates
+    )
+    assert used, f"dependency {name!r} is never imported by the package"
