@@ -14,6 +14,7 @@ REQUIRED = {
     "primary_school",
     "middle_school",
     "clinic",
+    "health_centre",
     "hospital",
     "pharmacy",
     "supermarket",
@@ -22,10 +23,17 @@ REQUIRED = {
     "bank",
     "fitness",
     "park",
-    "elderly_care",
-    "community_service",
-    "culture",
+    "elderly_daycare",
+    "nursing_home",
+    "community_service_station",
+    "community_service_centre",
+    "culture_station",
+    "culture_centre",
     "bus_stop",
+    "civilization_center",
+    "civilization_institute",
+    "civilization_station",
+    "civilization_point",
 }
 
 
@@ -47,7 +55,7 @@ def test_default_catalog_has_every_required_category_with_names_and_levels() -> 
         ({"amenity": "school", "name": "结古镇第二完全小学"}, ["primary_school"]),
         ({"amenity": "school", "name": "九年一贯制学校"}, ["primary_school", "middle_school"]),
         ({"amenity": "school"}, ["primary_school"]),  # documented fallback
-        ({"amenity": "childcare"}, []),
+        ({"amenity": "childcare"}, ["nursery"]),
         ({"amenity": "atm"}, []),
         ({"amenity": "post_box"}, []),
         ({"healthcare": "clinic"}, ["clinic"]),
