@@ -37,6 +37,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "fallback": list,
 }
 _REQUIRED = ("key", "name_zh", "name_en", "level", "match")
+_RULE_FIELDS = ("match", "fallback")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -552,7 +553,8 @@ def _parse_category(table: Any, path: Path, index: int) -> Category:
             "use 5, 10 or 15",
         )
     for name, kind in _FIELDS.items():
-        if name in table and not isinstance(table[name], kind):
+        # match and fallback get their own message from _parse_rules.
+        if name in table and name not in _RULE_FIELDS and not isinstance(table[name], kind):
             raise InputError(
                 f"{where}: {name} = {shorten(repr(table[name]))} must be {_kind(kind)}",
                 f"write {name} as {_kind(kind)}",
