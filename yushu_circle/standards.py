@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -225,7 +226,7 @@ class Standard:
         for category in catalog:
             if category.item != "planner" or category.key in known:
                 continue
-            level = category.level if category.level in levels else max(levels)
+            level = _tier(levels, category.level)
             extra.append(
                 Requirement(
                     level=level,
@@ -387,14 +388,12 @@ def disagreements(standard: Standard, catalog: Catalog) -> list[str]:
     tier (the smallest of the standard's levels that is at least the catalog's).
     """
     problems = []
-    tiers = sorted(standard.levels)
     for row in standard.requirements:
         if row.category not in catalog:
             problems.append(f"{row.label}: category {row.category!r} is not in the catalog")
             continue
         wanted = catalog[row.category].level
-        tier = next((t for t in tiers if t >= wanted), tiers[-1])
-        if row.level != tier:
+        if row.level != _tier(standard.levels, wanted):
             problems.append(f"{row.label}: the catalog puts {row.category} at {wanted} min")
     if set(standard.levels) == set(c.level for c in catalog if c.item == "standard"):
         listed = {r.category for r in standard.requirements}
@@ -402,6 +401,12 @@ def disagreements(standard: Standard, catalog: Catalog) -> list[str]:
             if category.item == "standard" and category.key not in listed:
                 problems.append(f"{category.key}: an item of the standard missing from the file")
     return problems
+
+
+def _tier(levels: Iterable[int], minutes: int) -> int:
+    """The standard's level that holds a walk of ``minutes``: the smallest at least as long."""
+    tiers = sorted(levels)
+    return next((t for t in tiers if t >= minutes), tiers[-1])
 
 
 def _tables(document: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
