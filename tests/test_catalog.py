@@ -88,6 +88,13 @@ def test_today_keys_keep_their_meaning_and_split_ones_get_the_standards_levels()
         assert merged not in catalog
 
 
+def test_standard_keys_leave_out_planner_items_extras_and_user_categories() -> None:
+    catalog = Catalog.default().with_category("村史馆")
+    keys = catalog.standard_keys
+    assert "kindergarten" in keys and "health_centre" in keys
+    assert not {"hospital", "fitness", "村史馆", *CIVILIZATION} & set(keys)
+
+
 def test_civilization_practice_group_is_the_planners_own_with_documented_levels() -> None:
     catalog = Catalog.default()
     group = [c for c in catalog if c.group == "civilization_practice"]

@@ -306,6 +306,15 @@ class Catalog:
         return [c.key for c in self.categories]
 
     @property
+    def standard_keys(self) -> list[str]:
+        """Keys of the categories that are items of the standard (``item = standard``).
+
+        What a residence's score counts: the planner's own items (civilization practice), the
+        extras (hospital, gym) and user categories are reported but not scored.
+        """
+        return [c.key for c in self.categories if c.item == "standard"]
+
+    @property
     def tag_keys(self) -> set[str]:
         """The OSM tag keys a feature must carry one of to match any rule.
 
