@@ -4,28 +4,127 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
+
+import re2
 
 from yushu_circle._resources import data_path
 from yushu_circle.errors import InputError
 
 LEVELS = (5, 10, 15)
-_CATEGORY_FIELDS = {
-    "key",
-    "name_zh",
-    "name_en",
-    "level",
-    "group",
-    "color",
-    "verified",
-    "match",
-    "fallback",
+Item = Literal["standard", "planner", "extra", "user"]
+"""Whose item a category is: the standard's, the planner's own, an extra, or a user file's."""
+Mode = Literal["equals", "regex", "not_equals", "not_regex"]
+"""How a rule condition reads its tag: ``key``, ``key~``, ``key!``, ``key!~``."""
+_ITEMS: tuple[str, ...] = get_args(Item)
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "key": str,
+    "name_zh": str,
+    "name_en": str,
+    "aliases": list,
+    "level": int,
+    "group": str,
+    "item": str,
+    "color": str,
+    "verified": bool,
+    "note": str,
+    "match": list,
+    "fallback": list,
 }
+_REQUIRED = ("key", "name_zh", "name_en", "level", "match")
+_RULE_FIELDS = ("match", "fallback")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+_ENCODINGS = ("utf-8-sig", "gb18030")
+"""Text encodings a config file may use: UTF-8 (with or without BOM), then GBK/GB 18030."""
+_MAX_SHOWN = 200
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+def compile_pattern(pattern: str, where: str) -> Any:
+    """Compile a user-supplied name pattern with RE2, which matches in linear time.
+
+    Python's ``re`` backtracks: ``(a+)+$`` against forty ``a`` and a ``!`` never finishes.
+    RE2 has no backtracking, so every pattern runs in time linear in the text; it refuses
+    the few constructs that need backtracking (look-around, back-references).
+
+    Parameters
+    ----------
+    pattern : str
+        The regular expression (case-insensitive).
+    where : str
+        Where the pattern was written, for the error message.
+
+    Raises
+    ------
+    InputError
+        When RE2 cannot compile the pattern.
+    """
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise InputError(
+            f"{where}: bad regular expression {shorten(pattern)!r} ({reason})",
+            "fix the pattern; look-around (?=…) and back-references \\1 are not supported "
+            "(patterns run in linear time with RE2)",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a tag rule.
+
+    Parameters
+    ----------
+    key : str
+        The OSM tag key.
+    values : tuple of str
+        Accepted values (``("*",)``: any value) or regular expressions.
+    mode : Mode
+        ``equals`` (``key``), ``regex`` (``key~``), ``not_equals`` (``key!``: the tag is absent or
+        has none of the values), ``not_regex`` (``key!~``: absent or no pattern found).
+    """
+
+    key: str
+    values: tuple[str, ...]
+    mode: Mode = "equals"
+    _patterns: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.mode in ("regex", "not_regex") and not self._patterns:
+            where = f"rule condition {self.key}"
+            patterns = tuple(compile_pattern(v, where) for v in self.values)
+            object.__setattr__(self, "_patterns", patterns)
+
+    def holds(self, tags: Mapping[str, Any]) -> bool:
+        """Whether the feature's tags satisfy this condition."""
+        raw = tags.get(self.key)
+        if raw is None or (isinstance(raw, float) and raw != raw):
+            return self.mode in ("not_equals", "not_regex")
+        text = str(raw)
+        if self.mode in ("regex", "not_regex"):
+            found = any(p.search(text) is not None for p in self._patterns)
+            return found if self.mode == "regex" else not found
+        if self.values == ("*",):
+            return self.mode == "equals"
+        found = bool({part.strip() for part in text.split(";")}.intersection(self.values))
+        return found if self.mode == "equals" else not found
 
 
 @dataclass(frozen=True)
@@ -34,34 +133,24 @@ class TagRule:
 
     Parameters
     ----------
-    conditions : tuple of (str, tuple of str, bool)
-        ``(tag key, accepted values, is_regex)``; the values ``("*",)`` accept any value.
+    conditions : tuple of Condition
     """
 
-    conditions: tuple[tuple[str, tuple[str, ...], bool], ...]
+    conditions: tuple[Condition, ...]
 
     def matches(self, tags: Mapping[str, Any]) -> bool:
         """Whether the feature's tags satisfy every condition of the rule."""
-        for key, values, is_regex in self.conditions:
-            raw = tags.get(key)
-            if raw is None or (isinstance(raw, float) and raw != raw):
-                return False
-            text = str(raw)
-            if is_regex:
-                if not any(re.search(pattern, text, re.IGNORECASE) for pattern in values):
-                    return False
-                continue
-            if values == ("*",):
-                continue
-            parts = {part.strip() for part in text.split(";")}
-            if not parts.intersection(values):
-                return False
-        return True
+        return all(c.holds(tags) for c in self.conditions)
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The OSM tag keys the rule reads."""
-        return tuple(key for key, _, _ in self.conditions)
+        return tuple(c.key for c in self.conditions)
+
+    @property
+    def positive_keys(self) -> tuple[str, ...]:
+        """The tag keys a feature must carry to match (negated conditions hold when absent)."""
+        return tuple(c.key for c in self.conditions if c.mode in ("equals", "regex"))
 
 
 @dataclass(frozen=True)
@@ -75,16 +164,24 @@ class Category:
     name_zh, name_en : str
         Chinese and English display names.
     level : int
-        Life-circle level in minutes (5, 10 or 15) at which the standard expects the facility.
+        Life-circle level in minutes (5, 10 or 15): the tightest level at which the standard
+        asks for the facility.
     group : str
-        Broad group (education, health, commerce, …).
+        Broad group (education, health, commerce, civilization_practice, …).
     color : str
         Hex colour for maps.
     verified : bool
-        Whether the level was read in the standard (``False``: from recollection).
+        Whether the item and level were read in a source the standards file names.
     rules, fallback : tuple of TagRule
         OSM tag rules; ``fallback`` applies only when no other category of the same group
         matched the feature.
+    aliases : tuple of str
+        Other names a user file may give as the category.
+    item : Item
+        ``standard`` (an item of the standard), ``planner`` (the planner's own, e.g. the
+        civilization-practice tiers), ``extra`` or ``user`` (brought by a user file).
+    note : str
+        Caveat shown with the category.
     """
 
     key: str
@@ -96,11 +193,52 @@ class Category:
     verified: bool = False
     rules: tuple[TagRule, ...] = ()
     fallback: tuple[TagRule, ...] = ()
+    aliases: tuple[str, ...] = ()
+    item: Item = "standard"
+    note: str = ""
 
     @property
     def label(self) -> str:
         """Bilingual label, e.g. ``幼儿园 Kindergarten``."""
         return f"{self.name_zh} {self.name_en}"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the category answers to: key, Chinese and English names, aliases."""
+        return (self.key, self.name_zh, self.name_en, *self.aliases)
+
+
+@dataclass(frozen=True)
+class FeatureMatch:
+    """The categories one feature belongs to.
+
+    Parameters
+    ----------
+    keys : tuple of str
+        Matching category keys, in catalog order.
+    by_fallback : tuple of str
+        Those of ``keys`` matched only through a fallback rule (a bare school → primary).
+    """
+
+    keys: tuple[str, ...]
+    by_fallback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Categories of many features, and how many fell back.
+
+    Parameters
+    ----------
+    matches : tuple of FeatureMatch
+        One per feature, in input order.
+    fell_back : dict of str to int
+        Per category, the number of features it took only through a fallback rule — e.g. the
+        schools counted as primary because nothing told their level.
+    """
+
+    matches: tuple[FeatureMatch, ...]
+    fell_back: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -118,9 +256,17 @@ class Catalog:
     categories: tuple[Category, ...]
     source: str = "default"
     _by_key: dict[str, Category] = field(init=False, repr=False, compare=False)
+    _by_name: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {c.key: c for c in self.categories})
+        by_name: dict[str, str] = {}
+        for category in self.categories:
+            for name in category.names:
+                by_name.setdefault(_name_key(name), category.key)
+        # A key always wins over another category's alias.
+        by_name.update({_name_key(c.key): c.key for c in self.categories})
+        object.__setattr__(self, "_by_name", by_name)
 
     def __iter__(self) -> Iterator[Category]:
         return iter(self.categories)
@@ -132,13 +278,27 @@ class Catalog:
         return key in self._by_key
 
     def __getitem__(self, key: str) -> Category:
-        try:
-            return self._by_key[key]
-        except KeyError:
+        """The category with this key, Chinese or English name or alias."""
+        resolved = self.resolve(key)
+        if resolved is None:
             raise InputError(
-                f"unknown facility category {key!r}",
-                f"use one of: {', '.join(self.keys)}",
-            ) from None
+                f"unknown facility category {shorten(str(key))!r}",
+                f"use one of: {', '.join(self.keys)} (or their Chinese names)",
+            )
+        return self._by_key[resolved]
+
+    def resolve(self, name: object) -> str | None:
+        """The key of the category a name stands for, or ``None``.
+
+        Parameters
+        ----------
+        name : object
+            A key (``civilization_station``), Chinese name (``新时代文明实践站``), English name
+            or alias; case, spaces, ``_``/``-`` and full-width forms are ignored.
+        """
+        if isinstance(name, str) and name in self._by_key:
+            return name
+        return self._by_name.get(_name_key(str(name)))
 
     @property
     def keys(self) -> list[str]:
@@ -146,12 +306,26 @@ class Catalog:
         return [c.key for c in self.categories]
 
     @property
+    def standard_keys(self) -> list[str]:
+        """Keys of the categories that are items of the standard (``item = standard``).
+
+        What a residence's score counts: the planner's own items (civilization practice), the
+        extras (hospital, gym) and user categories are reported but not scored.
+        """
+        return [c.key for c in self.categories if c.item == "standard"]
+
+    @property
     def tag_keys(self) -> set[str]:
-        """Every OSM tag key any rule reads (what to ask Overpass or a reader for)."""
+        """The OSM tag keys a feature must carry one of to match any rule.
+
+        What to ask Overpass or a reader for: a reader keeps every tag of such a feature, so
+        the conditions on other tags (``name~``, ``access!``) can be read. Keys read only by
+        negated conditions are left out: ``access!`` must not pull in every street.
+        """
         keys: set[str] = set()
         for category in self.categories:
             for rule in (*category.rules, *category.fallback):
-                keys.update(k.rstrip("~") for k in rule.keys)
+                keys.update(rule.positive_keys)
         return keys
 
     def classify(self, tags: Mapping[str, Any]) -> list[str]:
@@ -167,20 +341,48 @@ class Catalog:
         list of str
             Matching category keys, in catalog order (a feature may be in several).
         """
+        return list(self.match(tags).keys)
+
+    def match(self, tags: Mapping[str, Any]) -> FeatureMatch:
+        """Like :meth:`classify`, also saying which keys came from a fallback rule."""
         matched = [c.key for c in self.categories if any(r.matches(tags) for r in c.rules)]
         groups = {self._by_key[k].group for k in matched}
-        for category in self.categories:
-            if (
-                category.fallback
-                and category.key not in matched
-                and category.group not in groups
-                and any(r.matches(tags) for r in category.fallback)
-            ):
-                matched.append(category.key)
-        return matched
+        fell_back = [
+            c.key
+            for c in self.categories
+            if c.fallback
+            and c.key not in matched
+            and c.group not in groups
+            and any(r.matches(tags) for r in c.fallback)
+        ]
+        order = {k: i for i, k in enumerate(self.keys)}
+        keys = sorted([*matched, *fell_back], key=order.__getitem__)
+        return FeatureMatch(tuple(keys), tuple(fell_back))
+
+    def classify_features(self, features: Iterable[Mapping[str, Any]]) -> Classification:
+        """Classify many features and count how many each fallback rule took.
+
+        Parameters
+        ----------
+        features : iterable of mapping
+            The tags of each feature.
+
+        Returns
+        -------
+        Classification
+            Per-feature matches and, per category, the count of features that fell back
+            (``fell_back["primary_school"]``: schools counted as primary for want of
+            ``isced:level``, ``school=*``, ``grades`` or a telling name).
+        """
+        matches = tuple(self.match(tags) for tags in features)
+        counts = Counter(k for m in matches for k in m.by_fallback)
+        fell_back = {c.key: counts[c.key] for c in self.categories if c.fallback}
+        return Classification(matches, fell_back)
 
     def with_category(self, key: str, name: str | None = None) -> Catalog:
         """Return a catalog extended with a user category not in the file.
+
+        A key or name the catalog already knows (e.g. ``新时代文明实践站``) adds nothing.
 
         Parameters
         ----------
@@ -189,11 +391,13 @@ class Catalog:
         name : str, optional
             Display name used for both languages.
         """
+        if self.resolve(key) is not None or (name and self.resolve(name) is not None):
+            return self
         key = normalize_key(key)
         if key in self:
             return self
         color = _PALETTE[len(self.categories) % len(_PALETTE)]
-        extra = Category(key, name or key, name or key, 15, "user", color, False)
+        extra = Category(key, name or key, name or key, 15, "user", color, False, item="user")
         return Catalog((*self.categories, extra), self.source)
 
     @classmethod
@@ -208,7 +412,8 @@ class Catalog:
         Parameters
         ----------
         path : str or Path
-            A TOML file with ``[[category]]`` tables (see ``data/catalog.toml``).
+            A TOML file with ``[[category]]`` tables (see ``data/catalog.toml``), UTF-8 (with
+            or without BOM) or GBK.
         source : str, optional
             Label recorded as the catalog's source; defaults to the path.
 
@@ -222,18 +427,11 @@ class Catalog:
             When the file is missing, not TOML, or a category has an unknown or bad field.
         """
         path = Path(path)
-        if not path.is_file():
-            raise InputError(f"catalog file {path} does not exist", "pass an existing TOML file")
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(
-                f"catalog file {path} is not valid TOML ({exc})", "fix the TOML syntax"
-            ) from None
+        document = read_toml(path, "catalog")
         unknown_top = set(document) - {"category"}
         if unknown_top:
             raise InputError(
-                f"catalog file {path}: unknown top-level key {sorted(unknown_top)[0]!r}",
+                f"catalog file {path}: unknown top-level key {shorten(sorted(unknown_top)[0])!r}",
                 "a catalog holds only [[category]] tables",
             )
         tables = document.get("category")
@@ -243,67 +441,164 @@ class Catalog:
                 "add at least one [[category]] with key, name_zh, name_en, level and match",
             )
         categories = tuple(_parse_category(t, path, i) for i, t in enumerate(tables))
-        keys = [c.key for c in categories]
-        duplicated = sorted({k for k in keys if keys.count(k) > 1})
-        if duplicated:
-            raise InputError(
-                f"catalog file {path}: category key {duplicated[0]!r} appears twice",
-                "give every category a unique key",
-            )
+        _check_unique(categories, path)
         return cls(categories, source or str(path))
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Read a TOML config file in UTF-8 (with or without BOM) or GBK.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    what : str
+        What the file is (``catalog``, ``standards``), for messages.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not text in those encodings, or not valid TOML.
+    """
+    if not path.is_file():
+        raise InputError(f"{what} file {path} does not exist", "pass an existing TOML file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{what} file {path} cannot be read ({exc.strerror})", "check it"
+        ) from None
+    for encoding in _ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            break
+    else:
+        raise InputError(
+            f"{what} file {path} is neither UTF-8 nor GBK text", "save it as UTF-8 TOML"
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"{what} file {path} is not valid TOML ({shorten(str(exc))})", "fix the TOML syntax"
+        ) from None
+
+
+def shorten(text: str, limit: int = _MAX_SHOWN) -> str:
+    """Cut an echoed input fragment to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def normalize_key(text: str) -> str:
     """Make a category key snake_case (``"Culture Station"`` → ``culture_station``).
 
-    Non-ASCII keys (e.g. ``新时代文明实践站``) are kept as they are, since a planner's own
+    Non-ASCII keys (e.g. a planner's ``村史馆``) are kept as they are, since a planner's own
     category names are meaningful.
     """
     key = re.sub(r"[^\w]+", "_", str(text).strip().lower()).strip("_")
     return key or "unnamed"
 
 
+def categories_in(catalog: Catalog, keys: Iterable[str]) -> list[Category]:
+    """Return the catalog's categories for the given keys, in catalog order."""
+    wanted = set(keys)
+    return [c for c in catalog if c.key in wanted]
+
+
+def _name_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\s_\-]+", "", folded)
+
+
+def _check_unique(categories: tuple[Category, ...], path: Path) -> None:
+    owner: dict[str, str] = {}
+    for category in categories:
+        if category.key in owner:
+            raise InputError(
+                f"catalog file {path}: category key {category.key!r} appears twice",
+                "give every category a unique key",
+            )
+        owner[category.key] = category.key
+    names: dict[str, str] = {}
+    for category in categories:
+        for name in dict.fromkeys(_name_key(n) for n in category.names):
+            other = names.setdefault(name, category.key)
+            if other != category.key and name != _name_key(category.key):
+                raise InputError(
+                    f"catalog file {path}: the name {shorten(name)!r} stands for both "
+                    f"{other!r} and {category.key!r}",
+                    "give each category its own names and aliases",
+                )
+
+
 def _parse_category(table: Any, path: Path, index: int) -> Category:
     where = f"catalog file {path}, category #{index + 1}"
     if not isinstance(table, dict):
         raise InputError(f"{where} is not a table", "write it as [[category]]")
-    unknown = set(table) - _CATEGORY_FIELDS
+    unknown = set(table) - set(_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
         raise InputError(
-            f"{where}: unknown field {name!r}",
-            f"allowed fields are {', '.join(sorted(_CATEGORY_FIELDS))}",
+            f"{where}: unknown field {shorten(name)!r}",
+            f"allowed fields are {', '.join(sorted(_FIELDS))}",
         )
-    for required in ("key", "name_zh", "name_en", "level", "match"):
+    for required in _REQUIRED:
         if required not in table:
             raise InputError(f"{where}: missing field {required!r}", f"add {required} = ...")
     key = table["key"]
     if not isinstance(key, str) or not _KEY_RE.match(key):
         raise InputError(
-            f"{where}: key {key!r} is not snake_case", "use lowercase letters, digits and _"
+            f"{where}: key {shorten(repr(key))} is not snake_case",
+            "use lowercase letters, digits and _",
         )
+    where = f"{where} ({key})"
     level = table["level"]
-    if not isinstance(level, int) or isinstance(level, bool) or level <= 0:
+    if not isinstance(level, int) or isinstance(level, bool) or not 0 < level <= 120:
         raise InputError(
-            f"{where} ({key}): level {level!r} is not a positive whole number of minutes",
+            f"{where}: level {shorten(repr(level))} is not a whole number of minutes 1–120",
             "use 5, 10 or 15",
         )
-    for text_field in ("name_zh", "name_en", "group", "color"):
-        if text_field in table and not isinstance(table[text_field], str):
-            raise InputError(f"{where} ({key}): {text_field} must be a string", "quote it")
-    verified = table.get("verified", False)
-    if not isinstance(verified, bool):
-        raise InputError(f"{where} ({key}): verified must be true or false", "write true/false")
+    for name, kind in _FIELDS.items():
+        # match and fallback get their own message from _parse_rules.
+        if name in table and name not in _RULE_FIELDS and not isinstance(table[name], kind):
+            raise InputError(
+                f"{where}: {name} = {shorten(repr(table[name]))} must be {_kind(kind)}",
+                f"write {name} as {_kind(kind)}",
+            )
+    item = table.get("item", "standard")
+    if item not in _ITEMS:
+        raise InputError(
+            f"{where}: item = {shorten(repr(item))} is not known",
+            f"use one of {', '.join(_ITEMS)}",
+        )
+    color = table.get("color", "#555555")
+    if not _COLOR_RE.match(color):
+        raise InputError(f"{where}: color {shorten(repr(color))} is not #rrggbb", 'e.g. "#1f77b4"')
+    aliases = table.get("aliases", [])
+    if not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise InputError(f"{where}: aliases must be non-empty strings", 'e.g. aliases = ["诊所"]')
     return Category(
         key=key,
         name_zh=table["name_zh"],
         name_en=table["name_en"],
         level=level,
         group=table.get("group", "other"),
-        color=table.get("color", "#555555"),
-        verified=verified,
-        rules=_parse_rules(table["match"], f"{where} ({key}) match"),
-        fallback=_parse_rules(table.get("fallback", []), f"{where} ({key}) fallback"),
+        color=color,
+        verified=table.get("verified", False),
+        rules=_parse_rules(table["match"], f"{where} match"),
+        fallback=_parse_rules(table.get("fallback", []), f"{where} fallback"),
+        aliases=tuple(aliases),
+        item=item,
+        note=table.get("note", ""),
+    )
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}.get(
+        kind if isinstance(kind, type) else kind[0], "a value"
     )
 
 
@@ -316,18 +611,26 @@ def _parse_rules(rules: Any, where: str) -> tuple[TagRule, ...]:
     for rule in rules:
         conditions = []
         for tag, value in rule.items():
-            values = _rule_values(value, f"{where} {tag}")
-            is_regex = tag.endswith("~")
-            if is_regex:
-                for pattern in values:
-                    try:
-                        re.compile(pattern)
-                    except re.error as exc:
-                        raise InputError(
-                            f"{where}: bad regular expression {pattern!r} ({exc})",
-                            "fix the pattern",
-                        ) from None
-            conditions.append((tag.rstrip("~"), values, is_regex))
+            mode: Mode = "equals"
+            key = tag
+            if tag.endswith("!~"):
+                mode, key = "not_regex", tag[:-2]
+            elif tag.endswith("~"):
+                mode, key = "regex", tag[:-1]
+            elif tag.endswith("!"):
+                mode, key = "not_equals", tag[:-1]
+            if not key:
+                raise InputError(f"{where}: a condition has no tag key", 'write e.g. "name~" = "…"')
+            values = _rule_values(value, f"{where} {key}")
+            patterns: tuple[Any, ...] = ()
+            if mode in ("regex", "not_regex"):
+                patterns = tuple(compile_pattern(v, f"{where} {tag}") for v in values)
+            conditions.append(Condition(key, values, mode, patterns))
+        if all(c.mode in ("not_equals", "not_regex") for c in conditions):
+            raise InputError(
+                f"{where}: a rule has only negated conditions (it would match every feature)",
+                'add a positive condition, e.g. amenity = "…"',
+            )
         parsed.append(TagRule(tuple(conditions)))
     return tuple(parsed)
 
@@ -337,10 +640,6 @@ def _rule_values(value: Any, where: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise InputError(f"{where}: value {value!r} is not a string or list of strings", "quote it")
-
-
-def categories_in(catalog: Catalog, keys: Iterable[str]) -> list[Category]:
-    """Return the catalog's categories for the given keys, in catalog order."""
-    wanted = set(keys)
-    return [c for c in catalog if c.key in wanted]
+    raise InputError(
+        f"{where}: value {shorten(repr(value))} is not a string or list of strings", "quote it"
+    )

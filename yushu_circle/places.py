@@ -211,20 +211,42 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalog: Catalog) -> gp
     GeoDataFrame
         ``facility_id``, ``category``, ``name``, ``source`` (``osm``), geometry (EPSG:4326).
     """
-    rows: list[dict[str, Any]] = []
+    return classified_facilities(features, catalog)[0]
+
+
+def classified_facilities(
+    features: gpd.GeoDataFrame, catalog: Catalog
+) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Facilities from OSM features, and how many each fallback rule took.
+
+    Returns
+    -------
+    (GeoDataFrame, dict of str to int)
+        The facilities as :func:`facilities_from_features` gives them, and per category with a
+        fallback rule the number of features it took only through that rule — e.g.
+        ``{"primary_school": 3}``: three schools counted as primary because nothing
+        (``isced:level``, ``school=*``, ``grades``, name) told their level.
+    """
+    no_fallbacks = {c.key: 0 for c in catalog if c.fallback}
     if features.empty:
-        return empty_facilities()
-    # Only features carrying a key some rule reads can match (skips the many buildings).
+        return empty_facilities(), no_fallbacks
+    # Only features carrying a key some rule needs can match (skips the many buildings).
     rule_keys = [k for k in catalog.tag_keys if k in features.columns]
     if not rule_keys:
-        return empty_facilities()
+        return empty_facilities(), no_fallbacks
     features = features[features[rule_keys].notna().any(axis=1).to_numpy()]
     tag_columns = [c for c in features.columns if c != "geometry"]
-    records = features[tag_columns].to_dict("records")
+    records = [
+        {k: v for k, v in tags.items() if isinstance(v, str)}
+        for tags in features[tag_columns].to_dict("records")
+    ]
+    classification = catalog.classify_features(records)
     points = features.geometry.representative_point().values
-    for (element, osm_id), tags, point in zip(features.index, records, points, strict=True):
-        present = {k: v for k, v in tags.items() if isinstance(v, str)}
-        for key in catalog.classify(present):
+    rows: list[dict[str, Any]] = []
+    for (element, osm_id), present, match, point in zip(
+        features.index, records, classification.matches, points, strict=True
+    ):
+        for key in match.keys:
             rows.append(
                 {
                     "facility_id": f"osm-{element}-{osm_id}-{key}",
@@ -235,8 +257,8 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalog: Catalog) -> gp
                 }
             )
     if not rows:
-        return empty_facilities()
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+        return empty_facilities(), classification.fell_back
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"), classification.fell_back
 
 
 def empty_facilities() -> gpd.GeoDataFrame:
@@ -523,7 +545,8 @@ def user_facilities(
     names = frame[name_col].astype(str).to_numpy() if name_col else np.full(len(frame), "")
     categories = []
     for value in frame[category_col].astype(str):
-        key = value.strip() if catalog is not None and value.strip() in catalog else None
+        # A key, Chinese or English name or alias (新时代文明实践站 → civilization_station).
+        key = catalog.resolve(value.strip()) if catalog is not None else None
         if key is None:
             key = normalize_key(value)
             if catalog is not None:

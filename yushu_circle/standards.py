@@ -2,19 +2,64 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from yushu_circle._resources import data_path
+from yushu_circle.catalog import Catalog, read_toml, shorten
 from yushu_circle.errors import InputError
 
 SHIPPED = {"gb50180": "gb50180_2018.toml", "tdt1062": "tdt1062_2021.toml"}
 """Standards shipped in ``data/standards/``, by the name ``--standard`` takes."""
 MEASURES = ("minutes", "metres")
+Measure = Literal["minutes", "metres"]
+MAX_MINUTES = 120
+"""The longest level a standards file may name, minutes (the shipped ones stop at 15)."""
+PLANNER_SOURCE = "the planner's own item (data/catalog.toml, item = planner): no standard lists it"
+
+_TOP: dict[str, type] = {
+    "key": str,
+    "title": str,
+    "title_zh": str,
+    "level": list,
+    "requirement": list,
+}
+_LEVEL: dict[str, type] = {
+    "minutes": int,
+    "radius_m": float,
+    "name_zh": str,
+    "population": str,
+    "verified": bool,
+    "source": str,
+    "note": str,
+}
+_LEVEL_REQUIRED = ("minutes", "radius_m", "verified", "source")
+_REQUIREMENT: dict[str, type] = {
+    "level": int,
+    "category": str,
+    "name_zh": str,
+    "required": bool,
+    "verified": bool,
+    "source": str,
+    "radius_m": float,
+    "note": str,
+    "per_1000": dict,
+}
+_REQUIREMENT_REQUIRED = ("level", "category", "required", "verified", "source")
+_PER_1000: dict[str, type] = {
+    "value": float,
+    "unit": str,
+    "basis": str,
+    "verified": bool,
+    "source": str,
+}
+_PER_1000_REQUIRED = ("value", "unit", "verified", "source")
+_EXAMPLE = "see data/standards/gb50180_2018.toml"
 
 
 @dataclass(frozen=True)
@@ -32,15 +77,40 @@ class Level:
     population : str
         Population band the level serves, as the standard states it.
     verified : bool
-        Whether the level was read in a source.
+        Whether the level was read in the source named.
     source : str
-        Where it comes from (``R: …`` read, ``M: …`` from recollection).
+        The document and clause, and where it was read.
     """
 
     minutes: int
     radius_m: float
     name_zh: str
     population: str
+    verified: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class PerThousand:
+    """A capacity norm per 1,000 people (千人指标), e.g. kindergarten seats.
+
+    Parameters
+    ----------
+    value : float
+        Capacity per 1,000 people of ``basis``.
+    unit : str
+        What the capacity counts (``seats``, ``beds``, ``m²``).
+    basis : str
+        Whose thousand (``residents``, ``residents aged 60+``).
+    verified : bool
+        Whether the figure was read in the source named.
+    source : str
+        Where the figure comes from.
+    """
+
+    value: float
+    unit: str
+    basis: str
     verified: bool
     source: str
 
@@ -67,6 +137,11 @@ class Requirement:
         A service radius specific to this facility, metres (else the level's).
     note : str
         Caveat shown with the row.
+    per_1000 : PerThousand or None
+        The capacity norm per 1,000 people, where one is given.
+    planner : bool
+        ``True`` for the planner's own items (e.g. civilization-practice stations) added by
+        :meth:`Standard.with_planner_items`: no standard lists them.
     """
 
     level: int
@@ -77,10 +152,14 @@ class Requirement:
     source: str
     radius_m: float | None = None
     note: str = ""
+    per_1000: PerThousand | None = None
+    planner: bool = False
 
     @property
     def mark(self) -> str:
-        """▲ for required, △ for recommended."""
+        """▲ for required, △ for recommended, ◇ for the planner's own item."""
+        if self.planner:
+            return "◇"
         return "▲" if self.required else "△"
 
     @property
@@ -121,11 +200,52 @@ class Standard:
 
     @property
     def unverified(self) -> list[Requirement]:
-        """Rows from recollection, to be checked before citing."""
+        """Rows not read in a source, to be checked before citing (planner's items included)."""
         return [r for r in self.requirements if not r.verified]
 
+    def requirement(self, category: str) -> Requirement | None:
+        """The first row for a category (its tightest level), or ``None``."""
+        rows = [r for r in self.requirements if r.category == category]
+        return min(rows, key=lambda r: r.level) if rows else None
+
+    def with_planner_items(self, catalog: Catalog, required: bool = False) -> Standard:
+        """This standard plus the catalog's planner items (``item = planner``), flagged as such.
+
+        The civilization-practice tiers are assessed this way: at the catalog's level, marked
+        ◇ and ``verified = False``, their source saying no standard lists them.
+
+        Parameters
+        ----------
+        catalog : Catalog
+        required : bool
+            Count them among the required items (default: recommended only).
+        """
+        known = {r.category for r in self.requirements}
+        levels = dict(self.levels)
+        extra = []
+        for category in catalog:
+            if category.item != "planner" or category.key in known:
+                continue
+            level = _tier(levels, category.level)
+            extra.append(
+                Requirement(
+                    level=level,
+                    category=category.key,
+                    name_zh=category.name_zh,
+                    required=required,
+                    verified=False,
+                    source=PLANNER_SOURCE,
+                    note=category.note,
+                    planner=True,
+                )
+            )
+        return replace(self, requirements=(*self.requirements, *extra))
+
     def threshold_minutes(
-        self, requirement: Requirement, measure: str = "minutes", metres_per_minute: float = 66.67
+        self,
+        requirement: Requirement,
+        measure: str = "minutes",
+        metres_per_minute: float = 66.67,
     ) -> float:
         """The walk minutes within which a requirement counts as met.
 
@@ -157,6 +277,9 @@ class Standard:
                     "mark": r.mark,
                     "verified": r.verified,
                     "radius_m": r.radius_m or self.levels[r.level].radius_m,
+                    "per_1000": None if r.per_1000 is None else r.per_1000.value,
+                    "per_1000_unit": "" if r.per_1000 is None else r.per_1000.unit,
+                    "per_1000_verified": None if r.per_1000 is None else r.per_1000.verified,
                     "source": r.source,
                     "note": r.note,
                 }
@@ -172,7 +295,7 @@ def load_standard(name: str | Path = "gb50180") -> Standard:
     ----------
     name : str or Path
         A key of :data:`SHIPPED` or a path to a file laid out like
-        ``data/standards/gb50180_2018.toml``.
+        ``data/standards/gb50180_2018.toml`` (UTF-8, with or without BOM, or GBK).
 
     Returns
     -------
@@ -181,72 +304,187 @@ def load_standard(name: str | Path = "gb50180") -> Standard:
     Raises
     ------
     InputError
-        When the name is unknown, the file is missing or a row lacks a field.
+        When the name is unknown, the file is missing or not TOML, or a row lacks a field, has
+        an unknown one or a value of the wrong kind or range — naming the file, row and key.
     """
     text = str(name)
-    if text.lower().replace("-", "").replace(" ", "") in SHIPPED:
-        path = data_path("standards", SHIPPED[text.lower().replace("-", "").replace(" ", "")])
+    shipped = text.lower().replace("-", "").replace(" ", "").replace("_", "")
+    if shipped in SHIPPED:
+        path = data_path("standards", SHIPPED[shipped])
     else:
         path = Path(name)
         if not path.exists():
             raise InputError(
-                f"standard {text!r} is neither a shipped standard nor a file",
+                f"standard {shorten(text)!r} is neither a shipped standard nor a file",
                 f"use one of {', '.join(SHIPPED)} or the path of a standards TOML file",
             )
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(
-            f"standards file {path} cannot be read ({exc})", "fix the TOML syntax"
-        ) from None
-    levels = {}
-    for i, table in enumerate(document.get("level", [])):
-        level = Level(
-            minutes=int(_field(table, "minutes", path, "level", i)),
-            radius_m=float(_field(table, "radius_m", path, "level", i)),
-            name_zh=str(table.get("name_zh", "")),
-            population=str(table.get("population", "")),
-            verified=bool(_field(table, "verified", path, "level", i)),
-            source=str(_field(table, "source", path, "level", i)),
-        )
-        levels[level.minutes] = level
-    requirements = []
-    for i, table in enumerate(document.get("requirement", [])):
-        level_minutes = int(_field(table, "level", path, "requirement", i))
-        if level_minutes not in levels:
+    document = read_toml(path, "standards")
+    where = f"standards file {path}"
+    _check_table(document, _TOP, (), where, "the file")
+    levels: dict[int, Level] = {}
+    for i, table in enumerate(_tables(document, "level", where)):
+        row = f"{where}: [[level]] #{i + 1}"
+        _check_table(table, _LEVEL, _LEVEL_REQUIRED, row, "[[level]]")
+        minutes = _minutes(table["minutes"], row, "minutes")
+        if minutes in levels:
             raise InputError(
-                f"{path}: requirement #{i + 1} names level {level_minutes}, which has no [[level]]",
-                f"add a [[level]] with minutes = {level_minutes} or fix the row",
+                f"{row}: minutes = {minutes} appears twice", "give each [[level]] its own minutes"
             )
+        levels[minutes] = Level(
+            minutes=minutes,
+            radius_m=_positive(table["radius_m"], row, "radius_m", "metres"),
+            name_zh=table.get("name_zh", ""),
+            population=table.get("population", ""),
+            verified=table["verified"],
+            source=table["source"],
+        )
+    if not levels:
+        raise InputError(f"{where} has no [[level]] tables", f"add some ({_EXAMPLE})")
+    requirements = []
+    for i, table in enumerate(_tables(document, "requirement", where)):
+        row = f"{where}: [[requirement]] #{i + 1}"
+        _check_table(table, _REQUIREMENT, _REQUIREMENT_REQUIRED, row, "[[requirement]]")
+        level = _minutes(table["level"], row, "level")
+        if level not in levels:
+            raise InputError(
+                f"{row} names level {level}, which has no [[level]]",
+                f"add a [[level]] with minutes = {level} or fix the row",
+            )
+        category = table["category"].strip()
+        if not category:
+            raise InputError(f"{row}: category is empty", "use a catalog key such as kindergarten")
         radius = table.get("radius_m")
         requirements.append(
             Requirement(
-                level=level_minutes,
-                category=str(_field(table, "category", path, "requirement", i)),
-                name_zh=str(table.get("name_zh", "")),
-                required=bool(_field(table, "required", path, "requirement", i)),
-                verified=bool(_field(table, "verified", path, "requirement", i)),
-                source=str(_field(table, "source", path, "requirement", i)),
-                radius_m=None if radius is None else float(radius),
-                note=str(table.get("note", "")),
+                level=level,
+                category=category,
+                name_zh=table.get("name_zh", ""),
+                required=table["required"],
+                verified=table["verified"],
+                source=table["source"],
+                radius_m=None if radius is None else _positive(radius, row, "radius_m", "metres"),
+                note=table.get("note", ""),
+                per_1000=_per_1000(table.get("per_1000"), row),
             )
         )
     if not requirements:
-        raise InputError(f"standards file {path} has no [[requirement]] rows", "add some")
+        raise InputError(f"{where} has no [[requirement]] rows", f"add some ({_EXAMPLE})")
     return Standard(
-        key=str(document.get("key", path.stem)),
-        title=str(document.get("title", path.stem)),
-        title_zh=str(document.get("title_zh", "")),
+        key=document.get("key", path.stem),
+        title=document.get("title", path.stem),
+        title_zh=document.get("title_zh", ""),
         levels=levels,
         requirements=tuple(requirements),
         source=str(path),
     )
 
 
-def _field(table: dict[str, Any], key: str, path: Path, kind: str, index: int) -> Any:
-    if key not in table:
+def disagreements(standard: Standard, catalog: Catalog) -> list[str]:
+    """Where a standard and the catalog do not say the same thing (empty when they agree).
+
+    Every requirement names a catalog category; each category the catalog marks as an item of
+    the standard (``item = standard``) appears in the standard; and the levels agree — exactly
+    for a standard with the catalog's levels, else the catalog's level falls in the standard's
+    tier (the smallest of the standard's levels that is at least the catalog's).
+    """
+    problems = []
+    for row in standard.requirements:
+        if row.category not in catalog:
+            problems.append(f"{row.label}: category {row.category!r} is not in the catalog")
+            continue
+        wanted = catalog[row.category].level
+        if row.level != _tier(standard.levels, wanted):
+            problems.append(f"{row.label}: the catalog puts {row.category} at {wanted} min")
+    if set(standard.levels) == set(c.level for c in catalog if c.item == "standard"):
+        listed = {r.category for r in standard.requirements}
+        for category in catalog:
+            if category.item == "standard" and category.key not in listed:
+                problems.append(f"{category.key}: an item of the standard missing from the file")
+    return problems
+
+
+def _tier(levels: Iterable[int], minutes: int) -> int:
+    """The standard's level that holds a walk of ``minutes``: the smallest at least as long."""
+    tiers = sorted(levels)
+    return next((t for t in tiers if t >= minutes), tiers[-1])
+
+
+def _tables(document: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    tables = document.get(name, [])
+    if not all(isinstance(t, dict) for t in tables):
+        raise InputError(f"{where}: {name} must be [[{name}]] tables", f"write [[{name}]] rows")
+    return list(tables)
+
+
+def _check_table(
+    table: dict[str, Any],
+    fields: dict[str, type],
+    required: tuple[str, ...],
+    where: str,
+    kind: str,
+) -> None:
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
         raise InputError(
-            f"{path}: [[{kind}]] #{index + 1} has no {key!r}",
-            f"add {key} = … to that row (see data/standards/gb50180_2018.toml)",
+            f"{where}: unknown key {shorten(unknown[0])!r}",
+            f"{kind} takes only {', '.join(fields)}",
         )
-    return table[key]
+    for key in required:
+        if key not in table:
+            raise InputError(f"{where} has no {key!r}", f"add {key} = … to that row ({_EXAMPLE})")
+    for key, kind_of in fields.items():
+        if key not in table:
+            continue
+        value = table[key]
+        ok = isinstance(value, kind_of) and not (kind_of is int and isinstance(value, bool))
+        if kind_of is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok:
+            raise InputError(
+                f"{where}: {key} = {shorten(repr(value))} is not {_describe(kind_of)}",
+                f"write {key} as {_describe(kind_of)} ({_EXAMPLE})",
+            )
+
+
+def _describe(kind: type) -> str:
+    return {
+        int: "a whole number",
+        float: "a number",
+        str: "a quoted string",
+        bool: "true or false",
+        list: "a list of tables",
+        dict: "an inline table { … }",
+    }[kind]
+
+
+def _minutes(value: int, where: str, key: str) -> int:
+    if not 0 < value <= MAX_MINUTES:
+        raise InputError(
+            f"{where}: {key} = {value} is not a walk time of 1–{MAX_MINUTES} minutes",
+            f"write {key} as whole minutes, e.g. 5, 10 or 15",
+        )
+    return value
+
+
+def _positive(value: float, where: str, key: str, unit: str) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise InputError(
+            f"{where}: {key} = {shorten(repr(value))} is not a positive number of {unit}",
+            f"write {key} as a positive number of {unit}",
+        )
+    return number
+
+
+def _per_1000(value: Any, where: str) -> PerThousand | None:
+    if value is None:
+        return None
+    row = f"{where} per_1000"
+    _check_table(value, _PER_1000, _PER_1000_REQUIRED, row, "per_1000")
+    return PerThousand(
+        value=_positive(value["value"], row, "value", value["unit"] or "units"),
+        unit=value["unit"],
+        basis=value.get("basis", "residents"),
+        verified=value["verified"],
+        source=value["source"],
+    )
