@@ -114,7 +114,7 @@ def write_dem(path: Path, terrain: Terrain) -> dict[str, float]:
         dst.write(z, 1)
         dst.update_tags(
             TIFFTAG_IMAGEDESCRIPTION="SYNTHETIC demo DEM, not survey data (yushu_circle)",
-            source="synthetic demo data, data/make_demo.py",
+            source="synthetic demo data, tools/make_demo",
             note=NOTE,
         )
         dst.set_band_description(1, "elevation_m (synthetic)")

@@ -36,7 +36,7 @@ DEM_MARGIN_M = 150.0
 NOTE = "synthetic demo data 示例数据, not survey data"
 HEADER_COMMENT = (
     "SYNTHETIC DEMO DATA 示例数据. A made-up town placed at Jiegu (结古街道), Yushu (玉树市), "
-    "Qinghai, written by data/make_demo.py of yushu_circle (seed {seed}). It is not "
+    "Qinghai, written by tools/make_demo of yushu_circle (seed {seed}). It is not "
     "OpenStreetMap data and not survey data: every street, building, facility and name in "
     "it is invented."
 )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .buildings import Buildings
-from .facilities import Facilities
+from .practice import Practice
 from .streets import Streets
 
 
-class Town(Streets, Buildings, Facilities):
+class Town(Streets, Buildings, Practice):
     """Builds the synthetic town into an :class:`OsmBuilder`.
 
     Parameters
@@ -33,5 +33,6 @@ class Town(Streets, Buildings, Facilities):
         self.road_mask = self.mask.grid.copy()
         self.build_houses()
         self.build_pois()
+        self.build_practice()
         self.build_bus()
         self.write_landuse()

@@ -168,7 +168,7 @@ class OsmBuilder:
         lines = [
             "<?xml version='1.0' encoding='UTF-8'?>",
             f"<!-- {comment} -->",
-            '<osm version="0.6" generator="yushu_circle data/make_demo.py (synthetic demo)">',
+            '<osm version="0.6" generator="yushu_circle tools/make_demo (synthetic demo)">',
             f'  <bounds minlat="{lat_s:.7f}" minlon="{lon_w:.7f}" '
             f'maxlat="{lat_n:.7f}" maxlon="{lon_e:.7f}"/>',
         ]
@@ -335,8 +335,8 @@ metadata says so too. Do not use it to describe the real Yushu.
 ## How it was made
 
 ```
-python data/make_demo.py            # seed {seed}; writes the three files below
-python data/make_demo.py --seed 7   # another town from the same recipe
+python -m tools.make_demo            # seed {seed}; writes the three files below
+python -m tools.make_demo --seed 7   # another town from the same recipe
 ```
 
 The script needs only numpy and rasterio and runs in a few seconds. It is deterministic: the
@@ -377,8 +377,9 @@ with an equirectangular projection, `lat = 33.005 + y / {M_PER_DEG_LAT:.4f}` and
   their border nodes). A–D are on the north bank, E and F on the south bank. The town centre
   between the avenue and North Road 1 is `landuse=commercial`.
 - **Under-served community {UNDER_SERVED}** (south bank, west): it has only a convenience
-  shop, an ATM (not a bank), a post box, toilets, a fitness station and a community service
-  station, and no clinic, kindergarten, school, pharmacy, bank, market or bus stop. Community
+  shop, an ATM (not a bank), a post box, toilets, a fitness station, a community service
+  station and a pilot civilization-practice family point, and no clinic, kindergarten,
+  school, pharmacy, bank, market, bus stop or civilization-practice station. Community
   A's kindergarten is a few hundred metres away across the river, but the nearest bridge is
   0.6–1.1 km east, so the walk there is about four times the straight line.
 - **Buildings** ({sum(stats.buildings.values()):,} closed ways).
@@ -398,6 +399,18 @@ with an equirectangular projection, `lat = 33.005 + y / {M_PER_DEG_LAT:.4f}` and
   (neither a bank nor a post office); `amenity=nursing_home` beside
   `amenity=social_facility`; `place=square`; a `public_transport=platform` + `bus=yes` stop
   without `highway=bus_stop`; and shops mapped as nodes inside residential buildings.
+- **Civilization practice (新时代文明实践, synthetic).** The tiers Yushu reports its living
+  circle by, mapped the way OSM would most likely hold them (`amenity=community_centre`
+  with the tier in the name, every name marked 示例 … (synthetic)): one
+  新时代文明实践中心 (centre) and one 结古街道新时代文明实践所 (institute) in the town
+  centre, a 新时代文明实践站 (station) in each community except {UNDER_SERVED}, and three
+  新时代文明实践点 (points: a playground and a day-care courtyard on the north bank, a pilot
+  family point in {UNDER_SERVED}). Community {UNDER_SERVED} is deliberately beyond 15
+  minutes' walk of every station: the nearest is across the river, past the bridge.
+- **Finer categories of the standard.** Beside their bigger siblings: two more elderly day
+  care centres (beside the nursing homes), two culture stations (文化活动站, beside the
+  cultural centre and library), a community canteen (`amenity=canteen`), a telecom office
+  (`office=telecommunication`) and two restaurants.
 
 Facilities per category and community, as the generator meant them (a feature may count for
 two categories; the bare school counts as primary through the catalog's fallback):
