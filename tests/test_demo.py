@@ -117,3 +117,28 @@ def test_practice_tiers_and_the_community_beyond_15_minutes(tmp_path: Path) -> N
     # Every other community has a station within 15 minutes of most of its residents.
     medians = by_community.median()
     assert (medians.drop(beyond[0]) < 15.0).all(), medians.to_dict()
+
+
+def _readme_tally() -> dict[str, int]:
+    readme = (DEMO / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|") for line in readme.splitlines() if line.startswith("| `")]
+    return {row[1].strip(" `"): int(row[2]) for row in rows if row[2].strip().isdigit()}
+
+
+def test_the_readme_tally_follows_the_generators_category_order() -> None:
+    from tools.make_demo.writer import CATEGORY_ORDER
+
+    tally = _readme_tally()
+    assert list(tally) == list(CATEGORY_ORDER)
+    assert all(tally[key] >= 1 for key in CATEGORY_ORDER)  # the demo exercises every one
+
+
+@pytest.mark.skipif(
+    "civilization_station" not in Catalog.default(), reason="needs the catalog's new categories"
+)
+def test_the_catalog_finds_what_the_readme_says() -> None:
+    catalog = Catalog.default()
+    tally = _readme_tally()
+    assert set(tally) == set(catalog.keys)
+    counts = Study.demo().facilities["category"].value_counts().to_dict()
+    assert counts == tally

@@ -202,7 +202,7 @@ class Facilities(TownState):
                     "social_facility:for": "senior",
                 },
             ),
-            ("elderly_care",),
+            ("nursing_home",),
             "C",
             building="public",
         )
@@ -210,7 +210,7 @@ class Facilities(TownState):
             n,
             (820.0, 250.0),
             named(demo_name("体育中心", "Sports Centre"), {"leisure": "sports_centre"}),
-            ("fitness",),
+            ("sports_hall",),
             "D",
             share=0.65,
         )
@@ -220,7 +220,7 @@ class Facilities(TownState):
             named(
                 demo_name("篮球场", "Basketball Court"), {"leisure": "pitch", "sport": "basketball"}
             ),
-            ("fitness",),
+            ("small_sports_ground", "medium_sports_ground"),
             "C",
             wanted=40.0,
         )
@@ -228,7 +228,7 @@ class Facilities(TownState):
             e,
             (330.0, 250.0),
             named(demo_name("足球场", "Football Pitch"), {"leisure": "pitch", "sport": "soccer"}),
-            ("fitness",),
+            ("small_sports_ground", "medium_sports_ground"),
             "E",
             share=0.6,
         )
@@ -345,20 +345,27 @@ class Facilities(TownState):
         a("N", -640.0, 350.0, n("便利店2", "Convenience Shop 2", {"shop": "convenience"}),
           ("supermarket",), "A", True)  # fmt: skip
         a("N", -820.0, 350.0, n("社区A服务站", "Community A Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "A")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "A")  # fmt: skip
         a("N", -1000.0, 330.0, n("健身点1", "Fitness Station 1", {"leisure": "fitness_station"}),
-          ("fitness",), "A")  # fmt: skip
+          ("outdoor_fitness",), "A")  # fmt: skip
         a("N", -1080.0, 40.0, n("公厕1", "Toilets 1", {"amenity": "toilets"}), ("toilets",), "A")
         # Community B (north, west of the centre).
         a("N", -300.0, 450.0, n("诊所2", "Clinic 2", {"healthcare": "clinic"}), ("clinic",), "B")
         a("N", -420.0, 200.0, n("日间照料中心", "Elderly Day Care Centre",
           {"amenity": "social_facility", "social_facility": "day_care",
-           "social_facility:for": "senior"}), ("elderly_care",), "B")  # fmt: skip
-        a("N", -250.0, 150.0, n("图书馆", "Library", {"amenity": "library"}), ("culture",), "B")
+           "social_facility:for": "senior"}), ("elderly_daycare",), "B")  # fmt: skip
+        a(
+            "N",
+            -250.0,
+            150.0,
+            n("图书馆", "Library", {"amenity": "library"}),
+            ("culture_centre",),
+            "B",
+        )
         a("N", -520.0, 450.0, n("托育中心", "Childcare Centre", {"amenity": "childcare"}),
           ("nursery",), "B")  # fmt: skip
         a("N", -150.0, 420.0, n("社区B服务站", "Community B Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "B")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "B")  # fmt: skip
         a("N", -350.0, 550.0, n("便利店3", "Convenience Shop 3", {"shop": "convenience"}),
           ("supermarket",), "B", True)  # fmt: skip
         a("N", -480.0, 300.0, n("药店2", "Pharmacy 2", {"amenity": "pharmacy"}),
@@ -369,9 +376,9 @@ class Facilities(TownState):
         # Town centre (commercial strip).
         a("N", -160.0, 20.0, n("结古街道办事处", "Jiegu Subdistrict Office",
           {"amenity": "townhall", "townhall:type": "subdistrict"}),
-          ("community_service",), "B")  # fmt: skip
+          ("subdistrict_office",), "B")  # fmt: skip
         a("N", 0.0, 85.0, n("政务服务中心", "Government Service Centre",
-          {"office": "government"}), ("community_service",), "C")  # fmt: skip
+          {"office": "government"}), (), "C")  # fmt: skip
         a("N", -280.0, 90.0, n("银行1", "Bank 1", {"amenity": "bank"}), ("bank",), "B")
         a("N", 140.0, 20.0, n("银行2", "Bank 2", {"amenity": "bank"}), ("bank",), "C")
         a("N", 200.0, 85.0, n("ATM1", "ATM 1", {"amenity": "atm"}), (), "C")
@@ -383,15 +390,15 @@ class Facilities(TownState):
         a("N", -120.0, 90.0, n("公厕2", "Toilets 2", {"amenity": "toilets"}), ("toilets",), "B")
         # Community C (north, east of the centre).
         a("N", 250.0, 330.0, n("社区卫生服务中心", "Community Health Centre",
-          {"amenity": "clinic", "healthcare": "centre"}), ("clinic",), "C")  # fmt: skip
+          {"amenity": "clinic", "healthcare": "centre"}), ("health_centre",), "C")  # fmt: skip
         a("N", 380.0, 450.0, n("健身房", "Gym", {"leisure": "fitness_centre"}),
           ("fitness",), "C", True)  # fmt: skip
         a("N", 560.0, 250.0, n("第二小学", "No. 2 Primary School", {"amenity": "school"}),
           ("primary_school",), "C")  # fmt: skip
         a("N", 300.0, 550.0, n("社区C服务站", "Community C Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "C")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "C")  # fmt: skip
         a("N", 130.0, 250.0, n("文化活动中心", "Cultural Centre", {"amenity": "arts_centre"}),
-          ("culture",), "C")  # fmt: skip
+          ("culture_centre",), "C")  # fmt: skip
         a("N", 450.0, 620.0, n("便利店4", "Convenience Shop 4", {"shop": "convenience"}),
           ("supermarket",), "C", True)  # fmt: skip
         a("N", 600.0, 450.0, n("公厕3", "Toilets 3", {"amenity": "toilets"}), ("toilets",), "C")
@@ -413,11 +420,11 @@ class Facilities(TownState):
         a("N", 700.0, 430.0, n("儿童乐园4", "Playground 4", {"leisure": "playground"}),
           ("park",), "D")  # fmt: skip
         a("N", 1100.0, 300.0, n("健身点2", "Fitness Station 2", {"leisure": "fitness_station"}),
-          ("fitness",), "D")  # fmt: skip
+          ("outdoor_fitness",), "D")  # fmt: skip
         a("N", 880.0, 420.0, n("社区D服务站", "Community D Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "D")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "D")  # fmt: skip
         a("N", 780.0, 500.0, n("敬老院", "Old People's Home", {"amenity": "nursing_home"}),
-          ("elderly_care",), "D")  # fmt: skip
+          ("nursing_home",), "D")  # fmt: skip
         a("N", 1000.0, 220.0, n("银行3", "Bank 3", {"amenity": "bank"}), ("bank",), "D")
         # Community E (south bank, east): reached over two bridges.
         a("S", 200.0, 140.0, n("学校", "School", {"amenity": "school"}),
@@ -429,7 +436,7 @@ class Facilities(TownState):
         a("S", 300.0, 60.0, n("便利店6", "Convenience Shop 6", {"shop": "convenience"}),
           ("supermarket",), "E", True)  # fmt: skip
         a("S", 700.0, 300.0, n("社区E服务站", "Community E Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "E")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "E")  # fmt: skip
         a("S", 800.0, 150.0, n("药店5", "Pharmacy 5", {"amenity": "pharmacy"}),
           ("pharmacy",), "E", True)  # fmt: skip
         a("S", 600.0, 330.0, n("儿童乐园5", "Playground 5", {"leisure": "playground"}),
@@ -441,10 +448,10 @@ class Facilities(TownState):
         a("S", -860.0, 60.0, n("ATM2", "ATM 2", {"amenity": "atm"}), (), "F")
         a("S", -980.0, 240.0, n("邮筒3", "Post Box 3", {"amenity": "post_box"}), (), "F")
         a("S", -780.0, 250.0, n("社区F服务站", "Community F Service Station",
-          {"amenity": "community_centre"}), ("community_service", "culture"), "F")  # fmt: skip
+          {"amenity": "community_centre"}), ("community_service_station",), "F")  # fmt: skip
         a("S", -1050.0, 60.0, n("公厕4", "Toilets 4", {"amenity": "toilets"}), ("toilets",), "F")
         a("S", -850.0, 330.0, n("健身点3", "Fitness Station 3", {"leisure": "fitness_station"}),
-          ("fitness",), "F")  # fmt: skip
+          ("outdoor_fitness",), "F")  # fmt: skip
 
     def build_bus(self) -> None:
         """Add bus stops beside the main roads and one bus route relation."""

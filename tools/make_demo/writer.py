@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,6 @@ import numpy as np
 
 from .frame import (
     COMMUNITIES,
-    DATA,
     DEM_NAME,
     DEM_PIXEL_M,
     HALF_H,
@@ -201,19 +199,18 @@ class OsmBuilder:
         return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def catalog_keys() -> list[str]:
-    """Return the category keys of ``data/catalog.toml`` (empty if absent).
-
-    Returns
-    -------
-    list of str
-        Category keys in catalog order.
-    """
-    path = DATA / "catalog.toml"
-    if not path.exists():
-        return []
-    with path.open("rb") as f:
-        return [c["key"] for c in tomllib.load(f).get("category", [])]
+CATEGORY_ORDER = (
+    "kindergarten", "nursery", "primary_school", "middle_school", "clinic", "pharmacy",
+    "health_centre", "outpatient", "hospital", "elderly_daycare", "nursing_home", "care_home",
+    "community_service_station", "community_canteen", "culture_station",
+    "community_service_centre", "subdistrict_office", "culture_centre", "toilets",
+    "small_sports_ground", "outdoor_fitness", "medium_sports_ground", "large_sports_ground",
+    "sports_hall", "fitness", "supermarket", "market", "mall", "restaurant", "bank", "telecom",
+    "post_office", "bus_stop", "park", "civilization_center", "civilization_institute",
+    "civilization_station", "civilization_point",
+)  # fmt: skip
+"""The README's row order: the shipped catalog's category order (fixed here, so the README
+does not change when another file does; tests check the keys against the catalog)."""
 
 
 @dataclass
@@ -296,14 +293,13 @@ def readme_text(seed: int, stats: Stats, dem: dict[str, float]) -> str:
     str
         Markdown text.
     """
-    keys = catalog_keys()
-    order = keys + sorted(k for k in stats.categories if k not in keys)
+    order = [*CATEGORY_ORDER, *sorted(k for k in stats.categories if k not in CATEGORY_ORDER)]
     letters = [c[0] for c in COMMUNITIES]
     head = "| category | all | " + " | ".join(letters) + " |"
     rule = "| --- | ---: |" + " ---: |" * len(letters)
     rows = []
     for key in order:
-        label = f"`{key}`" if key in keys or not keys else f"`{key}` (not in catalog.toml)"
+        label = f"`{key}`"
         counts = " | ".join(str(stats.by_community[c][key] or "–") for c in letters)
         rows.append(f"| {label} | {stats.categories.get(key, 0)} | {counts} |")
     table = "\n".join([head, rule, *rows])
@@ -391,7 +387,7 @@ with an equirectangular projection, `lat = 33.005 + y / {M_PER_DEG_LAT:.4f}` and
   `addr:housenumber`. No population is given: the tool estimates it.
 - **Facilities** ({stats.facilities} features: nodes, closed ways and two multipolygon
   relations, a campus split by a street and a park with a pond as inner ring) cover every
-  category of `data/catalog.toml`, with the tagging edge cases a matcher must handle: a
+  category of the shipped catalog, with the tagging edge cases a matcher must handle: a
   school with `isced:level=1`; one with `school=primary`; one with `isced:level=2;3`;
   示例第一中学 with only `amenity=school` and a name; a bare `amenity=school` named 示例学校;
   a 九年一贯制 school; `amenity=childcare` (not a kindergarten); `healthcare=clinic` without
@@ -407,10 +403,13 @@ with an equirectangular projection, `lat = 33.005 + y / {M_PER_DEG_LAT:.4f}` and
   新时代文明实践点 (points: a playground and a day-care courtyard on the north bank, a pilot
   family point in {UNDER_SERVED}). Community {UNDER_SERVED} is deliberately beyond 15
   minutes' walk of every station: the nearest is across the river, past the bridge.
-- **Finer categories of the standard.** Beside their bigger siblings: two more elderly day
-  care centres (beside the nursing homes), two culture stations (文化活动站, beside the
-  cultural centre and library), a community canteen (`amenity=canteen`), a telecom office
-  (`office=telecommunication`) and two restaurants.
+- **Finer categories of the standard** (the catalog splits health station / health centre /
+  outpatient department, day care / nursing home / care home, community service station /
+  subdistrict centre, culture station / centre, and the sports grounds by size). Beside
+  their bigger siblings: two more elderly day care centres, a 老年养护院 care home, an
+  outpatient department (门诊部), two culture stations (文化活动站), the subdistrict's
+  community service centre, a community canteen (`amenity=canteen`), a telecom office
+  (`office=telecommunication`), two restaurants and a stadium (`leisure=stadium`).
 
 Facilities per category and community, as the generator meant them (a feature may count for
 two categories; the bare school counts as primary through the catalog's fallback):
