@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import re
@@ -194,7 +195,12 @@ def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # Leading "#" lines are the file's header notes (e.g. the sources of a shipped
+            # areas file); only those are skipped, so a "#" inside a value stays data.
+            lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+            skip = next((i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))
+            body = io.StringIO("".join(lines[skip:]))
+            return pd.read_csv(body, dtype=str, keep_default_na=False)
         if suffix in {".gpkg", ".geojson", ".json"}:
             import geopandas as gpd
 
