@@ -74,6 +74,11 @@ def street_edges(extract: Extract) -> dict[str, Any]:
         When there is no walkable street.
     """
     refs, coords, offsets, run_way = street_runs(extract)
+    if len(refs) == 0 and extract.street_way_count:
+        raise DataError(
+            "the study area's walkable ways reference no nodes in the data",
+            "export the area with its nodes (e.g. Overpass '(._;>;);out;')",
+        )
     if len(refs) == 0:
         raise DataError(
             "the study area has no walkable streets (no OSM way with a walkable highway=* tag)",
