@@ -163,3 +163,130 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         for row in report(Path(tmp)):
             print(json.dumps(row, ensure_ascii=False))
+
+
+# --- a hand-made town of multipolygon relations (示例数据: made up) --------------------------
+
+
+def _lonlat(dx_m: float, dy_m: float, center: tuple[float, float] = (97.01, 33.0)) -> tuple:
+    lon, lat = center
+    return (lon + dx_m / (111_320.0 * 0.8386705679454239), lat + dy_m / 111_320.0)
+
+
+def multipolygon_town_xml() -> str:
+    """OSM XML of a 5 × 5 street grid whose buildings, park and mall are multipolygon
+    relations; one relation and one street are clipped (reference absent nodes), and a bus
+    platform is mapped as a walkable way (``highway=footway`` + ``public_transport=platform``).
+    """
+    nodes: list[tuple[int, tuple[float, float], dict[str, str]]] = []
+    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    relations: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]] = []
+    counter = [1000]
+
+    def node(dx: float, dy: float, tags: dict[str, str] | None = None) -> int:
+        counter[0] += 1
+        nodes.append((counter[0], _lonlat(dx, dy), tags or {}))
+        return counter[0]
+
+    def way(refs: list[int], tags: dict[str, str] | None = None) -> int:
+        counter[0] += 1
+        ways.append((counter[0], refs, tags or {}))
+        return counter[0]
+
+    def ring(cx: float, cy: float, half: float) -> list[int]:
+        refs = [
+            node(cx + dx, cy + dy)
+            for dx, dy in ((-half, -half), (half, -half), (half, half), (-half, half))
+        ]
+        return [*refs, refs[0]]
+
+    grid = [[node(i * 100.0, j * 100.0) for j in range(5)] for i in range(5)]
+    for k in range(5):
+        way([grid[i][k] for i in range(5)], {"highway": "residential", "name": f"示例路 {k}"})
+        way([grid[k][j] for j in range(5)], {"highway": "residential", "name": f"示例街 {k}"})
+    # A street leaving the data: its third node is absent (a clipped extract).
+    way([grid[4][2], node(450.0, 200.0), 999_999, node(600.0, 200.0)], {"highway": "footway"})
+    for i in range(4):
+        for j in range(4):
+            outer = way(ring(i * 100 + 50, j * 100 + 50, 18))
+            members = [("way", outer, "outer")]
+            if (i + j) % 3 == 0:
+                members.append(("way", way(ring(i * 100 + 50, j * 100 + 50, 6)), "inner"))
+            counter[0] += 1
+            tags = {"type": "multipolygon", "building": "apartments", "building:levels": "4"}
+            relations.append((counter[0], members, tags))
+    # A park whose outer ring is two open ways joined end to end.
+    a, b, c, d = node(210, 310), node(290, 310), node(290, 390), node(210, 390)
+    west = way([a, d, c])
+    east = way([c, b, a])
+    counter[0] += 1
+    relations.append(
+        (
+            counter[0],
+            [("way", west, "outer"), ("way", east, "outer")],
+            {"type": "multipolygon", "leisure": "park", "name": "示例公园 Park"},
+        )
+    )
+    counter[0] += 1
+    relations.append(
+        (
+            counter[0],
+            [("way", way(ring(150, 250, 25)), "outer")],
+            {"type": "multipolygon", "shop": "mall", "name": "示例商场 Mall"},
+        )
+    )
+    # A clipped relation: one closed way of 4 nodes, one of them absent (the old crash).
+    e, f, g = node(330, 130), node(370, 130), node(370, 170)
+    counter[0] += 1
+    relations.append(
+        (
+            counter[0],
+            [("way", way([e, f, g, 888_888, e]), "outer")],
+            {"type": "multipolygon", "building": "yes"},
+        )
+    )
+    platform = [node(120, 8), node(180, 8)]
+    way(
+        platform,
+        {
+            "highway": "footway",
+            "public_transport": "platform",
+            "bus": "yes",
+            "name": "示例站台 Platform",
+        },
+    )
+    way([grid[1][0], platform[0]], {"highway": "footway"})
+    return _xml(nodes, ways, relations)
+
+
+def minimal_clipped_relation_xml() -> str:
+    """The smallest crash case: a closed 4-node way with one node absent, used as the outer
+    ring of a ``type=multipolygon`` ``building=yes`` relation."""
+    nodes = [(1, (97.0, 33.0), {}), (2, (97.001, 33.0), {}), (3, (97.001, 33.001), {})]
+    return _xml(
+        nodes,
+        [(10, [1, 2, 3, 4, 1], {})],
+        [(20, [("way", 10, "outer")], {"type": "multipolygon", "building": "yes"})],
+    )
+
+
+def _xml(nodes: list[Any], ways: list[Any], relations: list[Any]) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    def tags(t: dict[str, str]) -> list[str]:
+        return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in t.items()]
+
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="test">']
+    for nid, (lon, lat), t in nodes:
+        lines.append(f'  <node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">')
+        lines += [*tags(t), "  </node>"]
+    for wid, refs, t in ways:
+        lines.append(f'  <way id="{wid}">')
+        lines += [f'    <nd ref="{r}"/>' for r in refs]
+        lines += [*tags(t), "  </way>"]
+    for rid, members, t in relations:
+        lines.append(f'  <relation id="{rid}">')
+        lines += [f'    <member type="{k}" ref="{r}" role="{role}"/>' for k, r, role in members]
+        lines += [*tags(t), "  </relation>"]
+    lines.append("</osm>")
+    return "\n".join(lines) + "\n"
