@@ -9,10 +9,10 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from osm_formats import OAKLAND
 
 from yushu_circle import Study
 
-OAKLAND = Path(__file__).resolve().parents[2] / "shared" / "data" / "west-oakland.osm.bz2"
 pytestmark = pytest.mark.skipif(not OAKLAND.exists(), reason="../shared/data is absent")
 
 

@@ -1,4 +1,4 @@
-"""The walk network: osmnx/networkx graph, metric arrays for the kernels, snapping onto edges."""
+"""The walk network: metric arrays for the kernels, a networkx view, snapping onto edges."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pyproj
 import scipy.sparse as sp
 import shapely
@@ -18,56 +17,33 @@ from shapely.geometry import LineString
 
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.osm.extract import extract_from_elements
+from yushu_circle.osm.streets import street_edges
+from yushu_circle.osm.walkfilter import is_walkable
+
+__all__ = [
+    "DEFAULT_SNAP_LIMIT_M",
+    "DEFAULT_SPEED_KMH",
+    "Snap",
+    "WalkNetwork",
+    "check_speed",
+    "is_walkable",
+    "min_csr",
+    "utm_crs",
+    "walk_graph_from_elements",
+]
 
 DEFAULT_SPEED_KMH = 4.0
 DEFAULT_SNAP_LIMIT_M = 300.0
 _QUERY_CELL_M = 200.0
 
-# Mirrors osmnx's "walk" network filter, applied to ways read from files as well as Overpass.
-_NOT_WALKABLE_HIGHWAY = {
-    "abandoned",
-    "bus_guideway",
-    "construction",
-    "cycleway",
-    "no",
-    "planned",
-    "platform",
-    "proposed",
-    "raceway",
-    "razed",
-    "bus_stop",
-    "elevator",
-    "services",
-    "rest_area",
-}
-_FOOT_ALLOWED = {"yes", "designated", "permissive", "official"}
-
-
-def is_walkable(tags: Mapping[str, Any]) -> bool:
-    """Whether an OSM way with these tags can be walked (osmnx's walk filter).
-
-    Parameters
-    ----------
-    tags : mapping
-        The way's OSM tags.
-    """
-    highway = tags.get("highway")
-    if not isinstance(highway, str) or not highway:
-        return False
-    if highway in _NOT_WALKABLE_HIGHWAY or highway.startswith("motor"):
-        return False
-    if tags.get("area") == "yes":
-        return False
-    foot = tags.get("foot")
-    if foot == "no":
-        return False
-    if tags.get("access") in {"private", "no"} and foot not in _FOOT_ALLOWED:
-        return False
-    return tags.get("service") != "private"
-
 
 def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
-    """Build osmnx's simplified, bidirectional walk graph (EPSG:4326) from OSM elements.
+    """The walk graph (EPSG:4326, both directions) of Overpass-JSON style OSM elements.
+
+    Built by the same rules as every study (:mod:`yushu_circle.osm.walkfilter`, edges cut
+    at junctions, dead ends and absent nodes; :func:`yushu_circle.osm.streets.street_edges`),
+    for analysts who want a networkx graph, e.g. to save as GraphML.
 
     Parameters
     ----------
@@ -77,60 +53,36 @@ def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiD
     Returns
     -------
     networkx.MultiDiGraph
+        Nodes with ``x``/``y`` (degrees), edges with ``geometry`` (EPSG:4326), ``highway``
+        and ``length`` (metres, in the UTM zone of the data: the metric of every study).
 
     Raises
     ------
     DataError
         When the elements hold no walkable street.
     """
-    elements = list(elements)
-    ways = [e for e in elements if e.get("type") == "way" and is_walkable(e.get("tags", {}))]
-    if not ways:
-        raise DataError(
-            "the study area has no walkable streets (no OSM way with a walkable highway=* tag)",
-            "check that the area covers the town, or use a wider --bbox",
-        )
-    used = {ref for way in ways for ref in way["nodes"]}
-    nodes = [e for e in elements if e.get("type") == "node" and e["id"] in used]
-    ways = _present_runs(ways, {node["id"] for node in nodes})
-    graph = nx.MultiDiGraph()
-    if ways:
-        graph = ox.graph._create_graph([{"elements": nodes + ways}], bidirectional=True)
-        graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
-    if graph.number_of_edges() == 0:
-        raise DataError(
-            "the study area's walkable ways reference no nodes in the data",
-            "export the area with its nodes (e.g. Overpass '(._;>;);out;')",
-        )
-    return ox.simplify_graph(graph)
-
-
-def _present_runs(ways: list[Mapping[str, Any]], present: set[int]) -> list[Mapping[str, Any]]:
-    """Split ways at node references missing from the data (clipped extracts, broken files).
-
-    Each run of two or more consecutive present nodes becomes a way of its own (later runs
-    get new negative ids); nothing is joined across a gap.
-    """
-    result: list[Mapping[str, Any]] = []
-    next_id = -1
-    for way in ways:
-        refs = way.get("nodes", [])
-        if all(ref in present for ref in refs):
-            result.append(way)
-            continue
-        runs: list[list[int]] = [[]]
-        for ref in refs:
-            if ref in present:
-                runs[-1].append(ref)
-            elif runs[-1]:
-                runs.append([])
-        for k, run in enumerate(r for r in runs if len(r) >= 2):
-            if k == 0:
-                result.append({**way, "nodes": run})
-            else:
-                result.append({**way, "id": next_id, "nodes": run})
-                next_id -= 1
-    return result
+    edges = street_edges(extract_from_elements(elements))
+    lon, lat, offsets = edges["edge_lon"], edges["edge_lat"], edges["edge_offsets"]
+    crs = utm_crs(float(np.mean(edges["lon"])), float(np.mean(edges["lat"])))
+    px, py = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    counts = np.diff(offsets)
+    line_of = np.repeat(np.arange(len(counts)), counts)
+    lengths = shapely.length(shapely.linestrings(np.column_stack([px, py]), indices=line_of))
+    lines = shapely.linestrings(np.column_stack([lon, lat]), indices=line_of)
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    ids = edges["node_ids"].tolist()
+    used = np.unique(np.concatenate([edges["edge_u"], edges["edge_v"]]))
+    for i in used.tolist():
+        graph.add_node(ids[i], x=float(edges["lon"][i]), y=float(edges["lat"][i]))
+    for e, (iu, iv) in enumerate(
+        zip(edges["edge_u"].tolist(), edges["edge_v"].tolist(), strict=True)
+    ):
+        u, v = ids[iu], ids[iv]
+        common = {"length": float(lengths[e]), "highway": str(edges["edge_highway"][e])}
+        graph.add_edge(u, v, geometry=lines[e], **common)
+        if u != v:
+            graph.add_edge(v, u, geometry=lines[e].reverse(), **common)
+    return graph
 
 
 def utm_crs(lon: float, lat: float) -> pyproj.CRS:
@@ -301,7 +253,10 @@ class WalkNetwork:
                 )
             if geometry is None:
                 geometry = LineString([node_xy[iu], node_xy[iv]])
-            length = float(data.get("length", geometry.length))
+            # One metric for edges and access legs: an OSM graph (geographic) is measured
+            # in its UTM zone like the snaps; a projected graph made by hand keeps its lengths.
+            given = data.get("length") if transformer is None else None
+            length = float(geometry.length if given is None else given)
             key = (min(iu, iv), max(iu, iv), round(length, 2))
             if key in seen:
                 continue
@@ -311,7 +266,7 @@ class WalkNetwork:
             vs.append(iv)
             lengths.append(length)
             geometries.append(geometry)
-            highways.append(_first(data.get("highway", "")))
+            highways.append(one_highway(data.get("highway", "")))
         network = cls(
             crs=crs,
             node_ids=node_ids,
@@ -334,7 +289,6 @@ class WalkNetwork:
         lat: np.ndarray,
         edge_u: np.ndarray,
         edge_v: np.ndarray,
-        edge_length: np.ndarray,
         edge_lon: np.ndarray,
         edge_lat: np.ndarray,
         edge_offsets: np.ndarray,
@@ -355,8 +309,6 @@ class WalkNetwork:
             Node coordinates, degrees.
         edge_u, edge_v : ndarray of int
             Node indices of each edge's ends.
-        edge_length : ndarray of float
-            Edge length, metres.
         edge_lon, edge_lat : ndarray
             Edge geometries from ``u`` to ``v``, concatenated.
         edge_offsets : ndarray of int
@@ -395,7 +347,8 @@ class WalkNetwork:
         ex, ey = transformer.transform(np.asarray(edge_lon, float), np.asarray(edge_lat, float))
         line_of = np.repeat(np.arange(len(counts)), counts)
         geometry = shapely.linestrings(np.column_stack([ex, ey]), indices=line_of)
-        length = np.asarray(edge_length, dtype=float)
+        # One metric for edges and access legs (snaps): lengths in the same UTM zone.
+        length = shapely.length(geometry)
         # Drop repeated edges (overlapping ways) as from_graph does: same ends, same length.
         low, high = np.minimum(edge_u, edge_v), np.maximum(edge_u, edge_v)
         rounded = np.round(length, 2)
@@ -689,7 +642,17 @@ def _oriented(geometry: LineString, start: np.ndarray, end: np.ndarray) -> LineS
     return geometry.reverse() if backward < forward else geometry
 
 
-def _first(value: Any) -> str:
-    if isinstance(value, list):
-        return str(value[0]) if value else ""
+def one_highway(value: Any) -> str:
+    """One ``highway`` value for an edge that may carry several (an osmnx-merged edge).
+
+    ``steps`` if any piece is steps (the value walker profiles act on: the wheelchair
+    profile closes the whole edge), else the alphabetically first — never the first of a
+    list built through a set, whose order depends on ``PYTHONHASHSEED``. Edges read from
+    OSM by this package never span two ways, so they carry a single value.
+    """
+    if isinstance(value, list | tuple | set | frozenset):
+        values = sorted({str(v) for v in value})
+        if "steps" in values:
+            return "steps"
+        return values[0] if values else ""
     return str(value) if value is not None else ""

@@ -11,10 +11,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import box
 
 from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.osm.extract import extract_from_elements
+from yushu_circle.osm.features import features_frame
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 PERSONS_PER_FLOOR_M2 = 1 / 35.0
@@ -51,7 +52,7 @@ _ID_NAMES = ("residence_id", "id", "编号")
 def features_from_elements(
     elements: list[dict[str, Any]], tag_keys: Iterable[str], area: Any = None
 ) -> gpd.GeoDataFrame:
-    """Turn OSM elements into a GeoDataFrame of tagged features (osmnx's feature builder).
+    """Turn OSM elements into a GeoDataFrame of tagged features (the reader every format uses).
 
     Parameters
     ----------
@@ -60,33 +61,17 @@ def features_from_elements(
     tag_keys : iterable of str
         Keep features carrying any of these keys.
     area : shapely Polygon, optional
-        Keep only features intersecting it (EPSG:4326).
+        Keep only features touching it (EPSG:4326).
 
     Returns
     -------
     geopandas.GeoDataFrame
         Indexed by (``element``, ``id``), EPSG:4326, one column per tag.
     """
-    import osmnx as ox
-
-    tags: dict[str, bool | str | list[str]] = dict.fromkeys(sorted(set(tag_keys)), True)
-    tagged = [e for e in elements if e.get("tags") and set(e["tags"]) & set(tags)]
-    if not tagged:
-        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")
-    if area is None:
-        lons = [e["lon"] for e in elements if e.get("type") == "node"]
-        lats = [e["lat"] for e in elements if e.get("type") == "node"]
-        area = box(min(lons) - 1, min(lats) - 1, max(lons) + 1, max(lats) + 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            # osmnx consumes the element dicts it is given: hand it copies, so the study's
-            # elements stay whole for later reads (a what-if study, a second profile).
-            copies = [{**e, "tags": dict(e["tags"])} if "tags" in e else dict(e) for e in elements]
-            frame = ox.features._create_gdf([{"elements": copies}], area, tags)
-        except ox._errors.InsufficientResponseError:
-            return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")
-    return frame
+    extract = extract_from_elements(elements)
+    if area is not None:
+        extract = extract.clip(area)
+    return features_frame(extract, set(tag_keys))
 
 
 def residences_from_features(
@@ -182,6 +167,10 @@ def _sample_points(
         gx, gy = np.meshgrid(xs, ys)
         grid = shapely.points(gx.ravel(), gy.ravel())
         points = list(grid[shapely.contains(zone, grid)])
+        # An area smaller than the grid (or clipped to a sliver) still gets one point.
+        for part in shapely.get_parts(zone):
+            if not any(part.contains(p) for p in points):
+                points.append(part.representative_point())
     elif streets is not None and not (edges := streets()).empty:
         kinds = edges["highway"].astype(str)
         residential = edges[kinds.isin(["residential", "living_street"])].to_crs(utm)

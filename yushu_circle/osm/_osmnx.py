@@ -1,0 +1,68 @@
+"""The only place that touches osmnx internals (its XML parser, Overpass settings, cache, errors).
+
+osmnx gives no public API for these; each use is one small function here, and the
+supported osmnx versions are checked when this module is imported, so an osmnx release
+that moves them fails with one clear line instead of an ``AttributeError`` deep in a run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import osmnx as ox
+
+SUPPORTED = ((2, 0), (2, 2))
+"""osmnx versions whose internals this adapter was written against: ``>=2.0, <2.2``
+(the bounds in ``pyproject.toml``)."""
+
+
+def check_version(version: str) -> None:
+    """Refuse an osmnx version outside :data:`SUPPORTED`.
+
+    Raises
+    ------
+    ImportError
+        Naming the version found and the ``pip install`` that fixes it.
+    """
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        found = (0, 0)
+    low, high = SUPPORTED
+    if not (low <= found < high):
+        raise ImportError(
+            f"yushu_circle needs osmnx >={low[0]}.{low[1]},<{high[0]}.{high[1]} "
+            f"(found osmnx {version}) — fix: pip install 'osmnx>={low[0]}.{low[1]},"
+            f"<{high[0]}.{high[1]}'"
+        )
+
+
+check_version(ox.__version__)
+
+GeocoderHTTPError: type[Exception] = ox._errors.ResponseStatusCodeError
+"""Raised by osmnx's geocoder when Nominatim answers with an HTTP error."""
+InsufficientResponse: type[Exception] = ox._errors.InsufficientResponseError
+"""Raised by osmnx when an answer holds nothing usable (e.g. no geocoding result)."""
+
+
+def overpass_json_from_xml(path: Path) -> dict[str, Any]:
+    """Parse an OSM XML file (plain, ``.bz2`` or ``.gz``) into an Overpass-JSON document."""
+    document: dict[str, Any] = ox._osm_xml._overpass_json_from_xml(path, "utf-8")
+    return document
+
+
+def overpass_settings() -> str:
+    """The ``[out:json][timeout:…]`` header osmnx would send (from ``ox.settings``)."""
+    settings: str = ox._overpass._make_overpass_settings()
+    return settings
+
+
+def cached_answer(key: str) -> Any:
+    """An answer saved in osmnx's HTTP cache under ``key`` (a prepared URL), or None."""
+    return ox._http._retrieve_from_cache(key)
+
+
+def save_answer(key: str, document: dict[str, Any]) -> None:
+    """Save an answer in osmnx's HTTP cache (when ``ox.settings.use_cache`` is on)."""
+    ox._http._save_to_cache(key, document, True)

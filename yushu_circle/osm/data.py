@@ -1,0 +1,71 @@
+"""``OSMData``: the OSM data of one study area, read once for the network and the features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from shapely.geometry import MultiPolygon, Polygon
+
+from yushu_circle.osm.area import CLIP_MARGIN_M, with_margin
+from yushu_circle.osm.extract import Extract, extract_from_elements
+
+
+@dataclass
+class OSMData:
+    """OSM data for one study area, read once for both the network and the features.
+
+    Every reader fills ``extract`` (the one form the network and features are built
+    from); data given only as ``elements`` is turned into an extract on construction, so
+    an XML file, a PBF file and an Overpass answer holding the same data give the same
+    study.
+
+    Parameters
+    ----------
+    elements : list of dict
+        Overpass-JSON style elements (``type``, ``id``, ``tags``, ``lat``/``lon`` or
+        ``nodes`` or ``members``), when the data came as XML or JSON; else empty.
+    label : str
+        Human-readable description of where the data came from.
+    synthetic : bool
+        True for the embedded synthetic demo.
+    area : shapely Polygon or MultiPolygon, optional
+        The study area in EPSG:4326 (a bbox, polygon or geocoded place), if known.
+    graph : networkx.MultiDiGraph, optional
+        A ready walk graph (from GraphML), used instead of an extract.
+    notes : list of str
+        What reading the data had to say.
+    extract : Extract, optional
+        The data as arrays, clipped to :attr:`reach_area`.
+    """
+
+    elements: list[dict[str, Any]]
+    label: str
+    synthetic: bool = False
+    area: Polygon | MultiPolygon | None = None
+    graph: nx.MultiDiGraph | None = None
+    notes: list[str] = field(default_factory=list)
+    extract: Extract | None = None
+
+    def __post_init__(self) -> None:
+        if self.extract is None and self.elements:
+            extract = extract_from_elements(self.elements, self.label)
+            if self.reach_area is not None:
+                extract = extract.clip(self.reach_area)
+            self.extract = extract
+            self.notes = self.notes + [n for n in extract.notes if n not in self.notes]
+
+    @property
+    def reach_area(self) -> Polygon | MultiPolygon | None:
+        """The study area widened by ``CLIP_MARGIN_M``: where streets and facilities are read."""
+        return None if self.area is None else with_margin(self.area, CLIP_MARGIN_M)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of the area, else of the data."""
+        if self.area is not None:
+            return tuple(self.area.bounds)
+        if self.extract is not None:
+            return self.extract.bounds
+        return None

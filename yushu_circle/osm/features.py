@@ -1,0 +1,216 @@
+"""Tagged features (points, lines, polygons, multipolygon relations) from an extract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+from shapely.ops import linemerge
+
+from yushu_circle.osm.extract import Extract, Relation
+
+_LINEAR_KEYS = ("highway", "barrier", "railway", "waterway", "route", "power")
+_LINEAR_NATURAL = frozenset({"coastline", "cliff", "ridge", "arete", "tree_row"})
+
+
+def polygonal(tags: Mapping[str, str]) -> bool:
+    """Whether a closed way with these tags is an area (else it is a closed line).
+
+    ``area=yes``/``no`` decide; otherwise a closed way is an area unless it carries a key
+    of linear things (``highway``, ``barrier``, ``railway``, ``waterway``, ``route``,
+    ``power``, linear ``natural=*``) and no ``building``/``landuse``/``amenity``.
+    """
+    area = tags.get("area")
+    if area in {"yes", "no"}:
+        return area == "yes"
+    if any(k in tags for k in ("building", "landuse", "amenity")):
+        return True
+    if tags.get("natural") in _LINEAR_NATURAL:
+        return False
+    return not any(k in tags for k in _LINEAR_KEYS)
+
+
+def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd.GeoDataFrame:
+    """Tagged features carrying any of ``tag_keys``, one row per OSM element.
+
+    Nodes become points; closed ways of four or more nodes polygons (see
+    :func:`polygonal`), other ways lines; ``multipolygon``/``boundary`` relations
+    polygons assembled from their member ways. Data clipped at the edge of the extract is
+    used as far as it goes: a way's absent nodes are skipped, a clipped ring is closed
+    straight across the gap, and a relation with nothing left to close is left out (with a
+    note in ``frame.attrs["notes"]``), never an error.
+
+    Parameters
+    ----------
+    extract : Extract
+    tag_keys : set of str
+        Keep features with at least one of these keys.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by (``element``, ``id``), one column per tag (sorted), EPSG:4326.
+    """
+    keys = frozenset(tag_keys)
+    p_idx = [i for i, t in enumerate(extract.point_tags) if not keys.isdisjoint(t)]
+    w_idx = [i for i, t in enumerate(extract.way_tags) if not keys.isdisjoint(t)]
+    r_list = [r for r in extract.relations if not keys.isdisjoint(r.tags)]
+    points = list(shapely.points(extract.point_lon[p_idx], extract.point_lat[p_idx]))
+    way_shapes = _way_shapes(extract, np.asarray(w_idx, dtype=np.int64))
+    relation_shapes, skipped = _relation_shapes(extract, r_list)
+    records: list[dict[str, str]] = [extract.point_tags[i] for i in p_idx]
+    records += [extract.way_tags[i] for i in w_idx]
+    records += [r.tags for r in r_list]
+    elements = ["node"] * len(p_idx) + ["way"] * len(w_idx) + ["relation"] * len(r_list)
+    ids = [int(v) for v in extract.point_ids[p_idx]] + [int(v) for v in extract.way_ids[w_idx]]
+    ids += [r.id for r in r_list]
+    geometry = points + way_shapes + relation_shapes
+    valid = [g is not None and not g.is_empty for g in geometry]
+    index = pd.MultiIndex.from_arrays(
+        [np.asarray(elements, dtype=object), np.asarray(ids, dtype=np.int64)],
+        names=["element", "id"],
+    )
+    frame = (
+        pd.DataFrame.from_records(records, index=index) if records else pd.DataFrame(index=index)
+    )
+    frame = frame[sorted(frame.columns)]
+    result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[np.asarray(valid, bool)]
+    notes = []
+    if skipped:
+        notes.append(
+            f"{skipped:,} area relation(s) left out: too little of their outline is in the data "
+            "(clipped at its edge)"
+        )
+    result.attrs["notes"] = notes
+    return result
+
+
+def _way_shapes(extract: Extract, w_idx: np.ndarray) -> list[Any]:
+    """Geometry of the selected ways (vectorized for complete ways, one by one for clipped)."""
+    offsets = extract.way_offsets
+    shapes: list[Any] = [None] * len(w_idx)
+    if not len(w_idx):
+        return shapes
+    starts, ends = offsets[w_idx], offsets[w_idx + 1]
+    counts = ends - starts
+    complete = np.fromiter(
+        (np.isfinite(extract.way_lon[s:e]).all() for s, e in zip(starts, ends, strict=True)),
+        bool,
+        len(w_idx),
+    )
+    closed = (counts >= 4) & (extract.way_refs[starts] == extract.way_refs[np.maximum(ends - 1, 0)])
+    area = closed & np.fromiter((polygonal(extract.way_tags[i]) for i in w_idx), bool, len(w_idx))
+    for kind in ("polygon", "line"):
+        pick = complete & (area if kind == "polygon" else ~area & (counts >= 2))
+        if not pick.any():
+            continue
+        sel = np.concatenate(
+            [np.arange(s, e) for s, e in zip(starts[pick], ends[pick], strict=True)]
+        )
+        coords = np.column_stack([extract.way_lon[sel], extract.way_lat[sel]])
+        line_of = np.repeat(np.arange(int(pick.sum())), counts[pick])
+        if kind == "polygon":
+            made = shapely.polygons(shapely.linearrings(coords, indices=line_of))
+        else:
+            made = shapely.linestrings(coords, indices=line_of)
+        for k, shape in zip(np.flatnonzero(pick), made, strict=True):
+            shapes[k] = shape
+    for k in np.flatnonzero(~complete | (counts < 2)):
+        s, e = starts[k], ends[k]
+        coords = np.column_stack([extract.way_lon[s:e], extract.way_lat[s:e]])
+        shapes[k] = _partial_shape(coords[np.isfinite(coords[:, 0])], bool(area[k]))
+    return shapes
+
+
+def _partial_shape(coords: np.ndarray, is_area: bool) -> Any:
+    """The shape of the present nodes of a way clipped at the data's edge."""
+    distinct = np.unique(coords, axis=0) if len(coords) else coords
+    if is_area and len(distinct) >= 3:
+        polygon = _valid_area(Polygon(coords))
+        if polygon is not None:
+            return polygon
+    if len(distinct) >= 2:
+        return LineString(coords)
+    if len(distinct) == 1:
+        return Point(distinct[0])
+    return None
+
+
+def _valid_area(shape: Any) -> Any:
+    """The polygonal part of a shape made valid, or None when it has no area."""
+    fixed = shapely.make_valid(shape)
+    parts = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    merged = shapely.union_all(parts)
+    return merged if merged.area > 0 else None
+
+
+def _relation_shapes(extract: Extract, relations: list[Relation]) -> tuple[list[Any], int]:
+    """Polygons of area relations from their member ways; count of the unusable ones."""
+    if not relations:
+        return [], 0
+    position = {int(w): i for i, w in enumerate(extract.way_ids)}
+    shapes: list[Any] = []
+    skipped = 0
+    for relation in relations:
+        rings: dict[bool, list[LineString]] = {True: [], False: []}
+        for kind, ref, role in relation.members:
+            if kind != "way" or ref not in position:
+                continue
+            i = position[ref]
+            s, e = extract.way_offsets[i], extract.way_offsets[i + 1]
+            coords = np.column_stack([extract.way_lon[s:e], extract.way_lat[s:e]])
+            rings[role != "inner"] += _present_lines(coords)
+        try:
+            outer = _rings_area(rings[True])
+            inner = _rings_area(rings[False])
+            shape = (
+                outer if outer is None or inner is None else _valid_area(outer.difference(inner))
+            )
+        except shapely.errors.GEOSException:
+            shape = None
+        skipped += shape is None
+        shapes.append(shape)
+    return shapes, skipped
+
+
+def _present_lines(coords: np.ndarray) -> list[LineString]:
+    """The runs of two or more present nodes of a member way, as lines."""
+    present = np.isfinite(coords[:, 0])
+    runs: list[LineString] = []
+    start = None
+    for k in range(len(coords) + 1):
+        if k < len(coords) and present[k]:
+            start = k if start is None else start
+            continue
+        if start is not None and k - start >= 2:
+            runs.append(LineString(coords[start:k]))
+        start = None
+    return runs
+
+
+def _rings_area(lines: list[LineString]) -> Any:
+    """The area enclosed by member lines joined end to end; an open chain (clipped) is
+    closed straight across its gap when it still has three distinct points."""
+    if not lines:
+        return None
+    merged = linemerge(lines) if len(lines) > 1 else lines[0]
+    areas = []
+    for line in shapely.get_parts(merged):
+        coords = np.asarray(line.coords)
+        if len(np.unique(coords, axis=0)) < 3:
+            continue
+        polygon = _valid_area(Polygon(coords))
+        if polygon is not None:
+            areas.append(polygon)
+    if not areas:
+        return None
+    # Rings of one role that overlap (nested outers) count once: symmetric difference would
+    # punch holes, union keeps every mapped area.
+    return _valid_area(shapely.union_all(areas))

@@ -1,0 +1,124 @@
+"""Street edges from an extract's walkable ways: split at junctions, dead ends and data gaps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from yushu_circle.errors import DataError
+from yushu_circle.osm.extract import Extract
+
+
+def street_runs(extract: Extract) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The walkable ways cut into runs of present nodes (a clipped way keeps its parts).
+
+    Returns
+    -------
+    (refs, coords, offsets, way)
+        Node ids and (lon, lat) rows of every run, concatenated; ``offsets`` (one more
+        than runs); ``way``: the index of each run's way in the extract.
+    """
+    offsets = extract.way_offsets
+    walkable = extract.walkable
+    lengths = np.diff(offsets)
+    mask = np.repeat(walkable, lengths)
+    refs = extract.way_refs[mask]
+    lon = extract.way_lon[mask]
+    lat = extract.way_lat[mask]
+    way_of = np.repeat(np.flatnonzero(walkable), lengths[walkable])
+    present = np.isfinite(lon)
+    first = np.zeros(len(refs), dtype=bool)
+    if len(refs):
+        first[0] = True
+        first[1:] = way_of[1:] != way_of[:-1]
+    # A run starts at a way's first node and after every gap of absent nodes.
+    after_gap = np.zeros(len(refs), dtype=bool)
+    after_gap[1:] = ~present[:-1]
+    run_id = np.cumsum(first | after_gap) - 1
+    keep = present
+    run_id, refs, lon, lat, way_of = (a[keep] for a in (run_id, refs, lon, lat, way_of))
+    _, run_id, counts = np.unique(run_id, return_inverse=True, return_counts=True)
+    long_enough = counts[run_id] >= 2
+    run_id, refs, lon, lat, way_of = (a[long_enough] for a in (run_id, refs, lon, lat, way_of))
+    _, run_id, counts = np.unique(run_id, return_inverse=True, return_counts=True)
+    run_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=run_offsets[1:])
+    run_way = way_of[run_offsets[:-1]] if len(counts) else np.empty(0, dtype=np.int64)
+    return refs, np.column_stack([lon, lat]), run_offsets, run_way
+
+
+def street_edges(extract: Extract) -> dict[str, Any]:
+    """Split the walkable ways into street edges between junctions and dead ends.
+
+    A run of present nodes (see :func:`street_runs`) is cut at every node that another run
+    (or the same run again) also uses, and at its ends; the pieces are the edges. An edge
+    never spans two OSM ways, so it carries exactly one way's tags (no merged tag lists to
+    choose from). Lengths are left to :meth:`yushu_circle.network.WalkNetwork.from_arrays`,
+    which measures every edge and access leg in one metric CRS.
+
+    Parameters
+    ----------
+    extract : Extract
+
+    Returns
+    -------
+    dict
+        ``node_ids``, ``lon``, ``lat`` (per node), ``edge_u``, ``edge_v`` (node indices),
+        ``edge_lon``, ``edge_lat``, ``edge_offsets`` (flat edge geometry) and
+        ``edge_highway`` — arguments of :meth:`WalkNetwork.from_arrays`.
+
+    Raises
+    ------
+    DataError
+        When there is no walkable street.
+    """
+    refs, coords, offsets, run_way = street_runs(extract)
+    if len(refs) == 0 and extract.street_way_count:
+        raise DataError(
+            "the study area's walkable ways reference no nodes in the data",
+            "export the area with its nodes (e.g. Overpass '(._;>;);out;')",
+        )
+    if len(refs) == 0:
+        raise DataError(
+            "the study area has no walkable streets (no OSM way with a walkable highway=* tag)",
+            "check that the area covers the town, or use a wider --bbox",
+        )
+    node_ids, first, node_of = np.unique(refs, return_index=True, return_inverse=True)
+    uses = np.bincount(node_of, minlength=len(node_ids))
+    is_first = np.zeros(len(refs), dtype=bool)
+    is_first[offsets[:-1]] = True
+    is_last = np.zeros(len(refs), dtype=bool)
+    is_last[offsets[1:] - 1] = True
+    cut = (uses[node_of] > 1) | is_first | is_last
+    # Segments run from position p to p + 1 inside a run; each belongs to the edge that
+    # began at the last cut at or before p.
+    seg = np.flatnonzero(~is_last)
+    cut_before = np.cumsum(cut) - 1
+    _, edge_of_seg = np.unique(cut_before[seg], return_inverse=True)
+    edge_count = int(edge_of_seg.max()) + 1 if len(seg) else 0
+    starts = np.flatnonzero(np.r_[True, edge_of_seg[1:] != edge_of_seg[:-1]])
+    ends = np.r_[starts[1:], len(seg)] - 1
+    start_pos = seg[starts]
+    end_pos = seg[ends] + 1
+    point_pos = np.concatenate([seg, end_pos])
+    point_edge = np.concatenate([edge_of_seg, np.arange(edge_count)])
+    order = np.lexsort((point_pos, point_edge))
+    point_pos = point_pos[order]
+    edge_offsets = np.zeros(edge_count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(point_edge, minlength=edge_count), out=edge_offsets[1:])
+    run_of = np.repeat(np.arange(len(run_way)), np.diff(offsets))
+    highway = np.asarray([t.get("highway", "") for t in extract.way_tags], dtype=object)
+    return {
+        "node_ids": node_ids,
+        "lon": coords[first, 0],
+        "lat": coords[first, 1],
+        "edge_u": node_of[start_pos],
+        "edge_v": node_of[end_pos],
+        "edge_lon": coords[point_pos, 0],
+        "edge_lat": coords[point_pos, 1],
+        "edge_offsets": edge_offsets,
+        "edge_highway": highway[run_way[run_of[start_pos]]]
+        if len(highway)
+        else np.empty(0, object),
+    }
