@@ -113,7 +113,7 @@ def test_user_facilities_in_gcj02_land_where_they_really_are(tmp_path: Path) -> 
         gpd.GeoSeries([home.geometry], crs=4326).to_crs(32647).iloc[0]
     )
     assert (metres < 1.0).all()
-    assert "walk_min_新时代文明实践站" in after.columns
+    assert "walk_min_civilization_station" in after.columns
 
 
 def test_clipped_study_keeps_services_just_outside_its_edge() -> None:
