@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 
 from yushu_circle.catalog import Catalog
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Snap, WalkNetwork
-from yushu_circle.osm.sources import OSMData
-from yushu_circle.places import user_facilities
+from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData
+from yushu_circle.places import (
+    empty_facilities,
+    facilities_from_features,
+    residences_from_features,
+    user_facilities,
+    user_residences,
+)
 
 _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""
@@ -245,3 +253,69 @@ def snap_notes(
                 f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint}"
             )
     return notes
+
+
+def find_residences(
+    inputs: StudyInputs, network: WalkNetwork, features: Callable[[], gpd.GeoDataFrame]
+) -> ResidenceSet:
+    """The study's residences: the user's file or frame, else OSM's buildings (or samples)."""
+    source = inputs.residences
+    data = inputs.data
+    notes: list[str] = []
+    if isinstance(source, gpd.GeoDataFrame):
+        frame = source.to_crs("EPSG:4326")
+        how = f"{len(frame):,} residences given as a GeoDataFrame"
+    elif source is not None:
+        frame = user_residences(source, inputs.options.datum)
+        notes += check_in_study_area(
+            network, frame, source, "residences", inputs.options.snap_limit_m
+        )
+        how = f"{len(frame):,} residences from {Path(source).name}"
+    else:
+        if not data.elements and data.extract is None:
+            raise DataError(
+                "the source has no building data to find residences in",
+                "pass --residences FILE (CSV with lon, lat, population)",
+            )
+        frame, how = residences_from_features(features(), network.crs, network.edges_frame)
+    if data.area is not None and not frame.empty:
+        inside = shapely.contains_xy(
+            data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+        )
+        if not inside.all():
+            notes.append(
+                f"{int((~inside).sum()):,} residence(s) outside the study area left out; "
+                f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count"
+            )
+            frame = frame[inside]
+            how += f" ({len(frame):,} inside the study area)"
+    if frame.empty:
+        raise DataError(
+            "no residences in the study area", "pass --residences FILE or widen the area"
+        )
+    if "population" not in frame:
+        frame = frame.assign(population=1.0)
+    return ResidenceSet(frame.reset_index(drop=True), how, tuple(notes))
+
+
+def find_facilities(
+    inputs: StudyInputs, network: WalkNetwork, features: Callable[[], gpd.GeoDataFrame]
+) -> FacilitySet:
+    """The study's facilities: OSM's (unless a what-if replaced them) and the user's."""
+    parts = []
+    notes: list[str] = []
+    data = inputs.data
+    if inputs.osm_facilities and (data.elements or data.extract is not None):
+        parts.append(facilities_from_features(features(), inputs.catalog))
+    for frame, origin in inputs.facilities:
+        if origin:
+            notes += check_in_study_area(
+                network, frame, origin, "facilities", inputs.options.snap_limit_m
+            )
+        parts.append(frame)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return FacilitySet(empty_facilities(), tuple(notes))
+    combined = pd.concat(parts, ignore_index=True)
+    frame = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
+    return FacilitySet(frame, tuple(notes))

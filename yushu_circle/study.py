@@ -11,14 +11,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle import __version__
 from yushu_circle.access import Access, coverage_summary, score, walk_access
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.columns import walk_min
-from yushu_circle.errors import DataError, InputError
+from yushu_circle.errors import InputError
 from yushu_circle.inputs import (
     FacilitySet,
     ResidenceInput,
@@ -27,20 +26,17 @@ from yushu_circle.inputs import (
     StudyInputs,
     StudyOptions,
     catalog_of,
-    check_in_study_area,
+    find_facilities,
+    find_residences,
     read_user_facilities,
     snap_notes,
     what_if_frame,
 )
 from yushu_circle.network import Snap, WalkNetwork, check_speed, walk_graph_from_elements
-from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
+from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
-    empty_facilities,
-    facilities_from_features,
     features_from_elements,
-    residences_from_features,
     user_facilities,
-    user_residences,
 )
 
 
@@ -245,7 +241,7 @@ class Study:
     def _residence_set(self) -> ResidenceSet:
         if self._shared is not None:
             return self._shared.residences
-        return self._find_residences()
+        return find_residences(self.inputs, self.network, lambda: self.features)
 
     @property
     def residences(self) -> gpd.GeoDataFrame:
@@ -257,66 +253,9 @@ class Study:
         """How the residences were found (for the summary and the terminal)."""
         return self._residence_set.source
 
-    def _find_residences(self) -> ResidenceSet:
-        source = self.inputs.residences
-        data = self.inputs.data
-        notes: list[str] = []
-        if isinstance(source, gpd.GeoDataFrame):
-            frame = source.to_crs("EPSG:4326")
-            how = f"{len(frame):,} residences given as a GeoDataFrame"
-        elif source is not None:
-            frame = user_residences(source, self.options.datum)
-            notes += check_in_study_area(
-                self.network, frame, source, "residences", self.options.snap_limit_m
-            )
-            how = f"{len(frame):,} residences from {Path(source).name}"
-        else:
-            if not data.elements and data.extract is None:
-                raise DataError(
-                    "the source has no building data to find residences in",
-                    "pass --residences FILE (CSV with lon, lat, population)",
-                )
-            frame, how = residences_from_features(
-                self.features, self.network.crs, self.network.edges_frame
-            )
-        if data.area is not None and not frame.empty:
-            inside = shapely.contains_xy(
-                data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-            )
-            if not inside.all():
-                notes.append(
-                    f"{int((~inside).sum()):,} residence(s) outside the study area left out; "
-                    f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count"
-                )
-                frame = frame[inside]
-                how += f" ({len(frame):,} inside the study area)"
-        if frame.empty:
-            raise DataError(
-                "no residences in the study area", "pass --residences FILE or widen the area"
-            )
-        if "population" not in frame:
-            frame = frame.assign(population=1.0)
-        return ResidenceSet(frame.reset_index(drop=True), how, tuple(notes))
-
     @cached_property
     def _facility_set(self) -> FacilitySet:
-        parts = []
-        notes: list[str] = []
-        data = self.inputs.data
-        if self.inputs.osm_facilities and (data.elements or data.extract is not None):
-            parts.append(facilities_from_features(self.features, self.catalog))
-        for frame, origin in self.inputs.facilities:
-            if origin:
-                notes += check_in_study_area(
-                    self.network, frame, origin, "facilities", self.options.snap_limit_m
-                )
-            parts.append(frame)
-        parts = [p for p in parts if not p.empty]
-        if not parts:
-            return FacilitySet(empty_facilities(), tuple(notes))
-        combined = pd.concat(parts, ignore_index=True)
-        frame = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
-        return FacilitySet(frame, tuple(notes))
+        return find_facilities(self.inputs, self.network, lambda: self.features)
 
     @property
     def facilities(self) -> gpd.GeoDataFrame:
