@@ -35,6 +35,7 @@ from yushu_circle.places import (
     user_facilities,
     user_residences,
 )
+from yushu_circle.source import Source
 
 _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""
@@ -154,6 +155,18 @@ class Study:
     ) -> Study:
         """A study from a local ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or ``.graphml`` file."""
         return cls(read_osm_file(path, bbox=bbox, polygon=polygon), **kwargs)
+
+    @classmethod
+    def from_source(cls, source: Source, **kwargs: Any) -> Study:
+        """A study of any :class:`yushu_circle.source.Source` (demo, file, place, box, polygon).
+
+        Examples
+        --------
+        >>> from yushu_circle.source import Source
+        >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
+        """
+        catalog = _catalog_of(kwargs.get("catalog"))
+        return cls(source.load(tag_keys=sorted(catalog.tag_keys)), **kwargs)
 
     @classmethod
     def from_place(cls, place: str, **kwargs: Any) -> Study:
