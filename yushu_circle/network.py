@@ -18,9 +18,8 @@ from shapely.geometry import LineString
 
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
 
-DEFAULT_SPEED_KMH = 4.0
-DEFAULT_SNAP_LIMIT_M = 300.0
 _QUERY_CELL_M = 200.0
 
 # Mirrors osmnx's "walk" network filter, applied to ways read from files as well as Overpass.

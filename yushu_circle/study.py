@@ -26,6 +26,7 @@ from yushu_circle.network import (
     check_speed,
     walk_graph_from_elements,
 )
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     empty_facilities,
@@ -160,10 +161,11 @@ class Study:
     def from_source(cls, source: Source, **kwargs: Any) -> Study:
         """A study of any :class:`yushu_circle.source.Source` (demo, file, place, box, polygon).
 
-        Examples
-        --------
-        >>> from yushu_circle.source import Source
-        >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
+                Examples
+                --------
+                >>> from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
+        from yushu_circle.source import Source
+                >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
         """
         catalog = _catalog_of(kwargs.get("catalog"))
         return cls(source.load(tag_keys=sorted(catalog.tag_keys)), **kwargs)
@@ -404,7 +406,9 @@ class Study:
         return coverage_summary(self.access(), self.catalog, counts, thresholds)
 
     def isochrones(
-        self, minutes: Sequence[float] = (5, 10, 15), buffer_m: float = 25.0
+        self,
+        minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+        buffer_m: float = DEFAULT_ISO_BUFFER_M,
     ) -> gpd.GeoDataFrame:
         """Walking-reach polygons of every residence (5/10/15-minute isochrones, 等时圈).
 
@@ -430,7 +434,7 @@ class Study:
         from yushu_circle.isochrones import isochrones
 
         key = (tuple(float(m) for m in minutes), float(buffer_m))
-        default = key == ((5.0, 10.0, 15.0), 25.0)
+        default = key == (DEFAULT_ISO_MINUTES, DEFAULT_ISO_BUFFER_M)
         if default and "_isochrones" in self.__dict__:
             return self.__dict__["_isochrones"].copy()
         result = isochrones(
@@ -551,8 +555,8 @@ def write_study(
     out_dir: str | Path,
     gpkg: bool = False,
     isochrones: bool = True,
-    iso_minutes: Sequence[float] = (5, 10, 15),
-    iso_buffer_m: float = 25.0,
+    iso_minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+    iso_buffer_m: float = DEFAULT_ISO_BUFFER_M,
 ) -> list[Path]:
     """Write the output contract of a study into ``out_dir``, atomically.
 
