@@ -589,7 +589,10 @@ def _stopped_message() -> tuple[str, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``yushu-circle``; returns the exit status."""
     parser = build_parser()
-    args = _parse(parser, argv)
+    try:
+        args = _parse(parser, argv)
+    except SystemExit as exc:  # --help, --version, usage errors: a status, as for the rest
+        return exc.code if isinstance(exc.code, int) else 2
     if not args.debug:
         warnings.filterwarnings("ignore")
     with _signals():

@@ -63,11 +63,12 @@ def check_out_dir(out_dir: str | Path) -> Path:
         parent = parent.parent
     if not parent.is_dir():
         raise OutputError(
-            f"output folder {out} cannot be created: {parent} is a file", "pass a folder to --out"
+            f"output folder {out} cannot be written: {parent} is a file",
+            "pass a folder to --out",
         )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(
-            f"output folder {out} cannot be created in {parent} (no write permission)",
+            f"output folder {out} cannot be written: no write permission in {parent}",
             "choose a folder you can write to with --out",
         )
     return out
