@@ -24,6 +24,7 @@ from yushu_circle.batch import (
     run_area,
 )
 from yushu_circle.errors import InputError
+from yushu_circle.source import Source, SourceKind, StudySettings
 from yushu_circle.study import Study
 
 # Three overlapping strips (WEST,SOUTH,EAST,NORTH) across the synthetic town at Jiegu.
@@ -77,7 +78,7 @@ def test_area_id_that_is_not_a_safe_folder_name_is_refused(tmp_path: Path, area_
 
 def test_name_column_serves_as_id_and_chinese_ids_are_allowed(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", [{"name": "结古街道", "place": "结古街道, 玉树市"}])
-    assert read_areas(path) == [Area("结古街道", place="结古街道, 玉树市")]
+    assert read_areas(path) == [Area("结古街道", Source.place("结古街道, 玉树市"))]
 
 
 def test_row_without_source_or_with_two_overpass_sources_is_refused(tmp_path: Path) -> None:
@@ -105,8 +106,10 @@ def test_relative_osm_file_is_resolved_against_the_areas_folder(
     )
     monkeypatch.chdir(tmp_path)
     (area,) = read_areas(path)
-    assert area.osm_file == str((folder / "data" / "t.osm").resolve())
-    assert area.bbox == (97.0, 32.9, 97.1, 33.0)
+    assert area.source.kind is SourceKind.OSM_FILE
+    assert area.source.path == (folder / "data" / "t.osm").resolve()
+    assert area.source.box == (97.0, 32.9, 97.1, 33.0)
+    assert area.origin == f"AREAS file {path}, row 2"
 
 
 def test_geopackage_polygons_clip_an_osm_file_or_are_fetched(tmp_path: Path) -> None:
@@ -119,13 +122,14 @@ def test_geopackage_polygons_clip_an_osm_file_or_are_fetched(tmp_path: Path) -> 
     path = tmp_path / "areas.gpkg"
     frame.to_file(path, driver="GPKG")
     clip, fetch = read_areas(path)
-    assert clip.osm_file == str(tmp_path / "t.osm")
-    assert fetch.osm_file is None and fetch.place is None and fetch.bbox is None
+    assert clip.source.path == tmp_path / "t.osm"
+    assert fetch.source.kind is SourceKind.POLYGON
+    assert fetch.source.path is None and fetch.source.name is None and fetch.source.box is None
     import shapely
 
     for area, shape in zip((clip, fetch), shapes, strict=True):
-        assert area.polygon_wkt is not None
-        back = shapely.from_wkt(area.polygon_wkt)
+        assert area.source.polygon_wkt is not None
+        back = shapely.from_wkt(area.source.polygon_wkt)
         assert back.symmetric_difference(shape).area < 1e-9 * shape.area + 1e-12
 
 
@@ -144,25 +148,56 @@ def test_bad_input_fails_fast_as_a_row_without_raising(tmp_path: Path) -> None:
     # Returned, not raised: Dask retries only what raises, and bad input fails the same way.
     bad = tmp_path / "bad.osm"
     bad.write_text("not OSM at all", encoding="utf-8")
-    row = run_area(Area("bad", osm_file=str(bad)), _make_job(tmp_path / "out", {}, False))
+    job = _make_job(tmp_path / "out", StudySettings(), False)
+    row = run_area(Area("bad", Source.osm_file(bad)), job)
     assert row["status"] == "failed"
     assert "bad.osm is not OSM XML" in row["error"]
     assert not (tmp_path / "out" / "bad" / DONE_MARKER).exists()
 
 
+def test_missing_osm_file_names_the_areas_column_and_row(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [{"area_id": "x", "osm_file": "gone.osm"}])
+    (area,) = read_areas(path)
+    row = run_area(area, _make_job(tmp_path / "out", StudySettings(), False))
+    assert row["status"] == "failed"
+    assert row["error"].startswith(f"AREAS file {path}, row 2 (x), column osm_file: OSM file ")
+    assert "--osm-file" not in row["error"]
+    assert "correct the osm_file column" in row["error"]
+
+
+def test_batch_report_shows_errors_whole(tmp_path: Path) -> None:
+    from yushu_circle.batch import BatchResult, format_batch_report
+
+    error = "AREAS file a.csv, row 2 (x): " + "a long reason " * 20 + "— fix: the fix at the end"
+    status = pd.DataFrame(
+        [
+            {
+                "area_id": "x",
+                "status": "failed",
+                "resumed": False,
+                "seconds": 0.1,
+                "source": "place p",
+                "error": error,
+            }
+        ]
+    )
+    text = format_batch_report(BatchResult(status, pd.DataFrame(), tmp_path))
+    assert f"x: {error}" in text
+
+
 def test_done_marker_counts_only_for_the_same_source_and_settings(tmp_path: Path) -> None:
     from yushu_circle.batch import _fingerprint, _is_done
-    from yushu_circle.study import StudyOptions
 
     town = write_town(tmp_path / "town.osm", n=4)
-    area = Area("town", osm_file=str(town))
-    job = _make_job(tmp_path / "out", {"options": StudyOptions(speed_kmh=4.0)}, False)
+    area = Area("town", Source.osm_file(town))
+    job = _make_job(tmp_path / "out", StudySettings(speed_kmh=4.0), False)
     assert run_area(area, job)["status"] == "ok"
     folder = tmp_path / "out" / "town"
     assert _is_done(folder, _fingerprint(area, job))
-    slower = _make_job(tmp_path / "out", {"options": StudyOptions(speed_kmh=3.0)}, False)
+    slower = _make_job(tmp_path / "out", StudySettings(speed_kmh=3.0), False)
     assert not _is_done(folder, _fingerprint(area, slower))
-    clipped = Area("town", osm_file=str(town), bbox=(97.0, 32.99, 97.01, 33.0))
+    clipped = Area("town", Source.osm_file(town, clip_bbox=(97.0, 32.99, 97.01, 33.0)))
+    assert _is_done(folder, _fingerprint(Area("town", Source.osm_file(town), origin="x"), job))
     assert not _is_done(folder, _fingerprint(clipped, job))
     (folder / "summary.csv").unlink()  # an output removed by hand: the area runs again
     assert not _is_done(folder, _fingerprint(area, job))
@@ -295,7 +330,7 @@ def test_batch_on_a_local_cluster_survives_a_bad_area_and_resumes(
     assert {a: _mtimes(out / a) for a in done} == stamps
     assert (out / "broken" / DONE_MARKER).exists()
     marker = json.loads((out / "west" / DONE_MARKER).read_text(encoding="utf-8"))
-    assert marker["fingerprint"]["area"]["bbox"] == list(STRIPS["west"])
+    assert marker["fingerprint"]["area"]["source"]["box"] == list(STRIPS["west"])
 
     # 4. --force runs every area again.
     fourth = cli("--quiet", "batch", areas, "--out", out, "--scheduler", cluster_address, "--force")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import prcoords
 import pytest
+from validate import validate_output_folder
 
 from yushu_circle import Catalog
 from yushu_circle.cli import main
@@ -32,6 +33,7 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_run_writes_every_contract_file(demo_out: Path) -> None:
+    validate_output_folder(demo_out)
     for name in CONTRACT:
         assert (demo_out / name).stat().st_size > 0, name
     residences = gpd.read_parquet(demo_out / "residences.parquet")
@@ -73,9 +75,17 @@ def test_demo_under_served_community_is_worse(demo_out: Path) -> None:
     assert residences["walk_min_clinic"].min() < 5
 
 
-@pytest.mark.skipif(not OAKLAND.exists(), reason="../shared/data is absent")
+REAL_DATA_ABSENT = (
+    "needs ../shared/data/west-oakland.osm.bz2, a real OpenStreetMap extract (West Oakland, "
+    "CA) kept next to the repository, not in it; CI always has it — to run these tests "
+    "locally, put the file in ../shared/data/ (see README, Development)"
+)
+
+
+@pytest.mark.skipif(not OAKLAND.exists(), reason=REAL_DATA_ABSENT)
 def test_osm_file_run_on_real_data(tmp_path: Path) -> None:
     assert main(["--quiet", "run", "--osm-file", str(OAKLAND), "--out", str(tmp_path)]) == 0
+    validate_output_folder(tmp_path)
     document = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert document["meta"]["synthetic"] is False
     assert "west-oakland" in document["meta"]["data"]
@@ -98,6 +108,7 @@ def test_user_facilities_in_gcj02_land_where_they_really_are(tmp_path: Path) -> 
     args = ["--quiet", "run", "--no-isochrones", "--facilities", str(csv), "--datum", "gcj02"]
     args += ["--out", str(out)]
     assert main(args) == 0
+    validate_output_folder(out)
     after = gpd.read_parquet(out / "residences.parquet").set_index("residence_id")
     before_min = home["walk_min_clinic"]
     now = after.loc[home["residence_id"]]
@@ -134,3 +145,186 @@ def test_clipped_study_keeps_services_just_outside_its_edge() -> None:
     both = full.loc[clipped.index, columns]
     within = both.to_numpy() <= 15
     np.testing.assert_allclose(clipped[columns].to_numpy()[within], both.to_numpy()[within])
+
+
+# --- a new user's first hour: the command line itself -----------------------------------------
+
+
+def test_global_options_work_before_or_after_the_subcommand(
+    town_osm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n, argv in enumerate((["--quiet", "run"], ["run", "--quiet"]), start=1):
+        out = tmp_path / f"o{n}"
+        args = [*argv, "--no-isochrones", "--osm-file", str(town_osm), "--out", str(out)]
+        capsys.readouterr()
+        assert main(args) == 0
+        assert capsys.readouterr().err == ""  # quiet: no progress at all
+        validate_output_folder(out)
+
+
+def test_progress_prints_each_step_once(
+    town_osm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    argv = ["run", "--no-isochrones", "--osm-file", str(town_osm), "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    started = [line for line in err.splitlines() if line.startswith("… ")]
+    assert len(started) == len(set(started)) >= 5  # one line per step, none twice
+    assert sum("finding residences" in line for line in started) == 1
+    bars = {
+        line.split(":")[0].strip() for line in err.replace("\r", "\n").splitlines() if "%|" in line
+    }
+    assert bars == {"walk minutes per category"}
+    validate_output_folder(tmp_path / "o")
+
+
+def test_plan_prints_no_bar_per_profile(
+    town_osm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    out = tmp_path / "plan"
+    assert main(["plan", "--osm-file", str(town_osm), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.replace("\r", "\n")
+    assert err.count("walk minutes per category") <= 1  # was five bars, one per search
+    assert sum(line.startswith("… walk minutes") for line in err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["run", "batch", "map", "plan"])
+def test_every_subcommand_help_has_description_defaults_and_examples(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "examples:" in text and f"yushu-circle {command}" in text
+    assert "(default: " in text
+    if command in {"run", "plan"}:
+        assert "default yushu_circle_out/" in text
+        assert "SYNTHETIC demo" in text  # no source means the synthetic demo
+        assert "(default: 4.0)" in text and "(default: 300.0)" in text
+    if command == "map":
+        assert "(default: 2.5)" in text
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import yushu_circle
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"yushu-circle {yushu_circle.__version__}"
+
+
+def test_importing_the_package_and_the_cli_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yushu_circle, yushu_circle.cli; "
+        "heavy = [m for m in ('osmnx', 'geopandas', 'numba', 'pandas', 'matplotlib') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_subpackages_are_attributes_of_the_package() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import yushu_circle as yc; "
+        "print(yc.planning.__name__, yc.plots.__name__, yc.render.__name__, "
+        "yc.Study.__name__, yc.Source.__name__, 'planning' in dir(yc))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [
+        "yushu_circle.planning",
+        "yushu_circle.render.plots",
+        "yushu_circle.render",
+        "Study",
+        "Source",
+        "True",
+    ]
+    import yushu_circle
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = yushu_circle.nope
+
+
+def test_first_compile_is_announced_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import numba
+
+    from yushu_circle import cli
+
+    cli._Steps(quiet=False)  # what every subcommand with steps does
+    import yushu_circle._core as core
+
+    calls: list[int] = []
+    core.on_first_compile(lambda: calls.append(1))
+
+    def probe(x: int) -> int:
+        return x + 1
+
+    probe.__module__ = "yushu_circle._core.probe"  # a kernel of ours, compiled now
+    was = core._announced
+    core._announced = False
+    try:
+        assert numba.njit(probe)(1) == 2
+        assert numba.njit(lambda x: x * 2)(3) == 6  # not ours: no second notice
+    finally:
+        core._announced = was or core._announced
+    assert calls == [1]
+    assert "compiling walk kernels once (一次性编译)" in capsys.readouterr().err
+
+
+def test_source_values_round_trip_and_describe_themselves(tmp_path: Path) -> None:
+    import pickle
+
+    from shapely.geometry import box
+
+    from yushu_circle.source import Source, SourceKind
+
+    sources = [
+        Source.demo(),
+        Source.osm_file(tmp_path / "t.osm", clip_bbox=(97, 33, 97.1, 33.1)),
+        Source.place("玉树市"),
+        Source.bbox([97, 33, 97.1, 33.1]),
+        Source.polygon(box(97, 33, 97.1, 33.1)),
+    ]
+    assert [s.kind for s in sources] == list(SourceKind)
+    for source in sources:
+        assert pickle.loads(pickle.dumps(source)) == source
+        assert hash(source) == hash(pickle.loads(pickle.dumps(source)))
+    assert sources[0].synthetic and "示例数据" in sources[0].description
+    assert sources[1].description == "osm_file t.osm clipped to bbox"
+    assert sources[3].description == "bbox 97,33,97.1,33.1"
+    from yushu_circle import Study
+
+    study = Study.from_source(Source.demo())
+    assert study.synthetic
+
+
+def test_options_have_one_validator_and_typed_choices() -> None:
+    from yushu_circle import options as opt
+    from yushu_circle.errors import InputError
+
+    assert opt.SPEED.check("4.5") == 4.5
+    for value in ("nan", "inf", "-inf", "0", "21", "", "x" * 10_000):
+        with pytest.raises(InputError) as info:
+            opt.SPEED.check(value)
+        assert info.value.message.startswith("--speed ")
+        assert len(info.value.message) < 600
+    assert opt.parse_choice(opt.Datum, "--datum", "GCJ02") is opt.Datum.GCJ02
+    with pytest.raises(InputError, match="--datum 'utm' is not one of wgs84, gcj02, bd09"):
+        opt.parse_choice(opt.Datum, "--datum", "utm")
+    from yushu_circle.network import DEFAULT_SPEED_KMH
+    from yushu_circle.study import StudyOptions
+
+    assert StudyOptions().speed_kmh == DEFAULT_SPEED_KMH == opt.DEFAULT_SPEED_KMH
+
+
+def test_long_input_fragments_are_cut_in_messages() -> None:
+    from yushu_circle.errors import MAX_FRAGMENT, InputError, clip_text
+
+    assert clip_text("a" * 1000) == "a" * (MAX_FRAGMENT - 1) + "…"
+    error = InputError("columns: " + ", ".join(f"col{i}" for i in range(100_000)), "x" * 5000)
+    assert len(error.message) < 2000 and error.message.count("…") == 2

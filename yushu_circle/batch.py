@@ -18,12 +18,12 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.errors import InputError, YushuError
+from yushu_circle.options import DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES, WORKERS
+from yushu_circle.source import Source, StudySettings
 
 DONE_MARKER = "_DONE"
 STATUS_FILE = "batch_status.csv"
 COMBINED_FILE = "combined_summary.csv"
-DEFAULT_WORKERS = 2
-DEFAULT_RETRIES = 2
 SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
 
 # osmnx settings the workers take over from the process that starts the batch.
@@ -42,50 +42,24 @@ _RESERVED_IDS = {"con", "prn", "aux", "nul"} | {
 class Area:
     """One study area of a batch and where its OSM data comes from.
 
-    Exactly one source is used, in this order: a local ``osm_file`` (clipped to ``bbox``
-    or ``polygon_wkt`` when given), else a ``place`` name, a ``bbox`` or a polygon fetched
-    from Overpass.
-
     Parameters
     ----------
     area_id : str
         The area's name, also its output folder (letters, digits, ``_`` or ``-``).
-    osm_file : str, optional
-        Absolute path of a local ``.osm``/``.osm.bz2``/``.osm.pbf``/``.graphml`` file.
-    place : str, optional
-        A place name for Nominatim + Overpass (e.g. ``"结古街道, 玉树市, 青海省, 中国"``).
-    bbox : tuple of float, optional
-        (west, south, east, north) in degrees.
-    polygon_wkt : str, optional
-        The area's polygon (EPSG:4326) as WKT.
+    source : Source
+        Its OSM data: a local ``osm_file`` (optionally clipped to a box or polygon), a
+        ``place`` name, a ``bbox`` or a ``polygon`` fetched from Overpass.
     residences : str, optional
         Absolute path of the area's own residences file.
+    origin : str
+        Where the area was read, for messages (``"AREAS file areas.csv, row 3"``); not
+        part of the area's identity.
     """
 
     area_id: str
-    osm_file: str | None = None
-    place: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    polygon_wkt: str | None = None
+    source: Source
     residences: str | None = None
-
-    @property
-    def source(self) -> str:
-        """A short description of the area's source, for the status table."""
-        if self.osm_file is not None:
-            clip = (
-                " clipped to bbox"
-                if self.bbox
-                else " clipped to polygon"
-                if self.polygon_wkt
-                else ""
-            )
-            return f"osm_file {Path(self.osm_file).name}{clip}"
-        if self.place is not None:
-            return f"place {self.place}"
-        if self.bbox is not None:
-            return "bbox " + ",".join(f"{v:g}" for v in self.bbox)
-        return "polygon"
+    origin: str = dataclasses.field(default="", compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +67,7 @@ class _Job:
     """What every area's task shares: the output folder and the study settings."""
 
     out_dir: str
-    study_kwargs: dict[str, Any]
+    settings: StudySettings
     gpkg: bool
     osmnx_settings: dict[str, Any]
     settings_spec: dict[str, Any]
@@ -271,19 +245,17 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
     residences = _text(row.get("residences"))
     if residences is not None:
         residences = str((base / residences).resolve())
+    origin = where.rsplit(" (", 1)[0]
     if osm_file is not None:
         if place is not None:
             raise InputError(
                 f"{where} gives both osm_file and place",
                 "keep one: osm_file (local) or place (Overpass)",
             )
-        return Area(
-            area_id,
-            osm_file=str((base / osm_file).resolve()),
-            bbox=bbox,
-            polygon_wkt=polygon_wkt,
-            residences=residences,
+        source = Source.osm_file(
+            (base / osm_file).resolve(), clip_bbox=bbox, clip_polygon=polygon_wkt
         )
+        return Area(area_id, source, residences=residences, origin=origin)
     sources = {"place": place, "bbox": bbox, "geometry": polygon_wkt}
     given = [name for name, value in sources.items() if value is not None]
     if not given:
@@ -295,7 +267,14 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
             f"{where} gives {' and '.join(given)}: it is unclear which area to fetch",
             "keep one source per row (a bbox or polygon only clips an osm_file)",
         )
-    return Area(area_id, place=place, bbox=bbox, polygon_wkt=polygon_wkt, residences=residences)
+    if place is not None:
+        source = Source.place(place)
+    elif bbox is not None:
+        source = Source.bbox(bbox)
+    else:
+        assert polygon_wkt is not None
+        source = Source.polygon(polygon_wkt)
+    return Area(area_id, source, residences=residences, origin=origin)
 
 
 # --- running ----------------------------------------------------------------------------
@@ -304,7 +283,7 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
 def run_batch(
     areas: Sequence[Area],
     out_dir: str | Path,
-    study_kwargs: dict[str, Any] | None = None,
+    settings: StudySettings | None = None,
     scheduler: str | None = None,
     workers: int = DEFAULT_WORKERS,
     retries: int = DEFAULT_RETRIES,
@@ -333,9 +312,9 @@ def run_batch(
     out_dir : str or Path
         The batch output folder. With ``scheduler``, the workers must see it (and the
         areas' files) at the same paths.
-    study_kwargs : dict, optional
-        Keyword arguments for every :class:`~yushu_circle.study.Study` (``catalog``,
-        ``residences``, ``facilities``, ``options``); all must pickle.
+    settings : StudySettings, optional
+        What every area's :class:`~yushu_circle.study.Study` is built with (catalog,
+        residences, facilities, speed, snap limit, datum); default: the defaults.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); default: a local
         cluster of ``workers`` processes with one thread each, on 127.0.0.1.
@@ -367,13 +346,11 @@ def run_batch(
         raise InputError("no areas to run", "list at least one area in the AREAS file")
     if len({i.casefold() for i in ids}) != len(ids):
         raise InputError(f"duplicate area ids in {ids}", "give every area its own id")
-    if workers < 1:
-        raise InputError(f"--workers {workers} is not a positive number", "use --workers 2")
-    if retries < 0:
-        raise InputError(f"--retries {retries} is negative", "use --retries 0 or more")
+    workers = int(WORKERS.check(workers))
+    retries = int(RETRIES.check(retries))
     created = not Path(out_dir).exists()
     out = prepare_out_dir(out_dir).resolve()
-    job = _make_job(out, study_kwargs or {}, gpkg)
+    job = _make_job(out, settings or StudySettings(), gpkg)
     rows: dict[str, dict[str, Any]] = {}
     todo = []
     for area in areas:
@@ -400,16 +377,14 @@ def run_batch(
     return BatchResult(status, combined, out)
 
 
-def _make_job(out: Path, study_kwargs: dict[str, Any], gpkg: bool) -> _Job:
+def _make_job(out: Path, settings: StudySettings, gpkg: bool) -> _Job:
     import osmnx as ox
 
-    kwargs = dict(study_kwargs)
-    kwargs["progress"] = False
-    settings = {name: getattr(ox.settings, name) for name in _OSMNX_SETTINGS}
-    if "cache_folder" in settings:
-        settings["cache_folder"] = str(Path(settings["cache_folder"]).resolve())
-    spec = {"study": _jsonable(kwargs), "gpkg": gpkg}
-    return _Job(str(out), kwargs, gpkg, settings, spec)
+    osmnx_settings = {name: getattr(ox.settings, name) for name in _OSMNX_SETTINGS}
+    if "cache_folder" in osmnx_settings:
+        osmnx_settings["cache_folder"] = str(Path(osmnx_settings["cache_folder"]).resolve())
+    spec = {"study": _jsonable(settings), "gpkg": gpkg}
+    return _Job(str(out), settings, gpkg, osmnx_settings, spec)
 
 
 def _jsonable(value: Any) -> Any:
@@ -428,7 +403,12 @@ def _jsonable(value: Any) -> Any:
 
 def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
     """What an area's outputs depend on; a done area whose fingerprint changed runs again."""
-    return {"area": _jsonable(area), "settings": job.settings_spec}
+    area_spec = {
+        "area_id": area.area_id,
+        "source": _jsonable(area.source),
+        "residences": area.residences,
+    }
+    return {"area": area_spec, "settings": job.settings_spec}
 
 
 def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
@@ -451,7 +431,7 @@ def _row(
         "status": status,
         "resumed": resumed,
         "seconds": round(seconds, 2),
-        "source": area.source,
+        "source": area.source.description,
         "error": error,
     }
 
@@ -571,12 +551,15 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     for name, value in job.osmnx_settings.items():
         setattr(ox.settings, name, value)
     try:
+        _check_area_files(area)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = _study_for(area, job.study_kwargs)
+            study = _study_for(area, job.settings)
             write_study(study, folder, job.gpkg)
     except YushuError as exc:
-        return _row(area, "failed", seconds=time.perf_counter() - start, error=exc.message)
+        where = f"{area.origin} ({area.area_id})" if area.origin else f"area {area.area_id}"
+        message = exc.message if exc.message.startswith(where) else f"{where}: {exc.message}"
+        return _row(area, "failed", seconds=time.perf_counter() - start, error=message)
     seconds = time.perf_counter() - start
     marker = {
         "fingerprint": _jsonable(_fingerprint(area, job)),
@@ -587,24 +570,29 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     return _row(area, "ok", seconds=seconds)
 
 
-def _study_for(area: Area, study_kwargs: dict[str, Any]) -> Any:
-    import shapely
+def _check_area_files(area: Area) -> None:
+    """Missing files named by the AREAS column they came from (not by a CLI option)."""
+    where = f"{area.origin} ({area.area_id})" if area.origin else f"area {area.area_id}"
+    path = area.source.path
+    if path is not None and not path.is_file():
+        raise InputError(
+            f"{where}, column osm_file: OSM file {path} does not exist",
+            "correct the osm_file column (a path relative to the AREAS file's folder)",
+        )
+    if area.residences is not None and not Path(area.residences).is_file():
+        raise InputError(
+            f"{where}, column residences: residences file {area.residences} does not exist",
+            "correct the residences column (a path relative to the AREAS file's folder)",
+        )
 
+
+def _study_for(area: Area, settings: StudySettings) -> Any:
     from yushu_circle.study import Study
 
-    kwargs = dict(study_kwargs)
+    kwargs = settings.study_kwargs(progress=False)
     if area.residences is not None:
         kwargs["residences"] = area.residences
-    polygon = shapely.from_wkt(area.polygon_wkt) if area.polygon_wkt else None
-    if area.osm_file is not None:
-        return Study.from_osm_file(area.osm_file, bbox=area.bbox, polygon=polygon, **kwargs)
-    if area.place is not None:
-        return Study.from_place(area.place, **kwargs)
-    if area.bbox is not None:
-        return Study.from_bbox(area.bbox, **kwargs)
-    if polygon is None:
-        raise InputError(f"area {area.area_id} has no source", "give it an osm_file, place or bbox")
-    return Study.from_polygon(polygon, **kwargs)
+    return Study.from_source(area.source, **kwargs)
 
 
 def _combined_summary(out: Path, area_ids: Sequence[str]) -> pd.DataFrame:
@@ -634,9 +622,11 @@ def format_batch_report(result: BatchResult) -> str:
     str
         Plain text for the terminal (中文 / English).
     """
-    status = result.status[["area_id", "status", "resumed", "seconds", "error"]].copy()
-    status["error"] = status["error"].str.slice(0, 100)
+    status = result.status[["area_id", "status", "resumed", "seconds", "source"]]
     lines = ["Areas 区域:", status.to_string(index=False)]
+    errors = result.status.loc[result.status["status"] != "ok", ["area_id", "error"]]
+    if not errors.empty:  # whole, one line each: a cut message hides the fix
+        lines += ["", "Errors 错误:"] + [f"  {a}: {e}" for a, e in errors.itertuples(index=False)]
     combined = result.combined
     if not combined.empty:
         within = combined.apply(_share_within_level, axis=1)

@@ -1,25 +1,74 @@
-"""The ``yushu-circle`` command line."""
+"""The ``yushu-circle`` command line: options, help, messages and signals (the work is elsewhere).
+
+Importing this module is cheap (argparse and :mod:`yushu_circle.options` only), so
+``yushu-circle --help`` answers at once; each subcommand imports what it uses.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
+import signal
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from yushu_circle.errors import YushuError
+from yushu_circle import __version__
+from yushu_circle import options as opt
+from yushu_circle.errors import InputError, YushuError, clip_text
+from yushu_circle.source import Source, StudySettings
 
-DEFAULT_OUT = "yushu_circle_out"
+PROG = "yushu-circle"
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+_DEMO_NOTE = (
+    "With no source (--osm-file, --place, --bbox, --polygon) it runs on the embedded "
+    "SYNTHETIC demo town at Jiegu, Yushu (合成示例数据), offline."
+)
+
+
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the examples' line breaks and shows every option's default (when it has one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors suggest the nearest subcommand or choice."""
+
+    def error(self, message: str) -> Any:
+        message = " ".join(clip_text(word) for word in message.split())
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice is not None:
+            known = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), known, n=1, cutoff=0.5)
+            if close:
+                message += f" — did you mean {close[0]!r}?"
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class _Steps:
-    """Prints each long step with its duration to stderr."""
+    """Prints each long step, when it starts and with its duration, to stderr."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
+        _notice["on"] = not quiet
+        if not _notice["registered"]:
+            from yushu_circle._core import on_first_compile
+
+            on_first_compile(_compile_notice)
+            _notice["registered"] = True
 
     def run(self, label: str, action: Callable[[], Any]) -> Any:
         if not self.quiet:
@@ -31,131 +80,198 @@ class _Steps:
         return result
 
 
-def _bbox(text: str) -> list[float]:
-    parts = text.replace(" ", "").split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"bbox {text!r} is not four numbers: write WEST,SOUTH,EAST,NORTH"
-        ) from None
-    if len(values) != 4:
-        raise argparse.ArgumentTypeError(f"bbox {text!r} needs 4 numbers: WEST,SOUTH,EAST,NORTH")
-    return values
+_notice = {"on": False, "registered": False}
 
 
-def _minutes(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(p) for p in text.replace(" ", "").split(",") if p)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"minutes {text!r} are not numbers: write e.g. 5,10,15"
-        ) from None
-    if not values or any(not v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"minutes {text!r} must be positive, e.g. 5,10,15")
-    return values
+def _compile_notice() -> None:
+    if not _notice["on"]:
+        return
+    from tqdm.auto import tqdm
+
+    from yushu_circle._core import COMPILE_SECONDS, cache_dir
+
+    tqdm.write(
+        f"  compiling walk kernels once (一次性编译), ~{COMPILE_SECONDS} s; "
+        f"later runs load them from {cache_dir()}",
+        file=sys.stderr,
+    )
+
+
+# --- options -----------------------------------------------------------------------------
+
+
+def _global_options() -> _Parser:
+    # SUPPRESS: a subcommand's parser leaves the value alone unless the flag is given there,
+    # so `--quiet run` and `run --quiet` both work.
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output"
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    return common
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group()
+    group = parser.add_argument_group("source (default: the synthetic demo 示例数据)")
+    source = group.add_mutually_exclusive_group()
     source.add_argument("--osm-file", type=Path, help=".osm/.osm.bz2/.osm.pbf/.graphml file")
     source.add_argument("--place", help='place name for Overpass, e.g. "玉树市, 青海省, 中国"')
-    source.add_argument("--bbox", type=_bbox, help="WEST,SOUTH,EAST,NORTH in degrees")
+    source.add_argument("--bbox", metavar="W,S,E,N", help="box in degrees, from Overpass")
     source.add_argument("--polygon", type=Path, help="GeoJSON/GeoPackage of the study area")
-    parser.add_argument(
-        "--clip-bbox", type=_bbox, help="clip an --osm-file extract to WEST,SOUTH,EAST,NORTH"
-    )
+    group.add_argument("--clip-bbox", metavar="W,S,E,N", help="clip an --osm-file extract")
     _add_study_options(parser)
 
 
 def _add_study_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--residences", type=Path, help="residences file (CSV lon/lat, GeoJSON…)")
-    parser.add_argument(
+    group = parser.add_argument_group("study")
+    group.add_argument("--residences", type=Path, help="residences file (CSV lon/lat, GeoJSON…)")
+    group.add_argument(
         "--facilities", type=Path, action="append", help="extra facilities file (repeatable)"
     )
-    parser.add_argument(
+    group.add_argument(
         "--datum",
-        default="wgs84",
-        choices=["wgs84", "gcj02", "bd09"],
+        default=opt.DEFAULT_DATUM.value,
+        choices=[d.value for d in opt.Datum],
         help="datum of --residences/--facilities coordinates (Amap: gcj02, Baidu: bd09)",
     )
-    parser.add_argument("--catalog", type=Path, help="facility catalog TOML (default: shipped)")
-    parser.add_argument("--speed", type=float, default=4.0, help="walking speed, km/h (4.0)")
-    parser.add_argument(
-        "--snap-limit", type=float, default=300.0, help="max metres from a street (300)"
+    group.add_argument("--catalog", type=Path, help="facility catalog TOML (default: shipped)")
+    group.add_argument(
+        "--speed", default=opt.DEFAULT_SPEED_KMH, help=f"walking speed, km/h ({opt.SPEED.text})"
     )
-    parser.add_argument("--overpass-url", help="Overpass API base URL")
-    parser.add_argument("--nominatim-url", help="Nominatim base URL for --place")
+    group.add_argument(
+        "--snap-limit",
+        default=opt.DEFAULT_SNAP_LIMIT_M,
+        help=f"max metres from a street ({opt.SNAP_LIMIT.text})",
+    )
+    group.add_argument("--overpass-url", help="Overpass API base URL")
+    group.add_argument("--nominatim-url", help="Nominatim base URL for --place")
+
+
+def _out_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(opt.DEFAULT_OUT),
+        help="output folder (created when the run writes; earlier files are replaced whole)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="yushu-circle",
-        description="15-minute living circle (15分钟生活圈) walk-access analysis. "
-        "With no source, runs on the embedded synthetic demo of Jiegu (示例数据).",
+    common = _global_options()
+    parser = _Parser(
+        prog=PROG,
+        parents=[common],
+        formatter_class=_Help,
+        description="15-minute living circle (15分钟生活圈) walk-access analysis on OSM "
+        f"streets. {_DEMO_NOTE}",
+        epilog="examples:\n  yushu-circle run\n  yushu-circle run --osm-file town.osm.pbf "
+        "--out town\n  yushu-circle plan --site clinic --k 3\n  yushu-circle run --help",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="compute walk minutes and write the outputs")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str, examples: str) -> Any:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog="examples:\n" + examples,
+            parents=[common],
+            formatter_class=_Help,
+        )
+        return sub
+
+    run = command(
+        "run",
+        "compute walk minutes and write the outputs 计算步行时间",
+        "Walk minutes from every residence to the nearest facility of every category, "
+        "5/10/15-minute isochrones, summary tables and map.html, written to --out "
+        f"(default {opt.DEFAULT_OUT}/). {_DEMO_NOTE}",
+        "  yushu-circle run\n"
+        '  yushu-circle run --place "玉树市, 青海省, 中国" --out yushu\n'
+        "  yushu-circle run --osm-file extract.osm.pbf --clip-bbox 96.99,32.98,97.04,33.02\n"
+        "  yushu-circle run --facilities inventory.csv --datum gcj02 --speed 3.2",
+    )
     _add_source_arguments(run)
-    run.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
+    _out_argument(run)
     run.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
     run.add_argument(
         "--no-isochrones", action="store_true", help="skip isochrones.parquet (等时圈)"
     )
     run.add_argument(
         "--iso-minutes",
-        type=_minutes,
-        default=(5.0, 10.0, 15.0),
-        help="isochrone thresholds in minutes (5,10,15)",
+        default=",".join(f"{m:g}" for m in opt.DEFAULT_ISO_MINUTES),
+        help=f"isochrone thresholds, comma-separated minutes (each {opt.ISO_MINUTE.text})",
     )
     run.add_argument(
-        "--iso-buffer", type=float, default=25.0, help="isochrone buffer half-width, m (25)"
+        "--iso-buffer",
+        default=opt.DEFAULT_ISO_BUFFER_M,
+        help=f"isochrone buffer half-width, m ({opt.ISO_BUFFER.text})",
     )
     run.set_defaults(handler=cmd_run)
-    batch = commands.add_parser(
+
+    batch = command(
         "batch",
-        help="one study per area of an AREAS file, in parallel on Dask 多区域批量",
-        description="Run one study per area listed in AREAS (CSV or GeoPackage: area_id and "
-        "osm_file, place, bbox or polygon) on Dask distributed. Areas already done are "
-        "skipped; exit status 1 when any area failed (the others are still written).",
+        "one study per area of an AREAS file, in parallel on Dask 多区域批量",
+        "Run one study per area listed in AREAS (CSV or GeoPackage: area_id and "
+        "osm_file, place, bbox or polygon) on Dask distributed; each area's outputs go to "
+        "OUT/<area_id>/, with OUT/batch_status.csv and OUT/combined_summary.csv. Areas "
+        "already done are skipped; exit status 1 when any area failed (the others are "
+        "still written). A row with no source is an error (batch never falls back to the demo).",
+        "  yushu-circle batch areas.csv --out batch_out\n"
+        "  yushu-circle batch areas.gpkg --out batch_out --workers 4 --force",
     )
     batch.add_argument("areas", type=Path, metavar="AREAS", help="CSV or GeoPackage of areas")
     batch.add_argument("--out", type=Path, required=True, help="output folder (one per area)")
     batch.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    batch.add_argument("--workers", type=int, default=2, help="local worker processes (2)")
     batch.add_argument(
-        "--retries", type=int, default=2, help="retries after an unexpected error (2)"
+        "--workers",
+        default=opt.DEFAULT_WORKERS,
+        help=f"local worker processes ({opt.WORKERS.text})",
+    )
+    batch.add_argument(
+        "--retries",
+        default=opt.DEFAULT_RETRIES,
+        help=f"retries after an unexpected error ({opt.RETRIES.text})",
     )
     batch.add_argument("--force", action="store_true", help="recompute areas already done")
     batch.add_argument("--gpkg", action="store_true", help="also write GeoPackage files")
     _add_study_options(batch)
     batch.set_defaults(handler=cmd_batch)
-    maps = commands.add_parser(
+
+    maps = command(
         "map",
-        help="rebuild map.html (and PNG maps) from an output folder 重新生成地图",
-        description="Rewrite map.html from the files of an earlier 'run' (residences, "
+        "rebuild map.html (and PNG maps) from an output folder 重新生成地图",
+        "Rewrite map.html in OUT_DIR from the files of an earlier 'run' (residences, "
         "facilities, network, summary.json; isochrones.parquet when present) without "
         "recomputing. Set TIANDITU_KEY to offer Tianditu (天地图) tiles.",
+        f"  yushu-circle map {opt.DEFAULT_OUT}\n"
+        f"  yushu-circle map {opt.DEFAULT_OUT} --png --category clinic --iso-budget-mb 5",
     )
     maps.add_argument("out", type=Path, metavar="OUT_DIR", help="folder written by 'run'")
     maps.add_argument("--png", action="store_true", help="also write png/coverage_<cat>.png")
     maps.add_argument("--category", help="category the map opens on, e.g. clinic")
     maps.add_argument(
         "--iso-budget-mb",
-        type=float,
-        default=2.5,
-        help="cap on the isochrones embedded in map.html, MB (2.5; 0 embeds none)",
+        default=opt.DEFAULT_ISO_BUDGET_MB,
+        help=f"cap on the isochrones embedded in map.html, MB ({opt.ISO_BUDGET.text}; "
+        "0 embeds none)",
     )
     maps.set_defaults(handler=cmd_map)
-    plan = commands.add_parser(
+
+    plan = command(
         "plan",
-        help="standard compliance, profiles, gaps, siting, what-if 规划分析",
-        description="GB 50180 / TD/T 1062 compliance (达标率) per community, coverage per walker "
+        "standard compliance, profiles, gaps, siting, what-if 规划分析",
+        "GB 50180 / TD/T 1062 compliance (达标率) per community, coverage per walker "
         "profile (optionally with slope from a DEM), data completeness, unserved clusters, "
-        "new-facility siting and what-if scenarios.",
+        "new-facility siting and what-if scenarios, written to --out "
+        f"(default {opt.DEFAULT_OUT}/). {_DEMO_NOTE}",
+        "  yushu-circle plan --out plan_demo\n"
+        "  yushu-circle plan --profile elderly --site clinic --k 3 --method milp\n"
+        "  yushu-circle plan --osm-file town.osm --add new_clinics.csv --remove F12",
     )
     _add_source_arguments(plan)
     _add_plan_arguments(plan)
@@ -176,98 +292,134 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
-    plan.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help="output folder")
-    plan.add_argument(
-        "--standard", default="gb50180", help="gb50180 (default), tdt1062 or a standards TOML"
+    _out_argument(plan)
+    group = plan.add_argument_group("planning")
+    group.add_argument(
+        "--standard", default=opt.DEFAULT_STANDARD, help="gb50180, tdt1062 or a standards TOML"
     )
-    plan.add_argument(
-        "--measure", default="minutes", choices=["minutes", "metres"], help="level threshold"
+    group.add_argument(
+        "--measure",
+        default=opt.DEFAULT_MEASURE.value,
+        choices=[m.value for m in opt.Measure],
+        help="what a level threshold counts",
     )
-    plan.add_argument(
+    group.add_argument(
         "--profile",
-        default="adult",
-        choices=["adult", "elderly", "child", "wheelchair"],
-        help="walker for compliance, gaps and siting (adult)",
+        default=opt.DEFAULT_PROFILE.value,
+        choices=[p.value for p in opt.ProfileName],
+        help="walker for compliance, gaps and siting",
     )
-    plan.add_argument("--dem", type=Path, help="elevation GeoTIFF: slope-aware times (Tobler)")
-    plan.add_argument("--areas", type=Path, help="社区/街道 boundary polygons (default: OSM's)")
-    plan.add_argument("--site", metavar="CATEGORY", help="site new facilities of this category")
-    plan.add_argument("--k", type=int, default=3, help="number of new sites (3)")
-    plan.add_argument("--candidates", type=Path, help="candidate sites file (default: nodes)")
-    plan.add_argument("--method", default="greedy", choices=["greedy", "milp"], help="siting")
-    plan.add_argument("--add", type=Path, help="what-if: facilities file to add")
-    plan.add_argument(
+    group.add_argument("--dem", type=Path, help="elevation GeoTIFF: slope-aware times (Tobler)")
+    group.add_argument("--areas", type=Path, help="社区/街道 boundary polygons (default: OSM's)")
+    group.add_argument("--site", metavar="CATEGORY", help="site new facilities of this category")
+    group.add_argument(
+        "--k", default=opt.DEFAULT_SITES, help=f"number of new sites ({opt.SITES.text})"
+    )
+    group.add_argument("--candidates", type=Path, help="candidate sites file (default: nodes)")
+    group.add_argument(
+        "--method",
+        default=opt.DEFAULT_METHOD.value,
+        choices=[m.value for m in opt.SitingMethod],
+        help="siting method",
+    )
+    group.add_argument("--add", type=Path, help="what-if: facilities file to add")
+    group.add_argument(
         "--remove", action="append", default=[], metavar="FACILITY_ID", help="what-if: remove"
     )
 
 
-def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``Study`` keyword arguments of the study options (and set osmnx's server URLs)."""
-    import osmnx as ox
-
-    from yushu_circle.study import StudyOptions
-
-    if getattr(args, "overpass_url", None):
-        ox.settings.overpass_url = args.overpass_url
-    if getattr(args, "nominatim_url", None):
-        ox.settings.nominatim_url = args.nominatim_url
-    options = StudyOptions(speed_kmh=args.speed, snap_limit_m=args.snap_limit, datum=args.datum)
-    return {
-        "catalog": args.catalog,
-        "residences": args.residences,
-        "facilities": args.facilities,
-        "options": options,
-        "progress": not args.quiet,
-    }
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric option through the one validator of :mod:`yushu_circle.options`."""
+    for dest, option in opt.NUMERIC_OPTIONS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            number = option.check(value)
+            setattr(args, dest, int(number) if option.integer else number)
+    if getattr(args, "iso_minutes", None) is not None:
+        args.iso_minutes = opt.check_minutes(args.iso_minutes)
 
 
-def study_from_args(args: argparse.Namespace) -> Any:
+def _parse_bbox(name: str, text: str) -> list[float]:
+    parts = text.replace(" ", "").replace(";", ",").split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise InputError(
+            f"{name} {clip_text(repr(text))} is not four numbers",
+            f"write {name} WEST,SOUTH,EAST,NORTH in degrees, e.g. 96.99,32.99,97.03,33.02",
+        )
+    return values
+
+
+def source_from_args(args: argparse.Namespace) -> Source:
+    """The :class:`~yushu_circle.source.Source` an argument namespace describes."""
+    if args.clip_bbox is not None and args.osm_file is None:
+        raise InputError("--clip-bbox clips an --osm-file", "add --osm-file, or use --bbox")
+    if args.osm_file is not None:
+        clip = _parse_bbox("--clip-bbox", args.clip_bbox) if args.clip_bbox else None
+        return Source.osm_file(args.osm_file, clip_bbox=clip)
+    if args.place is not None:
+        return Source.place(args.place)
+    if args.bbox is not None:
+        return Source.bbox(_parse_bbox("--bbox", args.bbox))
+    if args.polygon is not None:
+        return Source.polygon_file(args.polygon)
+    return Source.demo()
+
+
+def settings_from_args(args: argparse.Namespace) -> StudySettings:
+    """The study settings of the options (and set osmnx's server URLs)."""
+    if getattr(args, "overpass_url", None) or getattr(args, "nominatim_url", None):
+        import osmnx as ox
+
+        if args.overpass_url:
+            ox.settings.overpass_url = args.overpass_url
+        if args.nominatim_url:
+            ox.settings.nominatim_url = args.nominatim_url
+    return StudySettings(
+        catalog=args.catalog,
+        residences=args.residences,
+        facilities=tuple(args.facilities or ()),
+        speed_kmh=args.speed,
+        snap_limit_m=args.snap_limit,
+        datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+    )
+
+
+def study_from_args(args: argparse.Namespace, source: Source, progress: bool) -> Any:
     """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
-    from yushu_circle.osm.sources import bbox_polygon, read_polygon_file
     from yushu_circle.study import Study
 
-    common = study_kwargs_from_args(args)
-    if args.osm_file is not None:
-        clip = bbox_polygon(args.clip_bbox) if args.clip_bbox else None
-        return Study.from_osm_file(args.osm_file, polygon=clip, **common)
-    if args.place is not None:
-        return Study.from_place(args.place, **common)
-    if args.bbox is not None:
-        return Study.from_bbox(args.bbox, **common)
-    if args.polygon is not None:
-        return Study.from_polygon(read_polygon_file(args.polygon), **common)
-    return Study.demo(**common)
+    return Study.from_source(source, **settings_from_args(args).study_kwargs(progress))
+
+
+# --- subcommands ---------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``yushu-circle run``: the main job."""
-    from yushu_circle.io import prepare_out_dir
+    from yushu_circle.io import check_out_dir, write_study
 
     steps = _Steps(args.quiet)
-    created = not args.out.exists()
-    prepare_out_dir(args.out)
-    try:
-        study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
-        return _run_study(study, args, steps)
-    except BaseException:
-        if created and args.out.is_dir() and not any(args.out.iterdir()):
-            args.out.rmdir()  # a failed first run leaves no empty output folder behind
-        raise
-
-
-def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
-    from yushu_circle.io import write_study
-
+    source = source_from_args(args)
+    check_out_dir(args.out)  # fails before any work; the folder appears only when written
+    study = steps.run(
+        "loading OSM data 读取数据", lambda: study_from_args(args, source, not args.quiet)
+    )
     if study.synthetic:
         print("NOTE: running on SYNTHETIC demo data (示例数据) — not survey data.", file=sys.stderr)
     net = steps.run("building the walk network 步行路网", lambda: study.network)
-    steps.run("finding residences and facilities 居住点与设施", lambda: study.facilities)
-    steps.run("finding residences 居住点", lambda: study.residences)
+    steps.run(
+        "finding residences and facilities 居住点与设施",
+        lambda: (study.residences, study.facilities),
+    )
     steps.run(
         "snapping onto streets 吸附到路网", lambda: (study.residence_snap, study.facility_snaps)
     )
     steps.run("walk minutes per category 各类设施步行时间", study.access)
-    iso = not getattr(args, "no_isochrones", True)
+    iso = not args.no_isochrones
     if iso:
         steps.run(
             "isochrones 等时圈",
@@ -280,11 +432,10 @@ def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
             args.out,
             args.gpkg,
             isochrones=iso,
-            iso_minutes=getattr(args, "iso_minutes", (5.0, 10.0, 15.0)),
-            iso_buffer_m=getattr(args, "iso_buffer", 25.0),
+            iso_minutes=args.iso_minutes,
+            iso_buffer_m=args.iso_buffer,
         ),
     )
-    summary = study.summary()
     meta = study.metadata()
     print(f"Data 数据: {meta['data']}")
     print(f"Residences 居住点: {meta['residences']:,}  ({meta['residence_source']})")
@@ -294,7 +445,7 @@ def _run_study(study: Any, args: argparse.Namespace, steps: _Steps) -> int:
     )
     for note in meta["notes"]:
         print(f"Note 注意: {note}")
-    print(_format_summary(summary))
+    print(_format_summary(study.summary()))
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
     return 0
 
@@ -307,7 +458,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     result = run_batch(
         areas,
         args.out,
-        study_kwargs=study_kwargs_from_args(args),
+        settings=settings_from_args(args),
         scheduler=args.scheduler,
         workers=args.workers,
         retries=args.retries,
@@ -336,12 +487,15 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
-    from yushu_circle.io import prepare_out_dir
+    from yushu_circle.io import check_out_dir
     from yushu_circle.planning import write_plan
 
     steps = _Steps(args.quiet)
-    prepare_out_dir(args.out)
-    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
+    source = source_from_args(args)
+    check_out_dir(args.out)
+    # No bars inside the planning step: it searches again per profile and what-if, and
+    # one bar per search would print five; the step lines say what runs.
+    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args, source, False))
     steps.run("walk minutes 步行时间", study.access)
     written, report = steps.run(
         "planning analyses 规划分析",
@@ -378,7 +532,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise InputError(
             f"--at {args.at!r} is not LON,LAT", "write e.g. --at 97.0100,33.0050"
         ) from None
-    study = study_from_args(args)
+    study = study_from_args(args, source_from_args(args), not args.quiet)
     result = check_location(study, lon, lat, categories=args.category)
     print(result.to_text(), end="")
     if args.geojson is not None:
@@ -407,39 +561,122 @@ def _format_summary(summary: Any) -> str:
     return table.to_string()
 
 
+# --- entry point ---------------------------------------------------------------------------
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse, refusing unknown options with the nearest known one ("did you mean …?")."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        sub = subparsers.choices[args.command]
+        known = sorted(sub._option_string_actions)
+        hints = []
+        bare = {name.lstrip("-"): name for name in known if name.startswith("--")}
+        for extra in extras:
+            name = extra.split("=", 1)[0]
+            close = difflib.get_close_matches(name.lstrip("-"), list(bare), n=1, cutoff=0.6)
+            if name.startswith("-") and close:
+                hints.append(f"did you mean {bare[close[0]]}?")
+        hint = " — " + " ".join(hints) if hints else f" — see {PROG} {args.command} --help"
+        sub.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+    args.quiet = getattr(args, "quiet", False)
+    args.debug = getattr(args, "debug", False)
+    return args
+
+
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    # Raised once: the cleanup that follows (staging folders) is not interrupted again.
+    if _received:
+        return
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM both stop the run through KeyboardInterrupt (cleanups run)."""
+    _received.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    previous = {s: signal.signal(s, _on_signal) for s in names}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _stopped_message() -> tuple[str, int]:
+    terminated = bool(_received) and _received[0] == getattr(signal, "SIGTERM", None)
+    what = "stopped by SIGTERM" if terminated else "interrupted"
+    code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    return f"{PROG}: {what}; earlier outputs are intact", code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``yushu-circle``; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = _parse(parser, argv)
+    except SystemExit as exc:  # --help, --version, usage errors: a status, as for the rest
+        return exc.code if isinstance(exc.code, int) else 2
     if not args.debug:
         warnings.filterwarnings("ignore")
-    try:
-        status = int(args.handler(args))
-    except YushuError as exc:
-        if args.debug:
-            raise
-        print(f"yushu-circle: error: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("yushu-circle: interrupted; earlier outputs are intact", file=sys.stderr)
-        return 130
-    except MemoryError:
-        print(
-            "yushu-circle: error: out of memory — fix: use a smaller area or more memory",
-            file=sys.stderr,
-        )
-        return 3
-    except Exception as exc:  # a bug: still one line, and earlier outputs stay intact
-        if args.debug:
-            raise
-        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        print(
-            f"yushu-circle: internal error: {text} — fix: this is a bug in yushu-circle; "
-            "earlier outputs are intact; rerun with --debug and report the traceback",
-            file=sys.stderr,
-        )
-        return 70
+    with _signals():
+        try:
+            _check_numbers(args)
+            status = int(args.handler(args))
+        except YushuError as exc:
+            if args.debug:
+                raise
+            print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            message, code = _stopped_message()
+            print(message, file=sys.stderr)
+            return code
+        except MemoryError:
+            print(
+                f"{PROG}: error: out of memory — fix: use a smaller area or more memory",
+                file=sys.stderr,
+            )
+            return 3
+        except Exception as exc:  # a bug: still one line, and earlier outputs stay intact
+            if _received or _interrupted(exc):
+                # A signal inside compiled code can surface as another exception, e.g.
+                # numba's "SystemError: CPUDispatcher(...) returned a result with an
+                # exception set": it is still the user's Ctrl-C.
+                message, code = _stopped_message()
+                print(message, file=sys.stderr)
+                return code
+            if args.debug:
+                raise
+            text = clip_text(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
+            print(
+                f"{PROG}: internal error: {text} — fix: this is a bug in yushu-circle; "
+                "earlier outputs are intact; rerun with --debug and report the traceback",
+                file=sys.stderr,
+            )
+            return 70
     return status
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is in the exception's chain (cause or context)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 if __name__ == "__main__":

@@ -2,6 +2,31 @@
 
 from __future__ import annotations
 
+MAX_FRAGMENT = 200
+"""Longest run of characters a message echoes from the input (a column list, a value)."""
+_MAX_MESSAGE = 4 * MAX_FRAGMENT
+
+
+def clip_text(text: str, limit: int = MAX_FRAGMENT) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, so no input floods a message.
+
+    Parameters
+    ----------
+    text : str
+    limit : int
+
+    Returns
+    -------
+    str
+        ``text`` itself when short enough, else its first ``limit - 1`` characters and ``…``.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip_words(text: str) -> str:
+    # Any single long word (an echoed column list, a path, a value) is cut to the limit.
+    return " ".join(clip_text(word) for word in text.split())
+
 
 class YushuError(Exception):
     """A problem with the user's input or environment, reported without a traceback.
@@ -25,9 +50,9 @@ class YushuError(Exception):
     @property
     def message(self) -> str:
         """The one-line message shown to the user."""
-        text = " ".join(self.problem.split())
+        text = clip_text(_clip_words(self.problem), _MAX_MESSAGE)
         if self.fix:
-            text += " — fix: " + " ".join(self.fix.split())
+            text += " — fix: " + clip_text(_clip_words(self.fix), _MAX_MESSAGE)
         return text
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from yushu_circle.errors import InputError, OutputError
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
@@ -46,6 +47,37 @@ def prepare_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Check an output folder could be written, without creating it.
+
+    A run calls this before any work, so a bad ``--out`` fails at once, and a run that
+    fails before writing leaves no (empty) output folder behind.
+
+    Raises
+    ------
+    OutputError
+        When the path is a file, or neither it nor its nearest existing parent folder
+        can be written.
+    """
+    out = Path(out_dir)
+    if out.exists():
+        return prepare_out_dir(out)
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(
+            f"output folder {out} cannot be written: {parent} is a file",
+            "pass a folder to --out",
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"output folder {out} cannot be written: no write permission in {parent}",
+            "choose a folder you can write to with --out",
+        )
+    return out
+
+
 def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
     """Write several files so that each appears whole or not at all.
 
@@ -67,6 +99,7 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
     """
     out = prepare_out_dir(out_dir)
     for name in writers:
+        _check_not_linked(out, name)
         target = (out / name).resolve()
         if target.parent != out.resolve():
             raise InputError(
@@ -91,6 +124,22 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_not_linked(out: Path, name: str) -> None:
+    """Refuse to replace a symbolic link planted where an output file goes."""
+    path = out / name
+    if not path.is_symlink():
+        return
+    try:
+        points_to = str(os.readlink(path))
+    except OSError:
+        points_to = "an unreadable target"
+    raise OutputError(
+        f"{path} is a symbolic link to {points_to}, not an output file; yushu-circle "
+        "neither writes through it nor replaces it",
+        f"remove the link (rm {path}) and run again, or choose another --out folder",
+    )
 
 
 def parquet_writer(frame: gpd.GeoDataFrame | pd.DataFrame) -> Writer:
@@ -197,8 +246,8 @@ def write_study(
     out_dir: str | Path,
     gpkg: bool = False,
     isochrones: bool = True,
-    iso_minutes: Sequence[float] = (5, 10, 15),
-    iso_buffer_m: float = 25.0,
+    iso_minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+    iso_buffer_m: float = DEFAULT_ISO_BUFFER_M,
 ) -> list[Path]:
     """Write the output contract of a study into ``out_dir``, atomically.
 

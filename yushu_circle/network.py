@@ -17,6 +17,7 @@ from shapely.geometry import LineString
 
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
 from yushu_circle.osm.extract import extract_from_elements
 from yushu_circle.osm.streets import street_edges
 from yushu_circle.osm.walkfilter import is_walkable
@@ -33,8 +34,6 @@ __all__ = [
     "walk_graph_from_elements",
 ]
 
-DEFAULT_SPEED_KMH = 4.0
-DEFAULT_SNAP_LIMIT_M = 300.0
 _QUERY_CELL_M = 200.0
 
 

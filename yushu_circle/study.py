@@ -33,11 +33,13 @@ from yushu_circle.inputs import (
     what_if_frame,
 )
 from yushu_circle.network import Snap, WalkNetwork, check_speed, walk_graph_from_elements
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     features_from_elements,
     user_facilities,
 )
+from yushu_circle.source import Source
 
 
 class Study:
@@ -163,6 +165,18 @@ class Study:
     ) -> Study:
         """A study from a local ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or ``.graphml`` file."""
         return cls(read_osm_file(path, bbox=bbox, polygon=polygon), **kwargs)
+
+    @classmethod
+    def from_source(cls, source: Source, **kwargs: Any) -> Study:
+        """A study of any :class:`yushu_circle.source.Source` (demo, file, place, box, polygon).
+
+        Examples
+        --------
+        >>> from yushu_circle.source import Source
+        >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
+        """
+        catalog = catalog_of(kwargs.get("catalog"))
+        return cls(source.load(tag_keys=sorted(catalog.tag_keys)), **kwargs)
 
     @classmethod
     def from_place(cls, place: str, **kwargs: Any) -> Study:
@@ -413,8 +427,8 @@ class Study:
 
     def isochrones(
         self,
-        minutes: Sequence[float] = (5, 10, 15),
-        buffer_m: float = 25.0,
+        minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+        buffer_m: float = DEFAULT_ISO_BUFFER_M,
         residences: Sequence[Any] | None = None,
     ) -> gpd.GeoDataFrame:
         """Walking-reach polygons of every (or some) residence(s) (等时圈).
@@ -441,13 +455,13 @@ class Study:
             and threshold.
         """
         key = (tuple(float(m) for m in minutes), float(buffer_m))
-        if residences is None and key == ((5.0, 10.0, 15.0), 25.0):
+        if residences is None and key == (DEFAULT_ISO_MINUTES, DEFAULT_ISO_BUFFER_M):
             return self._default_isochrones.copy()
         return self._isochrones(key[0], key[1], residences)
 
     @cached_property
     def _default_isochrones(self) -> gpd.GeoDataFrame:
-        return self._isochrones((5.0, 10.0, 15.0), 25.0, None)
+        return self._isochrones(DEFAULT_ISO_MINUTES, DEFAULT_ISO_BUFFER_M, None)
 
     def _isochrones(
         self, minutes: tuple[float, ...], buffer_m: float, residences: Sequence[Any] | None

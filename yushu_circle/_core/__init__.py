@@ -1,1 +1,104 @@
-"""The routing core: every compiled (numba) kernel — heap, searches, the edge-end → point rule."""
+"""The routing core: every compiled (numba) kernel — heap, searches, the edge-end → point rule.
+
+Importing this package (which every kernel module does first, being inside it) points
+numba's on-disk cache at a per-user folder *before* any ``@njit(cache=True)`` decorator
+runs: numba picks a function's cache folder when it is decorated. Left to itself numba
+writes next to the source, i.e. into ``site-packages/yushu_circle/…/__pycache__``, files
+``pip uninstall`` does not know about — the leftover folder then shadows a later editable
+install as an empty namespace package.
+
+The folder is, in this order: ``$NUMBA_CACHE_DIR`` (numba's own setting, respected when
+the user set it), ``$YUSHU_CACHE_DIR/numba``, or the platform's user cache folder
+(``~/.cache/yushu_circle/numba`` on Linux). :func:`on_first_compile` lets the command line
+say once that kernels are being compiled, whichever kernel module compiles.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "YUSHU_CACHE_DIR"
+"""Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
+
+COMPILE_SECONDS = 15
+"""Rough one-off compile time of every kernel a demo run needs, measured on 2 cores."""
+
+
+def cache_dir() -> Path:
+    """The folder holding numba's compiled kernels for this user.
+
+    Returns
+    -------
+    Path
+        ``$NUMBA_CACHE_DIR`` when set, else ``$YUSHU_CACHE_DIR/numba``, else the user cache
+        folder of :mod:`platformdirs` plus ``numba``; never inside the installed package.
+    """
+    numba_dir = os.environ.get("NUMBA_CACHE_DIR", "").strip()
+    if numba_dir:
+        return Path(numba_dir)
+    base = os.environ.get(CACHE_ENV, "").strip()
+    if not base:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("yushu_circle", appauthor=False)
+    return Path(base) / "numba"
+
+
+def _point_numba_cache() -> None:
+    folder = str(cache_dir())
+    # The environment variable survives numba's config reloads (the compiler reloads its
+    # config from the environment) and reaches worker processes (Dask, process pools).
+    os.environ["NUMBA_CACHE_DIR"] = folder
+    numba_config = sys.modules.get("numba.core.config")
+    if numba_config is not None:  # numba already imported by the caller: set it directly
+        numba_config.CACHE_DIR = folder  # type: ignore[attr-defined]
+
+
+_point_numba_cache()
+
+_listeners: list[Callable[[], None]] = []
+_lock = threading.Lock()
+_announced = False
+_registered = False
+
+
+def on_first_compile(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` once, when this process first compiles one of our kernels.
+
+    Loading a kernel from the disk cache is not compiling, so a warm run never calls it.
+    Covers every kernel module of the package (the numba ``numba:compile`` event filtered
+    on the function's module), including ones added later.
+
+    Parameters
+    ----------
+    callback : callable
+        Called without arguments, at most once per process.
+    """
+    global _registered
+    with _lock:
+        _listeners.append(callback)
+        if _registered:
+            return
+        _registered = True
+    from numba.core import event
+
+    class _Listener(event.Listener):
+        def on_start(self, ev: Any) -> None:
+            global _announced
+            dispatcher = (ev.data or {}).get("dispatcher")
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+            if not module.startswith("yushu_circle") or _announced:
+                return
+            _announced = True
+            for listener in list(_listeners):
+                listener()
+
+        def on_end(self, ev: Any) -> None:
+            return None
+
+    event.register("numba:compile", _Listener())

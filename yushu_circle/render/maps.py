@@ -21,6 +21,7 @@ import shapely
 from yushu_circle import access
 from yushu_circle._resources import data_path
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.options import DEFAULT_ISO_BUDGET_MB
 
 MAX_MAP_RESIDENCES = 40_000
 """Residences drawn on the map at most; a larger study shows an even sample (the map says so)."""
@@ -28,7 +29,7 @@ MAX_MAP_EDGES = 40_000
 """Street edges drawn at most; a larger network keeps its main roads, then its longest streets."""
 _MAJOR_ROADS = {"trunk", "primary", "secondary", "tertiary", "pedestrian", "living_street"}
 
-ISOCHRONE_BUDGET_BYTES = 2_500_000
+ISOCHRONE_BUDGET_BYTES = round(DEFAULT_ISO_BUDGET_MB * 1_000_000)
 """Default cap on the embedded isochrone data; beyond it an even sample of residences is kept."""
 
 SYNTHETIC_BANNER = "合成示例数据 Synthetic demo data — not survey data"

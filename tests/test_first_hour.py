@@ -1,0 +1,128 @@
+"""A new user's first hour: the Quick start as written, the kernel cache, the first run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _source_copy(target: Path) -> Path:
+    """The tracked files of the checkout (plus uncommitted edits), copied to ``target``."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, files):
+        source = ROOT / name.decode()
+        if source.is_file():
+            destination = target / name.decode()
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(source.read_bytes())
+    return target
+
+
+def _clean_env(cache_home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"YUSHU_CACHE_DIR", "NUMBA_CACHE_DIR"}}
+    env["XDG_CACHE_HOME"] = str(cache_home)  # the default per-user cache folder, made fresh
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.mark.slow
+def test_install_run_then_editable_install_still_runs(tmp_path: Path) -> None:
+    # The Quick start in a user's order: `pip install . && yushu-circle run`, then
+    # `pip install -e .` over it and run again. numba used to write its cache into
+    # site-packages/yushu_circle/__pycache__, which pip does not remove; the leftover
+    # folder then shadowed the editable install (ImportError, exit 70).
+    source = _source_copy(tmp_path / "src")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, system_site_packages=True, with_pip=True)  # deps: nothing downloads
+    bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    env = _clean_env(tmp_path / "cache")
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    elsewhere = tmp_path / "work"  # not the source folder: imports must come from the install
+    elsewhere.mkdir()
+
+    def sh(*argv: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(argv, cwd=elsewhere, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (argv, done.stdout[-2000:], done.stderr[-2000:])
+        return done
+
+    sh(str(bin_dir / "pip"), "install", "-q", "--no-deps", str(source))
+    sh(str(bin_dir / "yushu-circle"), "--quiet", "run", "--no-isochrones", "--out", "out1")
+    installed = Path(
+        sh(
+            str(bin_dir / "python"), "-c", "import yushu_circle; print(yushu_circle.__file__)"
+        ).stdout.strip()
+    ).parent
+    assert installed.is_relative_to(env_dir)
+    leftovers = [p for p in installed.rglob("*") if p.suffix in {".nbi", ".nbc"}]
+    assert leftovers == []  # nothing pip cannot uninstall
+    assert list((tmp_path / "cache" / "yushu_circle" / "numba").rglob("*.nbi"))
+
+    sh(str(bin_dir / "pip"), "install", "-q", "--no-deps", "-e", str(source))
+    sh(str(bin_dir / "yushu-circle"), "--quiet", "run", "--no-isochrones", "--out", "out2")
+    now = sh(str(bin_dir / "python"), "-c", "import yushu_circle; print(yushu_circle.__file__)")
+    assert Path(now.stdout.strip()).parent == source / "yushu_circle"
+    assert (elsewhere / "out2" / "summary.json").is_file()
+
+
+def test_cache_folder_follows_the_environment(tmp_path: Path) -> None:
+    code = (
+        "import yushu_circle._core as c, numba; print(c.cache_dir()); print(numba.config.CACHE_DIR)"
+    )
+    env = _clean_env(tmp_path / "xdg")
+    env["YUSHU_CACHE_DIR"] = str(tmp_path / "mine")
+    lines = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert lines == [str(tmp_path / "mine" / "numba")] * 2
+    del env["YUSHU_CACHE_DIR"]
+    lines = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert lines == [str(tmp_path / "xdg" / "yushu_circle" / "numba")] * 2
+    assert not Path(lines[0]).is_relative_to(ROOT / "yushu_circle")
+
+
+def _quickstart() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "tools" / "quickstart.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quickstart_commands_come_from_both_readme_blocks() -> None:
+    tool: object = _quickstart()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = tool.quickstart_commands(readme)  # type: ignore[attr-defined]
+    assert commands == [
+        "pip install . && yushu-circle run",
+        'pip install -e ".[dev]" && python -m pytest',
+    ]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "tools/quickstart.py README.md" in ci
+    assert "python -m pytest" not in ci  # the suite runs once, through the README's command
+
+
+def test_quickstart_tool_refuses_drift(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    drifted = readme.replace("pip install . && yushu-circle run", "pip install .", 1)
+    path = tmp_path / "README.md"
+    path.write_text(drifted, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "quickstart.py"), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "differ" in done.stderr and "快速开始" in done.stderr

@@ -1,0 +1,204 @@
+"""Typed options and their defaults and ranges, defined once (cheap to import: no numpy).
+
+The command line, :class:`yushu_circle.study.StudyOptions`, the network, the map and the
+planning code import their defaults from here; every numeric option of every subcommand
+goes through :func:`check_number`, so ``nan``, ``inf`` and out-of-range values get one clear
+line naming the option, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from yushu_circle.errors import InputError, clip_text
+
+
+class Datum(enum.StrEnum):
+    """Datum of a user's point files: WGS-84 (GPS, OSM), GCJ-02 (Amap/Tencent), BD-09 (Baidu)."""
+
+    WGS84 = "wgs84"
+    GCJ02 = "gcj02"
+    BD09 = "bd09"
+
+
+class ProfileName(enum.StrEnum):
+    """The walker profiles of :mod:`yushu_circle.profiles`."""
+
+    ADULT = "adult"
+    ELDERLY = "elderly"
+    CHILD = "child"
+    WHEELCHAIR = "wheelchair"
+
+
+class Measure(enum.StrEnum):
+    """What a standard's level threshold counts: walk minutes or metres walked."""
+
+    MINUTES = "minutes"
+    METRES = "metres"
+
+
+class SitingMethod(enum.StrEnum):
+    """How new facility sites are chosen: greedy coverage or an exact MILP."""
+
+    GREEDY = "greedy"
+    MILP = "milp"
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def parse_choice(kind: type[E], name: str, value: Any) -> E:
+    """``value`` as a member of ``kind``, or an :class:`InputError` listing the choices.
+
+    Parameters
+    ----------
+    kind : StrEnum subclass
+        E.g. :class:`Datum`.
+    name : str
+        The option's name for the message, e.g. ``"--datum"``.
+    value : str or StrEnum
+    """
+    try:
+        return kind(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise InputError(
+            f"{name} {clip_text(repr(value))} is not one of {choices}", f"use one of {choices}"
+        ) from None
+
+
+DEFAULT_OUT = "yushu_circle_out"
+"""The output folder of ``run`` and ``plan`` when ``--out`` is not given."""
+DEFAULT_SPEED_KMH = 4.0
+"""Walking speed on the flat, km/h (≈ GB 50180's 1,000 m in 15 minutes)."""
+DEFAULT_SNAP_LIMIT_M = 300.0
+"""Points farther than this from every walkable street are flagged off-network, metres."""
+DEFAULT_DATUM = Datum.WGS84
+DEFAULT_ISO_MINUTES = (5.0, 10.0, 15.0)
+"""Isochrone thresholds, minutes."""
+DEFAULT_ISO_BUFFER_M = 25.0
+"""Half-width of the band drawn around walked streets in an isochrone, metres."""
+DEFAULT_ISO_BUDGET_MB = 2.5
+"""Cap on the isochrones embedded in ``map.html``, MB."""
+DEFAULT_WORKERS = 2
+DEFAULT_RETRIES = 2
+DEFAULT_SITES = 3
+DEFAULT_STANDARD = "gb50180"
+DEFAULT_MEASURE = Measure.MINUTES
+DEFAULT_PROFILE = ProfileName.ADULT
+DEFAULT_METHOD = SitingMethod.GREEDY
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """The documented range of one numeric option.
+
+    Parameters
+    ----------
+    name : str
+        The option as the user types it, e.g. ``"--speed"``.
+    low, high : float
+        The bounds; ``low`` is excluded when ``low_open``, ``high`` is always included.
+    unit : str
+        Shown after the value, e.g. ``"km/h"``.
+    default : float or None
+    low_open : bool
+    integer : bool
+        Whole numbers only.
+    """
+
+    name: str
+    low: float
+    high: float
+    unit: str = ""
+    default: float | None = None
+    low_open: bool = False
+    integer: bool = False
+
+    @property
+    def text(self) -> str:
+        """The range in words, e.g. ``"above 0 and at most 20 km/h"``."""
+        low = f"above {self.low:g}" if self.low_open else f"at least {self.low:g}"
+        unit = f" {self.unit}" if self.unit else ""
+        kind = "a whole number " if self.integer else ""
+        return f"{kind}{low} and at most {self.high:,g}{unit}"
+
+    def check(self, value: Any) -> float:
+        """``value`` as a number inside the range (see :func:`check_number`)."""
+        return check_number(self, value)
+
+
+def check_number(option: NumberRange, value: Any) -> float:
+    """The one validator of numeric options: a finite number inside the documented range.
+
+    Parameters
+    ----------
+    option : NumberRange
+    value : Any
+        A number or its text (``"4.5"``).
+
+    Returns
+    -------
+    float
+        The value (a whole number when ``option.integer``).
+
+    Raises
+    ------
+    InputError
+        Naming the option, the value (cut to 200 characters) and the range, for text that
+        is not a number, ``nan``, ``inf`` and values outside the range.
+    """
+    default = "" if option.default is None else f" (default {option.default:g})"
+    fix = f"give {option.name} {option.text}{default}"
+    shown = clip_text(str(value))
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{option.name} {shown} is not a number", fix) from None
+    if not math.isfinite(number):
+        raise InputError(f"{option.name} {shown} is not a finite number", fix)
+    below = number <= option.low if option.low_open else number < option.low
+    if below or number > option.high:
+        unit = f" {option.unit}" if option.unit else ""
+        raise InputError(f"{option.name} {shown}{unit} is out of range", fix)
+    if option.integer and number != int(number):
+        raise InputError(f"{option.name} {shown} is not a whole number", fix)
+    return number
+
+
+SPEED = NumberRange("--speed", 0.0, 20.0, "km/h", DEFAULT_SPEED_KMH, low_open=True)
+SNAP_LIMIT = NumberRange("--snap-limit", 0.0, 5000.0, "m", DEFAULT_SNAP_LIMIT_M, low_open=True)
+ISO_MINUTE = NumberRange("--iso-minutes", 0.0, 120.0, "min", None, low_open=True)
+ISO_BUFFER = NumberRange("--iso-buffer", 0.0, 500.0, "m", DEFAULT_ISO_BUFFER_M, low_open=True)
+ISO_BUDGET = NumberRange("--iso-budget-mb", 0.0, 1000.0, "MB", DEFAULT_ISO_BUDGET_MB)
+WORKERS = NumberRange("--workers", 1, 256, "", DEFAULT_WORKERS, integer=True)
+RETRIES = NumberRange("--retries", 0, 100, "", DEFAULT_RETRIES, integer=True)
+SITES = NumberRange("--k", 1, 1000, "", DEFAULT_SITES, integer=True)
+
+NUMERIC_OPTIONS: dict[str, NumberRange] = {
+    "speed": SPEED,
+    "snap_limit": SNAP_LIMIT,
+    "iso_buffer": ISO_BUFFER,
+    "iso_budget_mb": ISO_BUDGET,
+    "workers": WORKERS,
+    "retries": RETRIES,
+    "k": SITES,
+}
+"""Every numeric command-line option by its argparse ``dest``, with its range."""
+
+
+def check_minutes(text: str, option: NumberRange = ISO_MINUTE) -> tuple[float, ...]:
+    """Comma-separated minutes (``"5,10,15"``), each checked by :func:`check_number`.
+
+    Raises
+    ------
+    InputError
+        When the list is empty or any value is not a number inside ``option``'s range.
+    """
+    parts = [p for p in str(text).replace(" ", "").split(",") if p]
+    if not parts:
+        raise InputError(f"{option.name} {clip_text(repr(text))} lists no minutes", "e.g. 5,10,15")
+    return tuple(check_number(option, part) for part in parts)

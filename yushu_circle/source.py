@@ -1,0 +1,225 @@
+"""Where a study's OSM data comes from: one ``Source`` value for the CLI, batch and ``Study``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from yushu_circle.options import DEFAULT_DATUM, DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Datum
+
+if TYPE_CHECKING:  # the readers (osmnx, shapely) load when a source is read, not on import
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from yushu_circle.osm.sources import OSMData
+
+Bbox = tuple[float, float, float, float]
+
+
+class SourceKind(enum.StrEnum):
+    """The kinds of source: the embedded synthetic demo, a local file, or an Overpass area."""
+
+    DEMO = "demo"
+    OSM_FILE = "osm_file"
+    PLACE = "place"
+    BBOX = "bbox"
+    POLYGON = "polygon"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One study area's OSM data source; a small, hashable, picklable value.
+
+    Build it with :meth:`demo`, :meth:`osm_file`, :meth:`place`, :meth:`bbox` or
+    :meth:`polygon`; read it with :meth:`load`. Polygons are kept as WKT so a source
+    pickles cheaply to Dask workers and compares by value (batch resumption).
+
+    Attributes
+    ----------
+    kind : SourceKind
+    path : Path or None
+        The ``.osm``/``.osm.bz2``/``.osm.pbf``/``.graphml`` file (``osm_file``).
+    name : str or None
+        The place name (``place``).
+    box : tuple of float or None
+        (west, south, east, north) in degrees: the area (``bbox``) or, for an
+        ``osm_file``, the box it is clipped to.
+    polygon_wkt : str or None
+        The area (``polygon``) or, for an ``osm_file``, the polygon it is clipped to.
+    """
+
+    kind: SourceKind = SourceKind.DEMO
+    path: Path | None = None
+    name: str | None = None
+    box: Bbox | None = None
+    polygon_wkt: str | None = None
+
+    # --- builders ---------------------------------------------------------------------
+
+    @classmethod
+    def demo(cls) -> Source:
+        """The embedded synthetic demo town (示例数据, offline)."""
+        return cls()
+
+    @classmethod
+    def osm_file(
+        cls,
+        path: str | Path,
+        clip_bbox: Sequence[float] | None = None,
+        clip_polygon: Polygon | MultiPolygon | str | None = None,
+    ) -> Source:
+        """A local OSM file, optionally clipped to a box or polygon (EPSG:4326)."""
+        return cls(
+            SourceKind.OSM_FILE,
+            path=Path(path),
+            box=_box(clip_bbox) if clip_bbox is not None else None,
+            polygon_wkt=_wkt(clip_polygon) if clip_polygon is not None else None,
+        )
+
+    @classmethod
+    def place(cls, name: str) -> Source:
+        """A place name, geocoded with Nominatim and fetched from Overpass."""
+        return cls(SourceKind.PLACE, name=name)
+
+    @classmethod
+    def bbox(cls, box: Sequence[float]) -> Source:
+        """A (west, south, east, north) box in degrees, fetched from Overpass."""
+        return cls(SourceKind.BBOX, box=_box(box))
+
+    @classmethod
+    def polygon(cls, polygon: Polygon | MultiPolygon | str) -> Source:
+        """A polygon (EPSG:4326, or its WKT), fetched from Overpass."""
+        return cls(SourceKind.POLYGON, polygon_wkt=_wkt(polygon))
+
+    @classmethod
+    def polygon_file(cls, path: str | Path) -> Source:
+        """The polygon of a GeoJSON/GeoPackage file, fetched from Overpass."""
+        from yushu_circle.osm.sources import read_polygon_file
+
+        return cls.polygon(read_polygon_file(path))
+
+    # --- use --------------------------------------------------------------------------
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether this is the embedded synthetic demo."""
+        return self.kind is SourceKind.DEMO
+
+    @property
+    def description(self) -> str:
+        """A short description for status tables, e.g. ``"osm_file town.osm clipped to bbox"``."""
+        if self.kind is SourceKind.DEMO:
+            return "demo (synthetic 示例数据)"
+        if self.kind is SourceKind.OSM_FILE:
+            assert self.path is not None
+            clip = (
+                " clipped to bbox"
+                if self.box
+                else " clipped to polygon"
+                if self.polygon_wkt
+                else ""
+            )
+            return f"osm_file {self.path.name}{clip}"
+        if self.kind is SourceKind.PLACE:
+            return f"place {self.name}"
+        if self.kind is SourceKind.BBOX:
+            assert self.box is not None
+            return "bbox " + ",".join(f"{v:g}" for v in self.box)
+        return "polygon"
+
+    def load(self, tag_keys: Sequence[str] = ()) -> OSMData:
+        """Read the source's OSM data.
+
+        Parameters
+        ----------
+        tag_keys : sequence of str
+            Feature tag keys to fetch from Overpass besides the streets (the catalog's).
+
+        Returns
+        -------
+        OSMData
+
+        Raises
+        ------
+        InputError
+            From the readers: a missing or unreadable file, an unknown place, a bad box.
+        """
+        from yushu_circle.osm import sources
+
+        if self.kind is SourceKind.DEMO:
+            return sources.demo()
+        polygon = _polygon(self.polygon_wkt)
+        if self.kind is SourceKind.OSM_FILE:
+            assert self.path is not None
+            return sources.read_osm_file(self.path, bbox=self.box, polygon=polygon)
+        if self.kind is SourceKind.PLACE:
+            return sources.from_overpass(place=self.name, tag_keys=tag_keys)
+        if self.kind is SourceKind.BBOX:
+            return sources.from_overpass(bbox=self.box, tag_keys=tag_keys)
+        return sources.from_overpass(polygon=polygon, tag_keys=tag_keys)
+
+
+def _box(values: Sequence[float]) -> Bbox:
+    from yushu_circle.osm.sources import bbox_polygon
+
+    west, south, east, north = bbox_polygon(list(values)).bounds
+    return (float(west), float(south), float(east), float(north))
+
+
+def _wkt(polygon: Polygon | MultiPolygon | str) -> str:
+    import shapely
+
+    if isinstance(polygon, str):
+        return polygon
+    return str(shapely.to_wkt(polygon, rounding_precision=-1))
+
+
+def _polygon(wkt: str | None) -> Polygon | MultiPolygon | None:
+    if wkt is None:
+        return None
+    import shapely
+
+    geometry = shapely.from_wkt(wkt)
+    return geometry
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Everything a study is built with besides its source: the typed batch/CLI settings.
+
+    Attributes
+    ----------
+    catalog : Path or None
+        A facility catalog TOML (default: the shipped one).
+    residences : Path or None
+        The user's residences file (default: OSM buildings).
+    facilities : tuple of Path
+        Extra facilities files.
+    speed_kmh, snap_limit_m : float
+    datum : Datum
+        Datum of the user's point files.
+    """
+
+    catalog: Path | None = None
+    residences: Path | None = None
+    facilities: tuple[Path, ...] = ()
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    datum: Datum = DEFAULT_DATUM
+
+    def study_kwargs(self, progress: bool = False) -> dict[str, object]:
+        """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
+        from yushu_circle.study import StudyOptions
+
+        options = StudyOptions(
+            speed_kmh=self.speed_kmh, snap_limit_m=self.snap_limit_m, datum=str(self.datum)
+        )
+        return {
+            "catalog": self.catalog,
+            "residences": self.residences,
+            "facilities": list(self.facilities) or None,
+            "options": options,
+            "progress": progress,
+        }
