@@ -359,11 +359,16 @@ def test_unknown_category_names_the_keys() -> None:
         Catalog.default()["x"]
 
 
-def test_with_category_adds_nothing_for_a_known_name() -> None:
+def test_with_category_adds_nothing_for_a_known_key_and_a_user_category_otherwise() -> None:
     catalog = Catalog.default()
-    assert catalog.with_category("新时代文明实践站", "新时代文明实践站") is catalog
+    assert catalog.with_category("kindergarten") is catalog
     extended = catalog.with_category("村史馆", "村史馆")
     assert extended["村史馆"].item == "user" and len(extended) == len(catalog) + 1
+    # A raw value that is a name of a shipped category: its own key wins for itself, the
+    # shipped category keeps its name (callers map values with resolve() first).
+    raw = catalog.with_category("新时代文明实践站")
+    assert raw.resolve("新时代文明实践站") == "新时代文明实践站"
+    assert raw.resolve("文明实践站") == "civilization_station"
 
 
 def test_user_csv_with_chinese_tier_names_maps_to_the_catalog_keys(tmp_path: Path) -> None:

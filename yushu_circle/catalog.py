@@ -279,7 +279,10 @@ class Catalog:
     def with_category(self, key: str, name: str | None = None) -> Catalog:
         """Return a catalog extended with a user category not in the file.
 
-        A key or name the catalog already knows (e.g. ``新时代文明实践站``) adds nothing.
+        Only a key the catalog already has adds nothing. A caller holding a user's category
+        value maps it with :meth:`resolve` first (``新时代文明实践站`` → ``civilization_station``),
+        as ``places.user_facilities`` does; a value passed here as it is becomes its own
+        category, so no facility is dropped for want of a column.
 
         Parameters
         ----------
@@ -288,8 +291,6 @@ class Catalog:
         name : str, optional
             Display name used for both languages.
         """
-        if self.resolve(key) is not None or (name and self.resolve(name) is not None):
-            return self
         key = normalize_key(key)
         if key in self:
             return self
