@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from yushu_circle import Catalog
-from yushu_circle.catalog import compile_pattern
 from yushu_circle.errors import InputError
 from yushu_circle.places import classified_facilities, user_facilities
+from yushu_circle.tagrules import compile_pattern
 
 REQUIRED = {
     "kindergarten",
@@ -234,6 +234,48 @@ def test_osm_tags_are_classified(tags: dict[str, str], expected: list[str]) -> N
     assert Catalog.default().classify(tags) == expected
 
 
+def _every_rule(catalog: Catalog, tags: dict[str, str]) -> list[str]:
+    """The oracle: try every rule of every category, searching each pattern on its own."""
+    matched = [c.key for c in catalog if any(r.matches(tags) for r in c.rules)]
+    groups = {catalog[k].group for k in matched}
+    fell = [
+        c.key
+        for c in catalog
+        if c.key not in matched
+        and c.group not in groups
+        and any(r.matches(tags) for r in c.fallback)
+    ]
+    return [k for k in catalog.keys if k in matched or k in fell]
+
+
+_TAG_VALUES = {
+    "amenity": ["school", "clinic", "community_centre", "social_facility", "townhall", "toilets"],
+    "shop": ["supermarket", "convenience;greengrocer", "mobile_phone", "mall"],
+    "leisure": ["pitch", "playground", "park", "fitness_station", "stadium"],
+    "social_facility": ["day_care", "nursing_home", "group_home"],
+    "social_facility:for": ["child", "senior", "juvenile"],
+    "office": ["government", "telecommunication"],
+    "isced:level": ["1", "2;3", "0"],
+    "grades": ["1-6", "7-9", "K-5"],
+    "access": ["private", "yes"],
+    "name": [
+        "结古小学", "第一中学", "新时代文明实践站", "文化活动站", "街道办事处", "卫生服务中心",
+        "日间照料中心", "养护院", "幼儿园", "中国移动营业厅", "社区服务站", "x",
+    ],
+}  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tags=st.dictionaries(
+        st.sampled_from(sorted(_TAG_VALUES)), st.sampled_from(range(12)), max_size=5
+    ).map(lambda d: {k: _TAG_VALUES[k][i % len(_TAG_VALUES[k])] for k, i in d.items()})
+)
+def test_indexed_classification_equals_trying_every_rule(tags: dict[str, str]) -> None:
+    catalog = Catalog.default()
+    assert catalog.classify(tags) == _every_rule(catalog, tags)
+
+
 def test_missing_tags_may_be_nan_and_negated_conditions_hold_when_absent() -> None:
     catalog = Catalog.default()
     nan = float("nan")
@@ -317,11 +359,16 @@ def test_unknown_category_names_the_keys() -> None:
         Catalog.default()["x"]
 
 
-def test_with_category_adds_nothing_for_a_known_name() -> None:
+def test_with_category_adds_nothing_for_a_known_key_and_a_user_category_otherwise() -> None:
     catalog = Catalog.default()
-    assert catalog.with_category("新时代文明实践站", "新时代文明实践站") is catalog
+    assert catalog.with_category("kindergarten") is catalog
     extended = catalog.with_category("村史馆", "村史馆")
     assert extended["村史馆"].item == "user" and len(extended) == len(catalog) + 1
+    # A raw value that is a name of a shipped category: its own key wins for itself, the
+    # shipped category keeps its name (callers map values with resolve() first).
+    raw = catalog.with_category("新时代文明实践站")
+    assert raw.resolve("新时代文明实践站") == "新时代文明实践站"
+    assert raw.resolve("文明实践站") == "civilization_station"
 
 
 def test_user_csv_with_chinese_tier_names_maps_to_the_catalog_keys(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def test_shipped_standard_and_catalog_say_the_same_thing(name: str) -> None:
         assert category.item == "standard", row
         if name == "gb50180":
             assert row.level == category.level and row.name_zh == category.name_zh, row
+            assert row.verified == category.verified, row
 
 
 def test_gb50180_has_every_standard_item_once() -> None:

@@ -1,9 +1,8 @@
-"""Facility categories of the life circle and the OSM tag rules that find them."""
+"""Facility categories of the life circle: names, levels, and the catalog file that lists them."""
 
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -11,16 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import re2
-
+from yushu_circle._config import read_toml, shorten
 from yushu_circle._resources import data_path
 from yushu_circle.errors import InputError
+from yushu_circle.tagrules import RuleIndex, TagRule, parse_rules
 
 LEVELS = (5, 10, 15)
 Item = Literal["standard", "planner", "extra", "user"]
 """Whose item a category is: the standard's, the planner's own, an extra, or a user file's."""
-Mode = Literal["equals", "regex", "not_equals", "not_regex"]
-"""How a rule condition reads its tag: ``key``, ``key~``, ``key!``, ``key!~``."""
 _ITEMS: tuple[str, ...] = get_args(Item)
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "key": str,
@@ -41,116 +38,6 @@ _RULE_FIELDS = ("match", "fallback")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
-_ENCODINGS = ("utf-8-sig", "gb18030")
-"""Text encodings a config file may use: UTF-8 (with or without BOM), then GBK/GB 18030."""
-_MAX_SHOWN = 200
-
-
-def _re2_options() -> re2.Options:
-    options = re2.Options()
-    options.case_sensitive = False
-    options.log_errors = False
-    return options
-
-
-_RE2_OPTIONS = _re2_options()
-
-
-def compile_pattern(pattern: str, where: str) -> Any:
-    """Compile a user-supplied name pattern with RE2, which matches in linear time.
-
-    Python's ``re`` backtracks: ``(a+)+$`` against forty ``a`` and a ``!`` never finishes.
-    RE2 has no backtracking, so every pattern runs in time linear in the text; it refuses
-    the few constructs that need backtracking (look-around, back-references).
-
-    Parameters
-    ----------
-    pattern : str
-        The regular expression (case-insensitive).
-    where : str
-        Where the pattern was written, for the error message.
-
-    Raises
-    ------
-    InputError
-        When RE2 cannot compile the pattern.
-    """
-    try:
-        return re2.compile(pattern, _RE2_OPTIONS)
-    except re2.error as exc:
-        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
-        raise InputError(
-            f"{where}: bad regular expression {shorten(pattern)!r} ({reason})",
-            "fix the pattern; look-around (?=…) and back-references \\1 are not supported "
-            "(patterns run in linear time with RE2)",
-        ) from None
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One condition of a tag rule.
-
-    Parameters
-    ----------
-    key : str
-        The OSM tag key.
-    values : tuple of str
-        Accepted values (``("*",)``: any value) or regular expressions.
-    mode : Mode
-        ``equals`` (``key``), ``regex`` (``key~``), ``not_equals`` (``key!``: the tag is absent or
-        has none of the values), ``not_regex`` (``key!~``: absent or no pattern found).
-    """
-
-    key: str
-    values: tuple[str, ...]
-    mode: Mode = "equals"
-    _patterns: tuple[Any, ...] = field(default=(), repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.mode in ("regex", "not_regex") and not self._patterns:
-            where = f"rule condition {self.key}"
-            patterns = tuple(compile_pattern(v, where) for v in self.values)
-            object.__setattr__(self, "_patterns", patterns)
-
-    def holds(self, tags: Mapping[str, Any]) -> bool:
-        """Whether the feature's tags satisfy this condition."""
-        raw = tags.get(self.key)
-        if raw is None or (isinstance(raw, float) and raw != raw):
-            return self.mode in ("not_equals", "not_regex")
-        text = str(raw)
-        if self.mode in ("regex", "not_regex"):
-            found = any(p.search(text) is not None for p in self._patterns)
-            return found if self.mode == "regex" else not found
-        if self.values == ("*",):
-            return self.mode == "equals"
-        found = bool({part.strip() for part in text.split(";")}.intersection(self.values))
-        return found if self.mode == "equals" else not found
-
-
-@dataclass(frozen=True)
-class TagRule:
-    """One OSM tag rule: every condition must hold.
-
-    Parameters
-    ----------
-    conditions : tuple of Condition
-    """
-
-    conditions: tuple[Condition, ...]
-
-    def matches(self, tags: Mapping[str, Any]) -> bool:
-        """Whether the feature's tags satisfy every condition of the rule."""
-        return all(c.holds(tags) for c in self.conditions)
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The OSM tag keys the rule reads."""
-        return tuple(c.key for c in self.conditions)
-
-    @property
-    def positive_keys(self) -> tuple[str, ...]:
-        """The tag keys a feature must carry to match (negated conditions hold when absent)."""
-        return tuple(c.key for c in self.conditions if c.mode in ("equals", "regex"))
 
 
 @dataclass(frozen=True)
@@ -257,6 +144,7 @@ class Catalog:
     source: str = "default"
     _by_key: dict[str, Category] = field(init=False, repr=False, compare=False)
     _by_name: dict[str, str] = field(init=False, repr=False, compare=False)
+    _index: RuleIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {c.key: c for c in self.categories})
@@ -267,6 +155,13 @@ class Catalog:
         # A key always wins over another category's alias.
         by_name.update({_name_key(c.key): c.key for c in self.categories})
         object.__setattr__(self, "_by_name", by_name)
+        rules = [
+            (i, rule, is_fallback)
+            for i, category in enumerate(self.categories)
+            for is_fallback, group in ((False, category.rules), (True, category.fallback))
+            for rule in group
+        ]
+        object.__setattr__(self, "_index", RuleIndex(rules))
 
     def __iter__(self) -> Iterator[Category]:
         return iter(self.categories)
@@ -345,18 +240,20 @@ class Catalog:
 
     def match(self, tags: Mapping[str, Any]) -> FeatureMatch:
         """Like :meth:`classify`, also saying which keys came from a fallback rule."""
-        matched = [c.key for c in self.categories if any(r.matches(tags) for r in c.rules)]
-        groups = {self._by_key[k].group for k in matched}
-        fell_back = [
-            c.key
-            for c in self.categories
-            if c.fallback
-            and c.key not in matched
-            and c.group not in groups
-            and any(r.matches(tags) for r in c.fallback)
-        ]
-        order = {k: i for i, k in enumerate(self.keys)}
-        keys = sorted([*matched, *fell_back], key=order.__getitem__)
+        candidates = self._index.candidates(tags)
+        hits = self._index.hits()
+        hit = {i for i, rule, fallback in candidates if not fallback and rule.matches(tags, hits)}
+        groups = {self.categories[i].group for i in hit}
+        fell = {
+            i
+            for i, rule, fallback in candidates
+            if fallback
+            and i not in hit
+            and self.categories[i].group not in groups
+            and rule.matches(tags, hits)
+        }
+        keys = [self.categories[i].key for i in sorted(hit | fell)]
+        fell_back = [self.categories[i].key for i in sorted(fell)]
         return FeatureMatch(tuple(keys), tuple(fell_back))
 
     def classify_features(self, features: Iterable[Mapping[str, Any]]) -> Classification:
@@ -382,7 +279,10 @@ class Catalog:
     def with_category(self, key: str, name: str | None = None) -> Catalog:
         """Return a catalog extended with a user category not in the file.
 
-        A key or name the catalog already knows (e.g. ``新时代文明实践站``) adds nothing.
+        Only a key the catalog already has adds nothing. A caller holding a user's category
+        value maps it with :meth:`resolve` first (``新时代文明实践站`` → ``civilization_station``),
+        as ``places.user_facilities`` does; a value passed here as it is becomes its own
+        category, so no facility is dropped for want of a column.
 
         Parameters
         ----------
@@ -391,8 +291,6 @@ class Catalog:
         name : str, optional
             Display name used for both languages.
         """
-        if self.resolve(key) is not None or (name and self.resolve(name) is not None):
-            return self
         key = normalize_key(key)
         if key in self:
             return self
@@ -443,53 +341,6 @@ class Catalog:
         categories = tuple(_parse_category(t, path, i) for i, t in enumerate(tables))
         _check_unique(categories, path)
         return cls(categories, source or str(path))
-
-
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """Read a TOML config file in UTF-8 (with or without BOM) or GBK.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    what : str
-        What the file is (``catalog``, ``standards``), for messages.
-
-    Raises
-    ------
-    InputError
-        When the file is missing, not text in those encodings, or not valid TOML.
-    """
-    if not path.is_file():
-        raise InputError(f"{what} file {path} does not exist", "pass an existing TOML file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"{what} file {path} cannot be read ({exc.strerror})", "check it"
-        ) from None
-    for encoding in _ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            break
-    else:
-        raise InputError(
-            f"{what} file {path} is neither UTF-8 nor GBK text", "save it as UTF-8 TOML"
-        )
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(
-            f"{what} file {path} is not valid TOML ({shorten(str(exc))})", "fix the TOML syntax"
-        ) from None
-
-
-def shorten(text: str, limit: int = _MAX_SHOWN) -> str:
-    """Cut an echoed input fragment to ``limit`` characters with an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def normalize_key(text: str) -> str:
@@ -588,8 +439,8 @@ def _parse_category(table: Any, path: Path, index: int) -> Category:
         group=table.get("group", "other"),
         color=color,
         verified=table.get("verified", False),
-        rules=_parse_rules(table["match"], f"{where} match"),
-        fallback=_parse_rules(table.get("fallback", []), f"{where} fallback"),
+        rules=parse_rules(table["match"], f"{where} match"),
+        fallback=parse_rules(table.get("fallback", []), f"{where} fallback"),
         aliases=tuple(aliases),
         item=item,
         note=table.get("note", ""),
@@ -599,47 +450,4 @@ def _parse_category(table: Any, path: Path, index: int) -> Category:
 def _kind(kind: type | tuple[type, ...]) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}.get(
         kind if isinstance(kind, type) else kind[0], "a value"
-    )
-
-
-def _parse_rules(rules: Any, where: str) -> tuple[TagRule, ...]:
-    if not isinstance(rules, list) or not all(isinstance(r, dict) and r for r in rules):
-        raise InputError(
-            f"{where} must be a list of tag tables", 'write e.g. match = [{ amenity = "clinic" }]'
-        )
-    parsed = []
-    for rule in rules:
-        conditions = []
-        for tag, value in rule.items():
-            mode: Mode = "equals"
-            key = tag
-            if tag.endswith("!~"):
-                mode, key = "not_regex", tag[:-2]
-            elif tag.endswith("~"):
-                mode, key = "regex", tag[:-1]
-            elif tag.endswith("!"):
-                mode, key = "not_equals", tag[:-1]
-            if not key:
-                raise InputError(f"{where}: a condition has no tag key", 'write e.g. "name~" = "…"')
-            values = _rule_values(value, f"{where} {key}")
-            patterns: tuple[Any, ...] = ()
-            if mode in ("regex", "not_regex"):
-                patterns = tuple(compile_pattern(v, f"{where} {tag}") for v in values)
-            conditions.append(Condition(key, values, mode, patterns))
-        if all(c.mode in ("not_equals", "not_regex") for c in conditions):
-            raise InputError(
-                f"{where}: a rule has only negated conditions (it would match every feature)",
-                'add a positive condition, e.g. amenity = "…"',
-            )
-        parsed.append(TagRule(tuple(conditions)))
-    return tuple(parsed)
-
-
-def _rule_values(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise InputError(
-        f"{where}: value {shorten(repr(value))} is not a string or list of strings", "quote it"
     )

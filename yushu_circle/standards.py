@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from yushu_circle._config import read_toml, shorten
 from yushu_circle._resources import data_path
-from yushu_circle.catalog import Catalog, read_toml, shorten
+from yushu_circle.catalog import Catalog
 from yushu_circle.errors import InputError
 
 SHIPPED = {"gb50180": "gb50180_2018.toml", "tdt1062": "tdt1062_2021.toml"}
