@@ -24,6 +24,7 @@ base64) per edge and cannot disagree with the edge list.
 from __future__ import annotations
 
 import base64
+import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -280,6 +281,36 @@ def study_payload(study: Study, buffer_m: float = DEFAULT_BUFFER_M) -> dict[str,
 def payload_json(payload: Mapping[str, Any]) -> str:
     """The payload as compact JSON, byte-identical for the same study."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def payload_script(payload: Mapping[str, Any], element_id: str = "yushu-network") -> str:
+    """The payload as an inert ``<script type="application/json">`` element for a page.
+
+    ``</`` is written ``<\\/`` (the same JSON), so no string in it can close the element.
+    """
+    text = payload_json(payload).replace("</", "<\\/")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+def engine_page(payload: Mapping[str, Any], title: str = "yushu_circle engine") -> str:
+    """A minimal page carrying the payload and the engine (tests and benchmarks).
+
+    On load it sets ``window.engine`` (``createEngine`` of the payload),
+    ``window.yushuMap`` (the documented hooks) and ``window.engineReady = true``; the
+    map page embeds the same two scripts.
+    """
+    return (
+        "<!doctype html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head><body>\n"
+        + payload_script(payload)
+        + "\n<script>\n"
+        + engine_script()
+        + "</script>\n<script>\n"
+        "const net = JSON.parse(document.getElementById('yushu-network').textContent);\n"
+        "window.engine = yushuEngine.createEngine(net);\n"
+        "window.yushuMap = Object.assign(window.yushuMap || {}, yushuEngine.hooks(engine));\n"
+        "window.engineReady = true;\n</script></body></html>\n"
+    )
 
 
 # --- scenarios ---------------------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""The in-browser engine (render/js/) agrees with Python, in headless Chromium, network cut.
+
+A minimal harness page (``network_payload.engine_page``: the demo's payload and the
+engine's scripts, no map) is opened in Debian chromium; its answers are compared with
+``Study.demo().access()``, Python's own searches and the what-if of
+``yushu_circle.planning.with_facilities``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from osmnx.distance import great_circle
+
+from yushu_circle import Study
+from yushu_circle.access import coverage_summary, multi_source_minutes, point_sources
+from yushu_circle.isochrones import isochrones
+from yushu_circle.planning import with_facilities
+from yushu_circle.render.network_payload import engine_page, read_scenario, study_payload
+
+pytestmark = pytest.mark.browser
+
+MINUTES_TOL = 0.01
+SHARE_TOL = 0.001  # 0.1 percentage point
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    study = Study.demo()
+    study.access()
+    return study
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless chromium through selenium, every network route closed."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        message = "Debian chromium and chromium-driver are not installed"
+        if os.environ.get("YUSHU_REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " (YUSHU_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = chromium
+    profile = tempfile.mkdtemp(prefix="yc-js-engine-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--proxy-server=http://127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def harness(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("js_engine") / "harness.html"
+    path.write_text(engine_page(study_payload(study)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def page(browser: Any, harness: Path) -> Iterator[Any]:
+    """The harness freshly opened; fails when the console logged an error."""
+    browser.get(harness.as_uri())
+    deadline = time.monotonic() + 30
+    while not browser.execute_script("return window.engineReady === true"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the engine never became ready; console: {browser.get_log('browser')}")
+        time.sleep(0.05)
+    yield browser
+    severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe
+
+
+def _picked(study: Study, count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(len(study.residences), size=count, replace=False))
+
+
+def _same_minutes(js: Any, python: np.ndarray, where: str) -> None:
+    got = np.array([np.nan if v is None else v for v in js], dtype=float)
+    assert np.array_equal(np.isnan(got), np.isnan(python)), where
+    both = ~np.isnan(python)
+    worst = float(np.max(np.abs(got[both] - python[both]), initial=0.0))
+    assert worst <= MINUTES_TOL, f"{where}: off by {worst:.4f} min"
+
+
+def _same_coverage(js: dict[str, Any], python: pd.DataFrame) -> None:
+    assert set(js) == set(python.index)
+    for key, row in python.iterrows():
+        assert js[key]["facilities"] == row["facilities"], key
+        for column in python.columns:
+            if column.startswith("share_"):
+                assert abs(js[key][column] - row[column]) <= SHARE_TOL, (key, column)
+
+
+def test_minutes_of_50_residences_equal_residences_parquet(page: Any, study: Study) -> None:
+    access = study.access()
+    picked = _picked(study, 50, seed=16)
+    ids = access["residence_id"].to_numpy()[picked].tolist()
+    keys = [c.key for c in study.catalog]
+    table = page.execute_script(
+        "return arguments[1].map(k => arguments[0].map(id => yushuMap.minutesFrom(id, k)));",
+        ids,
+        keys,
+    )
+    for key, column in zip(keys, table, strict=True):
+        _same_minutes(column, access[f"walk_min_{key}"].to_numpy()[picked], key)
+
+
+def test_routes_take_the_minutes_and_their_length_walks_them(page: Any, study: Study) -> None:
+    access = study.access()
+    picked = _picked(study, 50, seed=17)
+    ids = access["residence_id"].to_numpy()[picked].tolist()
+    keys = [c.key for c in study.catalog]
+    routes = page.execute_script(
+        "return arguments[1].map(k => arguments[0].map(id => yushuMap.routeFrom(id, k)));",
+        ids,
+        keys,
+    )
+    mpm = study.network.metres_per_minute
+    checked = 0
+    for key, column in zip(keys, routes, strict=True):
+        expected = access[f"walk_min_{key}"].to_numpy()[picked]
+        for route, minutes in zip(column, expected, strict=True):
+            if np.isnan(minutes):
+                assert route is None
+                continue
+            assert abs(route["minutes"] - minutes) <= MINUTES_TOL
+            line = np.asarray(route["lonlat"])
+            # Edge lengths (so edge minutes) are osmnx great-circle lengths: measure alike.
+            length = great_circle(line[:-1, 1], line[:-1, 0], line[1:, 1], line[1:, 0]).sum()
+            assert abs(length / mpm - minutes) <= MINUTES_TOL, (key, length / mpm, minutes)
+            checked += 1
+    assert checked > 500
+
+
+def test_reach_holds_every_node_python_reaches_in_15_minutes(page: Any, study: Study) -> None:
+    network = study.network
+    snap = study.residence_snap
+    picked = _picked(study, 20, seed=18)
+    ids = study.residences["residence_id"].to_numpy()[picked].tolist()
+    reach = page.execute_script("return arguments[0].map(id => yushuMap.reach(id));", ids)
+    polygons = isochrones(network, snap.subset(picked)).polygons
+    for row, (i, result) in enumerate(zip(picked, reach, strict=True)):
+        one = snap.subset(np.array([i]))
+        # The start minutes include the access leg.
+        nodes, start = point_sources(network, one, toward=False)
+        dist = multi_source_minutes(network.csr(), nodes, start)
+        python = set(np.flatnonzero(dist <= 15.0).tolist())
+        level = result["levels"][2]
+        assert level["minutes"] == 15
+        js = set(level["nodes"])
+        assert python <= js, f"residence {ids[row]}: JS misses {sorted(python - js)}"
+        # ... and nothing beyond float32 rounding of the edge minutes.
+        assert js <= set(np.flatnonzero(dist <= 15.0 + 1e-4).tolist())
+        # Drawn with the study's buffer, the reached pieces cover isochrones' polygon.
+        lines = [np.asarray(line) for line in level["lines"]]
+        drawn = shapely.union_all(
+            gpd.GeoSeries([shapely.LineString(line) for line in lines], crs="EPSG:4326")
+            .to_crs(network.crs)
+            .buffer(result["bufferM"], quad_segs=4)
+        )
+        official = polygons[row, 2]
+        if official.is_empty:
+            assert drawn.is_empty
+            continue
+        mismatch = drawn.symmetric_difference(official).area / official.area
+        assert mismatch < 0.02, f"residence {ids[row]}: drawn reach differs by {mismatch:.1%}"
+
+
+def _points_in_town(study: Study, count: int, seed: int) -> list[tuple[float, float]]:
+    west, south, east, north = study.network.edges_frame().total_bounds
+    rng = np.random.default_rng(seed)
+    return [
+        (float(round(rng.uniform(west, east), 7)), float(round(rng.uniform(south, north), 7)))
+        for _ in range(count)
+    ]
+
+
+def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> None:
+    points = _points_in_town(study, 3, seed=19)
+    for k in range(1, len(points) + 1):
+        coverage = page.execute_script(
+            "yushuMap.reset(); let c;"
+            "for (const [lon, lat] of arguments[0])"
+            "  c = yushuMap.addFacility('kindergarten', lon, lat);"
+            "return c;",
+            points[:k],
+        )
+        added = gpd.GeoDataFrame(
+            {"category": ["kindergarten"] * k},
+            geometry=gpd.points_from_xy(*zip(*points[:k], strict=True)),
+            crs="EPSG:4326",
+        )
+        scenario = with_facilities(study, added=added)
+        after = scenario.access()
+        js = page.execute_script(
+            "return Array.from(engine.residenceMinutes('kindergarten'), m => isNaN(m) ? null : m);"
+        )
+        _same_minutes(js, after["walk_min_kindergarten"].to_numpy(), f"{k} added")
+        _same_coverage(coverage, scenario.summary())
+    before = study.access()["walk_min_kindergarten"].to_numpy()
+    assert np.nanmean(after["walk_min_kindergarten"].to_numpy()) < np.nanmean(before)
+
+
+def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> None:
+    facilities = study.facilities
+    gone = facilities.loc[facilities["category"] == "kindergarten", "facility_id"].tolist()[:2]
+    gone += facilities.loc[facilities["category"] == "clinic", "facility_id"].tolist()[:1]
+    coverage = page.execute_script(
+        "let c; for (const id of arguments[0]) c = yushuMap.removeFacility(id); return c;", gone
+    )
+    scenario = with_facilities(study, removed=gone)
+    after = scenario.access()
+    for key in ("kindergarten", "clinic"):
+        js = page.execute_script(
+            "return Array.from(engine.residenceMinutes(arguments[0]), m => isNaN(m) ? null : m);",
+            key,
+        )
+        _same_minutes(js, after[f"walk_min_{key}"].to_numpy(), f"{key} removed")
+    _same_coverage(coverage, scenario.summary())
+    back = page.execute_script("return yushuMap.reset();")
+    _same_coverage(back, study.summary())
+
+
+def test_downloaded_scenario_reproduces_the_coverage_table(
+    page: Any, study: Study, tmp_path: Path
+) -> None:
+    points = _points_in_town(study, 2, seed=20)
+    gone = study.facilities.loc[study.facilities["category"] == "clinic", "facility_id"].iloc[0]
+    csv, coverage = page.execute_script(
+        "yushuMap.addFacility('kindergarten', ...arguments[0][0]);"
+        "yushuMap.addFacility('clinic', ...arguments[0][1]);"
+        "const c = yushuMap.removeFacility(arguments[1]);"
+        "return [yushuMap.scenarioCsv(), c];",
+        points,
+        gone,
+    )
+    path = tmp_path / "scenario.csv"
+    path.write_text(csv, encoding="utf-8")
+    scenario = read_scenario(path)
+    assert scenario.removed == [gone]
+    assert scenario.added["category"].tolist() == ["kindergarten", "clinic"]
+    after = with_facilities(study, added=scenario.added, removed=scenario.removed)
+    counts = after.facilities["category"].value_counts().to_dict()
+    _same_coverage(coverage, coverage_summary(after.access(), after.catalog, counts))
