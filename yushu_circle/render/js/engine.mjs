@@ -166,38 +166,46 @@ export function createEngine(payload) {
     return { bufferM: net.bufferM, access, levels };
   }
 
+  let totalPop = 0;
+  for (let i = 0; i < res.count; i++) if (!Number.isNaN(res.population[i])) totalPop += res.population[i];
+
+  // One category's row of the coverage table (access.coverage_summary's columns), kept
+  // with its search so a what-if recomputes only the changed category's row.
+  function coverageRow(c) {
+    const entry = solve(c.key);
+    if (entry.row) return entry.row;
+    const minutes = entry.minutes;
+    const row = {
+      name_zh: c.name_zh,
+      name_en: c.name_en,
+      level_min: c.level,
+      facilities: activeFacilities(c.key).length,
+    };
+    for (const t of net.thresholds) {
+      let count = 0;
+      let pop = 0;
+      for (let i = 0; i < res.count; i++) {
+        if (minutes[i] <= t) {
+          count++;
+          pop += res.population[i];
+        }
+      }
+      row[`share_res_${t}min`] = res.count ? count / res.count : null;
+      row[`share_pop_${t}min`] = totalPop > 0 ? pop / totalPop : null;
+    }
+    const finite = Float64Array.from(minutes.filter((m) => m < Infinity)).sort();
+    row.median_min = percentile(finite, 50);
+    row.p90_min = percentile(finite, 90);
+    row.unreachable = res.count - finite.length;
+    entry.row = row;
+    return row;
+  }
+
   // Per category: facilities, share of residences and of population within each
-  // threshold, median and 90th percentile minutes, unreachable count (access.coverage_summary).
+  // threshold, median and 90th percentile minutes, unreachable count.
   function coverage() {
     const table = {};
-    let totalPop = 0;
-    for (let i = 0; i < res.count; i++) if (!Number.isNaN(res.population[i])) totalPop += res.population[i];
-    for (const c of net.categories) {
-      const minutes = solve(c.key).minutes;
-      const row = {
-        name_zh: c.name_zh,
-        name_en: c.name_en,
-        level_min: c.level,
-        facilities: activeFacilities(c.key).length,
-      };
-      for (const t of net.thresholds) {
-        let count = 0;
-        let pop = 0;
-        for (let i = 0; i < res.count; i++) {
-          if (minutes[i] <= t) {
-            count++;
-            pop += res.population[i];
-          }
-        }
-        row[`share_res_${t}min`] = res.count ? count / res.count : null;
-        row[`share_pop_${t}min`] = totalPop > 0 ? pop / totalPop : null;
-      }
-      const finite = Array.from(minutes).filter((m) => m < Infinity).sort((a, b) => a - b);
-      row.median_min = percentile(finite, 50);
-      row.p90_min = percentile(finite, 90);
-      row.unreachable = res.count - finite.length;
-      table[c.key] = row;
-    }
+    for (const c of net.categories) table[c.key] = { ...coverageRow(c) };
     return table;
   }
 
