@@ -275,3 +275,28 @@ def test_downloaded_scenario_reproduces_the_coverage_table(
     after = with_facilities(study, added=scenario.added, removed=scenario.removed)
     counts = after.facilities["category"].value_counts().to_dict()
     _same_coverage(coverage, coverage_summary(after.access(), after.catalog, counts))
+
+
+def test_plan_command_reads_the_scenario_back(page: Any, study: Study, tmp_path: Path) -> None:
+    from yushu_circle.cli import main
+
+    points = _points_in_town(study, 1, seed=21)
+    gone = study.facilities.loc[study.facilities["category"] == "clinic", "facility_id"].iloc[1]
+    csv, coverage = page.execute_script(
+        "yushuMap.addFacility('kindergarten', ...arguments[0][0]);"
+        "const c = yushuMap.removeFacility(arguments[1]);"
+        "return [yushuMap.scenarioCsv(), c];",
+        points,
+        gone,
+    )
+    path = tmp_path / "scenario.csv"
+    path.write_text(csv, encoding="utf-8")
+    out = tmp_path / "plan"
+    assert main(["--quiet", "plan", "--out", str(out), "--scenario", str(path)]) == 0
+    whatif = pd.read_csv(out / "whatif.csv", encoding="utf-8-sig").set_index("category")
+    assert sorted(whatif.index) == ["clinic", "kindergarten"]
+    for key, row in whatif.iterrows():
+        level = f"{row['level_min']:g}"
+        assert row["facilities_after"] == coverage[key]["facilities"]
+        # whatif.csv keeps four decimals: within 0.1 percentage point either way.
+        assert abs(row["share_pop_after"] - coverage[key][f"share_pop_{level}min"]) <= SHARE_TOL

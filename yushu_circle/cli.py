@@ -187,6 +187,11 @@ def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     plan.add_argument(
         "--remove", action="append", default=[], metavar="FACILITY_ID", help="what-if: remove"
     )
+    plan.add_argument(
+        "--scenario",
+        type=Path,
+        help="what-if: the map's 'download scenario' CSV (added and removed facilities)",
+    )
 
 
 def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -345,13 +350,31 @@ def cmd_plan(args: argparse.Namespace) -> int:
             k=args.k,
             candidates=args.candidates,
             method=args.method,
-            added=args.add,
-            removed=args.remove,
+            **_whatif_args(args),
         ),
     )
     print(report)
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
     return 0
+
+
+def _whatif_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``added``/``removed`` of ``plan``: from --add/--remove, or the map's --scenario CSV."""
+    if args.scenario is None:
+        return {"added": args.add, "removed": args.remove}
+    from yushu_circle.errors import InputError
+    from yushu_circle.render.network_payload import read_scenario
+
+    if args.add is not None:
+        raise InputError(
+            "--add and --scenario both give added facilities",
+            "put every added facility in the scenario CSV, or use --add alone",
+        )
+    scenario = read_scenario(args.scenario)
+    return {
+        "added": scenario.added if len(scenario.added) else None,
+        "removed": [*args.remove, *scenario.removed],
+    }
 
 
 def _format_summary(summary: Any) -> str:
