@@ -234,6 +234,20 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
     assert np.nanmean(after["walk_min_kindergarten"].to_numpy()) < np.nanmean(before)
 
 
+def test_table_computed_in_the_page_equals_the_study_summary(page: Any, study: Study) -> None:
+    # Without Python's rows in the payload, every category's row is the page's own.
+    table = page.execute_script(
+        "const p = JSON.parse(document.getElementById('yushu-network').textContent);"
+        "p.coverage = null; return yushuEngine.createEngine(p).coverage();"
+    )
+    summary = study.summary()
+    _same_coverage(table, summary)
+    for key, row in summary.iterrows():
+        for column in ("median_min", "p90_min"):
+            assert abs(table[key][column] - row[column]) <= MINUTES_TOL, (key, column)
+        assert table[key]["unreachable"] == row["unreachable"]
+
+
 def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> None:
     facilities = study.facilities
     gone = facilities.loc[facilities["category"] == "kindergarten", "facility_id"].tolist()[:2]

@@ -140,6 +140,7 @@ def network_payload(
     buffer_m: float = DEFAULT_BUFFER_M,
     synthetic: bool = False,
     thresholds: Sequence[float] = LEVELS,
+    coverage: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the page's engine needs, as a JSON-ready dict (deterministic).
 
@@ -165,6 +166,10 @@ def network_payload(
         The data is the synthetic demo (示例): the page must say so.
     thresholds : sequence of float
         Minutes of the reach and the coverage table (default 5, 10, 15).
+    coverage : DataFrame, optional
+        The study's coverage table (``Study.summary()``): the page shows its rows for the
+        categories a what-if has not touched, so the first what-if searches one category,
+        not all of them.
 
     Returns
     -------
@@ -212,6 +217,7 @@ def network_payload(
         "thresholds": [float(t) for t in thresholds],
         "coord_scale": COORD_SCALE,
         "utm": _utm(network.crs),
+        "coverage": _coverage_rows(coverage),
         "categories": [
             {"key": c.key, "name_zh": c.name_zh, "name_en": c.name_en, "level": float(c.level)}
             for c in catalog
@@ -245,6 +251,23 @@ def network_payload(
     }
 
 
+def _coverage_rows(coverage: pd.DataFrame | None) -> dict[str, Any] | None:
+    if coverage is None:
+        return None
+    rows: dict[str, Any] = {}
+    for key, row in coverage.iterrows():
+        values = {}
+        for column, value in row.items():
+            if isinstance(value, float | np.floating):
+                values[str(column)] = float(value) if np.isfinite(value) else None
+            elif isinstance(value, int | np.integer):
+                values[str(column)] = int(value)
+            else:
+                values[str(column)] = str(value)
+        rows[str(key)] = values
+    return rows
+
+
 def _joined(snaps: Sequence[Snap]) -> Snap:
     if not snaps:
         empty = np.empty(0)
@@ -275,6 +298,7 @@ def study_payload(study: Study, buffer_m: float = DEFAULT_BUFFER_M) -> dict[str,
         snap_limit_m=study.options.snap_limit_m,
         buffer_m=buffer_m,
         synthetic=study.synthetic,
+        coverage=study.summary(),
     )
 
 

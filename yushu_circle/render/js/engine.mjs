@@ -45,6 +45,10 @@ export function createEngine(payload) {
     return i;
   }
 
+  function changed(key) {
+    return added.some((f) => f.category === key) || baseFacilities.some((f) => f.category === key && removed.has(f.id));
+  }
+
   function activeFacilities(key) {
     const out = [];
     for (const f of baseFacilities) if (f.category === key && !removed.has(f.id)) out.push(f);
@@ -172,6 +176,10 @@ export function createEngine(payload) {
   // One category's row of the coverage table (access.coverage_summary's columns), kept
   // with its search so a what-if recomputes only the changed category's row.
   function coverageRow(c) {
+    // Untouched categories show Python's own row (carried in the payload).
+    if (net.coverage && net.coverage[c.key] && !changed(c.key)) {
+      return net.coverage[c.key];
+    }
     const entry = solve(c.key);
     if (entry.row) return entry.row;
     const minutes = entry.minutes;

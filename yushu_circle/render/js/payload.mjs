@@ -131,6 +131,7 @@ export function decodePayload(payload) {
     thresholds: payload.thresholds,
     utm: payload.utm,
     categories: payload.categories,
+    coverage: payload.coverage || null,
     nodeCount: n,
     nodeLon,
     nodeLat,
