@@ -256,7 +256,7 @@ def _coverage_rows(coverage: pd.DataFrame | None) -> dict[str, Any] | None:
         return None
     rows: dict[str, Any] = {}
     for key, row in coverage.iterrows():
-        values = {}
+        values: dict[str, Any] = {}
         for column, value in row.items():
             if isinstance(value, float | np.floating):
                 values[str(column)] = float(value) if np.isfinite(value) else None
