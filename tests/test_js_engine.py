@@ -8,8 +8,12 @@ engine's scripts, no map) is opened in Debian chromium; its answers are compared
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,11 +29,18 @@ from osmnx.distance import great_circle
 
 from yushu_circle import Study
 from yushu_circle.access import coverage_summary, multi_source_minutes, point_sources
+from yushu_circle.errors import InputError
 from yushu_circle.isochrones import isochrones
 from yushu_circle.planning import with_facilities
-from yushu_circle.render.network_payload import engine_page, read_scenario, study_payload
+from yushu_circle.render.network_payload import (
+    decode_typed,
+    engine_page,
+    payload_json,
+    read_scenario,
+    study_payload,
+)
 
-pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parents[1]
 
 MINUTES_TOL = 0.01
 SHARE_TOL = 0.001  # 0.1 percentage point
@@ -124,6 +135,7 @@ def _same_coverage(js: dict[str, Any], python: pd.DataFrame) -> None:
                 assert abs(js[key][column] - row[column]) <= SHARE_TOL, (key, column)
 
 
+@pytest.mark.browser
 def test_minutes_of_50_residences_equal_residences_parquet(page: Any, study: Study) -> None:
     access = study.access()
     picked = _picked(study, 50, seed=16)
@@ -138,6 +150,7 @@ def test_minutes_of_50_residences_equal_residences_parquet(page: Any, study: Stu
         _same_minutes(column, access[f"walk_min_{key}"].to_numpy()[picked], key)
 
 
+@pytest.mark.browser
 def test_routes_take_the_minutes_and_their_length_walks_them(page: Any, study: Study) -> None:
     access = study.access()
     picked = _picked(study, 50, seed=17)
@@ -165,6 +178,7 @@ def test_routes_take_the_minutes_and_their_length_walks_them(page: Any, study: S
     assert checked > 500
 
 
+@pytest.mark.browser
 def test_reach_holds_every_node_python_reaches_in_15_minutes(page: Any, study: Study) -> None:
     network = study.network
     snap = study.residence_snap
@@ -208,6 +222,7 @@ def _points_in_town(study: Study, count: int, seed: int) -> list[tuple[float, fl
     ]
 
 
+@pytest.mark.browser
 def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> None:
     points = _points_in_town(study, 3, seed=19)
     for k in range(1, len(points) + 1):
@@ -234,6 +249,7 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
     assert np.nanmean(after["walk_min_kindergarten"].to_numpy()) < np.nanmean(before)
 
 
+@pytest.mark.browser
 def test_table_computed_in_the_page_equals_the_study_summary(page: Any, study: Study) -> None:
     # Without Python's rows in the payload, every category's row is the page's own.
     table = page.execute_script(
@@ -248,6 +264,7 @@ def test_table_computed_in_the_page_equals_the_study_summary(page: Any, study: S
         assert table[key]["unreachable"] == row["unreachable"]
 
 
+@pytest.mark.browser
 def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> None:
     facilities = study.facilities
     gone = facilities.loc[facilities["category"] == "kindergarten", "facility_id"].tolist()[:2]
@@ -268,6 +285,7 @@ def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> Non
     _same_coverage(back, study.summary())
 
 
+@pytest.mark.browser
 def test_downloaded_scenario_reproduces_the_coverage_table(
     page: Any, study: Study, tmp_path: Path
 ) -> None:
@@ -291,6 +309,7 @@ def test_downloaded_scenario_reproduces_the_coverage_table(
     _same_coverage(coverage, coverage_summary(after.access(), after.catalog, counts))
 
 
+@pytest.mark.browser
 def test_plan_command_reads_the_scenario_back(page: Any, study: Study, tmp_path: Path) -> None:
     from yushu_circle.cli import main
 
@@ -314,3 +333,106 @@ def test_plan_command_reads_the_scenario_back(page: Any, study: Study, tmp_path:
         assert row["facilities_after"] == coverage[key]["facilities"]
         # whatif.csv keeps four decimals: within 0.1 percentage point either way.
         assert abs(row["share_pop_after"] - coverage[key][f"share_pop_{level}min"]) <= SHARE_TOL
+
+
+# --- without a browser -------------------------------------------------------------------
+
+
+def test_payload_keeps_the_study_to_the_stated_precision(study: Study) -> None:
+    payload = study_payload(study)
+    network = study.network
+    edges = payload["edges"]
+    for name, exact in (("time_uv", network.time_uv), ("time_vu", network.time_vu)):
+        assert np.allclose(decode_typed(edges[name]), exact, rtol=2**-23, atol=0)
+    assert np.array_equal(decode_typed(edges["u"]), network.edge_u)
+    lonlat = network.edges_frame().geometry.get_coordinates().to_numpy()
+    ptr = decode_typed(edges["geom_ptr"])
+    assert ptr[-1] == len(lonlat) - 2 * network.edge_count
+    node_lon = decode_typed(payload["nodes"]["lon"]) / payload["coord_scale"]
+    first = network.edges_frame().geometry.apply(lambda g: g.coords[0][0]).to_numpy()
+    assert np.max(np.abs(node_lon[network.edge_u] - first)) <= 0.5e-7 + 1e-12
+    res = payload["residences"]
+    snap = study.residence_snap
+    assert np.allclose(decode_typed(res["frac"]), snap.frac, rtol=0, atol=6e-8)
+    access = snap.snap_m / network.metres_per_minute
+    assert np.allclose(decode_typed(res["access"]), np.where(snap.on_network, access, 0), rtol=1e-7)
+    assert res["id"] == [str(i) for i in study.residences["residence_id"]]
+    assert payload["synthetic"] is True
+    assert sum(payload["coverage"][k]["facilities"] for k in payload["coverage"]) == len(
+        study.facilities
+    )
+
+
+def test_payload_is_byte_identical_under_any_hash_seed(tmp_path: Path) -> None:
+    script = (
+        "import hashlib, sys; from yushu_circle import Study;"
+        "from yushu_circle.render.network_payload import payload_json, study_payload;"
+        "print(hashlib.sha256(payload_json(study_payload(Study.demo())).encode()).hexdigest())"
+    )
+    digests = set()
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_payload_json_cannot_close_its_script_element(study: Study) -> None:
+    from yushu_circle.render.network_payload import payload_script
+
+    payload = study_payload(study)
+    payload["facilities"]["name"][0] = "</script><script>alert(1)</script>"
+    element = payload_script(payload)
+    assert element.count("</script>") == 1 and element.endswith("</script>")
+    inner = element.split(">", 1)[1].rsplit("<", 1)[0]
+    assert json.loads(inner)["facilities"]["name"][0] == payload["facilities"]["name"][0]
+    assert payload_json(payload) != inner  # escaped, same JSON
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("action,facility_id,category\nadd,a,clinic\n", "lacks column(s) name, lon, lat"),
+        ("action,facility_id,category,name,lon,lat\nmove,a,clinic,,97,33\n", "row 2: action"),
+        ("action,facility_id,category,name,lon,lat\nadd,a,clinic,,east,33\n", "row 2:"),
+        ("action,facility_id,category,name,lon,lat\nadd,a,,,97,33\n", "needs a category"),
+    ],
+)
+def test_bad_scenario_files_say_which_row_and_value(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "scenario.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
+        read_scenario(path)
+    assert str(path) in str(caught.value)
+
+
+def test_scenario_reader_keeps_ids_names_and_removed(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.csv"
+    path.write_text(
+        "action,facility_id,category,name,lon,lat\n"
+        'add,added-1,kindergarten,"新园, ""东""",97.0109901,33.0050002\n'
+        "remove,osm-node-1-clinic,clinic,,97.0017420,33.0056170\n",
+        encoding="utf-8",
+    )
+    scenario = read_scenario(path)
+    assert scenario.removed == ["osm-node-1-clinic"]
+    assert scenario.added["name"].tolist() == ['新园, "东"']
+    assert scenario.added.geometry.x.tolist() == [97.0109901]
+
+
+def test_node_unit_tests_pass() -> None:
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        if os.environ.get("YUSHU_REQUIRE_NODE") == "1":
+            pytest.fail("node is not installed (Debian package nodejs)")
+        pytest.skip("node is not installed (Debian package nodejs)")
+    files = sorted(str(p) for p in (REPO / "tests" / "js").glob("*.test.mjs"))
+    done = subprocess.run(
+        [node, "--test", *files], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "# fail 0" in done.stdout
