@@ -291,9 +291,50 @@ test("what-if: add, remove, reset and the coverage table", () => {
 });
 
 test("percentile is numpy's linear one", () => {
-  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
-  close(percentile([0, 10], 90), 9);
-  assert.equal(percentile([], 50), null);
+  assert.equal(percentile(Float64Array.from([4, 1, 3, 2]), 50), 2.5);
+  close(percentile(Float64Array.from([10, 0]), 90), 9);
+  assert.equal(percentile(new Float64Array(0), 50), null);
+  assert.equal(percentile(Float64Array.from([7]), 90), 7);
+  const next = rng(5);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = 1 + Math.floor(next() * 60);
+    // Ties included: values on a coarse grid.
+    const values = Float64Array.from({ length: n }, () => Math.floor(next() * 20) / 2);
+    const sorted = Array.from(values).sort((a, b) => a - b);
+    for (const q of [0, 50, 90, 100]) {
+      const pos = (q / 100) * (n - 1);
+      const lo = Math.floor(pos);
+      const hi = Math.min(lo + 1, n - 1);
+      const expected = sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+      close(percentile(Float64Array.from(values), q), expected, 1e-12);
+    }
+  }
+});
+
+test("snapping prunes by boxes but finds the nearest edge of a brute-force search", () => {
+  for (let seed = 200; seed < 215; seed++) {
+    const c = randomCase(seed);
+    const engine = createEngine(payload({ ...c, categories: ["park"] }));
+    const net = engine.network;
+    const next = rng(seed);
+    for (let k = 0; k < 20; k++) {
+      const lon = net.nodeLon[0] + (next() - 0.3) * 0.02;
+      const lat = net.nodeLat[0] + (next() - 0.3) * 0.02;
+      const [px, py] = utmForward(lon, lat, 47, false);
+      let best = Infinity;
+      for (let e = 0; e < net.edgeCount; e++) {
+        for (let s = net.vertexPtr[e]; s < net.vertexPtr[e + 1] - 1; s++) {
+          const [ax, ay] = utmForward(net.vertexLon[s], net.vertexLat[s], 47, false);
+          const [bx, by] = utmForward(net.vertexLon[s + 1], net.vertexLat[s + 1], 47, false);
+          const l2 = (bx - ax) ** 2 + (by - ay) ** 2;
+          const t = l2 > 0 ? Math.min(1, Math.max(0, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / l2)) : 0;
+          best = Math.min(best, Math.hypot(px - ax - t * (bx - ax), py - ay - t * (by - ay)));
+        }
+      }
+      const snap = engine.snap(lon, lat);
+      close(snap.snapM, best, 1e-6);
+    }
+  }
 });
 
 test("great-circle distance: one degree of latitude", () => {

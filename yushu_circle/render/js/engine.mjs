@@ -76,9 +76,32 @@ export function createEngine(payload) {
     });
     const minutes = new Float64Array(res.count);
     const entry = { ...found, starts, sources, sameEdge, minutes };
-    for (let i = 0; i < res.count; i++) minutes[i] = best(entry, i).minutes;
+    for (let i = 0; i < res.count; i++) minutes[i] = bestMinutes(entry, i);
     cache.set(key, entry);
     return entry;
+  }
+
+  // Residence i's minutes to its nearest facility (NaN if none): the hot loop of a
+  // what-if, so plain numbers only; best() below is the same rule, with the choice.
+  function bestMinutes(entry, i) {
+    const e = res.edge[i];
+    if (e < 0) return NaN;
+    const fo = res.frac[i];
+    const dist = entry.dist;
+    let total = Math.min(
+      part(fo, net.timeVU[e]) + dist[net.edgeU[e]],
+      part(1 - fo, net.timeUV[e]) + dist[net.edgeV[e]],
+    );
+    const same = entry.sameEdge.get(e);
+    if (same !== undefined) {
+      for (const j of same) {
+        const ft = entry.sources[j].frac;
+        const along = ft >= fo ? part(ft - fo, net.timeUV[e]) : part(fo - ft, net.timeVU[e]);
+        total = Math.min(total, along + entry.sources[j].access);
+      }
+    }
+    const minutes = res.access[i] + total;
+    return minutes < Infinity ? minutes : NaN;
   }
 
   // The nearest facility from residence i: {minutes (NaN if none), end: "u" | "v" |
@@ -189,22 +212,30 @@ export function createEngine(payload) {
       level_min: c.level,
       facilities: activeFacilities(c.key).length,
     };
-    for (const t of net.thresholds) {
-      let count = 0;
-      let pop = 0;
-      for (let i = 0; i < res.count; i++) {
-        if (minutes[i] <= t) {
-          count++;
-          pop += res.population[i];
+    const thresholds = net.thresholds;
+    const count = new Float64Array(thresholds.length);
+    const pop = new Float64Array(thresholds.length);
+    const finite = new Float64Array(res.count);
+    let reached = 0;
+    for (let i = 0; i < res.count; i++) {
+      const m = minutes[i];
+      if (!(m < Infinity)) continue;
+      finite[reached++] = m;
+      for (let k = 0; k < thresholds.length; k++) {
+        if (m <= thresholds[k]) {
+          count[k]++;
+          pop[k] += res.population[i];
         }
       }
-      row[`share_res_${t}min`] = res.count ? count / res.count : null;
-      row[`share_pop_${t}min`] = totalPop > 0 ? pop / totalPop : null;
     }
-    const finite = Float64Array.from(minutes.filter((m) => m < Infinity)).sort();
-    row.median_min = percentile(finite, 50);
-    row.p90_min = percentile(finite, 90);
-    row.unreachable = res.count - finite.length;
+    thresholds.forEach((t, k) => {
+      row[`share_res_${t}min`] = res.count ? count[k] / res.count : null;
+      row[`share_pop_${t}min`] = totalPop > 0 ? pop[k] / totalPop : null;
+    });
+    const values = finite.subarray(0, reached);
+    row.median_min = percentile(values, 50);
+    row.p90_min = percentile(values, 90);
+    row.unreachable = res.count - reached;
     entry.row = row;
     return row;
   }
@@ -315,13 +346,45 @@ export function createEngine(payload) {
   };
 }
 
-// numpy's default (linear) percentile of sorted values; null when there are none.
-export function percentile(sorted, q) {
-  if (!sorted.length) return null;
-  const pos = (q / 100) * (sorted.length - 1);
+// numpy's default (linear) percentile; null when there are none. Two order statistics
+// by quickselect (linear time; `values` is reordered), not a full sort.
+export function percentile(values, q) {
+  const n = values.length;
+  if (!n) return null;
+  const pos = (q / 100) * (n - 1);
   const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const low = select(values, lo);
+  if (lo + 1 >= n || pos === lo) return low;
+  let high = Infinity;
+  for (let i = lo + 1; i < n; i++) if (values[i] < high) high = values[i];
+  return low + (high - low) * (pos - lo);
+}
+
+// The k-th smallest of values (Hoare's quickselect, middle pivot); afterwards every value
+// at an index above k is at least it.
+function select(values, k) {
+  let left = 0;
+  let right = values.length - 1;
+  while (left < right) {
+    const pivot = values[(left + right) >> 1];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return values[k];
 }
 
 function csvField(value) {

@@ -105,54 +105,100 @@ export function cut(net, e, f0, f1) {
   return f0 <= f1 ? line : line.reverse();
 }
 
-// Projected (UTM metres) vertices, made on the first snap.
-function projected(net) {
-  if (net._xy) return net._xy;
-  if (!net.utm) throw new Error("this network's CRS is not UTM: add facilities in the notebook or CLI");
-  const count = net.vertexLon.length;
-  const xy = new Float64Array(2 * count);
-  for (let s = 0; s < count; s++) {
-    const [x, y] = utmForward(net.vertexLon[s], net.vertexLat[s], net.utm.zone, net.utm.south);
-    xy[2 * s] = x;
-    xy[2 * s + 1] = y;
+// Lon/lat boxes of the edges (no trigonometry), made on the first snap.
+function boxes(net) {
+  if (net._boxes) return net._boxes;
+  const box = new Float64Array(4 * net.edgeCount);
+  for (let e = 0; e < net.edgeCount; e++) {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let s = net.vertexPtr[e]; s < net.vertexPtr[e + 1]; s++) {
+      x0 = Math.min(x0, net.vertexLon[s]);
+      x1 = Math.max(x1, net.vertexLon[s]);
+      y0 = Math.min(y0, net.vertexLat[s]);
+      y1 = Math.max(y1, net.vertexLat[s]);
+    }
+    box[4 * e] = x0;
+    box[4 * e + 1] = y0;
+    box[4 * e + 2] = x1;
+    box[4 * e + 3] = y1;
   }
-  net._xy = xy;
-  return xy;
+  net._boxes = box;
+  net._xy = new Float64Array(2 * net.vertexLon.length);
+  net._projected = new Uint8Array(net.edgeCount);
+  return box;
 }
+
+// An edge's vertices in UTM metres (projected once, when a snap first looks at it).
+function projectEdge(net, e) {
+  if (net._projected[e]) return;
+  for (let s = net.vertexPtr[e]; s < net.vertexPtr[e + 1]; s++) {
+    const [x, y] = utmForward(net.vertexLon[s], net.vertexLat[s], net.utm.zone, net.utm.south);
+    net._xy[2 * s] = x;
+    net._xy[2 * s + 1] = y;
+  }
+  net._projected[e] = 1;
+}
+
+function edgeDistance(net, e, px, py) {
+  projectEdge(net, e);
+  let best = Infinity;
+  for (let s = net.vertexPtr[e]; s < net.vertexPtr[e + 1] - 1; s++) {
+    best = Math.min(best, segmentDistance(px, py, net._xy, s).distance);
+  }
+  return best;
+}
+
+// Metres per degree, scaled down so that the box distance is a lower bound of the UTM
+// distance (UTM's scale is within 0.9996–1.001 of true in a zone; 10 % spare).
+const BOUND_M_PER_DEG = 0.9 * 110574;
 
 // Snap (lon, lat) onto the nearest edge as WalkNetwork.snap does in its UTM CRS: the
 // nearest edge (the lowest index among equally near ones), the foot of the perpendicular
 // on it, clamped to the line, as a share of the projected length; the straight distance
-// is the access leg. Returns {edge, frac, snapM, onNetwork}.
+// is the access leg. Returns {edge, frac, snapM, onNetwork}. Only edges whose lon/lat box
+// may be nearer than the nearest box's edge are measured exactly.
 export function snapPoint(net, lon, lat) {
-  const xy = projected(net);
+  if (!net.utm) throw new Error("this network's CRS is not UTM: add facilities in the notebook or CLI");
+  const box = boxes(net);
   const [px, py] = utmForward(lon, lat, net.utm.zone, net.utm.south);
+  const bound = new Float64Array(net.edgeCount);
+  // Boxes within a degree of latitude: a degree of longitude is at least this long there.
+  const cosNear = Math.cos(Math.min(89, Math.abs(lat) + 1) * DEG);
+  let first = -1;
+  for (let e = 0; e < net.edgeCount; e++) {
+    const dx = Math.max(box[4 * e] - lon, lon - box[4 * e + 2], 0) * cosNear;
+    const dy = Math.max(box[4 * e + 1] - lat, lat - box[4 * e + 3], 0);
+    bound[e] = BOUND_M_PER_DEG * (dy < 1 ? Math.sqrt(dx * dx + dy * dy) : dy);
+    if (first < 0 || bound[e] < bound[first]) first = e;
+  }
+  if (first < 0) return { edge: -1, frac: 0, snapM: Infinity, onNetwork: false };
+  const reach = edgeDistance(net, first, px, py);
   let best = Infinity;
   let bestEdge = -1;
   for (let e = 0; e < net.edgeCount; e++) {
-    for (let s = net.vertexPtr[e]; s < net.vertexPtr[e + 1] - 1; s++) {
-      const d = segmentDistance(px, py, xy, s).distance;
-      if (d < best) {
-        best = d;
-        bestEdge = e;
-      }
+    if (bound[e] > reach) continue;
+    const d = edgeDistance(net, e, px, py);
+    if (d < best) {
+      best = d;
+      bestEdge = e;
     }
   }
-  if (bestEdge < 0) return { edge: -1, frac: 0, snapM: Infinity, onNetwork: false };
+  const xy = net._xy;
   // Distance along the line to its nearest point (the first nearest segment, as GEOS).
-  let along = 0;
   let total = 0;
-  let found = -1;
+  let along = 0;
   let nearest = Infinity;
   for (let s = net.vertexPtr[bestEdge]; s < net.vertexPtr[bestEdge + 1] - 1; s++) {
     const seg = segmentDistance(px, py, xy, s);
     if (seg.distance < nearest) {
       nearest = seg.distance;
-      found = total + seg.t * seg.length;
+      along = total + seg.t * seg.length;
     }
     total += seg.length;
   }
-  along = found;
   const frac = total > 0 ? Math.min(1, Math.max(0, along / total)) : 0;
   return { edge: bestEdge, frac, snapM: best, onNetwork: best <= net.snapLimitM };
 }

@@ -36,9 +36,10 @@ export function encodeTyped(values, dtype) {
   return { dtype, count: array.length, b64: btoa(text) };
 }
 
-// Incident edges of every node in CSR form (both directions of an edge are read from
-// it): self-loops are left out, as Python's min_csr drops them.
-export function incidence(nodeCount, edgeU, edgeV) {
+// Incident edges of every node in CSR form, with each arc's far node and its minutes
+// walked forward (out of the node) and backward (into it): self-loops are left out, as
+// Python's min_csr drops them.
+export function incidence(nodeCount, edgeU, edgeV, timeUV, timeVU) {
   const ptr = new Int32Array(nodeCount + 1);
   for (let e = 0; e < edgeU.length; e++) {
     if (edgeU[e] === edgeV[e]) continue;
@@ -47,13 +48,27 @@ export function incidence(nodeCount, edgeU, edgeV) {
   }
   for (let i = 0; i < nodeCount; i++) ptr[i + 1] += ptr[i];
   const fill = ptr.slice(0, nodeCount);
-  const edge = new Int32Array(ptr[nodeCount]);
+  const arcs = ptr[nodeCount];
+  const edge = new Int32Array(arcs);
+  const head = new Int32Array(arcs);
+  const out = new Float64Array(arcs);
+  const back = new Float64Array(arcs);
   for (let e = 0; e < edgeU.length; e++) {
-    if (edgeU[e] === edgeV[e]) continue;
-    edge[fill[edgeU[e]]++] = e;
-    edge[fill[edgeV[e]]++] = e;
+    const u = edgeU[e];
+    const v = edgeV[e];
+    if (u === v) continue;
+    let k = fill[u]++;
+    edge[k] = e;
+    head[k] = v;
+    out[k] = timeUV[e];
+    back[k] = timeVU[e];
+    k = fill[v]++;
+    edge[k] = e;
+    head[k] = u;
+    out[k] = timeVU[e];
+    back[k] = timeUV[e];
   }
-  return { ptr, edge };
+  return { ptr, edge, head, out, back };
 }
 
 function points(part, scale) {
@@ -96,6 +111,8 @@ export function decodePayload(payload) {
   const edgeU = decodeTyped(e.u);
   const edgeV = decodeTyped(e.v);
   const m = edgeU.length;
+  const timeUV = decodeTyped(e.time_uv);
+  const timeVU = decodeTyped(e.time_vu);
   const geomPtr = decodeTyped(e.geom_ptr);
   const geomLon = decodeTyped(e.geom_lon);
   const geomLat = decodeTyped(e.geom_lat);
@@ -138,12 +155,12 @@ export function decodePayload(payload) {
     edgeCount: m,
     edgeU,
     edgeV,
-    timeUV: decodeTyped(e.time_uv),
-    timeVU: decodeTyped(e.time_vu),
+    timeUV,
+    timeVU,
     vertexPtr,
     vertexLon,
     vertexLat,
-    adjacency: incidence(n, edgeU, edgeV),
+    adjacency: incidence(n, edgeU, edgeV, timeUV, timeVU),
     residences,
     facilities,
   };

@@ -99,8 +99,9 @@ export function search(net, nodes, minutes, { reverse = false, limit = Infinity 
     }
   }
   for (let x = 0; x < n; x++) if (dist[x] < Infinity) heap.push(dist[x], x);
-  const { ptr, edge } = net.adjacency;
-  const { edgeU, edgeV, timeUV, timeVU } = net;
+  const { ptr, edge, head } = net.adjacency;
+  // Forward: out of x along the arc; backward: the walk from the far node into x.
+  const weight = reverse ? net.adjacency.back : net.adjacency.out;
   while (heap.size > 0) {
     const d = heap.keys[0];
     const x = heap.vals[0];
@@ -108,15 +109,11 @@ export function search(net, nodes, minutes, { reverse = false, limit = Infinity 
     if (done[x] || d > dist[x]) continue;
     done[x] = 1;
     for (let k = ptr[x]; k < ptr[x + 1]; k++) {
-      const e = edge[k];
-      const atU = edgeU[e] === x;
-      const y = atU ? edgeV[e] : edgeU[e];
-      // Forward from x along e; backward: the walk y → x, which ends at x.
-      const w = atU !== reverse ? timeUV[e] : timeVU[e];
-      const candidate = d + w;
+      const y = head[k];
+      const candidate = d + weight[k];
       if (candidate < dist[y] && candidate <= limit) {
         dist[y] = candidate;
-        via[y] = e;
+        via[y] = edge[k];
         start[y] = start[x];
         heap.push(candidate, y);
       }
