@@ -12,7 +12,9 @@ and the engine (network cut), and times inside the page, with ``performance.now(
 * ``remove``: ``yushuMap.removeFacility(id)`` of one of the study's kindergartens (median
   of runs; removing an added one again gives back the study's own table, no search);
 * ``snap``: the snapping alone, so ``add − snap`` is the recompute;
-* ``all categories``: the whole table computed in the page (17 searches), for scale.
+* ``all categories``: the whole table computed in the page (17 searches), for scale;
+* ``python add``: the same what-if in Python's compiled kernels, in the same run (the
+  ratio ``page_vs_python`` is what to compare across machines).
 
 Usage::
 
@@ -34,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from yushu_circle import Study
+from yushu_circle.access import minutes_to_nearest
+from yushu_circle.network import Snap
 from yushu_circle.render.network_payload import engine_page, payload_json, study_payload
 
 DEMO_BUDGET_MB = 3.0
@@ -98,6 +102,26 @@ def _browser() -> Any:
     return driver
 
 
+def _python_whatif_ms(study: Study, points: list[list[float]]) -> float:
+    """The same what-if in Python (compiled kernels), median ms: snap the new point, then
+    every residence's minutes to the kindergartens plus it (``minutes_to_nearest``)."""
+    network = study.network
+    base = study.facility_snaps["kindergarten"]
+    minutes_to_nearest(network, study.residence_snap, base)  # compiled kernels loaded
+    times = []
+    for lon, lat in points:
+        start = time.perf_counter()
+        x, y = network.to_projected(np.array([lon]), np.array([lat]))
+        new = network.snap(x, y, study.options.snap_limit_m)
+        both = Snap(*(np.concatenate([getattr(base, f), getattr(new, f)]) for f in _FIELDS))
+        minutes_to_nearest(network, study.residence_snap, both)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+_FIELDS = ("edge", "frac", "snap_m", "on_network", "x", "y")
+
+
 def measure(study: Study, name: str, budget_mb: float, repeat: int, workdir: Path) -> dict:
     """Payload size and in-page timings of one study."""
     start = time.perf_counter()
@@ -112,6 +136,7 @@ def measure(study: Study, name: str, budget_mb: float, repeat: int, workdir: Pat
     points = [
         [float(rng.uniform(west, east)), float(rng.uniform(south, north))] for _ in range(repeat)
     ]
+    python_ms = _python_whatif_ms(study, points)
     driver = _browser()
     try:
         driver.get(path.as_uri())
@@ -140,6 +165,8 @@ def measure(study: Study, name: str, budget_mb: float, repeat: int, workdir: Pat
         "snap_ms_median": round(snap, 2),
         "recompute_ms_median": round(add - snap, 2),
         "remove_ms_median": round(statistics.median(timing["remove"]), 2),
+        "python_add_ms_median": round(python_ms, 2),
+        "page_vs_python": round(add / python_ms, 1),
         "add_ms_max": round(max(timing["add"]), 2),
         "runs": repeat,
     }

@@ -436,3 +436,35 @@ def test_node_unit_tests_pass() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "# fail 0" in done.stdout
+
+
+@pytest.mark.browser
+def test_a_profile_network_with_asymmetric_minutes(
+    browser: Any, study: Study, tmp_path: Path
+) -> None:
+    network = study.network
+    slow = network.with_times(network.time_uv * 1.3, network.time_vu * 0.9, profile_name="test")
+    payload = study_payload(study, network=slow)
+    assert payload["profile"] == "test"
+    path = tmp_path / "profile.html"
+    path.write_text(engine_page(payload), encoding="utf-8")
+    browser.get(path.as_uri())
+    deadline = time.monotonic() + 30
+    while not browser.execute_script("return window.engineReady === true"):
+        assert time.monotonic() < deadline, browser.get_log("browser")
+        time.sleep(0.05)
+    access = study.access(network=slow)
+    for key in ("kindergarten", "clinic", "bus_stop"):
+        js = browser.execute_script(
+            "return Array.from(engine.residenceMinutes(arguments[0]), m => isNaN(m) ? null : m);",
+            key,
+        )
+        _same_minutes(js, access[f"walk_min_{key}"].to_numpy(), key)
+    assert payload["coverage"]["clinic"]["share_pop_15min"] == pytest.approx(
+        browser.execute_script(
+            "const p = JSON.parse(document.getElementById('yushu-network').textContent);"
+            "p.coverage = null;"
+            "return yushuEngine.createEngine(p).coverage().clinic.share_pop_15min;"
+        ),
+        abs=SHARE_TOL,
+    )

@@ -37,6 +37,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from yushu_circle.access import coverage_summary
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.errors import InputError
 from yushu_circle.isochrones import DEFAULT_BUFFER_M
@@ -278,7 +279,9 @@ def _joined(snaps: Sequence[Snap]) -> Snap:
 _SNAP_FIELDS = ("edge", "frac", "snap_m", "on_network", "x", "y")
 
 
-def study_payload(study: Study, buffer_m: float = DEFAULT_BUFFER_M) -> dict[str, Any]:
+def study_payload(
+    study: Study, buffer_m: float = DEFAULT_BUFFER_M, network: WalkNetwork | None = None
+) -> dict[str, Any]:
     """:func:`network_payload` of a study (its network, snaps, catalog), read through its
     public properties.
 
@@ -287,9 +290,22 @@ def study_payload(study: Study, buffer_m: float = DEFAULT_BUFFER_M) -> dict[str,
     study : Study
     buffer_m : float
         Half-width of the reach drawing, metres.
+    network : WalkNetwork, optional
+        A walker profile's version of the study's network (same edges, other minutes, as
+        ``planning.profile_networks`` gives); default the study's own.
     """
+    if network is None:
+        coverage = study.summary()
+    else:
+        if network.edge_count != study.network.edge_count:
+            raise InputError(
+                "the profile network has other edges than the study's",
+                "pass a network made from study.network with with_times()",
+            )
+        counts = study.facilities["category"].value_counts().to_dict()
+        coverage = coverage_summary(study.access(network=network), study.catalog, counts)
     return network_payload(
-        study.network,
+        network or study.network,
         study.residences,
         study.residence_snap,
         study.facilities,
@@ -298,7 +314,7 @@ def study_payload(study: Study, buffer_m: float = DEFAULT_BUFFER_M) -> dict[str,
         snap_limit_m=study.options.snap_limit_m,
         buffer_m=buffer_m,
         synthetic=study.synthetic,
-        coverage=study.summary(),
+        coverage=coverage,
     )
 
 
