@@ -468,3 +468,17 @@ def test_a_profile_network_with_asymmetric_minutes(
         ),
         abs=SHARE_TOL,
     )
+
+
+def test_plan_refuses_add_and_scenario_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from yushu_circle.cli import main
+
+    scenario = tmp_path / "scenario.csv"
+    scenario.write_text("action,facility_id,category,name,lon,lat\n", encoding="utf-8")
+    extra = tmp_path / "extra.csv"
+    extra.write_text("name,category,lon,lat\nx,clinic,97.01,33.0\n", encoding="utf-8")
+    args = ["--quiet", "plan", "--out", str(tmp_path / "out"), "--scenario", str(scenario)]
+    assert main([*args, "--add", str(extra)]) == 2
+    assert "--add and --scenario" in capsys.readouterr().err

@@ -333,6 +333,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from yushu_circle.planning import write_plan
 
     steps = _Steps(args.quiet)
+    whatif = _whatif_args(args)  # a bad scenario file fails before any work
     prepare_out_dir(args.out)
     study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
     steps.run("walk minutes 步行时间", study.access)
@@ -350,7 +351,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             k=args.k,
             candidates=args.candidates,
             method=args.method,
-            **_whatif_args(args),
+            **whatif,
         ),
     )
     print(report)
