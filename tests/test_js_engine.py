@@ -210,7 +210,8 @@ def test_reach_holds_every_node_python_reaches_in_15_minutes(page: Any, study: S
             assert drawn.is_empty
             continue
         mismatch = drawn.symmetric_difference(official).area / official.area
-        assert mismatch < 0.02, f"residence {ids[row]}: drawn reach differs by {mismatch:.1%}"
+        # (isochrones' buffer corners have a mean, not an inner, radius of buffer_m: ~0.5 %.)
+        assert mismatch < 0.01, f"residence {ids[row]}: drawn reach differs by {mismatch:.1%}"
 
 
 def _points_in_town(study: Study, count: int, seed: int) -> list[tuple[float, float]]:
