@@ -326,6 +326,11 @@ def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--remove", action="append", default=[], metavar="FACILITY_ID", help="what-if: remove"
     )
+    group.add_argument(
+        "--scenario",
+        type=Path,
+        help="what-if: the map's 'download scenario' CSV (added and removed facilities)",
+    )
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -492,6 +497,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     steps = _Steps(args.quiet)
     source = source_from_args(args)
+    whatif = _whatif_args(args)  # a bad scenario file fails before any work
     check_out_dir(args.out)
     # No bars inside the planning step: it searches again per profile and what-if, and
     # one bar per search would print five; the step lines say what runs.
@@ -511,13 +517,31 @@ def cmd_plan(args: argparse.Namespace) -> int:
             k=args.k,
             candidates=args.candidates,
             method=args.method,
-            added=args.add,
-            removed=args.remove,
+            **whatif,
         ),
     )
     print(report)
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
     return 0
+
+
+def _whatif_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``added``/``removed`` of ``plan``: from --add/--remove, or the map's --scenario CSV."""
+    if args.scenario is None:
+        return {"added": args.add, "removed": args.remove}
+    from yushu_circle.errors import InputError
+    from yushu_circle.render.network_payload import read_scenario
+
+    if args.add is not None:
+        raise InputError(
+            "--add and --scenario both give added facilities",
+            "put every added facility in the scenario CSV, or use --add alone",
+        )
+    scenario = read_scenario(args.scenario)
+    return {
+        "added": scenario.added if len(scenario.added) else None,
+        "removed": [*args.remove, *scenario.removed],
+    }
 
 
 def cmd_check(args: argparse.Namespace) -> int:

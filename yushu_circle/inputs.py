@@ -68,7 +68,7 @@ class StudyInputs:
     catalog : Catalog
         The categories: the base catalog plus any category the user's facility files bring.
     base_keys : tuple of str
-        The base catalog's keys (what ``score`` counts).
+        The base catalog's keys (those a "no facility found" note names).
     residences : str, Path, GeoDataFrame or None
         Residences instead of OSM buildings.
     facilities : tuple of (GeoDataFrame, str)

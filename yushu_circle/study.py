@@ -405,7 +405,7 @@ class Study:
         )
         frame = pd.concat([frame, table], axis=1)
         if categories is None:
-            frame["score"] = score(table, self.catalog, list(self.inputs.base_keys))
+            frame["score"] = score(table, self.catalog, self.catalog.standard_keys)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
     def _category_keys(self, categories: Sequence[str] | None) -> list[str]:

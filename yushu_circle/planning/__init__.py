@@ -1227,7 +1227,7 @@ def write_plan(
     k: int = 3,
     candidates: str | Path | None = None,
     method: str = "greedy",
-    added: str | Path | None = None,
+    added: str | Path | gpd.GeoDataFrame | None = None,
     removed: Sequence[str] = (),
 ) -> tuple[list[Path], str]:
     """Run every planning analysis and write its files atomically into ``out_dir``.
