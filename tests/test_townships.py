@@ -166,3 +166,10 @@ def test_batch_on_the_12_townships_offline(
         lon, lat = centers[area_id]
         assert abs(residences.geometry.x.mean() - lon) < 0.005, area_id
         assert abs(residences.geometry.y.mean() - lat) < 0.005, area_id
+
+
+def test_the_areas_file_ships_in_the_wheel() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "areas/*" in config["tool"]["setuptools"]["package-data"]["yushu_circle.data"]
