@@ -51,13 +51,14 @@ def test_the_areas_file_lists_the_12_divisions_with_sources() -> None:
     # The reader used by `batch` skips the header notes and finds one place per area.
     areas = read_areas(AREAS)
     assert [a.area_id for a in areas] == list(rows["area_id"])
-    assert all(a.place and a.bbox is None and a.osm_file is None for a in areas)
+    assert all(a.source.kind == "place" and a.source.name for a in areas)
+    assert all(a.source.box is None and a.source.path is None for a in areas)
 
 
 def test_a_hash_inside_a_value_is_still_data(tmp_path: Path) -> None:
     path = tmp_path / "areas.csv"
     path.write_text("# notes\narea_id,place\nx,a #1 street\n", encoding="utf-8")
-    assert read_areas(path)[0].place == "a #1 street"
+    assert read_areas(path)[0].source.name == "a #1 street"
 
 
 class _Recorded:
@@ -166,3 +167,10 @@ def test_batch_on_the_12_townships_offline(
         lon, lat = centers[area_id]
         assert abs(residences.geometry.x.mean() - lon) < 0.005, area_id
         assert abs(residences.geometry.y.mean() - lat) < 0.005, area_id
+
+
+def test_the_areas_file_ships_in_the_wheel() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "areas/*" in config["tool"]["setuptools"]["package-data"]["yushu_circle.data"]

@@ -38,7 +38,8 @@ class Street:
     length_m : float
         Metres walked along it.
     minutes : float
-        Minutes walked along it.
+        Minutes walked along it (at the study's flat walking speed, as the study's network
+        times are).
     """
 
     name: str
@@ -201,6 +202,13 @@ def check_location(
             f"location {lon!r},{lat!r} is not a longitude,latitude in degrees",
             "write it as LON,LAT, e.g. --at 97.0100,33.0050",
         )
+    catalog = study.catalog
+    keys = list(categories) if categories is not None else catalog.keys
+    unknown = [key for key in keys if key not in catalog]
+    if unknown:
+        raise InputError(
+            f"unknown category {unknown[0]!r}", f"use one of: {', '.join(catalog.keys)}"
+        )
     network = study.network
     x, y = network.to_projected(np.array([lon]), np.array([lat]))
     origin = network.snap(x, y, study.options.snap_limit_m)
@@ -221,13 +229,6 @@ def check_location(
         start,
         float(limit),
     )
-    catalog = study.catalog
-    keys = list(categories) if categories is not None else catalog.keys
-    unknown = [key for key in keys if key not in catalog]
-    if unknown:
-        raise InputError(
-            f"unknown category {unknown[0]!r}", f"use one of: {', '.join(catalog.keys)}"
-        )
     facilities = study.facilities
     names = _street_names(study)
     origin_xy = (float(x[0]), float(y[0]))
@@ -247,9 +248,7 @@ def check_location(
         facility_xy = network.to_projected(
             np.array([frame.geometry.iloc[index].x]), np.array([frame.geometry.iloc[index].y])
         )
-        walk = _walk(
-            network, origin, origin_xy, snaps.subset(np.array([index])), via, pred_edge, pred_node
-        )
+        walk = _walk(network, origin, snaps.subset(np.array([index])), via, pred_edge, pred_node)
         coords = [origin_xy, *walk.coords, (float(facility_xy[0][0]), float(facility_xy[1][0]))]
         streets = [
             (ACCESS_LEG, float(origin.snap_m[0])),
@@ -314,7 +313,6 @@ def _nearest(
 def _walk(
     network: WalkNetwork,
     origin: Snap,
-    origin_xy: tuple[float, float],
     target: Snap,
     via: int,
     pred_edge: np.ndarray,
