@@ -246,7 +246,12 @@ def test_coverage_matrix_matches_networkx(seed: int) -> None:
         ),
     }
     for pool, where in pools.values():
-        matrix = coverage_matrix(network, snap, pool, threshold, chunk=4).toarray()
+        matrix = coverage_matrix(
+            network,
+            snap,
+            pool,
+            threshold,
+        ).toarray()
         for c, site in enumerate(where):
             minutes = oracle_distances(graph, homes, [site]) / 60.0
             clear = np.abs(minutes - threshold) > 1e-6
@@ -335,3 +340,29 @@ def test_plan_on_the_synthetic_demo_with_slope(cli, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert "SYNTHETIC" in result.out and "坡度" in result.out
     assert (out / "compliance_areas.parquet").exists()
+
+
+def test_candidate_at_the_end_of_closed_steps_covers_as_access_measures() -> None:
+    # Wheelchair: highway=steps closed (inf both ways). A candidate exactly at the steps'
+    # end snaps onto the closed edge at fraction 1; 0 × inf must cost nothing, not NaN.
+    from yushu_circle.access import minutes_to_nearest
+    from yushu_circle.profiles import profile_network
+
+    nodes = {1: (X0, Y0), 2: (X0 + 100, Y0), 3: (X0 + 200, Y0), 4: (X0 + 300, Y0)}
+    graph = projected_graph(nodes, [(1, 2), (2, 3), (3, 4)])
+    for u, v, data in graph.edges(data=True):
+        if {u, v} == {1, 2}:
+            data["highway"] = "steps"
+    network = profile_network(
+        WalkNetwork.from_graph(graph, speed_kmh=3.6, keep_all_components=True), "wheelchair"
+    )
+    site = network.snap(np.array([X0 + 100.0]), np.array([Y0]))
+    assert network.edge_highway[site.edge[0]] == "steps"
+    assert not np.isfinite(network.time_uv[site.edge[0]])
+    home = network.snap(np.array([X0 + 190.0]), np.array([Y0]))
+    assert minutes_to_nearest(network, home, site)[0] == pytest.approx(1.5)
+    pool = point_candidates(network, site, site.x, site.y, np.array(["steps-end"]))
+    assert np.isfinite([pool.start_u[0], pool.start_v[0]]).any()
+    assert not np.isnan([pool.start_u[0], pool.start_v[0]]).any()
+    assert coverage_matrix(network, home, pool, 1.6).toarray().tolist() == [[True]]
+    assert coverage_matrix(network, home, pool, 1.4).toarray().tolist() == [[False]]
