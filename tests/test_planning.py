@@ -29,7 +29,6 @@ from yushu_circle.planning import (
     point_candidates,
     site_facilities,
 )
-from yushu_circle.standards import load_standard
 
 X0, Y0 = 500_000.0, 3_650_000.0  # UTM 47N, near Yushu
 STANDARD = """
@@ -138,6 +137,48 @@ def test_compliance_counted_by_hand(standard_file: Path) -> None:
     assert [r.label for r in result.skipped] == ["toilets_5min"]
     assert table.loc[("全部 all", "toilets_5min"), "status"] == NOT_ASSESSED
     assert [r.label for r in result.unverified] == ["primary_school_10min"]
+    # per level: every assessed ▲ item of the level (toilets have no data, so not counted)
+    assert table.loc[("全部 all", "level_5min"), "share_pop"] == pytest.approx(0.4)
+    assert table.loc[("全部 all", "level_10min"), "share_pop"] == pytest.approx(0.5)
+    assert table.loc[("东社区", "level_5min"), "share_pop"] == pytest.approx(30 / 70)
+    assert table.loc[("全部 all", "level_10min"), "flag"].startswith("unverified")
+    assert table.loc[("全部 all", "level_5min"), "flag"] == ""
+    assert table.loc[("全部 all", "primary_school_10min"), "flag"].startswith("unverified")
+    by_area = result.areas.set_index("area")
+    assert by_area.loc["东社区", "level_10min"] == pytest.approx(30 / 70)
+    assert by_area.loc["西社区", "item_kindergarten_5min"] == pytest.approx(10 / 30)
+    assert result.first_failing().label == "kindergarten_5min"
+    kinds = result.table.groupby("area")["row_kind"].value_counts().unstack()
+    assert kinds.loc["西社区"].to_dict() == {"item": 2, "level": 2, "overall": 1}
+
+
+def test_one_area_per_community_same_name_mostly_overlapping() -> None:
+    from yushu_circle.planning import merge_same_communities
+
+    big = box(X0, Y0, X0 + 1000, Y0 + 1000)
+    inner = box(X0 + 50, Y0 + 50, X0 + 1000, Y0 + 1000)  # 90 % of the big one
+    elsewhere = box(X0 + 5000, Y0, X0 + 6000, Y0 + 1000)
+    areas = gpd.GeoDataFrame(
+        {
+            "area": [
+                "示例社区A居住区 Demo Community A Residential Area (synthetic)",
+                "示例社区A Demo Community A (synthetic)",
+                "示例社区B Demo Community B",  # overlaps A fully but another name
+                "示例社区A Demo Community A (synthetic)",  # same name, far away
+            ],
+            "area_kind": ["residential", "admin", "place", "place"],
+        },
+        geometry=[big, inner, inner, elsewhere],
+        crs=CRS,
+    )
+    merged = merge_same_communities(areas, CRS)
+    assert merged["area"].tolist() == [
+        "示例社区A Demo Community A (synthetic)",
+        "示例社区B Demo Community B",
+        "示例社区A Demo Community A (synthetic)",
+    ]
+    assert merged["area_kind"].tolist() == ["admin+residential", "place", "place"]
+    assert merged.to_crs(CRS).area.iloc[0] == pytest.approx(1e6)
 
 
 def test_metres_measure_uses_the_standards_radius(standard_file: Path) -> None:
@@ -149,17 +190,6 @@ def test_metres_measure_uses_the_standards_radius(standard_file: Path) -> None:
     assert by_minutes["meets_all"].tolist() == by_metres["meets_all"].tolist()
     with pytest.raises(InputError):
         compliance(study, standard_file, measure="furlongs")
-
-
-def test_shipped_standards_keep_the_read_flags_of_standards_md() -> None:
-    gb = load_standard("gb50180")
-    verified = {r.label for r in gb.requirements if r.verified}
-    assert verified == {"culture_15min", "community_service_15min", "park_10min"}
-    for row in gb.requirements:
-        assert row.source.startswith("R:" if row.verified else "M:"), row
-    assert all(not r.verified for r in load_standard("tdt1062").requirements)
-    with pytest.raises(InputError):
-        load_standard("gb99999")
 
 
 def test_gaps_and_their_clusters_by_hand() -> None:
@@ -366,3 +396,42 @@ def test_candidate_at_the_end_of_closed_steps_covers_as_access_measures() -> Non
     assert not np.isnan([pool.start_u[0], pool.start_v[0]]).any()
     assert coverage_matrix(network, home, pool, 1.6).toarray().tolist() == [[True]]
     assert coverage_matrix(network, home, pool, 1.4).toarray().tolist() == [[False]]
+
+
+def test_plan_map_carries_the_plans_walker_view_and_sites(
+    standard_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yushu_circle.planning.plan import PlanOptions, run_plan
+    from yushu_circle.planning.planmap import plan_map
+    from yushu_circle.render import maps
+
+    study = _street_town()
+    options = PlanOptions(
+        standard=standard_file, profile="elderly", site="kindergarten", k=1, removed=("k2",)
+    )
+    plan = run_plan(study, options)
+    assert plan.network.speed_kmh < study.network.speed_kmh
+    captured: dict = {}
+
+    def fake_map(access, facilities, summary, meta, **kwargs):  # type: ignore[no-untyped-def]
+        captured.update(access=access, summary=summary, meta=meta, **kwargs)
+        return "<html></html>"
+
+    monkeypatch.setattr(maps, "coverage_map", fake_map)
+    assert plan_map(study, plan) == "<html></html>"
+    assert captured["access"] is plan.access  # the plan's walker, not the study's adult
+    assert captured["summary"] is plan.coverage
+    assert captured["meta"]["map_subtitle"] == "老年人 · elderly"
+    assert captured["meta"]["speed_kmh"] == plan.network.speed_kmh
+    # opens on the first failing item (kindergarten within 5 min: 40 % of people)
+    assert captured["category"] == "kindergarten"
+    layers = {o.name_en: o for o in captured["overlays"]}
+    sites = layers["Proposed sites: kindergarten (greedy)"]
+    assert sites.frame is plan.siting.sites
+    assert "added_population" in sites.popup.values()
+    whatif = [o for o in captured["overlays"] if o.name_en.startswith("What-if")]
+    assert [o.name_en for o in whatif] == [
+        f"What-if: walk minutes saved · kindergarten (share "
+        f"{plan.whatif.summary.loc['kindergarten', 'share_pop_before']:.0%} → "
+        f"{plan.whatif.summary.loc['kindergarten', 'share_pop_after']:.0%})"
+    ]

@@ -325,29 +325,27 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
     from yushu_circle.io import prepare_out_dir
-    from yushu_circle.planning import write_plan
+    from yushu_circle.planning.plan import PlanOptions, write_plan
 
     steps = _Steps(args.quiet)
     prepare_out_dir(args.out)
     study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args))
     steps.run("walk minutes 步行时间", study.access)
+    options = PlanOptions(
+        standard=args.standard,
+        measure=args.measure,
+        profile=args.profile,
+        dem=args.dem,
+        areas=args.areas,
+        site=args.site,
+        k=args.k,
+        candidates=args.candidates,
+        method=args.method,
+        added=args.add,
+        removed=tuple(args.remove or ()),
+    )
     written, report = steps.run(
-        "planning analyses 规划分析",
-        lambda: write_plan(
-            study,
-            args.out,
-            standard=args.standard,
-            measure=args.measure,
-            profile=args.profile,
-            dem=args.dem,
-            areas=args.areas,
-            site=args.site,
-            k=args.k,
-            candidates=args.candidates,
-            method=args.method,
-            added=args.add,
-            removed=args.remove,
-        ),
+        "planning analyses 规划分析", lambda: write_plan(study, args.out, options)
     )
     print(report)
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))

@@ -15,6 +15,34 @@ def _part(share: float, minutes: float) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
+def _record(
+    site: int,
+    point: int,
+    minutes: float,
+    limit: float,
+    stamp: np.ndarray,
+    slot: np.ndarray,
+    found: int,
+    out_site: np.ndarray,
+    out_point: np.ndarray,
+    out_minutes: np.ndarray,
+) -> int:
+    """Keep the shortest walk of a (site, point) pair within ``limit``; the new count."""
+    if not minutes <= limit:
+        return found
+    if stamp[point] == site:
+        if minutes < out_minutes[slot[point]]:
+            out_minutes[slot[point]] = minutes
+        return found
+    stamp[point] = site
+    slot[point] = found
+    out_site[found] = site
+    out_point[found] = point
+    out_minutes[found] = minutes
+    return found + 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _grow(array: np.ndarray, size: int) -> np.ndarray:
     if size < len(array):
         return array
@@ -44,8 +72,8 @@ def coverage_pairs(
     time_uv: np.ndarray,
     time_vu: np.ndarray,
     limit: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(site, point) pairs where a demand point reaches a site within ``limit`` minutes.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(site, point, minutes) triples where a demand point reaches a site within ``limit`` minutes.
 
     One Dijkstra per site, bounded by ``limit``, on the graph given (the reversed walk
     graph: points walk *to* sites). Only the nodes a search touched are reset, so a
@@ -77,6 +105,8 @@ def coverage_pairs(
     -------
     sites, points : ndarray of int64
         Each pair once, grouped by site.
+    minutes : ndarray of float64
+        The pair's shortest walk, minutes.
     """
     n = len(indptr) - 1
     points = len(point_frac)
@@ -84,10 +114,12 @@ def coverage_pairs(
     done = np.zeros(n, dtype=np.bool_)
     touched = np.empty(n, dtype=np.int64)
     stamp = np.full(points, -1, dtype=np.int64)
+    slot = np.zeros(points, dtype=np.int64)
     keys = np.empty(len(indices) + n + 1, dtype=np.float64)
     vals = np.empty(len(indices) + n + 1, dtype=np.int64)
     out_site = np.empty(1024, dtype=np.int64)
     out_point = np.empty(1024, dtype=np.int64)
+    out_minutes = np.empty(1024, dtype=np.float64)
     found = 0
     for s in range(len(site_ptr) - 1):
         size = 0
@@ -109,14 +141,22 @@ def coverage_pairs(
                 continue
             done[u] = True
             for a in range(arc_ptr[u], arc_ptr[u + 1]):
-                p = arc_point[a]
-                if stamp[p] != s and d + arc_minutes[a] <= limit:
-                    stamp[p] = s
+                found = _record(
+                    s,
+                    arc_point[a],
+                    d + arc_minutes[a],
+                    limit,
+                    stamp,
+                    slot,
+                    found,
+                    out_site,
+                    out_point,
+                    out_minutes,
+                )
+                if found == len(out_site):
                     out_site = _grow(out_site, found)
                     out_point = _grow(out_point, found)
-                    out_site[found] = s
-                    out_point[found] = p
-                    found += 1
+                    out_minutes = _grow(out_minutes, found)
             for k in range(indptr[u], indptr[u + 1]):
                 v = indices[k]
                 candidate = d + weights[k]
@@ -131,18 +171,25 @@ def coverage_pairs(
             fs = site_frac[s]
             for k in range(point_edge_ptr[e], point_edge_ptr[e + 1]):
                 p = point_by_edge[k]
-                if stamp[p] == s:
-                    continue
                 fp = point_frac[p]
                 along = _part(fs - fp, time_uv[e]) if fs >= fp else _part(fp - fs, time_vu[e])
-                if point_access[p] + along + site_access[s] <= limit:
-                    stamp[p] = s
+                found = _record(
+                    s,
+                    p,
+                    point_access[p] + along + site_access[s],
+                    limit,
+                    stamp,
+                    slot,
+                    found,
+                    out_site,
+                    out_point,
+                    out_minutes,
+                )
+                if found == len(out_site):
                     out_site = _grow(out_site, found)
                     out_point = _grow(out_point, found)
-                    out_site[found] = s
-                    out_point[found] = p
-                    found += 1
+                    out_minutes = _grow(out_minutes, found)
         for i in range(count):
             dist[touched[i]] = np.inf
             done[touched[i]] = False
-    return out_site[:found].copy(), out_point[:found].copy()
+    return out_site[:found].copy(), out_point[:found].copy(), out_minutes[:found].copy()

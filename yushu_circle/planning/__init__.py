@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from yushu_circle.planning.areas import ALL_AREA, community_areas, merge_same_communities
 from yushu_circle.planning.completeness import LEVEL_POPULATION_MAX, MIN_MAPPED, completeness
-from yushu_circle.planning.compliance import (
-    ALL_AREA,
-    NOT_ASSESSED,
-    Compliance,
-    community_areas,
-    compliance,
-)
+from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance, compliance
 from yushu_circle.planning.cover import greedy_cover, milp_cover
 from yushu_circle.planning.gaps import GAP_BUFFER_M, Gaps, gaps
 from yushu_circle.planning.plan import write_plan
@@ -44,6 +39,7 @@ __all__ = [
     "coverage_matrix",
     "gaps",
     "greedy_cover",
+    "merge_same_communities",
     "milp_cover",
     "node_candidates",
     "point_candidates",

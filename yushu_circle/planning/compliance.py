@@ -1,34 +1,38 @@
-"""Compliance with a life-circle standard, per residence and per area."""
+"""Compliance with a life-circle standard: per item, per level and overall, per area."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from yushu_circle.columns import walk_min
-from yushu_circle.errors import InputError
-from yushu_circle.osm.sources import read_polygons
-from yushu_circle.places import labels_from_column
 from yushu_circle.planning._shared import share
+from yushu_circle.planning.areas import ALL_AREA, area_geometry, area_members, area_polygons
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
 
-ALL_AREA = "全部 all"
+Measure = Literal["minutes", "metres"]
+"""How a level's reach is measured: its walk minutes, or its radius walked at flat speed."""
 NOT_ASSESSED = "not assessed: category not in the catalog, bring a --facilities file 无数据未评估"
-"""Name of the whole-study row in the compliance tables."""
-_AREA_NAMES = ("name", "名称", "社区", "街道", "community", "subdistrict", "name_zh")
-_PLACE_KINDS = {"neighbourhood", "quarter", "suburb", "village", "hamlet", "town"}
+"""Status of a row whose category the study has no data for."""
+_ALL_ZH = "全部必配设施达标"
+UNVERIFIED_FLAG = "unverified 未核实: check against the standard before citing"
+"""Flag written beside every row that rests on an unverified standard row."""
 
 
-@dataclass
+def level_label(minutes: int) -> str:
+    """Row id of a life-circle level, e.g. ``level_5min``."""
+    return f"level_{minutes}min"
+
+
+@dataclass(frozen=True)
 class Compliance:
     """Compliance with a life-circle standard.
 
@@ -37,14 +41,18 @@ class Compliance:
     standard : Standard
     residences : GeoDataFrame
         Per residence: ``residence_id``, ``population``, ``meets_<category>_<level>min`` for
-        every assessed requirement, ``required_met``, ``required_total``, ``meets_all``.
+        every assessed requirement, ``meets_level_<m>min`` (every assessed ▲ item of the
+        level met), ``required_met``, ``required_total``, ``meets_all``.
     table : DataFrame
-        Per area and requirement (plus an ``overall`` row per area, 达标率 = share of the
-        population meeting every assessed required category): residences, population,
-        ``share_res``, ``share_pop``, ``verified``, ``source``.
+        One row per area and item, per area and level, and an ``overall`` row per area
+        (``row_kind`` = ``item``/``level``/``overall``): residences, population,
+        ``share_res``, ``share_pop`` (within the item's level, or meeting every ▲ item of
+        the level / of the standard), ``verified``, ``source``, ``flag``, ``status``.
     areas : GeoDataFrame
-        Area polygons (EPSG:4326) with ``residences``, ``population``,
-        ``rate_res``, ``rate_pop`` (达标率) and ``mean_share`` — a map layer.
+        One polygon per area (EPSG:4326): ``residences``, ``population``, ``rate_res``,
+        ``rate_pop`` (达标率, every ▲ item), ``mean_share``, ``level_<m>min`` (share of
+        population meeting every ▲ item of the level) and ``item_<label>`` (share of
+        population within the item's level) — map layers.
     skipped : list of Requirement
         Rows not assessed: their category is not in the study's catalog (no data).
     assessed : list of Requirement
@@ -63,16 +71,40 @@ class Compliance:
         """Assessed rows that are from recollection, to be checked before citing."""
         return [r for r in self.assessed if not r.verified]
 
+    @property
+    def levels(self) -> list[int]:
+        """Levels (minutes) with at least one assessed ▲ item, smallest first."""
+        return sorted({r.level for r in self.assessed if r.required})
+
+    def study_rows(self, kind: str = "item") -> pd.DataFrame:
+        """The whole-study rows of one ``row_kind`` (``item``, ``level`` or ``overall``)."""
+        table = self.table
+        return table[(table["area_kind"] == "study") & (table["row_kind"] == kind)]
+
+    def first_failing(self) -> Requirement | None:
+        """The first ▲ item (smallest level first, in the standard's order) not everyone meets."""
+        shares = self.study_rows("item").set_index("requirement")["share_pop"]
+        for req in sorted(
+            (r for r in self.assessed if r.required), key=lambda r: (r.level, self._order(r))
+        ):
+            value = float(shares.get(req.label, np.nan))
+            if np.isfinite(value) and value < 1.0:
+                return req
+        return None
+
+    def _order(self, req: Requirement) -> int:
+        return self.standard.requirements.index(req)
+
 
 def compliance(
     study: Study,
     standard: str | Path | Standard = "gb50180",
     areas: str | Path | gpd.GeoDataFrame | None = None,
     access: pd.DataFrame | None = None,
-    measure: str = "minutes",
+    measure: Measure = "minutes",
     include_recommended: bool = False,
 ) -> Compliance:
-    """Which residences meet a standard's required facilities, per residence and per area.
+    """Which residences meet a standard's items, per item, per level and overall, per area.
 
     Parameters
     ----------
@@ -81,13 +113,14 @@ def compliance(
         ``gb50180`` (default), ``tdt1062`` or a standards TOML file.
     areas : str, Path or GeoDataFrame, optional
         社区/街道 boundaries (a polygon file with a name column); default: named OSM
-        admin boundaries, ``place=neighbourhood``-like areas and ``landuse=residential``.
+        admin boundaries, ``place=neighbourhood``-like areas and ``landuse=residential``,
+        one area per community (:func:`yushu_circle.planning.areas.merge_same_communities`).
     access : DataFrame, optional
         Walk minutes (e.g. of a walker profile); default ``study.access()``.
     measure : {"minutes", "metres"}
         Walk minutes of the level, or the standard's radius walked at the network speed.
     include_recommended : bool
-        Assess the △ rows too (they never count towards 达标率).
+        Assess the △ rows too (they never count towards a level or 达标率).
 
     Returns
     -------
@@ -101,81 +134,85 @@ def compliance(
     assessed = [r for r in rows if r.category in catalog]
     skipped = [r for r in rows if r.category not in catalog]
     population = access["population"].to_numpy(dtype=float)
+    count = len(access)
     met: dict[str, np.ndarray] = {}
     for req in assessed:
         limit = chosen.threshold_minutes(req, measure, per_minute)
         met[req.label] = access[walk_min(req.category)].to_numpy(dtype=float) <= limit
     required = [r for r in assessed if r.required]
+    levels = sorted({r.level for r in required})
+    by_level = {m: [r for r in required if r.level == m] for m in levels}
+    level_met = {m: _all(met, by_level[m], count) for m in levels}
+    all_met = _all(met, required, count)
     req_matrix = (
         np.column_stack([met[r.label] for r in required])
         if required
-        else np.zeros((len(access), 0), dtype=bool)
+        else np.zeros((count, 0), dtype=bool)
     )
     residences = gpd.GeoDataFrame(
         {"residence_id": access["residence_id"].to_numpy(), "population": population}
         | {f"meets_{label}": flags for label, flags in met.items()}
+        | {f"meets_{level_label(m)}": flags for m, flags in level_met.items()}
         | {
             "required_met": req_matrix.sum(axis=1),
-            "required_total": np.full(len(access), len(required)),
-            "meets_all": req_matrix.all(axis=1) if required else np.zeros(len(access), bool),
+            "required_total": np.full(count, len(required)),
+            "meets_all": all_met,
         },
         geometry=access.geometry.values,
         crs="EPSG:4326",
     )
-    polygons = _areas_frame(study, areas)
-    members = _area_members(residences, polygons)
+    polygons = area_polygons(study, areas)
+    members = area_members(residences, polygons)
     table_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     for (name, kind), index in members:
         pop = population[index]
-        total_pop = float(pop.sum())
-        base = {"area": name, "area_kind": kind, "residences": len(index), "population": total_pop}
+        ones = np.ones(len(index))
+        base = {"area": name, "area_kind": kind, "residences": len(index), "population": pop.sum()}
+        area_row = dict(base)
         for req in assessed:
             flags = met[req.label][index]
             table_rows.append(
                 base
-                | {
-                    "requirement": req.label,
-                    "category": req.category,
-                    "name_zh": req.name_zh,
-                    "level_min": req.level,
-                    "mark": req.mark,
-                    "threshold_min": round(chosen.threshold_minutes(req, measure, per_minute), 2),
-                    "share_res": share(flags, np.ones(len(flags))),
-                    "share_pop": share(flags, pop),
-                    "verified": req.verified,
-                    "source": req.source,
-                }
+                | _item_row(chosen, req, measure, per_minute)
+                | {"share_res": share(flags, ones), "share_pop": share(flags, pop)}
             )
-        all_flags = residences["meets_all"].to_numpy()[index]
+            area_row[f"item_{req.label}"] = share(flags, pop)
+        for m in levels:
+            flags = level_met[m][index]
+            table_rows.append(
+                base
+                | _group_row(
+                    level_label(m),
+                    f"{m}分钟生活圈 {m}-minute level",
+                    f"{m}分钟生活圈全部必配设施达标",
+                    m,
+                    by_level[m],
+                    chosen,
+                )
+                | {"share_res": share(flags, ones), "share_pop": share(flags, pop)}
+            )
+            area_row[level_label(m)] = share(flags, pop)
+        flags = all_met[index]
         table_rows.append(
             base
-            | {
-                "requirement": "overall",
-                "category": "达标率 all required",
-                "name_zh": "全部必配设施达标",
-                "level_min": np.nan,
-                "mark": "▲",
-                "threshold_min": np.nan,
-                "share_res": share(all_flags, np.ones(len(all_flags))),
-                "share_pop": share(all_flags, pop),
-                "verified": all(r.verified for r in required),
-                "source": f"{len(required)} required rows of {chosen.key}; "
-                f"{sum(not r.verified for r in required)} unverified",
-            }
+            | _group_row(
+                "overall", "达标率 all required", "全部必配设施达标", np.nan, required, chosen
+            )
+            | {"share_res": share(flags, ones), "share_pop": share(flags, pop)}
         )
         shares = req_matrix[index].mean(axis=1) if required else np.zeros(len(index))
         area_rows.append(
-            base
+            area_row
             | {
-                "rate_res": share(all_flags, np.ones(len(all_flags))),
-                "rate_pop": share(all_flags, pop),
+                "rate_res": share(flags, ones),
+                "rate_pop": share(flags, pop),
                 "mean_share": share(shares, pop) if len(index) else np.nan,
             }
         )
     area_frame = gpd.GeoDataFrame(
         pd.DataFrame(area_rows),
-        geometry=[_geometry_of(polygons, name, kind, residences) for (name, kind), _ in members],
+        geometry=[area_geometry(polygons, name, kind, residences) for (name, kind), _ in members],
         crs="EPSG:4326",
     )
     for req in skipped:
@@ -183,110 +220,63 @@ def compliance(
             {
                 "area": ALL_AREA,
                 "area_kind": "study",
-                "residences": len(access),
+                "residences": count,
                 "population": float(population.sum()),
-                "requirement": req.label,
-                "category": req.category,
-                "name_zh": req.name_zh,
-                "level_min": req.level,
-                "mark": req.mark,
-                "threshold_min": np.nan,
-                "share_res": np.nan,
-                "share_pop": np.nan,
-                "verified": req.verified,
-                "source": req.source,
-                "status": NOT_ASSESSED,
             }
+            | _item_row(chosen, req, measure, per_minute)
+            | {"threshold_min": np.nan, "share_res": np.nan, "share_pop": np.nan}
+            | {"status": NOT_ASSESSED}
         )
     table = pd.DataFrame(table_rows)
     table["status"] = (
         table["status"].fillna("assessed 已评估") if "status" in table else "assessed 已评估"
     )
+    table["flag"] = np.where(table["verified"].astype(bool), "", UNVERIFIED_FLAG)
     return Compliance(chosen, residences, table, area_frame, skipped, assessed)
 
 
-def _area_members(
-    residences: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame
-) -> list[tuple[tuple[str, str], np.ndarray]]:
-    """Residence indices per (area name, kind), the whole study first."""
-    groups: list[tuple[tuple[str, str], np.ndarray]] = [
-        ((ALL_AREA, "study"), np.arange(len(residences)))
-    ]
-    if polygons.empty:
-        return groups
-    tree = shapely.STRtree(residences.geometry.values)
-    for name, kind, geometry in zip(
-        polygons["area"], polygons["area_kind"], polygons.geometry.values, strict=True
-    ):
-        inside = np.sort(tree.query(geometry, predicate="contains"))
-        if len(inside):
-            groups.append(((str(name), str(kind)), inside))
-    return groups
+def _all(met: dict[str, np.ndarray], rows: list[Requirement], count: int) -> np.ndarray:
+    if not rows:
+        return np.zeros(count, dtype=bool)
+    return np.logical_and.reduce([met[r.label] for r in rows])
 
 
-def _geometry_of(
-    polygons: gpd.GeoDataFrame, name: str, kind: str, residences: gpd.GeoDataFrame
-) -> Any:
-    if kind == "study":
-        return shapely.convex_hull(shapely.union_all(residences.geometry.values))
-    match = polygons[(polygons["area"] == name) & (polygons["area_kind"] == kind)]
-    return shapely.union_all(match.geometry.values)
+def _item_row(
+    standard: Standard, req: Requirement, measure: Measure, per_minute: float
+) -> dict[str, Any]:
+    return {
+        "row_kind": "item",
+        "requirement": req.label,
+        "category": req.category,
+        "name_zh": req.name_zh,
+        "level_min": req.level,
+        "mark": req.mark,
+        "threshold_min": round(standard.threshold_minutes(req, measure, per_minute), 2),
+        "verified": req.verified,
+        "source": req.source,
+    }
 
 
-def _areas_frame(study: Study, areas: str | Path | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    if areas is None:
-        return community_areas(study)
-    if isinstance(areas, gpd.GeoDataFrame):
-        frame = areas
-        label = "areas"
-    else:
-        path = Path(areas)
-        frame = read_polygons(path, "areas file", "give 社区/街道 boundary polygons")
-        label = path.stem
-    if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    frame = frame.to_crs("EPSG:4326")
-    frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if frame.empty:
-        raise InputError(f"{label} hold no polygons", "give 社区/街道 boundary polygons")
-    names = labels_from_column(frame, _AREA_NAMES, f"{label}-")
-    return gpd.GeoDataFrame(
-        {"area": names, "area_kind": "user"}, geometry=frame.geometry.values, crs="EPSG:4326"
-    )
-
-
-def community_areas(study: Study) -> gpd.GeoDataFrame:
-    """Named areas from OSM: admin boundaries (admin_level ≥ 8), places, residential land use.
-
-    Parameters
-    ----------
-    study : Study
-
-    Returns
-    -------
-    GeoDataFrame
-        ``area``, ``area_kind`` (``admin``, ``place`` or ``residential``), polygons (EPSG:4326).
-    """
-    features = study.features
-    empty = gpd.GeoDataFrame({"area": [], "area_kind": []}, geometry=[], crs="EPSG:4326")
-    if features.empty or "name" not in features:
-        return empty
-    polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    named = features["name"].notna().to_numpy() & polygonal
-
-    def column(key: str) -> pd.Series:
-        return features[key] if key in features else pd.Series(None, index=features.index)
-
-    level = pd.to_numeric(column("admin_level"), errors="coerce").to_numpy()
-    admin = (column("boundary") == "administrative").to_numpy() & ~(level < 8)
-    place = column("place").isin(_PLACE_KINDS).to_numpy()
-    residential = (column("landuse") == "residential").to_numpy()
-    kind = np.select([admin, place, residential], ["admin", "place", "residential"], "")
-    keep = named & (kind != "")
-    if not keep.any():
-        return empty
-    return gpd.GeoDataFrame(
-        {"area": features["name"].to_numpy()[keep].astype(str), "area_kind": kind[keep]},
-        geometry=features.geometry.values[keep],
-        crs="EPSG:4326",
-    )
+def _group_row(
+    label: str,
+    category: str,
+    name_zh: str,
+    level: float,
+    rows: list[Requirement],
+    standard: Standard,
+) -> dict[str, Any]:
+    unverified = [r.label for r in rows if not r.verified]
+    source = f"{len(rows)} required (▲) rows of {standard.title}; {len(unverified)} unverified"
+    if unverified:
+        source += f" ({', '.join(unverified)})"
+    return {
+        "row_kind": "overall" if label == "overall" else "level",
+        "requirement": label,
+        "category": category,
+        "name_zh": name_zh,
+        "level_min": level,
+        "mark": "▲",
+        "threshold_min": level,
+        "verified": not unverified,
+        "source": source,
+    }

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance
+from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance, level_label
 from yushu_circle.planning.siting import Siting
+from yushu_circle.planning.supply import Supply
 from yushu_circle.planning.whatif import WhatIf
 from yushu_circle.profiles import PROFILES, Profile
 
@@ -28,13 +29,12 @@ def pct(value: Any) -> str:
 
 
 def compliance_text(result: Compliance, measure: str, walker: Profile, slope: bool) -> str:
+    """Compliance per item, per level and overall for the study, then per area (full names)."""
     std = result.standard
     how = f"profile 步行者 {walker.label}" + (" + slope 坡度" if slope else "")
     lines = [f"Compliance 达标 — {std.title_zh} / {std.title} ({measure}; {how})"]
-    study_rows = result.table[
-        (result.table["area_kind"] == "study") & (result.table["requirement"] != "overall")
-    ]
-    for row in study_rows.itertuples():
+    lines.append("  Per item 各项设施 (share of population within the item's level 覆盖率):")
+    for row in result.study_rows("item").itertuples():
         flag = "" if row.verified else "  (unverified 未核实)"
         if row.status == NOT_ASSESSED:
             flag = "  not assessed: no data (bring --facilities) 无数据未评估"
@@ -42,13 +42,19 @@ def compliance_text(result: Compliance, measure: str, walker: Profile, slope: bo
             f"  {row.mark} {row.level_min:>4g} min  {row.category:<18} {row.name_zh:<12} "
             f"pop 人口 {pct(row.share_pop)}{flag}"
         )
+    lines.append("  Per level 各层级 (share of population meeting every ▲ item of the level):")
+    for row in result.study_rows("level").itertuples():
+        flag = "" if row.verified else "  (rests on unverified rows 含未核实条目)"
+        lines.append(f"    {row.category:<28} pop 人口 {pct(row.share_pop)}{flag}")
     lines.append(
         "  Per area 各片区: 达标率 = share of population meeting every assessed ▲ row; "
-        "mean = population-weighted share of ▲ rows met 平均达标比例"
+        "per level 各层级; mean = population-weighted share of ▲ rows met 平均达标比例"
     )
     for row in result.areas.itertuples():
+        levels = "  ".join(f"{m}min {pct(getattr(row, level_label(m)))}" for m in result.levels)
+        lines.append(f"    {row.area}")
         lines.append(
-            f"    {row.area:<40.40} {row.residences:>6,} residences  达标率 {pct(row.rate_pop)}"
+            f"      {row.residences:>6,} residences  达标率 {pct(row.rate_pop)}  {levels}"
             f"  mean {pct(row.mean_share)}"
         )
     lines.append(
@@ -101,4 +107,37 @@ def whatif_text(diff: WhatIf) -> str:
         )
     if diff.summary.empty:
         lines.append("  no category changed 无变化")
+    return "\n".join(lines)
+
+
+def supply_text(supply: Supply) -> str:
+    """Supply and demand (2SFCA) per category for the whole study, and overloaded facilities."""
+    lines = [
+        "Supply and demand 供需 (2SFCA: capacity per 1,000 residents in reach 千人拥有量; "
+        "E2SFCA with distance decay)"
+    ]
+    study = supply.areas[supply.areas["area_kind"] == "study"]
+    sources = supply.facilities.groupby("category")["capacity_source"].agg(
+        lambda s: ", ".join(sorted(set(map(str, s))))
+    )
+    for row in study.to_dict("records"):
+        norm_value = float(row["norm_per_1000"])
+        norm = f"  norm 指标 {norm_value:g}" if np.isfinite(norm_value) else ""
+        lines.append(
+            f"  {row['category']:<18} 2SFCA {row['sfca_per_1000']:8.3f}  E2SFCA "
+            f"{row['e2sfca_per_1000']:8.3f}  no supply 无供给 {pct(row['share_pop_no_supply'])}"
+            f"{norm}  [{sources.get(row['category'], '')}]"
+        )
+    lines.append(
+        "  (study-wide, the population-weighted ratio is total capacity / population, the "
+        "2SFCA identity; areas and residences differ: supply.csv, supply_residences.parquet)"
+    )
+    over = supply.overloaded
+    if len(over):
+        lines.append(f"  {len(over)} facilities over capacity 超负荷设施:")
+        for row in over.itertuples():
+            lines.append(
+                f"    {row.category} {row.facility_id} {row.name}: needs 需求 {row.needed:,.0f} "
+                f"> capacity 容量 {row.capacity:,.0f}"
+            )
     return "\n".join(lines)

@@ -197,6 +197,33 @@ def coverage_matrix(
     scipy.sparse.csr_matrix of bool
         Shape ``(candidates, residences)``.
     """
+    sites, points, _ = candidate_reach(network, residences, candidates, threshold, demand)
+    matrix = sp.csr_matrix(
+        (np.ones(len(sites), dtype=bool), (sites, points)),
+        shape=(len(candidates), len(residences)),
+    )
+    matrix.sort_indices()
+    return matrix
+
+
+def candidate_reach(
+    network: WalkNetwork,
+    residences: Snap,
+    candidates: Candidates,
+    threshold: float,
+    demand: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (candidate, residence) pair within ``threshold`` minutes, with its walk minutes.
+
+    The search behind :func:`coverage_matrix` (same parameters).
+
+    Returns
+    -------
+    candidate, residence : ndarray of int64
+        Candidate and residence indices of each pair.
+    minutes : ndarray of float64
+        Walk minutes from the residence to the candidate.
+    """
     usable = residences.on_network & (residences.edge >= 0)
     ok = np.flatnonzero(usable if demand is None else usable & demand)
     chosen = residences.subset(ok)
@@ -210,7 +237,7 @@ def coverage_matrix(
     edge_ptr = np.searchsorted(chosen.edge[by_edge], np.arange(network.edge_count + 1))
     m = len(candidates)
     reverse = network.csr(reverse=True)
-    sites, points = coverage_pairs(
+    sites, points, minutes = coverage_pairs(
         reverse.indptr.astype(np.int64),
         reverse.indices.astype(np.int64),
         reverse.data.astype(np.float64),
@@ -231,11 +258,7 @@ def coverage_matrix(
         network.time_vu.astype(np.float64),
         float(threshold),
     )
-    matrix = sp.csr_matrix(
-        (np.ones(len(sites), dtype=bool), (sites, ok[points])), shape=(m, len(residences))
-    )
-    matrix.sort_indices()
-    return matrix
+    return sites, ok[points], minutes
 
 
 def site_facilities(
