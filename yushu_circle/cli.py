@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_arguments(plan)
     _add_plan_arguments(plan)
     plan.set_defaults(handler=cmd_plan)
+    report = commands.add_parser(
+        "report",
+        help="bilingual report.html and report.pdf of a plan's output folder 规划报告",
+    )
+    report.add_argument("out_dir", type=Path, help="a folder written by `yushu-circle plan`")
+    report.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -349,6 +355,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     print(report)
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``yushu-circle report OUT_DIR``: :func:`yushu_circle.planning.bureau.write_report`."""
+    from yushu_circle.planning.bureau import write_report
+
+    for path in write_report(args.out_dir):
+        print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

@@ -181,9 +181,14 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
     """The plan in brief (``plan_summary.json``)."""
     result = plan.compliance
     complete = plan.completeness
+    meta = study.metadata()
     summary: dict[str, Any] = {
         "synthetic": study.synthetic,
         "data": study.data.label,
+        "study": {
+            key: meta.get(key)
+            for key in ("synthetic_note", "residence_source", "residences", "population", "notes")
+        },
         "standard": {
             "key": plan.standard.key,
             "title": plan.standard.title,
