@@ -22,6 +22,7 @@ from yushu_circle.planning import (
     completeness,
     compliance,
     coverage_matrix,
+    exact_cover,
     gaps,
     greedy_cover,
     milp_cover,
@@ -227,7 +228,7 @@ def _covered(coverage: np.ndarray, weights: np.ndarray, picks: list[int]) -> flo
     return float(weights[coverage[picks].any(axis=0)].sum()) if picks else 0.0
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(40))
 def test_greedy_and_milp_against_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
     m, d = int(rng.integers(3, 9)), int(rng.integers(4, 15))
@@ -239,6 +240,10 @@ def test_greedy_and_milp_against_brute_force(seed: int) -> None:
     assert sum(gains) == _brute_force(coverage, weights, 1)  # greedy is exact for k = 1
     for k in (2, 3):
         optimum = _brute_force(coverage, weights, k)
+        exact, exact_value, proven = exact_cover(matrix, weights, k)
+        assert proven and len(exact) <= k
+        assert exact_value == pytest.approx(optimum)
+        assert _covered(coverage, weights, exact) == pytest.approx(optimum)
         chosen, value, optimal = milp_cover(matrix, weights, k)
         assert optimal
         assert len(chosen) <= k
@@ -255,7 +260,9 @@ def test_greedy_can_miss_the_optimum_but_stays_within_its_bound() -> None:
     weights = np.array([1, 1, 1, 1, 1, 1.0])
     _, gains = greedy_cover(sp.csr_matrix(coverage), weights, 2)
     _, value, _ = milp_cover(sp.csr_matrix(coverage), weights, 2)
-    assert sum(gains) == 5.0 and value == 6.0 == _brute_force(coverage, weights, 2)
+    picks, exact, proven = exact_cover(sp.csr_matrix(coverage), weights, 2)
+    assert sum(gains) == 5.0 and value == exact == 6.0 == _brute_force(coverage, weights, 2)
+    assert proven and picks == [1, 2]
 
 
 @pytest.mark.parametrize("seed", [3, 11])
@@ -435,3 +442,20 @@ def test_plan_map_carries_the_plans_walker_view_and_sites(
         f"{plan.whatif.summary.loc['kindergarten', 'share_pop_before']:.0%} → "
         f"{plan.whatif.summary.loc['kindergarten', 'share_pop_after']:.0%})"
     ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_cover_against_brute_force_on_larger_instances(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    m, d = 14, 40
+    # overlapping neighbourhoods, like sites on a street grid: greedy often misses here
+    centres = rng.uniform(0, 10, size=m)
+    points = rng.uniform(0, 10, size=d)
+    coverage = np.abs(centres[:, None] - points[None, :]) < rng.uniform(0.8, 2.5, size=(m, 1))
+    weights = rng.integers(1, 30, size=d).astype(float)
+    for k in (2, 3, 4):
+        optimum = _brute_force(coverage, weights, k)
+        picks, value, proven = exact_cover(sp.csr_matrix(coverage), weights, k)
+        assert proven and len(picks) <= k
+        assert value == pytest.approx(optimum)
+        assert _covered(coverage, weights, picks) == pytest.approx(optimum)

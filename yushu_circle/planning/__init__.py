@@ -5,7 +5,7 @@ from __future__ import annotations
 from yushu_circle.planning.areas import ALL_AREA, community_areas, merge_same_communities
 from yushu_circle.planning.completeness import LEVEL_POPULATION_MAX, MIN_MAPPED, completeness
 from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance, compliance
-from yushu_circle.planning.cover import greedy_cover, milp_cover
+from yushu_circle.planning.cover import exact_cover, greedy_cover, milp_cover
 from yushu_circle.planning.gaps import GAP_BUFFER_M, Gaps, gaps
 from yushu_circle.planning.plan import write_plan
 from yushu_circle.planning.siting import (
@@ -37,6 +37,7 @@ __all__ = [
     "completeness",
     "compliance",
     "coverage_matrix",
+    "exact_cover",
     "gaps",
     "greedy_cover",
     "merge_same_communities",

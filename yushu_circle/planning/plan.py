@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from yushu_circle.study import Study
 
 SitingMethod = Literal["greedy", "milp"]
-"""How sites are chosen: greedy (fast, ≥ 63 % of the optimum) or the exact MILP."""
+"""How sites are chosen: greedy (fast, ≥ 63 % of the optimum) or exact (``milp``)."""
 
 
 @dataclass(frozen=True)

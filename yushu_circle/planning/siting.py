@@ -22,7 +22,7 @@ from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork
 from yushu_circle.places import _find_column, read_user_points
 from yushu_circle.planning._shared import study_category
-from yushu_circle.planning.cover import greedy_cover, milp_cover, rank_picks
+from yushu_circle.planning.cover import exact_cover, greedy_cover, rank_picks
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
@@ -40,7 +40,7 @@ class Siting:
     category : str
     threshold_min : float
     method : str
-        ``greedy`` or ``milp``.
+        ``greedy``, or ``exact (proven optimal)`` / ``exact (time limit: best found)``.
     sites : GeoDataFrame
         ``rank``, ``candidate``, ``added_population``, ``added_residences``,
         ``covered_population_after``, ``share_pop_after``, point geometry (EPSG:4326).
@@ -261,6 +261,63 @@ def candidate_reach(
     return sites, ok[points], minutes
 
 
+@dataclass(frozen=True)
+class SitingProblem:
+    """A maximal covering problem on the network, ready for a solver.
+
+    Attributes
+    ----------
+    network : WalkNetwork
+    limit : float
+        Minutes.
+    pool : Candidates
+    coverage : csr_matrix of bool
+        Candidates × residences within ``limit``.
+    weights : ndarray
+        Population of each residence not yet served (0 for served or off-network ones).
+    covered : ndarray of bool
+        Residences within ``limit`` of an existing facility.
+    seconds : float
+        Time spent building it.
+    """
+
+    network: WalkNetwork
+    limit: float
+    pool: Candidates
+    coverage: sp.csr_matrix
+    weights: np.ndarray
+    covered: np.ndarray
+    seconds: float
+
+
+def siting_problem(
+    study: Study,
+    category: str,
+    candidates: str | Path | gpd.GeoDataFrame | None = None,
+    threshold: float | None = None,
+    network: WalkNetwork | None = None,
+    max_candidates: int = MAX_CANDIDATES,
+) -> SitingProblem:
+    """The covering problem :func:`site_facilities` solves (same parameters)."""
+    key = study_category(study, category).key
+    net = network or study.network
+    limit = float(threshold if threshold is not None else study.catalog[key].level)
+    residences = study.residence_snap
+    population = study.residences["population"].to_numpy(dtype=float)
+    before = minutes_to_nearest(net, residences, study.facility_snaps[key], limit=limit)
+    covered = before <= limit
+    weights = np.where(covered | ~residences.on_network, 0.0, population)
+    clock = time.perf_counter()
+    if candidates is None:
+        pool = node_candidates(net, _reachable_nodes(net, residences, weights > 0, limit))
+        pool = _thin(pool, max_candidates)
+    else:
+        pool = _file_candidates(study, net, candidates)
+    coverage = coverage_matrix(net, residences, pool, limit, demand=weights > 0)
+    seconds = time.perf_counter() - clock
+    return SitingProblem(net, limit, pool, coverage, weights, covered, seconds)
+
+
 def site_facilities(
     study: Study,
     category: str,
@@ -289,7 +346,9 @@ def site_facilities(
     threshold : float, optional
         Minutes; default the category's life-circle level.
     method : {"greedy", "milp"}
-        Greedy (fast, ≥ 63 % of the optimum) or the exact MILP.
+        Greedy (fast, ≥ 63 % of the optimum) or exact (``milp``, the command line's name
+        for it): :func:`yushu_circle.planning.cover.exact_cover`, proven optimal unless
+        its time limit stops it.
     network : WalkNetwork, optional
         A walker profile's network; default the study's.
     max_candidates : int
@@ -304,31 +363,17 @@ def site_facilities(
         raise InputError(f"k = {k} new sites is not positive", "pass --k 1 or more")
     if method not in ("greedy", "milp"):
         raise InputError(f"siting method {method!r} is not known", "use greedy or milp")
-    net = network or study.network
-    limit = float(threshold if threshold is not None else study.catalog[key].level)
-    residences = study.residence_snap
+    problem = siting_problem(study, key, candidates, threshold, network, max_candidates)
+    net, limit, pool, coverage = problem.network, problem.limit, problem.pool, problem.coverage
+    weights, covered = problem.weights, problem.covered
     population = study.residences["population"].to_numpy(dtype=float)
-    before = minutes_to_nearest(net, residences, study.facility_snaps[key], limit=limit)
-    covered = before <= limit
-    weights = np.where(covered | ~residences.on_network, 0.0, population)
-    clock = time.perf_counter()
-    if candidates is None:
-        pool = node_candidates(net, _reachable_nodes(net, residences, weights > 0, limit))
-        pool = _thin(pool, max_candidates)
-    else:
-        pool = _file_candidates(study, net, candidates)
-    coverage = coverage_matrix(net, residences, pool, limit, demand=weights > 0)
-    built = time.perf_counter() - clock
+    built = problem.seconds
     clock = time.perf_counter()
     if method == "greedy":
         picks, _ = greedy_cover(coverage, weights, k)
     else:
-        picks, value, optimal = milp_cover(coverage, weights, k)
-        if not optimal:
-            method = "milp (time limit: best found, not proven optimal)"
-            greedy, gains = greedy_cover(coverage, weights, k)
-            if sum(gains) > value:
-                picks, method = greedy, "greedy (milp hit its time limit with less)"
+        picks, _, optimal = exact_cover(coverage, weights, k)
+        method = "exact (proven optimal)" if optimal else "exact (time limit: best found)"
     solved = time.perf_counter() - clock
     ranked = rank_picks(coverage, weights, picks)
     total = float(population.sum())
