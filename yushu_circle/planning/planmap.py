@@ -21,6 +21,10 @@ RATE_BREAKS = (0.2, 0.4, 0.6, 0.8)
 _SAVED_BREAKS = (-5.0, -0.5, 0.5, 5.0)
 _SAVED_RAMP = ("#d73027", "#fc8d59", "#d9d9d9", "#91cf60", "#1a9850")
 _GAP_RAMP = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+_RATE_RAMP = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+_SHARE_RAMP = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+# one hue, darker = more people served: the classes are relative to the areas, so no
+# "green = good" reading of, say, 23 %
 _LOAD_RAMP = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 
 
@@ -91,6 +95,7 @@ def plan_overlays(study: Study, plan: Plan) -> list[Overlay]:
             color="#444444",
             column=col,
             breaks=RATE_BREAKS if col == "rate_pop" else None,
+            ramp=_RATE_RAMP if col == "rate_pop" else _SHARE_RAMP,
             value_format="{:.0%}",
             popup=popup | {"覆盖率（人口） Share (population)": col, "达标率 Rate": "rate_pop"},
             shown=shown,
