@@ -159,3 +159,22 @@ def test_2sfca_matches_pysal_access_on_the_same_travel_times() -> None:
     ours_e, _, _ = two_step_ratio(pair_f, pair_p, weights, capacity, population)
     np.testing.assert_allclose(ours, theirs.reindex(range(30)).fillna(0).to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(ours_e, theirs_e.reindex(range(30)).fillna(0).to_numpy(), rtol=1e-9)
+
+
+def test_norms_only_where_the_basis_is_all_residents() -> None:
+    from types import SimpleNamespace
+
+    from yushu_circle.planning.supply import standard_norms
+
+    def row(category: str, per_1000: object) -> SimpleNamespace:
+        return SimpleNamespace(category=category, per_1000=per_1000)
+
+    standard = SimpleNamespace(
+        requirements=[
+            row("kindergarten", SimpleNamespace(value=30.0, basis="residents")),
+            row("elderly_care", SimpleNamespace(value=40.0, basis="residents aged 60+")),
+            row("clinic", None),
+            row("kindergarten", SimpleNamespace(value=99.0, basis="residents")),  # first wins
+        ]
+    )
+    assert standard_norms(standard) == {"kindergarten": 30.0}  # type: ignore[arg-type]

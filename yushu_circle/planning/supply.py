@@ -136,12 +136,21 @@ class Supply:
 
 
 def standard_norms(standard: Standard) -> dict[str, float]:
-    """Per-1,000-residents norms (千人指标) of the standard's rows that give one."""
+    """Per-1,000-residents capacity norms (千人指标) of the standard's rows that give one.
+
+    A row's ``per_1000`` (catalog's standards files: ``value``, ``unit``, ``basis``,
+    ``verified``, ``source``) counts only where its basis is all residents: a norm per
+    1,000 residents aged 60+ cannot be applied to a population without ages.
+    """
     norms = {}
     for req in standard.requirements:
-        value = getattr(req, "per_1000", None)
-        if value is not None and np.isfinite(float(value)) and req.category not in norms:
-            norms[req.category] = float(value)
+        norm = getattr(req, "per_1000", None)  # absent from standards files without norms
+        if norm is None or req.category in norms:
+            continue
+        value = float(getattr(norm, "value", norm))
+        basis = str(getattr(norm, "basis", "residents"))
+        if np.isfinite(value) and value > 0 and basis == "residents":
+            norms[req.category] = value
     return norms
 
 
