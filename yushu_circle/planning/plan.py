@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -23,7 +23,7 @@ from yushu_circle.planning.report import (
     supply_text,
     whatif_text,
 )
-from yushu_circle.planning.siting import Siting, site_facilities
+from yushu_circle.planning.siting import Siting, SitingMethod, site_facilities
 from yushu_circle.planning.supply import Supply, supply_demand
 from yushu_circle.planning.walkers import profile_coverage, profile_networks
 from yushu_circle.planning.whatif import WhatIf, compare, with_facilities
@@ -32,9 +32,6 @@ from yushu_circle.standards import Standard, load_standard
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
-
-SitingMethod = Literal["greedy", "milp"]
-"""How sites are chosen: greedy (fast, ≥ 63 % of the optimum) or exact (``milp``)."""
 
 
 @dataclass(frozen=True)

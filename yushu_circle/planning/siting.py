@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,8 @@ from yushu_circle.planning.cover import exact_cover, greedy_cover, rank_picks
 if TYPE_CHECKING:
     from yushu_circle.study import Study
 
+SitingMethod = Literal["greedy", "milp"]
+"""How sites are chosen: greedy (fast, ≥ 63 % of the optimum) or exact (``milp``)."""
 MAX_CANDIDATES = 4000
 """Network-node candidates are thinned on a grid to at most this many for siting."""
 
@@ -324,7 +326,7 @@ def site_facilities(
     k: int = 3,
     candidates: str | Path | gpd.GeoDataFrame | None = None,
     threshold: float | None = None,
-    method: str = "greedy",
+    method: SitingMethod = "greedy",
     network: WalkNetwork | None = None,
     max_candidates: int = MAX_CANDIDATES,
 ) -> Siting:
@@ -369,11 +371,12 @@ def site_facilities(
     population = study.residences["population"].to_numpy(dtype=float)
     built = problem.seconds
     clock = time.perf_counter()
+    how = "greedy"
     if method == "greedy":
         picks, _ = greedy_cover(coverage, weights, k)
     else:
         picks, _, optimal = exact_cover(coverage, weights, k)
-        method = "exact (proven optimal)" if optimal else "exact (time limit: best found)"
+        how = "exact (proven optimal)" if optimal else "exact (time limit: best found)"
     solved = time.perf_counter() - clock
     ranked = rank_picks(coverage, weights, picks)
     total = float(population.sum())
@@ -411,7 +414,7 @@ def site_facilities(
     return Siting(
         key,
         limit,
-        method,
+        how,
         sites,
         total,
         covered_before,

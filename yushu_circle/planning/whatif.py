@@ -193,8 +193,8 @@ def compare(before: Study, after: Study, network: WalkNetwork | None = None) -> 
         new = b[walk_min(key)].to_numpy(dtype=float)
         if old is None:
             old = np.full(len(new), np.nan)
-        columns[f"walk_min_{key}_before"] = old
-        columns[f"walk_min_{key}_after"] = new
+        columns[walk_min(key) + "_before"] = old
+        columns[walk_min(key) + "_after"] = new
         columns[f"delta_min_{key}"] = new - old
         level = after.catalog[key].level
         better = np.nan_to_num(new, nan=np.inf) < np.nan_to_num(old, nan=np.inf)
