@@ -178,7 +178,8 @@ def test_one_area_per_community_same_name_mostly_overlapping() -> None:
         "示例社区B Demo Community B",
         "示例社区A Demo Community A (synthetic)",
     ]
-    assert merged["area_kind"].tolist() == ["admin+residential", "place", "place"]
+    assert merged["area_kind"].tolist() == ["admin", "place", "place"]
+    assert merged["merged"].tolist() == ["admin+residential", "place", "place"]
     assert merged.to_crs(CRS).area.iloc[0] == pytest.approx(1e6)
 
 

@@ -119,8 +119,9 @@ def merge_same_communities(polygons: gpd.GeoDataFrame, metric_crs: Any) -> gpd.G
     Two polygons are the same community when their names agree once generic words are
     dropped (:func:`community_key`: ``示例社区A居住区`` and ``示例社区A``) and they share at
     least :data:`SAME_COMMUNITY_OVERLAP` of the smaller one's area (in ``metric_crs``). The
-    merged area keeps the name of its most official polygon (user, then admin, place,
-    residential), the union of the polygons, and the kinds joined by ``+``.
+    merged area keeps the name and kind of its most official polygon (user, then admin,
+    place, residential) and the union of the polygons; ``merged`` lists the kinds joined
+    by ``+``.
 
     Parameters
     ----------
@@ -132,10 +133,11 @@ def merge_same_communities(polygons: gpd.GeoDataFrame, metric_crs: Any) -> gpd.G
     Returns
     -------
     GeoDataFrame
-        Same columns, EPSG:4326, in the input's order of each group's first polygon.
+        ``area``, ``area_kind``, ``merged``, EPSG:4326, in the input's order of each
+        group's first polygon.
     """
     if len(polygons) < 2:
-        return polygons
+        return polygons.assign(merged=polygons["area_kind"].astype(str))
     metric = polygons.to_crs(metric_crs).geometry.values
     keys = [community_key(str(n)) for n in polygons["area"]]
     parent = list(range(len(polygons)))
@@ -157,7 +159,7 @@ def merge_same_communities(polygons: gpd.GeoDataFrame, metric_crs: Any) -> gpd.G
     groups: dict[int, list[int]] = {}
     for i in range(len(polygons)):
         groups.setdefault(root(i), []).append(i)
-    names, kinds, shapes = [], [], []
+    names, kinds, merged, shapes = [], [], [], []
     geometry = polygons.to_crs("EPSG:4326").geometry.values
     for members in groups.values():
         kind_of = [str(polygons["area_kind"].iloc[i]) for i in members]
@@ -165,10 +167,13 @@ def merge_same_communities(polygons: gpd.GeoDataFrame, metric_crs: Any) -> gpd.G
             members, key=lambda i: (_KIND_ORDER.get(str(polygons["area_kind"].iloc[i]), 9), i)
         )
         names.append(str(polygons["area"].iloc[best]))
+        kinds.append(kind_of[members.index(best)])
         ordered = sorted(kind_of, key=lambda k: _KIND_ORDER.get(k, 9))
-        kinds.append("+".join(dict.fromkeys(ordered)))
+        merged.append("+".join(dict.fromkeys(ordered)))
         shapes.append(shapely.union_all(geometry[members]))
-    return gpd.GeoDataFrame({"area": names, "area_kind": kinds}, geometry=shapes, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"area": names, "area_kind": kinds, "merged": merged}, geometry=shapes, crs="EPSG:4326"
+    )
 
 
 def area_members(
