@@ -3,7 +3,7 @@
 A minimal harness page (``network_payload.engine_page``: the demo's payload and the
 engine's scripts, no map) is opened in Debian chromium; its answers are compared with
 ``Study.demo().access()``, Python's own searches and the what-if of
-``yushu_circle.planning.with_facilities``.
+``Study.with_facilities``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from yushu_circle import Study
 from yushu_circle.access import coverage_summary, multi_source_minutes, point_sources
 from yushu_circle.errors import InputError
 from yushu_circle.isochrones import isochrones
-from yushu_circle.planning import with_facilities
 from yushu_circle.render.network_payload import (
     decode_typed,
     engine_page,
@@ -239,7 +238,7 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
             geometry=gpd.points_from_xy(*zip(*points[:k], strict=True)),
             crs="EPSG:4326",
         )
-        scenario = with_facilities(study, added=added)
+        scenario = study.with_facilities(added=added)
         after = scenario.access()
         js = page.execute_script(
             "return Array.from(engine.residenceMinutes('kindergarten'), m => isNaN(m) ? null : m);"
@@ -273,7 +272,7 @@ def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> Non
     coverage = page.execute_script(
         "let c; for (const id of arguments[0]) c = yushuMap.removeFacility(id); return c;", gone
     )
-    scenario = with_facilities(study, removed=gone)
+    scenario = study.with_facilities(removed=gone)
     after = scenario.access()
     for key in ("kindergarten", "clinic"):
         js = page.execute_script(
@@ -305,7 +304,7 @@ def test_downloaded_scenario_reproduces_the_coverage_table(
     scenario = read_scenario(path)
     assert scenario.removed == [gone]
     assert scenario.added["category"].tolist() == ["kindergarten", "clinic"]
-    after = with_facilities(study, added=scenario.added, removed=scenario.removed)
+    after = study.with_facilities(added=scenario.added, removed=scenario.removed)
     counts = after.facilities["category"].value_counts().to_dict()
     _same_coverage(coverage, coverage_summary(after.access(), after.catalog, counts))
 

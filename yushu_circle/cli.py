@@ -288,6 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--category", action="append", help="only this category (repeatable)")
     check.add_argument("--geojson", type=Path, help="also write the routes as GeoJSON")
     check.set_defaults(handler=cmd_check)
+    report = commands.add_parser(
+        "report",
+        help="bilingual report.html and report.pdf of a plan's output folder 规划报告",
+        description="Write report.html and report.pdf (中文 / English) into a folder written "
+        "by `yushu-circle plan`: data notes, compliance per level and item, maps, supply and "
+        "demand, what-if.\n\nexample:\n  yushu-circle plan --out plan_demo && "
+        "yushu-circle report plan_demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("out_dir", type=Path, help="a folder written by `yushu-circle plan`")
+    report.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -493,7 +504,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
     from yushu_circle.io import check_out_dir
-    from yushu_circle.planning import write_plan
+    from yushu_circle.planning.plan import PlanOptions, write_plan
 
     steps = _Steps(args.quiet)
     source = source_from_args(args)
@@ -503,22 +514,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     # one bar per search would print five; the step lines say what runs.
     study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args, source, False))
     steps.run("walk minutes 步行时间", study.access)
+    options = PlanOptions(
+        standard=args.standard,
+        measure=args.measure,
+        profile=args.profile,
+        dem=args.dem,
+        areas=args.areas,
+        site=args.site,
+        k=args.k,
+        candidates=args.candidates,
+        method=args.method,
+        added=whatif["added"],
+        removed=tuple(whatif["removed"] or ()),
+    )
     written, report = steps.run(
-        "planning analyses 规划分析",
-        lambda: write_plan(
-            study,
-            args.out,
-            standard=args.standard,
-            measure=args.measure,
-            profile=args.profile,
-            dem=args.dem,
-            areas=args.areas,
-            site=args.site,
-            k=args.k,
-            candidates=args.candidates,
-            method=args.method,
-            **whatif,
-        ),
+        "planning analyses 规划分析", lambda: write_plan(study, args.out, options)
     )
     print(report)
     print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
@@ -563,6 +573,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         target = args.geojson.resolve()
         write_atomically(target.parent, {target.name: json_writer(result.to_geojson())})
         print(f"Wrote {args.geojson}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``yushu-circle report OUT_DIR``: :func:`yushu_circle.planning.bureau.write_report`."""
+    from yushu_circle.planning.bureau import write_report
+
+    for path in write_report(args.out_dir):
+        print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

@@ -551,4 +551,8 @@ def user_facilities(
         geometry=frame.geometry.values,
         crs="EPSG:4326",
     )
+    capacity_col = _find_column(frame, ("capacity", "容量", "规模"))
+    if capacity_col is not None:
+        # the planner's inventory: seats, beds, m² (2SFCA supply); blank stays NaN
+        result["capacity"] = pd.to_numeric(frame[capacity_col], errors="coerce").to_numpy()
     return result, catalog

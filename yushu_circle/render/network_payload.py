@@ -374,7 +374,7 @@ class Scenario:
 
 def read_scenario(path: str | Path) -> Scenario:
     """Read a scenario CSV (``action,facility_id,category,name,lon,lat``; action ``add`` or
-    ``remove``), as the page writes it, for :func:`yushu_circle.planning.with_facilities`.
+    ``remove``), as the page writes it, for :meth:`yushu_circle.Study.with_facilities`.
 
     Parameters
     ----------
