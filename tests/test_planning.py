@@ -460,3 +460,11 @@ def test_exact_cover_against_brute_force_on_larger_instances(seed: int) -> None:
         assert proven and len(picks) <= k
         assert value == pytest.approx(optimum)
         assert _covered(coverage, weights, picks) == pytest.approx(optimum)
+
+
+def test_exact_cover_past_its_time_limit_returns_greedy_unproven() -> None:
+    coverage = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 1], [0, 0, 1, 1, 1, 0]], dtype=bool)
+    weights = np.ones(6)
+    picks, value, proven = exact_cover(sp.csr_matrix(coverage), weights, 2, time_limit=0.0)
+    assert not proven
+    assert value == 5.0 and picks == [0, 1]  # greedy's trap, honestly marked unproven

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from yushu_circle.planning.areas import ALL_AREA, community_areas, merge_same_communities
+from yushu_circle.planning.bureau import write_report
 from yushu_circle.planning.completeness import LEVEL_POPULATION_MAX, MIN_MAPPED, completeness
 from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance, compliance
 from yushu_circle.planning.cover import exact_cover, greedy_cover, milp_cover
 from yushu_circle.planning.gaps import GAP_BUFFER_M, Gaps, gaps
-from yushu_circle.planning.plan import write_plan
+from yushu_circle.planning.plan import Plan, PlanOptions, run_plan, write_plan
 from yushu_circle.planning.siting import (
     MAX_CANDIDATES,
     Candidates,
@@ -17,6 +18,7 @@ from yushu_circle.planning.siting import (
     point_candidates,
     site_facilities,
 )
+from yushu_circle.planning.supply import Supply, supply_demand
 from yushu_circle.planning.walkers import profile_coverage, profile_networks
 from yushu_circle.planning.whatif import WhatIf, compare
 
@@ -30,7 +32,10 @@ __all__ = [
     "Candidates",
     "Compliance",
     "Gaps",
+    "Plan",
+    "PlanOptions",
     "Siting",
+    "Supply",
     "WhatIf",
     "community_areas",
     "compare",
@@ -46,6 +51,9 @@ __all__ = [
     "point_candidates",
     "profile_coverage",
     "profile_networks",
+    "run_plan",
     "site_facilities",
+    "supply_demand",
     "write_plan",
+    "write_report",
 ]
