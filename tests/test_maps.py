@@ -22,7 +22,7 @@ from yushu_circle.network import WalkNetwork
 from yushu_circle.render import maps
 
 SCRIPT_BREAKER = "</script><script>window.__yc_pwned = 1</script>"
-_DATA_RE = re.compile(r'<script id="yc-data" type="application/json">(.*?)</script>', re.S)
+_DATA_RE = re.compile(r'<script type="application/json" id="[a-z_0-9]+_data">(.*?)</script>', re.S)
 
 
 def map_data(html: str) -> dict[str, Any]:
