@@ -107,6 +107,7 @@ def map_from_payload(payload: MapPayload, height: str | None = None) -> folium.M
         zoom_control=False,
         control_scale=True,
         font_size="13px",
+        zoom_snap=0.25,
         height=height or "100%",
     )
     basemap = folium.FeatureGroup(name=_label("离线底图(本研究街道) Offline basemap (streets)"))

@@ -288,7 +288,7 @@
     var nodes = app.map.getContainer().querySelectorAll(".leaflet-control, .yc-banner");
     Array.prototype.forEach.call(nodes, function (n) {
       var r = rect(n);
-      if (!r.width || !r.height) { return; }
+      if (!r.width || !r.height || getComputedStyle(n).visibility === "hidden") { return; }
       var item = { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
       if (withPanels) {
         app.panels.forEach(function (p) { if (p.getContainer() === n) { item.panel = p; } });
@@ -305,8 +305,38 @@
   };
   Y.addLegend = legend;
   Y.addTable = table;
+  // While the layer list is open, fold (or, if still in its way, hide) the panels it meets;
+  // they come back as they were when it closes.
+  function watchLayerList(app) {
+    var list = app.map.getContainer().querySelector(".leaflet-control-layers");
+    if (!list || !window.MutationObserver) { return; }
+    var saved = null;
+    function update() {
+      var open = list.classList.contains("leaflet-control-layers-expanded");
+      if (open && !saved) {
+        saved = app.panels.map(function (p) {
+          var node = p.getContainer(), was = node.classList.contains("yc-open");
+          if (was) { p.ycSetOpen(false); }
+          return { panel: p, open: was };
+        });
+        saved.forEach(function (item) {
+          var node = item.panel.getContainer();
+          if (overlaps(rect(node), rect(list))) { node.classList.add("yc-hidden"); }
+        });
+      } else if (!open && saved) {
+        saved.forEach(function (item) {
+          item.panel.getContainer().classList.remove("yc-hidden");
+          if (item.open) { item.panel.ycSetOpen(true); }
+        });
+        saved = null;
+      }
+    }
+    new MutationObserver(update).observe(list, { attributes: true, attributeFilter: ["class"] });
+  }
+
   Y.start = function (app) {
     app.map.on("popupopen", function (e) { keepPopupClear(app, e.popup); });
+    watchLayerList(app);
     app.setCategory(app.data.initial);
     return Y.publish(app);
   };
