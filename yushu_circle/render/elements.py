@@ -37,6 +37,11 @@ class OfflineMap(folium.Map):
         assert isinstance(figure, Figure), "an OfflineMap renders inside a Figure"
         figure.header.add_child(vendor.style(vendor.leaflet_css()), name="leaflet_css")
         figure.header.add_child(vendor.script(vendor.leaflet_js()), name="leaflet")
+        # Layers an analyst added after the map was built must exist before the layer
+        # control lists them, and the controls stack under it: those render last.
+        for name, child in list(self._children.items()):
+            if isinstance(child, folium.LayerControl | Legend | CoverageTable | MapReady):
+                self._children.move_to_end(name)
         return super().render(**kwargs)
 
 

@@ -62,7 +62,8 @@ def folium_map(
     Parameters
     ----------
     height : str, optional
-        CSS height of the map (``"600px"``) for a notebook; default: the whole page.
+        Height of the map shown in a notebook (``"600px"``); default: the page's height
+        (a ``map.html`` fills its window).
 
     Returns
     -------
@@ -82,18 +83,21 @@ def folium_map(
         isochrone_budget_bytes=isochrone_budget_bytes,
         overlays=overlays,
     )
-    return map_from_payload(payload, height=height)
+    fmap = map_from_payload(payload)
+    if height is not None:
+        figure = fmap.get_root()
+        assert isinstance(figure, Figure), "a folium.Map always has its Figure"
+        figure.height = height  # the notebook's iframe; the map fills it
+    return fmap
 
 
-def map_from_payload(payload: MapPayload, height: str | None = None) -> folium.Map:
+def map_from_payload(payload: MapPayload) -> folium.Map:
     """Build the folium map of a :class:`~yushu_circle.render.payload.MapPayload`.
 
     Parameters
     ----------
     payload : MapPayload
         What to draw.
-    height : str, optional
-        CSS height of the map; default ``100%``.
 
     Returns
     -------
@@ -108,7 +112,6 @@ def map_from_payload(payload: MapPayload, height: str | None = None) -> folium.M
         control_scale=True,
         font_size="13px",
         zoom_snap=0.25,
-        height=height or "100%",
     )
     basemap = folium.FeatureGroup(name=_label("离线底图(本研究街道) Offline basemap (streets)"))
     basemap.overlay = False
