@@ -591,3 +591,64 @@ def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots
     assert _js(page, "return typeof window.__yc_pwned") == "undefined"
     severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
+
+
+# --- the notebook map (Study.explore) --------------------------------------------------------
+
+
+def test_explore_shows_inline_offline_with_its_subtitle(
+    browser: Any, tmp_path: Path, shots: Path
+) -> None:
+    import folium
+
+    study = Study.demo()
+    fmap = study.explore(category="clinic", height="560px")
+    assert isinstance(fmap, folium.Map)
+    folium.CircleMarker([33.0, 97.01], radius=20, color="#000000").add_to(
+        folium.FeatureGroup(name="analyst layer").add_to(fmap)
+    )
+    # What Jupyter shows: folium's _repr_html_ (an iframe holding the page).
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(
+        f"<!DOCTYPE html><html><body><h1>notebook</h1>{fmap._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    width, height, _ = SIZES["desktop"]
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.get_log("browser")
+    browser.get(notebook.as_uri())
+    from selenium.webdriver.common.by import By
+
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        deadline = time.monotonic() + 60
+        while not browser.execute_script("return window.yushuMapReady === true"):
+            assert time.monotonic() < deadline, browser.get_log("browser")
+            time.sleep(0.1)
+        assert _js(browser, "return performance.getEntriesByType('resource').length") == 0
+        assert _js(browser, "return yushuMap.app.state.category") == "clinic"
+        names = _js(
+            browser,
+            "return Array.prototype.map.call(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays label'), function (l) { return l.textContent; })",
+        )
+        assert any("analyst layer" in n for n in names)
+    finally:
+        browser.switch_to.default_content()
+    browser.save_screenshot(str(shots / "notebook_explore.png"))
+    severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe
+    # The subtitle (the plan map's walker profile) shows under the title, as text.
+    residences = study.access()
+    meta = {**study.metadata(), "map_subtitle": "老年人 · elderly · 坡度 slope <b>x</b>"}
+    page_file = tmp_path / "subtitle.html"
+    page_file.write_text(
+        maps.coverage_map(residences, study.facilities, study.summary(), meta), encoding="utf-8"
+    )
+    _open(browser, page_file, "phone")
+    text = _js(browser, "return document.getElementById('yc-subtitle').textContent")
+    assert text == "老年人 · elderly · 坡度 slope <b>x</b>"
+    assert _js(browser, "return document.querySelectorAll('#yc-switcher b').length") == 0
