@@ -457,6 +457,7 @@ def test_controls_never_overlap_and_leave_the_map_visible(
     rects = _js(page, _RECTS)
     assert _overlaps(rects) == []
     share = _covered_share(rects, width, height)
+    print(f"{page.yc_size}: controls cover {share:.0%} of the screen by default")
     if phone:
         assert share <= 0.40, share  # ≥ 60% of a phone screen shows map
         for panel in ("yc-legend", "yc-summary"):
