@@ -64,7 +64,7 @@ ISOCHRONES = False  # True adds every residence's 5/10/15-min reach to the map (
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import Markdown, display
 
 import yushu_circle
 from yushu_circle import Study, StudyOptions, write_study
@@ -118,10 +118,9 @@ summary""",
 ## 4. 输出与地图 · Outputs and the planner's map
 
 `write_study` writes the output contract (`map.html`, `residences.parquet`,
-`facilities.parquet`, `summary.csv`, `summary.json`, …) into `OUT`. The same self-contained
-`map.html` a planner opens is shown inline below. With `ISOCHRONES = True` it also holds
-each residence's 5/10/15-minute walking reach (click a residence), which takes minutes
-to compute on the demo.""",
+`facilities.parquet`, `summary.csv`, `summary.json`, …) into `OUT`. With `ISOCHRONES = True`
+`map.html` also holds each residence's 5/10/15-minute walking reach (click a residence),
+which takes minutes to compute on the demo.""",
     ),
     (
         "code",
@@ -131,14 +130,36 @@ for path in written:
     print(path)""",
     ),
     (
+        "md",
+        """\
+`study.explore()` is the planner's map as a `folium.Map`, shown inline: the same map as
+`map.html`, with every asset inside it, so it works offline. Click a residence for its walk
+minutes (and isochrones, when computed); pick a category and "only residences beyond N min"
+in the panel. Pass `isochrones=study.isochrones()` to carry the 5/10/15-minute areas.""",
+    ),
+    (
         "code",
         """\
-import html
+study.explore()""",
+    ),
+    (
+        "md",
+        """\
+It is a folium map: add your own layers to it, and they appear in its layer control.""",
+    ),
+    (
+        "code",
+        """\
+import folium
 
-map_html = (Path(OUT) / "map.html").read_text(encoding="utf-8")
-display(HTML(
-    f'<iframe srcdoc="{html.escape(map_html)}" style="width:100%;height:620px;border:0"></iframe>'
-))""",
+fmap = study.explore(category="clinic")
+worst_served = folium.FeatureGroup(name="最差的 10 个居住点 · 10 worst-served residences")
+for row in study.access().nsmallest(10, "score").itertuples():
+    folium.CircleMarker(
+        [row.geometry.y, row.geometry.x], radius=12, color="#000000", weight=3, fill=False
+    ).add_to(worst_served)
+worst_served.add_to(fmap)
+fmap""",
     ),
 ]
 
@@ -175,9 +196,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from yushu_circle import Study, StudyOptions, plots, profiles
+from yushu_circle import Study, StudyOptions, profiles
 from yushu_circle.access import coverage_summary
 from yushu_circle.osm.sources import demo_dem_path
+from yushu_circle.render import plots
 
 pd.set_option("display.max_columns", 30)
 %matplotlib inline""",
@@ -337,6 +359,17 @@ worst.plot(ax=ax, facecolor="none", edgecolor="red", markersize=80, linewidth=1.
 ax.set_title("score (red rings: the worst served)")
 plt.show()""",
     ),
+    (
+        "md",
+        """\
+The same, interactive: the planner's map of the study (`study.explore()`), on the score
+view; click a residence to see its walk minutes to every category.""",
+    ),
+    (
+        "code",
+        """\
+study.explore()""",
+    ),
 ]
 
 PLANNING = [
@@ -375,7 +408,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from yushu_circle import Study, StudyOptions, planning, plots, write_study
+from yushu_circle import Study, StudyOptions, planning, write_study
+from yushu_circle.render import plots
 
 pd.set_option("display.max_columns", 30)
 %matplotlib inline""",
@@ -512,6 +546,17 @@ plt.show()""",
 written = write_study(after, OUT, isochrones=False)
 print("\\n".join(map(str, written)))
 print(after.notes[-1])""",
+    ),
+    (
+        "md",
+        """\
+The scenario on the planner's map, opened on the sited category: the new sites are among
+its facilities (click one), and the residences show their walk minutes after the change.""",
+    ),
+    (
+        "code",
+        """\
+after.explore(category=SITE_CATEGORY)""",
     ),
 ]
 

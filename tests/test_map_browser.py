@@ -1,9 +1,17 @@
-"""The planner's map in a real browser (headless Debian chromium, networking disabled)."""
+"""The planner's map in a real browser: real mouse events, two screen sizes, no network.
+
+Headless Debian chromium through selenium, every network route closed. Clicks are real
+input events (DevTools ``Input.dispatchMouseEvent``) at the pixel Leaflet computes for a
+feature (``yushuMap.map.latLngToContainerPoint``), never calls of the page's functions.
+Screenshots go to ``$YUSHU_SCREENSHOTS`` (default: a folder under pytest's tmp).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +31,25 @@ pytestmark = pytest.mark.browser
 HOSTILE_IMG = "<img src=x onerror=\"window.__yc_pwned='img'\">诊所"
 HOSTILE_SCRIPT = "</script><script>window.__yc_pwned='script'</script>"
 HOSTILE_CATEGORY = "<b onmouseover=\"window.__yc_pwned='cat'\">文明实践站</b>"
-ISOCHRONE_RESIDENCES = 12
+ISOCHRONE_RESIDENCES = 120
+SIZES = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
+CLICKS = 10
 
 
 def _binaries() -> tuple[str, str] | None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     return (browser, driver) if browser and driver else None
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go (printed, so a person can look at them)."""
+    folder = os.environ.get("YUSHU_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {path}")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +66,16 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {
             "name": [HOSTILE_IMG, HOSTILE_SCRIPT, "正常名称 plain name"],
             "category": ["clinic", "clinic", HOSTILE_CATEGORY],
-            "lon": [mid_x, mid_x + 0.001, mid_x - 0.001],
-            "lat": [mid_y, mid_y + 0.001, mid_y - 0.001],
+            "lon": [mid_x, mid_x + 0.002, mid_x - 0.002],
+            "lat": [mid_y, mid_y + 0.002, mid_y - 0.002],
         }
     ).to_csv(csv, index=False)
     study = Study.demo(facilities=csv)
     out = folder / "out"
     write_study(study, out, isochrones=False)
-    # Isochrones of a few residences, as isochrones.parquet holds them.
+    # Isochrones of an even spread of residences, as isochrones.parquet holds them.
     access = study.access()
-    picked = np.arange(ISOCHRONE_RESIDENCES)
+    picked = np.unique(np.linspace(0, len(access) - 1, ISOCHRONE_RESIDENCES).astype(np.int64))
     result = isochrones(study.network, study.residence_snap.subset(picked))
     frames = [
         gpd.GeoDataFrame(
@@ -73,15 +93,13 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless chromium through selenium, every network route closed."""
+    """Headless chromium through selenium, every network route closed, requests logged."""
     binaries = _binaries()
     if binaries is None:
         message = "Debian chromium and chromium-driver are not installed"
         if os.environ.get("YUSHU_REQUIRE_BROWSER") == "1":
             pytest.fail(message + " (YUSHU_REQUIRE_BROWSER=1)")
         pytest.skip(message)
-    import tempfile
-
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -104,7 +122,7 @@ def browser() -> Iterator[Any]:
         "--window-size=1280,900",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(binaries[1]), options=options)
     try:
         yield driver
@@ -113,17 +131,32 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture
-def page(browser: Any, out_dir: Path) -> Iterator[Any]:
-    """The map freshly opened and ready; fails when the console logged an error."""
-    browser.get((out_dir / "map.html").as_uri())
-    deadline = time.monotonic() + 30
-    while not browser.execute_script("return window.yushuMapReady === true"):
+def _open(driver: Any, path: Path, size: str) -> Any:
+    """Load a map at one screen size and wait until it is ready; clears the logs first."""
+    width, height, mobile = SIZES[size]
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+    driver.get_log("browser")
+    driver.get_log("performance")
+    driver.get(path.as_uri())
+    deadline = time.monotonic() + 60
+    while not driver.execute_script("return window.yushuMapReady === true"):
         if time.monotonic() > deadline:
-            pytest.fail(f"the map never became ready; console: {browser.get_log('browser')}")
+            pytest.fail(f"the map never became ready; console: {driver.get_log('browser')}")
         time.sleep(0.1)
-    yield browser
-    severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert _js(driver, "return [window.innerWidth, window.innerHeight]") == [width, height]
+    return driver
+
+
+@pytest.fixture(params=sorted(SIZES))
+def page(request: pytest.FixtureRequest, browser: Any, out_dir: Path) -> Iterator[Any]:
+    """``map.html`` at desktop and at phone size; fails when the console logged an error."""
+    driver = _open(browser, out_dir / "map.html", request.param)
+    driver.yc_size = request.param
+    yield driver
+    severe = [e for e in driver.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
 
 
@@ -131,95 +164,369 @@ def _js(page: Any, script: str, *args: Any) -> Any:
     return page.execute_script(script, *args)
 
 
-def test_map_opens_offline_with_layers_legend_and_summary(
-    page: Any, out_dir: Path, tmp_path: Path
-) -> None:
-    assert _js(page, "return typeof window.L") == "object"
+def _click(page: Any, x: float, y: float) -> None:
+    """A real left click at viewport pixel (x, y): mouse moved, pressed and released."""
+    for kind, extra in (
+        ("mouseMoved", {}),
+        ("mousePressed", {"button": "left", "buttons": 1, "clickCount": 1}),
+        ("mouseReleased", {"button": "left", "buttons": 0, "clickCount": 1}),
+    ):
+        page.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, **extra})
+    time.sleep(0.05)
+
+
+def _click_element(page: Any, css: str) -> None:
+    """A real click at the centre of the element ``css`` (which must be visible)."""
+    box = _js(
+        page,
+        "var r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2, r.width, r.height];",
+        css,
+    )
+    assert box[2] > 0 and box[3] > 0, f"{css} is not visible"
+    _click(page, box[0], box[1])
+
+
+def _pixel(page: Any, lat: float, lon: float) -> tuple[float, float]:
+    """The viewport pixel of a point, as Leaflet draws it."""
+    x, y = _js(
+        page,
+        "var m = yushuMap.map, p = m.latLngToContainerPoint([arguments[0], arguments[1]]);"
+        "var r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y];",
+        lat,
+        lon,
+    )
+    return float(x), float(y)
+
+
+def _center(page: Any, lat: float, lon: float, zoom: int) -> None:
+    """Test setup, not behaviour: centre the view on a point (as a planner would pan there)."""
+    _js(
+        page,
+        "yushuMap.map.setView([arguments[0], arguments[1]], arguments[2], {animate: false})",
+        lat,
+        lon,
+        zoom,
+    )
+
+
+def _clear_spot(page: Any, x: float, y: float, lat: float, lon: float) -> bool:
+    """True when nothing but the map's canvas is at (x, y) and no other point is within 10 px."""
+    return bool(
+        _js(
+            page,
+            "var x = arguments[0], y = arguments[1], m = yushuMap.map;"
+            "var hit = document.elementFromPoint(x, y);"
+            "if (!hit || hit.tagName !== 'CANVAS') { return false; }"
+            "var me = m.latLngToContainerPoint([arguments[2], arguments[3]]);"
+            "var pts = yushuMap.residences.concat(yushuMap.facilities);"
+            "for (var i = 0; i < pts.length; i++) {"
+            "  var p = m.latLngToContainerPoint([pts[i].lat, pts[i].lon]);"
+            "  var d = Math.hypot(p.x - me.x, p.y - me.y);"
+            "  if (d > 0.01 && d < 10) { return false; }"
+            "} return true;",
+            x,
+            y,
+            lat,
+            lon,
+        )
+    )
+
+
+def _embedded(page: Any) -> list[int]:
+    """Indices of the residences whose isochrones the page carries."""
+    keys = _js(page, "return Object.keys(yushuMap.app.data.iso.by)")
+    return sorted(int(k) for k in keys)
+
+
+def _close_popup(page: Any) -> None:
+    _click_element(page, ".leaflet-popup-close-button")
+    deadline = time.monotonic() + 5  # Leaflet fades the popup out before removing it
+    while _js(page, "return document.querySelectorAll('.leaflet-popup').length"):
+        assert time.monotonic() < deadline, "the popup did not close"
+        time.sleep(0.05)
+
+
+# --- offline ---------------------------------------------------------------------------------
+
+
+def test_map_is_a_folium_map_that_makes_no_request(page: Any, out_dir: Path) -> None:
+    html = (out_dir / "map.html").read_text(encoding="utf-8")
+    assert '<div class="folium-map" id="map_' in html
     assert _js(page, "return performance.getEntriesByType('resource').length") == 0
-    names = _js(page, "return yushuMap.layers.control._layers.map(function (l) { return l.name; })")
-    summary = pd.read_json(out_dir / "summary.json", typ="series")["categories"]
-    keys = [row["category"] for row in summary]
-    ground = gpd.read_parquet(out_dir / "basemap.parquet")["kind"].nunique()  # water, buildings
-    # 2 bases (no Tianditu key), 3 layers, the basemap's ground layers, one per category
-    assert len(names) == 2 + 3 + ground + len(keys)
-    legend = _js(page, "return document.getElementById('yc-legend').textContent")
-    assert "图例 Legend" in legend
-    rows = _js(page, "return document.querySelectorAll('#yc-summary tr.yc-row').length")
-    assert rows == len(keys)
+    page_url = (out_dir / "map.html").as_uri()
+    requested = []
+    for entry in page.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            url = message["params"]["request"]["url"]
+            if url != page_url and not url.startswith("data:"):
+                requested.append(url)
+    assert requested == []
+    assert _js(page, "return typeof window.L") == "object"
     banner = _js(page, "return document.getElementById('yc-banner').textContent")
     assert banner == "合成示例数据 Synthetic demo data — not survey data"
-    shot = tmp_path / "map.png"
-    page.save_screenshot(str(shot))
-    assert shot.stat().st_size > 10_000
 
 
 def test_drawn_features_match_the_output_files(page: Any, out_dir: Path) -> None:
     residences = gpd.read_parquet(out_dir / "residences.parquet")
     facilities = gpd.read_parquet(out_dir / "facilities.parquet")
     edges = gpd.read_parquet(out_dir / "network.parquet")
-    assert _js(page, "return yushuMap.layers.residences.getLayers().length") == len(residences)
-    assert _js(page, "return yushuMap.layers.streets.getLayers().length") == len(edges)
-    drawn = _js(
-        page,
-        "var out = {}; var f = yushuMap.layers.facilities;"
-        "Object.keys(f).forEach(function (k) { out[k] = f[k].getLayers().length; }); return out;",
-    )
-    expected = facilities["category"].value_counts().to_dict()
-    assert {k: v for k, v in drawn.items() if v} == expected
+    assert _js(page, "return yushuMap.residences.length") == len(residences)
+    assert _js(page, "return yushuMap.app.groups.residences.getLayers().length") == len(residences)
+    assert _js(page, "return yushuMap.app.groups.streets.getLayers().length") == len(edges)
+    hook = _js(page, "return yushuMap.facilities")
+    assert [f["id"] for f in hook] == facilities["facility_id"].tolist()
+    assert [f["category"] for f in hook] == facilities["category"].tolist()
+    first = residences.iloc[0]
+    mine = _js(page, "return yushuMap.residences[0]")
+    assert mine["id"] == first["residence_id"]
+    assert mine["lat"] == pytest.approx(first.geometry.y, abs=1e-6)
+    names = _js(page, "return yushuMap.app.data.cats.map(function (c) { return c.key; })")
+    summary = pd.read_json(out_dir / "summary.json", typ="series")["categories"]
+    assert names[: len(summary)] == [row["category"] for row in summary][: len(names)]
 
 
-def test_two_clicks_show_residences_without_a_clinic_within_15_minutes(
-    page: Any, out_dir: Path, tmp_path: Path
+# --- real clicks -----------------------------------------------------------------------------
+
+
+def test_real_clicks_on_ten_random_residences_open_them_and_draw_isochrones(
+    page: Any, out_dir: Path, shots: Path
 ) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
-    Select(page.find_element(By.ID, "yc-category")).select_by_value("clinic")
-    page.find_element(By.ID, "yc-only-missing").click()
     residences = gpd.read_parquet(out_dir / "residences.parquet")
-    minutes = residences["walk_min_clinic"].to_numpy(float)
-    missing = int((~(minutes <= 15)).sum())
-    assert _js(page, "return yushuMap.layers.residences.getLayers().length") == missing
-    status = _js(page, "return document.getElementById('yc-status').textContent")
-    assert status.startswith(f"{missing} 个居住点") and "Clinic within 15 min" in status
-    page.save_screenshot(str(tmp_path / "no_clinic_15min.png"))
+    embedded = _embedded(page)
+    assert len(embedded) >= CLICKS
+    rng = np.random.default_rng(15 if page.yc_size == "desktop" else 16)
+    done = 0
+    for i in rng.permutation(embedded):
+        if done == CLICKS:
+            break
+        row = residences.iloc[int(i)]
+        lat, lon = float(row.geometry.y), float(row.geometry.x)
+        _center(page, lat, lon, 18)
+        x, y = _pixel(page, lat, lon)
+        if not _clear_spot(page, x, y, lat, lon):
+            continue  # another point within 10 px: a click there is ambiguous
+        _click(page, x, y)
+        popup = _js(
+            page, "var p = document.querySelector('.leaflet-popup'); return p && p.innerText"
+        )
+        assert popup and f"居住点 Residence {row['residence_id']}" in popup, (i, popup)
+        assert _js(page, "return yushuMap.selected()") == row["residence_id"]
+        colours = _js(
+            page,
+            "return yushuMap.app.groups.isochrones.getLayers().map(function (l) {"
+            "  return [l.ycMinutes, l.options.color]; })",
+        )
+        assert sorted(m for m, _ in colours) == [5, 10, 15]
+        assert len({c for _, c in colours}) == 3
+        if done == 0:
+            page.save_screenshot(str(shots / f"{page.yc_size}_residence_popup.png"))
+        _close_popup(page)
+        assert _js(page, "return yushuMap.selected()") is None
+        done += 1
+    assert done == CLICKS
 
 
-def test_hostile_names_show_as_text_and_run_nothing(page: Any) -> None:
-    texts = _js(
-        page,
-        "var out = [];"
-        "yushuMap.layers.facilities.clinic.eachLayer(function (m) {"
-        "  m.openPopup(); var box = m.getPopup().getElement();"
-        "  out.push(box.querySelector('.yc-name').textContent);"
-        "  out.push(box.querySelectorAll('img').length);"
-        "}); return out;",
-    )
-    assert HOSTILE_IMG in texts and HOSTILE_SCRIPT in texts
-    assert all(n == 0 for n in texts[1::2])
+def test_a_residence_without_isochrones_says_so(page: Any, out_dir: Path) -> None:
+    residences = gpd.read_parquet(out_dir / "residences.parquet")
+    embedded = set(_embedded(page))
+    for i in range(len(residences)):
+        if i in embedded:
+            continue
+        row = residences.iloc[i]
+        lat, lon = float(row.geometry.y), float(row.geometry.x)
+        _center(page, lat, lon, 18)
+        x, y = _pixel(page, lat, lon)
+        if _clear_spot(page, x, y, lat, lon):
+            break
+    _click(page, x, y)
+    note = _js(page, "return document.querySelector('.leaflet-popup .yc-iso-note').textContent")
+    assert "No precomputed isochrones" in note
+    assert _js(page, "return yushuMap.app.groups.isochrones.getLayers().length") == 0
+    assert _js(page, "return yushuMap.selected()") == row["residence_id"]
+
+
+def test_hostile_names_stay_inert_after_real_clicks_open_their_popups(
+    page: Any, out_dir: Path
+) -> None:
+    facilities = gpd.read_parquet(out_dir / "facilities.parquet")
+    texts = []
+    for name in (HOSTILE_IMG, HOSTILE_SCRIPT):
+        row = facilities[facilities["name"] == name].iloc[0]
+        lat, lon = float(row.geometry.y), float(row.geometry.x)
+        _center(page, lat, lon, 19)
+        _click(page, *_pixel(page, lat, lon))
+        box = "document.querySelector('.leaflet-popup')"
+        texts.append(_js(page, f"return {box}.querySelector('.yc-name').textContent"))
+        assert _js(page, f"return {box}.querySelectorAll('img, script').length") == 0
+        _close_popup(page)
+    assert texts == [HOSTILE_IMG, HOSTILE_SCRIPT]
+    _click_element(page, ".leaflet-control-layers-toggle")  # opens the layer list
     labels = _js(page, "return document.querySelector('.leaflet-control-layers').textContent")
     assert HOSTILE_CATEGORY in labels
     assert _js(page, "return document.querySelectorAll('.leaflet-control-layers b').length") == 0
+    if page.yc_size == "phone":
+        _click_element(page, "#yc-legend-toggle")
     legend = _js(page, "return document.getElementById('yc-legend').textContent")
     assert HOSTILE_CATEGORY in legend
     assert _js(page, "return typeof window.__yc_pwned") == "undefined"
 
 
-def test_clicking_a_residence_draws_its_isochrones(
-    page: Any, out_dir: Path, tmp_path: Path
+def test_clinic_and_the_15_minute_filter_through_the_controls(
+    page: Any, out_dir: Path, shots: Path
 ) -> None:
-    iso = gpd.read_parquet(out_dir / "isochrones.parquet")
+    _click_element(page, "#yc-category-button")
+    _click_element(page, "#yc-category-list button[data-key='clinic']")
+    assert _js(page, "return yushuMap.app.state.category") == "clinic"
+    _click_element(page, "#yc-threshold-15")
+    _click_element(page, "#yc-only-beyond")
     residences = gpd.read_parquet(out_dir / "residences.parquet")
-    first = residences["residence_id"].iloc[0]
-    expected = int(((iso["residence_id"] == first) & ~iso.geometry.is_empty).sum())
-    assert expected > 0
-    _js(page, "yushuMap.openResidence(0)")
-    assert _js(page, "return yushuMap.layers.isochrones.getLayers().length") == expected
-    popup = _js(page, "return yushuMap.residenceMarkers[0].getPopup().getElement().textContent")
-    assert str(first) in popup and "5/10/15" in popup
-    page.save_screenshot(str(tmp_path / "isochrones.png"))
-    _js(page, f"yushuMap.openResidence({len(residences) - 1})")  # beyond the embedded few
-    assert _js(page, "return yushuMap.layers.isochrones.getLayers().length") == 0
+    minutes = residences["walk_min_clinic"].to_numpy(float)
+    beyond = int((~(minutes <= 15)).sum())
+    assert 0 < beyond < len(residences)
+    assert _js(page, "return yushuMap.app.state.shown") == beyond
+    visible = _js(
+        page,
+        "return yushuMap.app.groups.residences.getLayers().filter(function (m) {"
+        "  return m.options.interactive && m.options.fillOpacity > 0; }).length",
+    )
+    assert visible == beyond
+    status = _js(page, "return document.getElementById('yc-status').textContent")
+    assert status.startswith(f"{beyond} 个居住点") and "Clinic within 15 min" in status
+    # The clinics are picked out, the other facilities dimmed.
+    styles = _js(
+        page,
+        "var out = {}; Object.keys(yushuMap.app.groups.facilities).forEach(function (k) {"
+        "  out[k] = yushuMap.app.groups.facilities[k].getLayers()[0].options.fillOpacity; });"
+        "return out;",
+    )
+    assert styles["clinic"] == 1 and all(v < 0.5 for k, v in styles.items() if k != "clinic")
+    page.save_screenshot(str(shots / f"{page.yc_size}_clinic_beyond_15.png"))
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+_RECTS = (
+    "return Array.prototype.map.call(document.querySelectorAll("
+    "'.leaflet-control, .yc-banner'), function (n) { var r = n.getBoundingClientRect();"
+    " if (getComputedStyle(n).visibility === 'hidden') { return [n.id, 0, 0, 0, 0]; }"
+    " return [n.id || n.className, r.left, r.top, r.right, r.bottom]; })"
+    ".filter(function (r) { return r[3] > r[1] && r[4] > r[2]; })"
+)
+
+
+def _overlaps(rects: list[list[Any]]) -> list[tuple[str, str]]:
+    found = []
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
+                found.append((a[0], b[0]))
+    return found
+
+
+def _covered_share(rects: list[list[Any]], width: int, height: int) -> float:
+    """Share of the screen under some control (their union, on a 2-px grid)."""
+    xs, ys = np.meshgrid(np.arange(0, width, 2) + 1, np.arange(0, height, 2) + 1)
+    under = np.zeros(xs.shape, dtype=bool)
+    for _, left, top, right, bottom in rects:
+        under |= (xs >= left) & (xs < right) & (ys >= top) & (ys < bottom)
+    return float(under.mean())
+
+
+def _small_text(page: Any) -> list[str]:
+    return list(
+        _js(
+            page,
+            "var out = []; document.querySelectorAll('.leaflet-control *, .leaflet-popup *,"
+            " .yc-banner').forEach(function (n) {"
+            "  var own = Array.prototype.some.call(n.childNodes, function (c) {"
+            "    return c.nodeType === 3 && c.textContent.trim(); });"
+            "  if (own && n.getClientRects().length &&"
+            "      parseFloat(getComputedStyle(n).fontSize) < 12) {"
+            "    out.push(n.tagName + ':' + n.textContent.slice(0, 30)); } }); return out;",
+        )
+    )
+
+
+def test_controls_never_overlap_and_leave_the_map_visible(
+    page: Any, out_dir: Path, shots: Path
+) -> None:
+    width, height, phone = SIZES[page.yc_size]
+    page.save_screenshot(str(shots / f"{page.yc_size}_default.png"))
+    rects = _js(page, _RECTS)
+    assert _overlaps(rects) == []
+    share = _covered_share(rects, width, height)
+    print(f"{page.yc_size}: controls cover {share:.0%} of the screen by default")
+    if phone:
+        assert share <= 0.40, share  # ≥ 60% of a phone screen shows map
+        for panel in ("yc-legend", "yc-summary"):
+            assert _js(page, f"return document.querySelector('#{panel} .yc-panel-body').hidden")
+    assert _small_text(page) == []
+    # Every panel opened in turn (on a phone one bottom panel at a time) still overlaps nothing.
+    for toggle in ("#yc-summary-toggle", "#yc-legend-toggle"):
+        expanded = f"return document.querySelector('{toggle}').getAttribute('aria-expanded')"
+        if _js(page, expanded) != "true":
+            _click_element(page, toggle)
+        rects = _js(page, _RECTS)
+        assert _overlaps(rects) == [], toggle
+        assert all(r[3] <= width + 0.5 and r[1] >= -0.5 for r in rects), rects
+        assert _small_text(page) == []
+    page.save_screenshot(str(shots / f"{page.yc_size}_panels_open.png"))
+    # The layer list opened over the map overlaps no other control either.
+    _click_element(page, ".leaflet-control-layers-toggle")
+    assert _js(page, "return document.querySelector('.leaflet-control-layers-expanded') !== null")
+    assert _overlaps(_js(page, _RECTS)) == []
+    page.save_screenshot(str(shots / f"{page.yc_size}_layers_open.png"))
+
+
+def test_a_residence_popup_is_hidden_by_no_control(page: Any, out_dir: Path, shots: Path) -> None:
+    residences = gpd.read_parquet(out_dir / "residences.parquet")
+    # A residence at the top-left of the view, where the switcher panel sits.
+    _js(page, "yushuMap.map.setZoom(17, {animate: false})")
+    bounds = _js(
+        page,
+        "var r = document.getElementById('yc-switcher').getBoundingClientRect();"
+        "var c = yushuMap.map.getContainer().getBoundingClientRect();"
+        "return [r.right - c.left + 12, r.bottom - c.top + 12];",
+    )
+    candidates = []
+    for i in range(0, len(residences), 7):
+        row = residences.iloc[i]
+        lat, lon = float(row.geometry.y), float(row.geometry.x)
+        # Put it just below-right of the switcher so its popup would open under the panel.
+        target = _js(
+            page,
+            "var m = yushuMap.map, p = m.latLngToContainerPoint([arguments[0], arguments[1]]);"
+            "m.panBy([p.x - arguments[2], p.y - arguments[3]], {animate: false});"
+            "return m.latLngToContainerPoint([arguments[0], arguments[1]]);",
+            lat,
+            lon,
+            min(bounds[0], SIZES[page.yc_size][0] - 40),
+            bounds[1],
+        )
+        assert target
+        x, y = _pixel(page, lat, lon)
+        if _clear_spot(page, x, y, lat, lon):
+            candidates.append(i)
+            break
+    assert candidates
+    _click(page, x, y)
+    popup = _js(
+        page,
+        "var r = document.querySelector('.leaflet-popup').getBoundingClientRect();"
+        "return ['popup', r.left, r.top, r.right, r.bottom];",
+    )
+    assert _js(page, "return yushuMap.selected()") == residences.iloc[candidates[0]]["residence_id"]
+    rects = _js(page, _RECTS)
+    assert [pair for pair in _overlaps([popup, *rects]) if "popup" in pair] == []
+    width, height, _ = SIZES[page.yc_size]
+    assert popup[1] >= 0 and popup[2] >= 0 and popup[3] <= width and popup[4] <= height
+    assert _small_text(page) == []
+    page.save_screenshot(str(shots / f"{page.yc_size}_popup_clear.png"))
+
+
+# --- the plan map ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -243,14 +550,11 @@ def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "out"
 
 
-def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, tmp_path: Path) -> None:
-    browser.get((plan_dir / "plan_map.html").as_uri())
-    deadline = time.monotonic() + 30
-    while not browser.execute_script("return window.yushuMapReady === true"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the plan map never became ready; console: {browser.get_log('browser')}")
-        time.sleep(0.1)
-    assert _js(browser, "return performance.getEntriesByType('resource').length") == 0
+def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots: Path) -> None:
+    html = (plan_dir / "plan_map.html").read_text(encoding="utf-8")
+    assert '<div class="folium-map" id="map_' in html
+    page = _open(browser, plan_dir / "plan_map.html", "desktop")
+    assert _js(page, "return performance.getEntriesByType('resource').length") == 0
     areas = gpd.read_parquet(plan_dir / "compliance_areas.parquet")
     clusters = gpd.read_parquet(plan_dir / "gaps.parquet")
     whatif = gpd.read_parquet(plan_dir / "whatif.parquet")
@@ -259,34 +563,93 @@ def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, tmp_p
     changed = int((~((before == after) | (np.isnan(before) & np.isnan(after)))).sum())
     assert changed > 0
     drawn = _js(
-        browser,
-        "return yushuMap.layers.overlays.map(function (g, k) {"
-        "  return [yushuMap.data.overlays[k].en, g.getLayers().length, yushuMap.map.hasLayer(g)];"
-        "});",
+        page,
+        "var a = yushuMap.app; return a.groups.overlays.map(function (g, k) {"
+        "  return [a.data.overlays[k].en, g.getLayers().length, a.map.hasLayer(g)]; });",
     )
     counts = {name: count for name, count, _ in drawn}
     hidden = [name for name, _, shown in drawn if not shown]
     assert hidden == ["Gap clusters (unserved population)"]  # overlapping clusters start off
-    _js(browser, "yushuMap.map.addLayer(yushuMap.layers.overlays[3])")  # as the control does
     assert counts["Compliance rate by area"] == len(areas)
     assert counts["Gap clusters (unserved population)"] == len(clusters)
     assert counts["What-if: walk minutes saved · clinic"] == changed
     assert counts["Buildings"] > 0 and counts["Water"] > 0
-    legend = _js(browser, "return document.getElementById('yc-legend').textContent")
+    legend = _js(page, "return document.getElementById('yc-legend').textContent")
     assert "Compliance rate by area" in legend and "> 80%" in legend
-    assert "Gap clusters (unserved population)" in legend
-    # The popup of an area names it and its rate, as text.
-    popup = _js(
-        browser,
-        "var g = yushuMap.layers.overlays[2], first = g.getLayers()[0];"
-        "first.openPopup(); return first.getPopup().getElement().textContent;",
+    # Turning the gap clusters on in the layer control (a real click) adds their legend.
+    _click_element(page, ".leaflet-control-layers-toggle")
+    label = _js(
+        page,
+        "var spans = document.querySelectorAll('.leaflet-control-layers-overlays label');"
+        "for (var i = 0; i < spans.length; i++) { if (spans[i].textContent.indexOf("
+        "'Gap clusters') >= 0) { spans[i].id = 'yc-test-gaps'; return true; } } return false;",
     )
-    assert str(areas["area"].iloc[0]) in popup and "达标率" in popup
-    # Turning a layer off in the layer control removes it and its legend entry.
-    _js(browser, "yushuMap.map.removeLayer(yushuMap.layers.overlays[2])")
-    legend = _js(browser, "return document.getElementById('yc-legend').textContent")
-    assert "Compliance rate by area" not in legend
-    browser.save_screenshot(str(tmp_path / "plan_map.png"))
-    assert _js(browser, "return typeof window.__yc_pwned") == "undefined"
+    assert label
+    _click_element(page, "#yc-test-gaps input")
+    legend = _js(page, "return document.getElementById('yc-legend').textContent")
+    assert "Gap clusters (unserved population)" in legend
+    page.save_screenshot(str(shots / "plan_map.png"))
+    assert _js(page, "return typeof window.__yc_pwned") == "undefined"
+    severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe
+
+
+# --- the notebook map (Study.explore) --------------------------------------------------------
+
+
+def test_explore_shows_inline_offline_with_its_subtitle(
+    browser: Any, tmp_path: Path, shots: Path
+) -> None:
+    import folium
+
+    study = Study.demo()
+    fmap = study.explore(category="clinic", height="560px")
+    assert isinstance(fmap, folium.Map)
+    folium.CircleMarker([33.0, 97.01], radius=20, color="#000000").add_to(
+        folium.FeatureGroup(name="analyst layer").add_to(fmap)
+    )
+    # What Jupyter shows: folium's _repr_html_ (an iframe holding the page).
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(
+        f"<!DOCTYPE html><html><body><h1>notebook</h1>{fmap._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    width, height, _ = SIZES["desktop"]
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.get_log("browser")
+    browser.get(notebook.as_uri())
+    from selenium.webdriver.common.by import By
+
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        deadline = time.monotonic() + 60
+        while not browser.execute_script("return window.yushuMapReady === true"):
+            assert time.monotonic() < deadline, browser.get_log("browser")
+            time.sleep(0.1)
+        assert _js(browser, "return performance.getEntriesByType('resource').length") == 0
+        assert _js(browser, "return yushuMap.app.state.category") == "clinic"
+        names = _js(
+            browser,
+            "return Array.prototype.map.call(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays label'), function (l) { return l.textContent; })",
+        )
+        assert any("analyst layer" in n for n in names)
+    finally:
+        browser.switch_to.default_content()
+    browser.save_screenshot(str(shots / "notebook_explore.png"))
     severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
+    # The subtitle (the plan map's walker profile) shows under the title, as text.
+    residences = study.access()
+    meta = {**study.metadata(), "map_subtitle": "老年人 · elderly · 坡度 slope <b>x</b>"}
+    page_file = tmp_path / "subtitle.html"
+    page_file.write_text(
+        maps.coverage_map(residences, study.facilities, study.summary(), meta), encoding="utf-8"
+    )
+    _open(browser, page_file, "phone")
+    text = _js(browser, "return document.getElementById('yc-subtitle').textContent")
+    assert text == "老年人 · elderly · 坡度 slope <b>x</b>"
+    assert _js(browser, "return document.querySelectorAll('#yc-switcher b').length") == 0

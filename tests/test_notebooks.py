@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,31 @@ def _execute(name: str, tmp_path: Path, parameters: dict[str, Any]) -> nbformat.
         if out.output_type == "error"
     ]
     assert errors == []
+    # No warnings in the outputs (tqdm's IProgress, IPython's IFrame, pandas, …).
+    noisy = [
+        out.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "stream" and out.name == "stderr"
+    ]
+    assert noisy == []
+    shown = json.dumps([c.outputs for c in notebook.cells if c.cell_type == "code"])
+    assert "Warning" not in shown and "IProgress" not in shown
     return notebook
+
+
+def _offline_map(cell: nbformat.NotebookNode) -> str:
+    """The inline planner map of a cell: a folium map whose page links no URL."""
+    import html as html_lib
+
+    shown = _html(cell)
+    assert shown.startswith("<iframe srcdoc=") or '<iframe srcdoc="' in shown
+    page = html_lib.unescape(shown.split('srcdoc="', 1)[1].split('"', 1)[0])
+    assert '<div class="folium-map" id="map_' in page
+    assert not re.search(r"<script[^>]*\bsrc=|<link\b", page, re.I)
+    assert "YushuMap.start(" in page
+    return page
 
 
 def _cell_after(notebook: nbformat.NotebookNode, starts: str) -> nbformat.NotebookNode:
@@ -152,8 +177,11 @@ def test_quickstart_runs_on_the_demo_with_parameters(kernel_env: Path, tmp_path:
     assert all(key in shown for key in keys)
     # The demo is called synthetic where it appears.
     assert "示例数据" in _text(_cell_after(notebook, "if study.synthetic:"))
-    # The planner's map is inline.
-    assert "<iframe srcdoc=" in _text(_cell_after(notebook, "import html"))
+    # The planner's map is inline, offline, and takes an analyst's own folium layer.
+    _offline_map(_cell_after(notebook, "study.explore()"))
+    page = _offline_map(_cell_after(notebook, "import folium"))
+    layer = json.dumps("最差的 10 个居住点 · 10 worst-served residences")  # as folium quotes it
+    assert layer in page and page.count("L.circleMarker(") >= 10
     # The written outputs follow the parameters: the speed reached the study.
     summary = pd.read_csv(out / "summary.csv")
     assert set(keys) <= set(summary["category"])
@@ -176,6 +204,7 @@ def test_accessibility_runs_on_the_demo(kernel_env: Path, tmp_path: Path) -> Non
     # The worst-served table has WORST rows, the first at the lowest score of all.
     worst_html = _html(_cell_after(notebook, "levels = {key"))
     assert worst_html.split("<tbody>")[1].count("<tr>") == worst
+    _offline_map(_cell_after(notebook, "study.explore()"))
 
 
 @pytest.mark.slow
@@ -186,6 +215,7 @@ def test_planning_runs_on_the_demo(kernel_env: Path, tmp_path: Path) -> None:
         "03_planning.ipynb", tmp_path, {"OUT": "out", "K": k, "SITE_CATEGORY": "kindergarten"}
     )
     assert _images(notebook) >= 3
+    assert '"initial":"kindergarten"' in _offline_map(_cell_after(notebook, "after.explore("))
     # Compliance is tabulated for every demo community (A–F).
     compliance = _html(_cell_after(notebook, "result = planning.compliance"))
     assert all(f"示例社区{c}" in compliance for c in "ABCDEF")

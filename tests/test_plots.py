@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import matplotlib
 
@@ -148,3 +149,46 @@ def test_bad_arguments_name_the_value(call: object, message: str) -> None:
 def test_negative_weights_are_refused() -> None:
     with pytest.raises(InputError, match="negative"):
         plots.coverage_curve_table(_access({"clinic": [1.0]}, [-1.0]))
+
+
+# --- the PNG coverage maps (``yushu-circle map --png``) ----------------------------------
+
+
+def test_png_maps_are_banded_titled_in_both_languages_and_fill_the_image(tmp_path: Path) -> None:
+    import matplotlib.image
+
+    from yushu_circle.render import png
+
+    rng = np.random.default_rng(7)
+    count = 400
+    minutes = rng.uniform(0, 40, count)
+    residences = gpd.GeoDataFrame(
+        {"residence_id": np.arange(count), "walk_min_clinic": minutes},
+        geometry=gpd.points_from_xy(
+            97.0 + rng.uniform(0, 0.02, count), 33.0 + rng.uniform(0, 0.01, count)
+        ),
+        crs="EPSG:4326",
+    )
+    facilities = gpd.GeoDataFrame(
+        {"category": ["clinic"], "name": ["诊所"]},
+        geometry=gpd.points_from_xy([97.01], [33.005]),
+        crs="EPSG:4326",
+    )
+    meta = {"catalog": [{"key": "clinic", "name_zh": "诊所", "name_en": "Clinic", "level": 15}]}
+    writers = png.png_writers(residences, facilities, meta)
+    assert list(writers) == ["coverage_clinic.png"]
+    path = tmp_path / "coverage_clinic.png"
+    writers["coverage_clinic.png"](path)
+    share = float((minutes <= 15).mean())
+    title = png.title({"zh": "诊所", "en": "Clinic", "level": 15}, share)
+    assert f"{share:.0%} of residences within 15 min" in title and "15 分钟内可达" in title
+    image = matplotlib.image.imread(path)[..., :3]
+    colours = {tuple(np.round(c * 255).astype(int)) for c in image.reshape(-1, 3)}
+    for hex_colour in plots.MINUTE_COLORS:  # the five bands, exactly as on the HTML map
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert rgb in colours, hex_colour
+    # No blank band: the longest run of empty rows (or columns) is a thin margin.
+    for axis in (1, 0):
+        blank = image.min(axis=(axis, 2)) > 0.98
+        longest = max(len(run) for run in "".join("1" if b else "0" for b in blank).split("0"))
+        assert longest < 0.05 * len(blank), (axis, longest, len(blank))

@@ -81,7 +81,7 @@ DEFAULT_ISO_MINUTES = (5.0, 10.0, 15.0)
 """Isochrone thresholds, minutes."""
 DEFAULT_ISO_BUFFER_M = 25.0
 """Half-width of the band drawn around walked streets in an isochrone, metres."""
-DEFAULT_ISO_BUDGET_MB = 2.5
+DEFAULT_ISO_BUDGET_MB = 2.4
 """Cap on the isochrones embedded in ``map.html``, MB."""
 DEFAULT_WORKERS = 2
 DEFAULT_RETRIES = 2

@@ -564,6 +564,27 @@ class Study:
         )
         return Study._from_inputs(inputs, self.progress, shared)
 
+    def explore(self, category: str | None = None, **options: Any) -> Any:
+        """The planner's map of this study as a ``folium.Map``, shown inline in Jupyter.
+
+        The same map as ``map.html``, every asset inlined (works offline); add your own
+        folium layers to it. See :func:`yushu_circle.render.study_maps.explore`.
+
+        Parameters
+        ----------
+        category : str, optional
+            Category the map opens on (default: the score view).
+        **options
+            ``isochrones``, ``overlays``, ``tianditu_key``, ``height`` (default ``"600px"``).
+
+        Returns
+        -------
+        folium.Map
+        """
+        from yushu_circle.render.study_maps import explore
+
+        return explore(self, category=category, **options)
+
     def metadata(self) -> dict[str, Any]:
         """What the run used and found: data, speed, counts, notes (for ``summary.json``)."""
         access = self.access()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -14,6 +15,10 @@ from yushu_circle.catalog import LEVELS, Catalog, Category
 from yushu_circle.errors import InputError
 
 DEFAULT_MAX_MINUTES = 30.0
+MINUTE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
+"""Walk-minute class colours, best first: the HTML map's ≤5, 5–10, 10–15, 15–30, > 30 min."""
+MINUTE_BANDS = (5.0, 10.0, 15.0, 30.0)
+"""Upper bounds of the walk-minute classes, as on the HTML map."""
 
 # Fonts that draw Chinese; the first one installed is used for the 中文 half of labels.
 _CJK_FONTS = (
@@ -239,6 +244,7 @@ def residence_minutes(
     ax: Axes | None = None,
     edges: Any = None,
     vmax: float | None = None,
+    bands: Sequence[float] | None = None,
 ) -> Axes:
     """A static map of residences coloured by a column (walk minutes or ``score``).
 
@@ -254,6 +260,10 @@ def residence_minutes(
         Streets to draw underneath (e.g. ``study.network.edges_frame()``), same CRS.
     vmax : float, optional
         Top of the colour scale (default: the column's 95th percentile).
+    bands : sequence of float, optional
+        Class upper bounds in minutes, e.g. ``(5, 10, 15, 30)``: residences are coloured
+        in classes as on the HTML map (:data:`MINUTE_COLORS`, one more class above the
+        last bound) with a legend of the classes instead of a continuous colour bar.
 
     Returns
     -------
@@ -272,10 +282,13 @@ def residence_minutes(
     finite = np.isfinite(values)
     if vmax is None and finite.any():
         vmax = float(np.percentile(values[finite], 95))
-    cmap = "viridis" if column == "score" else "magma_r"
-    access[finite].plot(
-        ax=ax, column=column, cmap=cmap, vmin=0, vmax=vmax, markersize=6, legend=True
-    )
+    if bands is not None:
+        _banded(ax, access[finite], column, [float(b) for b in bands])
+    else:
+        cmap = "viridis" if column == "score" else "magma_r"
+        access[finite].plot(
+            ax=ax, column=column, cmap=cmap, vmin=0, vmax=vmax, markersize=6, legend=True
+        )
     if (~finite).any():
         access[~finite].plot(ax=ax, color="black", marker="x", markersize=10)
     ax.set_title(column)
@@ -284,6 +297,30 @@ def residence_minutes(
 
 
 # --- private helpers --------------------------------------------------------------------
+
+
+def _banded(ax: Axes, frame: Any, column: str, bands: list[float]) -> None:
+    from matplotlib.patches import Patch
+
+    if len(bands) + 1 > len(MINUTE_COLORS) or np.any(np.diff(bands) <= 0):
+        raise InputError(
+            f"bands {bands} are not increasing or have more than {len(MINUTE_COLORS) - 1} bounds",
+            "pass increasing minutes, e.g. (5, 10, 15, 30)",
+        )
+    colors = MINUTE_COLORS[: len(bands)] + MINUTE_COLORS[-1:]
+    values = frame[column].to_numpy(float)
+    klass = np.searchsorted(np.asarray(bands), values, side="left")
+    labels = [f"≤ {bands[0]:g}"] + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(bands)]
+    labels.append(f"> {bands[-1]:g}")
+    for k, color in enumerate(colors):
+        part = frame[klass == k]
+        if len(part):
+            part.plot(ax=ax, color=color, markersize=7, edgecolor="#333333", linewidth=0.2)
+    handles = [
+        Patch(facecolor=c, edgecolor="#333333", label=f"{t} 分钟 min")
+        for c, t in zip(colors, labels, strict=True)
+    ]
+    ax.legend(handles=handles, loc="lower right", prop=text_font(small=True), framealpha=0.9)
 
 
 def _category_keys(access: pd.DataFrame, categories: Sequence[str] | None) -> list[str]:
@@ -423,6 +460,3 @@ def text_font(small: bool = False) -> dict[str, Any]:
     if small:
         props["size"] = "small"
     return props
-
-
-_font = text_font  # the private name other modules imported first
