@@ -532,7 +532,8 @@ def test_a_residence_popup_is_hidden_by_no_control(page: Any, out_dir: Path, sho
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``write_plan`` on the demo with a what-if clinic whose name is hostile."""
-    from yushu_circle.planning import write_plan
+    from yushu_circle.io import write_plan
+    from yushu_circle.planning import PlanOptions
 
     folder = tmp_path_factory.mktemp("plan_map")
     study = Study.demo()
@@ -546,7 +547,7 @@ def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "lat": [(y0 + y1) / 2],
         }
     ).to_csv(added, index=False)
-    write_plan(study, folder / "out", added=added)
+    write_plan(study, folder / "out", PlanOptions(added=added))
     return folder / "out"
 
 

@@ -410,8 +410,8 @@ def test_plan_map_carries_the_plans_walker_view_and_sites(
     standard_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from yushu_circle.planning.plan import PlanOptions, run_plan
-    from yushu_circle.planning.planmap import plan_map
     from yushu_circle.render import maps
+    from yushu_circle.render.plan_map import plan_map
 
     study = _street_town()
     options = PlanOptions(

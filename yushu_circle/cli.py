@@ -503,8 +503,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
-    from yushu_circle.io import check_out_dir
-    from yushu_circle.planning.plan import PlanOptions, write_plan
+    from yushu_circle.io import check_out_dir, write_plan
+    from yushu_circle.planning.plan import PlanOptions
 
     steps = _Steps(args.quiet)
     source = source_from_args(args)
@@ -577,8 +577,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``yushu-circle report OUT_DIR``: :func:`yushu_circle.planning.bureau.write_report`."""
-    from yushu_circle.planning.bureau import write_report
+    """``yushu-circle report OUT_DIR``: :func:`yushu_circle.io.write_report`."""
+    from yushu_circle.io import write_report
 
     for path in write_report(args.out_dir):
         print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")

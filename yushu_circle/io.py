@@ -18,6 +18,7 @@ from yushu_circle.errors import InputError, OutputError
 from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 
 if TYPE_CHECKING:
+    from yushu_circle.planning.plan import PlanOptions
     from yushu_circle.study import Study
 
 Writer = Callable[[Path], None]
@@ -313,3 +314,76 @@ def write_study(
         writers["residences.gpkg"] = gpkg_writer(access, "residences")
         writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")
     return write_atomically(out_dir, writers)
+
+
+def write_plan(
+    study: Study, out_dir: str | Path, options: PlanOptions | None = None
+) -> tuple[list[Path], str]:
+    """Run every planning analysis and write its files atomically into ``out_dir``.
+
+    Files: ``compliance.csv`` (per area × item, level and overall, with each row's
+    verified flag and source), ``compliance_areas.parquet`` (one polygon per area with
+    达标率, per-level and per-item shares), ``profiles.csv`` (coverage per walker profile),
+    ``completeness.csv``, ``gaps.csv`` and ``gaps.parquet`` (unserved clusters),
+    ``supply.csv``/``supply_facilities.csv``/``supply_residences.parquet`` (2SFCA),
+    ``siting.csv``/``siting.parquet`` (with ``site``), ``whatif.csv``/``whatif.parquet``
+    (with ``added``/``removed``), ``plan_summary.json`` and ``plan_map.html``.
+    Everything uses the walker profile of ``options`` (with slope when ``dem`` is given).
+
+    Parameters
+    ----------
+    study : Study
+    out_dir : str or Path
+    options : PlanOptions, optional
+
+    Returns
+    -------
+    (list of Path, str)
+        The files written and a bilingual text report.
+    """
+    from yushu_circle.planning.plan import plan_summary, plan_text, run_plan
+    from yushu_circle.render.plan_map import plan_map
+
+    plan = run_plan(study, options)
+    result = plan.compliance
+    writers: dict[str, Any] = {
+        "compliance.csv": csv_writer(result.table.set_index("area")),
+        "compliance_areas.parquet": parquet_writer(result.areas),
+        "profiles.csv": csv_writer(plan.profiles.set_index("profile")),
+        "completeness.csv": csv_writer(plan.completeness),
+        "gaps.csv": csv_writer(plan.gaps.table),
+        "gaps.parquet": parquet_writer(plan.gaps.clusters),
+        "supply.csv": csv_writer(plan.supply.areas.set_index("area")),
+        "supply_facilities.csv": csv_writer(plan.supply.facilities_table()),
+        "supply_residences.parquet": parquet_writer(plan.supply.residences),
+    }
+    if plan.siting is not None:
+        sites = plan.siting.sites
+        table = pd.DataFrame(sites.drop(columns="geometry")).assign(
+            lon=sites.geometry.x.map("{:.6f}".format),
+            lat=sites.geometry.y.map("{:.6f}".format),
+        )
+        writers["siting.csv"] = csv_writer(table.set_index("rank"))
+        writers["siting.parquet"] = parquet_writer(sites)
+    if plan.whatif is not None:
+        writers["whatif.csv"] = csv_writer(plan.whatif.summary)
+        writers["whatif.parquet"] = parquet_writer(plan.whatif.residences)
+    writers["plan_map.html"] = text_writer(plan_map(study, plan))
+    writers["plan_summary.json"] = json_writer(plan_summary(study, plan))
+    written = write_atomically(out_dir, writers)
+    return written, plan_text(study, plan)
+
+
+def write_report(out_dir: str | Path) -> list[Path]:
+    """Write ``report.html`` and ``report.pdf`` (中文 / English) into a plan's output folder.
+
+    See :func:`yushu_circle.render.report.report_documents`.
+
+    Returns
+    -------
+    list of Path
+        The two files.
+    """
+    from yushu_circle.render.report import report_documents
+
+    return write_atomically(out_dir, report_documents(out_dir))

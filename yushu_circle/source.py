@@ -211,7 +211,7 @@ class StudySettings:
 
     def study_kwargs(self, progress: bool = False) -> dict[str, object]:
         """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
-        from yushu_circle.study import StudyOptions
+        from yushu_circle.inputs import StudyOptions
 
         options = StudyOptions(
             speed_kmh=self.speed_kmh, snap_limit_m=self.snap_limit_m, datum=str(self.datum)

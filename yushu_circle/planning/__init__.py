@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from yushu_circle.planning.areas import ALL_AREA, community_areas, merge_same_communities
-from yushu_circle.planning.bureau import write_report
 from yushu_circle.planning.completeness import LEVEL_POPULATION_MAX, MIN_MAPPED, completeness
 from yushu_circle.planning.compliance import NOT_ASSESSED, Compliance, compliance
 from yushu_circle.planning.cover import exact_cover, greedy_cover, milp_cover
 from yushu_circle.planning.gaps import GAP_BUFFER_M, Gaps, gaps
-from yushu_circle.planning.plan import Plan, PlanOptions, run_plan, write_plan
+from yushu_circle.planning.plan import Plan, PlanOptions, run_plan
 from yushu_circle.planning.siting import (
     MAX_CANDIDATES,
     Candidates,
@@ -54,6 +53,4 @@ __all__ = [
     "run_plan",
     "site_facilities",
     "supply_demand",
-    "write_plan",
-    "write_report",
 ]

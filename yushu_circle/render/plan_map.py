@@ -10,10 +10,12 @@ import numpy as np
 from yushu_circle.access import edge_minutes
 from yushu_circle.columns import walk_min
 from yushu_circle.planning.compliance import level_label
+from yushu_circle.render.basemap import basemap_frame, basemap_overlays
+from yushu_circle.render.maps import coverage_map
+from yushu_circle.render.overlays import Overlay
 
 if TYPE_CHECKING:
     from yushu_circle.planning.plan import Plan
-    from yushu_circle.render.maps import Overlay
     from yushu_circle.study import Study
 
 RATE_BREAKS = (0.2, 0.4, 0.6, 0.8)
@@ -77,7 +79,6 @@ def _spread(values: Any) -> float:
 
 def plan_overlays(study: Study, plan: Plan) -> list[Overlay]:
     """The plan's layers: the opening area view, levels, 达标率, gaps, sites, what-if, supply."""
-    from yushu_circle.render.maps import Overlay
 
     result = plan.compliance
     areas = result.areas
@@ -210,7 +211,6 @@ def plan_overlays(study: Study, plan: Plan) -> list[Overlay]:
 
 
 def _whatif_layers(plan: Plan) -> list[Overlay]:
-    from yushu_circle.render.maps import Overlay
 
     assert plan.whatif is not None
     diff = plan.whatif
@@ -261,11 +261,10 @@ def plan_map(study: Study, plan: Plan) -> str:
     str
         The HTML document.
     """
-    from yushu_circle.render import maps
 
     edges = study.network.edges_frame()
     minutes = edge_minutes(plan.network, study.facility_snaps)
-    basemap, notes = maps.basemap_frame(study.features)
+    basemap, notes = basemap_frame(study.features)
     meta = dict(study.metadata())
     unverified = [r.label for r in plan.compliance.unverified]
     extra = [
@@ -285,12 +284,12 @@ def plan_map(study: Study, plan: Plan) -> str:
     access = plan.access
     if category is not None and walk_min(category) not in access:
         category = None
-    return maps.coverage_map(
+    return coverage_map(
         access,
         study.facilities,
         plan.coverage,
         meta,
         edges=gpd.GeoDataFrame(edges.join(minutes), crs=edges.crs),
         category=category,
-        overlays=[*maps.basemap_overlays(basemap), *plan_overlays(study, plan)],
+        overlays=[*basemap_overlays(basemap), *plan_overlays(study, plan)],
     )

@@ -33,18 +33,19 @@ th { background: #eee; } td.num { text-align: right; } img { width: 100%; }
 """
 
 
-def write_report(out_dir: str | Path) -> list[Path]:
-    """Write ``report.html`` and ``report.pdf`` into a plan's output folder.
+def report_documents(out_dir: str | Path) -> dict[str, Callable[[Path], None]]:
+    """How to write ``report.html`` and ``report.pdf`` of a plan's output folder.
 
     Parameters
     ----------
     out_dir : str or Path
-        A folder written by ``yushu-circle plan`` (or :func:`write_plan`).
+        A folder written by ``yushu-circle plan`` (or :func:`yushu_circle.io.write_plan`).
 
     Returns
     -------
-    list of Path
-        The two files.
+    dict of str to callable
+        Per file name, a function writing it to a path (for
+        :func:`yushu_circle.io.write_atomically`).
 
     Raises
     ------
@@ -52,8 +53,6 @@ def write_report(out_dir: str | Path) -> list[Path]:
         When the folder is not a plan's output folder.
     """
     from weasyprint import HTML
-
-    from yushu_circle.io import text_writer, write_atomically
 
     folder = Path(out_dir)
     missing = [n for n in REQUIRED_FILES if not (folder / n).is_file()]
@@ -64,10 +63,13 @@ def write_report(out_dir: str | Path) -> list[Path]:
         )
     document = report_html(folder)
 
+    def html(path: Path) -> None:
+        path.write_text(document, encoding="utf-8")
+
     def pdf(path: Path) -> None:
         HTML(string=document, base_url=str(folder)).write_pdf(path)
 
-    return write_atomically(folder, {"report.html": text_writer(document), "report.pdf": pdf})
+    return {"report.html": html, "report.pdf": pdf}
 
 
 def report_html(folder: Path) -> str:
