@@ -114,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--iso-buffer", type=float, default=25.0, help="isochrone buffer half-width, m (25)"
     )
+    run.add_argument(
+        "--population",
+        type=Path,
+        help="population GeoTIFF (WorldPop/GHS-POP, any CRS) spread over the residences 人口栅格",
+    )
+    run.add_argument(
+        "--allow-large-area",
+        action="store_true",
+        help="query Overpass for an area over the size limit (1,000 km² with margin)",
+    )
     run.set_defaults(handler=cmd_run)
     batch = commands.add_parser(
         "batch",
@@ -200,7 +210,15 @@ def study_kwargs_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "nominatim_url", None):
         ox.settings.nominatim_url = args.nominatim_url
     options = StudyOptions(speed_kmh=args.speed, snap_limit_m=args.snap_limit, datum=args.datum)
+    if getattr(args, "allow_large_area", False):
+        import os
+
+        from yushu_circle.osm.overpass import ALLOW_LARGE_AREA_ENV
+
+        os.environ[ALLOW_LARGE_AREA_ENV] = "1"
+    extra = {"population": args.population} if getattr(args, "population", None) else {}
     return {
+        **extra,
         "catalog": args.catalog,
         "residences": args.residences,
         "facilities": args.facilities,

@@ -99,6 +99,9 @@ class Study:
         Speed, snap limit, datum.
     progress : bool
         Show progress bars on long steps.
+    population : str or Path, optional
+        A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
+        (:func:`yushu_circle.population.distribute`).
 
     Examples
     --------
@@ -115,7 +118,9 @@ class Study:
         facilities: str | Path | gpd.GeoDataFrame | Sequence[Any] | None = None,
         options: StudyOptions | None = None,
         progress: bool = False,
+        population: str | Path | None = None,
     ) -> None:
+        self._population = population
         self.data = data
         if catalog is None:
             catalog = Catalog.default()
@@ -243,7 +248,11 @@ class Study:
                     "pass --residences FILE (CSV with lon, lat, population)",
                 )
             frame, how = residences_from_features(
-                self.features, self.network.crs, self.network.edges_frame
+                self.features,
+                self.network.crs,
+                self.network.edges_frame,
+                population=self._population,
+                area=self.data.area,
             )
         if self.data.area is not None and not frame.empty:
             inside = shapely.contains_xy(
