@@ -107,7 +107,8 @@ def residences_from_features(
     polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     residential_areas = features[polygonal & (landuse == "residential").to_numpy()]
     points = features.geometry.representative_point().values
-    typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy() & polygonal
+    # Typed homes count as points too (address nodes tagged building=house).
+    typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy()
     yes = (buildings == "yes").to_numpy() & polygonal
     in_zone = np.zeros(len(features), dtype=bool)
     if yes.any() and not residential_areas.empty:
