@@ -158,7 +158,9 @@ def residences_from_features(
                 "pass your own residences with --residences FILE (CSV with lon, lat, population)",
             )
         where = (
-            "landuse=residential areas" if not residential_areas.empty else "residential streets"
+            "landuse=residential areas and residential streets outside them"
+            if not residential_areas.empty
+            else "residential streets"
         )
         how = (
             f"only {len(chosen)} residential buildings mapped in OSM: {len(frame):,} sample "
@@ -178,6 +180,7 @@ def _sample_points(
     areas: gpd.GeoDataFrame, streets: Callable[[], gpd.GeoDataFrame] | None, utm: Any
 ) -> gpd.GeoDataFrame:
     points: list[Any] = []
+    zone = None
     if not areas.empty:
         zone = shapely.union_all(areas.to_crs(utm).geometry.values)
         west, south, east, north = zone.bounds
@@ -190,12 +193,17 @@ def _sample_points(
         for part in shapely.get_parts(zone):
             if not any(part.contains(p) for p in points):
                 points.append(part.representative_point())
-    elif streets is not None and not (edges := streets()).empty:
+    # Residential streets outside the mapped residential areas carry homes too (a clipped
+    # extract may keep only a sliver of a residential area).
+    if streets is not None and not (edges := streets()).empty:
         kinds = edges["highway"].astype(str)
         residential = edges[kinds.isin(["residential", "living_street"])].to_crs(utm)
         for line in residential.geometry:
             steps = np.arange(SAMPLE_SPACING_M / 2, line.length, SAMPLE_SPACING_M)
-            points.extend(shapely.line_interpolate_point(line, steps))
+            along = shapely.line_interpolate_point(line, steps)
+            if zone is not None and len(along):
+                along = along[~shapely.contains(zone, along)]
+            points.extend(along)
     frame = gpd.GeoDataFrame(
         {
             "residence_id": [f"sample-{i}" for i in range(len(points))],
