@@ -173,7 +173,7 @@ def _lonlat(dx_m: float, dy_m: float, center: tuple[float, float] = (97.01, 33.0
     return (lon + dx_m / (111_320.0 * 0.8386705679454239), lat + dy_m / 111_320.0)
 
 
-def multipolygon_town_xml() -> str:
+def multipolygon_town_xml(houses: int = 0) -> str:
     """OSM XML of a 5 × 5 street grid whose buildings, park and mall are multipolygon
     relations; one relation and one street are clipped (reference absent nodes), and a bus
     platform is mapped as a walkable way (``highway=footway`` + ``public_transport=platform``).
@@ -245,6 +245,8 @@ def multipolygon_town_xml() -> str:
             {"type": "multipolygon", "building": "yes"},
         )
     )
+    for k in range(houses):  # plain building ways along the southern street
+        way(ring(30 + 45 * k, -25, 8), {"building": "house", "building:levels": str(1 + k % 3)})
     platform = [node(120, 8), node(180, 8)]
     way(
         platform,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import prcoords
 import pytest
 
@@ -75,3 +77,66 @@ def test_residential_streets_stand_in_when_nothing_else_is_mapped(tmp_path: Path
     expected = sum(len(np.arange(SAMPLE_SPACING_M / 2, n, SAMPLE_SPACING_M)) for n in lengths)
     assert len(residences) == expected
     assert np.all(study.residence_snap.snap_m < 1.0)
+
+
+# --- which OSM buildings are residences -------------------------------------------------
+
+
+def _square(x: float, y: float, half: float = 0.0001) -> object:
+    from shapely.geometry import box
+
+    return box(x - half, y - half, x + half, y + half)
+
+
+def _features() -> gpd.GeoDataFrame:
+    """Hand-made features at Jiegu: one building per rule, plus 20 bare building=yes."""
+    x0, y0 = 97.01, 33.0
+    rows = [
+        (("way", 1), {"landuse": "residential"}, _square(x0, y0, 0.001)),
+        (("way", 2), {"building": "yes"}, _square(x0, y0)),  # inside residential landuse
+        (("way", 3), {"building": "apartments"}, _square(x0 + 0.01, y0)),
+        (("relation", 4), {"building": "house", "type": "multipolygon"}, _square(x0 + 0.02, y0)),
+        (("way", 5), {"building": "yes", "shop": "supermarket"}, _square(x0 + 0.03, y0)),
+        (("way", 6), {"landuse": "industrial"}, _square(x0 + 0.04, y0, 0.001)),
+        (("way", 7), {"building": "yes"}, _square(x0 + 0.04, y0)),  # in industrial landuse
+        (("way", 8), {"amenity": "school"}, _square(x0 + 0.05, y0, 0.001)),
+        (("way", 9), {"building": "yes"}, _square(x0 + 0.05, y0)),  # on school grounds
+        (("way", 10), {"building": "commercial"}, _square(x0 + 0.06, y0)),
+    ]
+    rows += [
+        (("way", 100 + k), {"building": "yes"}, _square(x0 + 0.001 * k, y0 + 0.01))
+        for k in range(20)
+    ]
+    index = pd.MultiIndex.from_tuples([r[0] for r in rows], names=["element", "id"])
+    frame = pd.DataFrame.from_records([r[1] for r in rows], index=index)
+    return gpd.GeoDataFrame(frame, geometry=[r[2] for r in rows], crs="EPSG:4326")
+
+
+def test_each_building_rule_takes_its_buildings_and_the_summary_counts_them() -> None:
+    from yushu_circle.network import utm_crs
+    from yushu_circle.places import residences_from_features
+    from yushu_circle.residential import KIND_TYPED, KIND_YES_ELSEWHERE, KIND_YES_IN_RESIDENTIAL
+
+    frame, how = residences_from_features(_features(), utm_crs(97.01, 33.0))
+    kinds = dict(zip(frame["residence_id"], frame["kind"], strict=True))
+    assert kinds["osm-way-2"] == KIND_YES_IN_RESIDENTIAL
+    assert kinds["osm-way-3"] == KIND_TYPED
+    assert kinds["osm-relation-4"] == KIND_TYPED
+    for excluded in ("osm-way-5", "osm-way-7", "osm-way-9", "osm-way-10"):
+        assert excluded not in kinds
+    assert sum(k == KIND_YES_ELSEWHERE for k in kinds.values()) == 20
+    assert f"2 {KIND_TYPED}, 1 {KIND_YES_IN_RESIDENTIAL}, 20 {KIND_YES_ELSEWHERE}" in how
+    assert "population estimated from floor area" in how
+    assert (frame["floor_m2"] > 0).all()
+
+
+def test_building_yes_rule_can_be_switched_off() -> None:
+    from yushu_circle.network import utm_crs
+    from yushu_circle.places import residences_from_features
+
+    frame, how = residences_from_features(
+        _features(), utm_crs(97.01, 33.0), yes_buildings="residential_landuse"
+    )
+    # Only 3 buildings by the other rules: too few, sample points stand in (1 each).
+    assert (frame["kind"] == "sample point").all()
+    assert "population 1 each" in how

@@ -7,6 +7,7 @@ Importing this module is cheap (argparse and :mod:`yushu_circle.options` only), 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import re
 import signal
@@ -211,6 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=opt.DEFAULT_ISO_BUFFER_M,
         help=f"isochrone buffer half-width, m ({opt.ISO_BUFFER.text})",
     )
+    run.add_argument(
+        "--population",
+        type=Path,
+        help="population GeoTIFF (WorldPop/GHS-POP, any CRS) spread over the residences 人口栅格",
+    )
+    run.add_argument(
+        "--allow-large-area",
+        action="store_true",
+        help="query Overpass for an area over the size limit (1,000 km² with margin)",
+    )
     run.set_defaults(handler=cmd_run)
 
     batch = command(
@@ -371,6 +382,13 @@ def _parse_bbox(name: str, text: str) -> list[float]:
 
 def source_from_args(args: argparse.Namespace) -> Source:
     """The :class:`~yushu_circle.source.Source` an argument namespace describes."""
+    source = _named_source(args)
+    if getattr(args, "allow_large_area", False):
+        return dataclasses.replace(source, allow_large_area=True)
+    return source
+
+
+def _named_source(args: argparse.Namespace) -> Source:
     if args.clip_bbox is not None and args.osm_file is None:
         raise InputError("--clip-bbox clips an --osm-file", "add --osm-file, or use --bbox")
     if args.osm_file is not None:
@@ -401,6 +419,7 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         speed_kmh=args.speed,
         snap_limit_m=args.snap_limit,
         datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+        population=getattr(args, "population", None),
     )
 
 

@@ -79,6 +79,9 @@ class StudyInputs:
         ``facilities`` instead).
     scenario : str
         A what-if study's description ("" for a plain study).
+    population : str or Path, optional
+        A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
+        (:func:`yushu_circle.population.distribute`).
     """
 
     data: OSMData
@@ -89,6 +92,7 @@ class StudyInputs:
     options: StudyOptions
     osm_facilities: bool = True
     scenario: str = ""
+    population: str | Path | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,7 +281,13 @@ def find_residences(
                 "the source has no building data to find residences in",
                 "pass --residences FILE (CSV with lon, lat, population)",
             )
-        frame, how = residences_from_features(features(), network.crs, network.edges_frame)
+        frame, how = residences_from_features(
+            features(),
+            network.crs,
+            network.edges_frame,
+            population=inputs.population,
+            area=data.area,
+        )
     if data.area is not None and not frame.empty:
         inside = shapely.contains_xy(
             data.area, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,17 @@ import shapely
 
 from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.osm.extract import extract_from_elements
-from yushu_circle.osm.features import features_frame
+from yushu_circle.osm.features import features_from_elements as features_from_elements
+from yushu_circle.residential import (
+    DEFAULT_YES_BUILDINGS,
+    KIND_TYPED,
+    KIND_YES_ELSEWHERE,
+    KIND_YES_IN_RESIDENTIAL,
+    RESIDENTIAL_BUILDINGS,
+    YES_BUILDING_RULES,
+    YesBuildings,
+    non_residential,
+)
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 PERSONS_PER_FLOOR_M2 = 1 / 35.0
@@ -24,22 +33,6 @@ SAMPLE_SPACING_M = 80.0
 """Spacing of fallback sample points where OSM maps too few residential buildings."""
 MIN_MAPPED_BUILDINGS = 20
 
-RESIDENTIAL_BUILDINGS = {
-    "apartments",
-    "residential",
-    "house",
-    "detached",
-    "semidetached_house",
-    "terrace",
-    "dormitory",
-    "bungalow",
-    "farm",
-    "cabin",
-    "hut",
-    "ger",
-    "static_caravan",
-    "houseboat",
-}
 _DEFAULT_LEVELS = {"house": 1, "detached": 1, "bungalow": 1, "hut": 1, "ger": 1, "cabin": 1}
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "wgs84_lng", "gcj02_lng", "bd09_lng")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj02_lat", "bd09_lat")
@@ -49,116 +42,145 @@ _POPULATION_NAMES = ("population", "pop", "人口", "residents")
 _ID_NAMES = ("residence_id", "id", "编号")
 
 
-def features_from_elements(
-    elements: list[dict[str, Any]], tag_keys: Iterable[str], area: Any = None
-) -> gpd.GeoDataFrame:
-    """Turn OSM elements into a GeoDataFrame of tagged features (the reader every format uses).
-
-    Parameters
-    ----------
-    elements : list of dict
-        Overpass-JSON style elements.
-    tag_keys : iterable of str
-        Keep features carrying any of these keys.
-    area : shapely Polygon, optional
-        Keep only features touching it (EPSG:4326).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Indexed by (``element``, ``id``), EPSG:4326, one column per tag.
-    """
-    extract = extract_from_elements(elements)
-    if area is not None:
-        extract = extract.clip(area)
-    return features_frame(extract, set(tag_keys))
-
-
 def residences_from_features(
     features: gpd.GeoDataFrame,
     utm: Any,
     streets: Callable[[], gpd.GeoDataFrame] | None = None,
+    yes_buildings: YesBuildings = DEFAULT_YES_BUILDINGS,
+    population: Any = None,
+    area: Any = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Residences from OSM buildings, or sample points where buildings are too few.
 
-    Residential building types count, and untagged ``building=yes`` inside
-    ``landuse=residential``. Each becomes its polygon's representative point, with a
-    population estimated from floor area (footprint × levels × ``PERSONS_PER_FLOOR_M2``).
-    Where fewer than ``MIN_MAPPED_BUILDINGS`` are mapped, points every ``SAMPLE_SPACING_M``
-    metres inside ``landuse=residential`` (or along residential streets) stand in, each
-    with population 1.
+    Buildings (ways, multipolygon relations, and buildings clipped at the data's edge) count
+    by three rules, each named in the ``kind`` column and counted in the returned sentence:
+
+    1. ``building=`` a residential type (:data:`RESIDENTIAL_BUILDINGS`);
+    2. ``building=yes`` inside ``landuse=residential``;
+    3. with ``yes_buildings="not_non_residential"`` (the default), any other
+       ``building=yes`` that is not a known non-residential use: the building carries no
+       use tag (:data:`NON_RESIDENTIAL_KEYS`: ``amenity``, ``shop``, ``office``, …) and does
+       not stand in a non-residential area (:data:`NON_RESIDENTIAL_LANDUSE`, or the grounds
+       of an ``amenity``/``leisure``/… polygon such as a school). ``"residential_landuse"``
+       turns this rule off. A shop node inside a building does not exclude it (ground-floor
+       shops under homes, 底商, are common).
+
+    Each becomes its polygon's representative point, with a population estimated from
+    floor area (footprint × levels × ``PERSONS_PER_FLOOR_M2``), or taken from a population
+    raster (:func:`yushu_circle.population.distribute`). Where fewer than
+    ``MIN_MAPPED_BUILDINGS`` are found, points every ``SAMPLE_SPACING_M`` metres inside
+    ``landuse=residential`` (or along residential streets) stand in, each with population 1
+    (or the raster's people).
 
     Parameters
     ----------
     features : GeoDataFrame
-        From :func:`features_from_elements`.
+        From :func:`yushu_circle.osm.features.features_frame`.
     utm : pyproj.CRS
         Metric CRS for areas and sampling.
     streets : callable, optional
-        Gives the walk edges (EPSG:4326) with ``highway``, for street sampling; called
-        only when the streets are needed (a big city's edge frame takes seconds).
+        Gives the walk edges (EPSG:4326) with ``highway``, for street sampling and the
+        raster's default area; called only when needed (a big city's edge frame takes
+        seconds).
+    yes_buildings : {"not_non_residential", "residential_landuse"}
+        Where untagged ``building=yes`` counts (rule 3 on or off).
+    population : str or Path, optional
+        A population GeoTIFF (any CRS) whose people are spread over the residences.
+    area : shapely Polygon, optional
+        The study area (EPSG:4326) the raster is summed over; default the box around the
+        streets.
 
     Returns
     -------
     (GeoDataFrame, str)
-        Residences (``residence_id``, ``population``, ``kind``, geometry EPSG:4326) and a
-        sentence saying how they were found.
+        Residences (``residence_id``, ``population``, ``kind``, ``floor_m2``, geometry
+        EPSG:4326) and a sentence saying how they were found and where their population
+        comes from.
     """
+    if yes_buildings not in YES_BUILDING_RULES:
+        raise InputError(
+            f"unknown building rule {yes_buildings!r}",
+            f"use one of {', '.join(YES_BUILDING_RULES)}",
+        )
     buildings = _column(features, "building")
     landuse = _column(features, "landuse")
-    polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    residential_areas = features[polygonal & (landuse == "residential")]
-    typed = buildings.isin(RESIDENTIAL_BUILDINGS)
-    untagged = (buildings == "yes") & polygonal
-    if untagged.any() and not residential_areas.empty:
+    polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    residential_areas = features[polygonal & (landuse == "residential").to_numpy()]
+    points = features.geometry.representative_point().values
+    # Typed homes count as points too (address nodes tagged building=house).
+    typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy()
+    yes = (buildings == "yes").to_numpy() & polygonal
+    in_zone = np.zeros(len(features), dtype=bool)
+    if yes.any() and not residential_areas.empty:
         zone = shapely.union_all(residential_areas.geometry.values)
-        inside = shapely.contains(zone, features.geometry.representative_point().values)
-        untagged &= inside
+        in_zone[yes] = shapely.contains(zone, points[yes])
+    in_residential = yes & in_zone
+    other_yes = yes & ~in_zone
+    if yes_buildings == "not_non_residential" and other_yes.any():
+        other_yes &= ~non_residential(features, points, other_yes)
     else:
-        untagged &= False
-    chosen = features[(typed | untagged) & buildings.notna()]
+        other_yes &= False
+    kinds = np.full(len(features), "", dtype=object)
+    kinds[typed] = KIND_TYPED
+    kinds[in_residential] = KIND_YES_IN_RESIDENTIAL
+    kinds[other_yes] = KIND_YES_ELSEWHERE
+    chosen_mask = typed | in_residential | other_yes
+    chosen = features[chosen_mask]
     if len(chosen) >= MIN_MAPPED_BUILDINGS:
         metric = chosen.to_crs(utm)
         footprint = metric.geometry.area.to_numpy()
-        levels = _levels(chosen, _column(chosen, "building").to_numpy())
-        population = np.maximum(1, np.round(footprint * levels * PERSONS_PER_FLOOR_M2))
-        points = chosen.geometry.representative_point()
+        floor = footprint * _levels(chosen, _column(chosen, "building").to_numpy())
         elements, osm_ids = (chosen.index.get_level_values(k).tolist() for k in (0, 1))
-        ids = [f"osm-{e}-{i}" for e, i in zip(elements, osm_ids, strict=True)]
         frame = gpd.GeoDataFrame(
             {
-                "residence_id": ids,
-                "population": population.astype(float),
-                "kind": np.where(typed[chosen.index], "building", "building=yes in residential"),
+                "residence_id": [f"osm-{e}-{i}" for e, i in zip(elements, osm_ids, strict=True)],
+                "population": np.maximum(1, np.round(floor * PERSONS_PER_FLOOR_M2)),
+                "kind": kinds[chosen_mask],
+                "floor_m2": floor,
             },
-            geometry=points.values,
+            geometry=points[chosen_mask],
             crs="EPSG:4326",
         )
-        how = (
-            f"{len(frame):,} OSM residential buildings ({int(typed.sum()):,} typed, "
-            f"{int(untagged.sum()):,} untagged building=yes in landuse=residential); "
+        counts = ", ".join(
+            f"{int((kinds == kind).sum()):,} {kind}"
+            for kind in (KIND_TYPED, KIND_YES_IN_RESIDENTIAL, KIND_YES_ELSEWHERE)
+        )
+        how = f"{len(frame):,} OSM buildings as residences ({counts})"
+        basis = (
             f"population estimated from floor area at {1 / PERSONS_PER_FLOOR_M2:.0f} m² per person"
         )
-        return frame, how
-    samples = _sample_points(residential_areas, streets, utm)
-    if samples.empty:
-        raise DataError(
-            "no residences found: OSM maps no residential buildings, no landuse=residential "
-            "and no residential streets in the area",
-            "pass your own residences with --residences FILE (CSV with lon, lat, population)",
+    else:
+        frame = _sample_points(residential_areas, streets, utm)
+        if frame.empty and population is None:
+            raise DataError(
+                "no residences found: OSM maps no residential buildings, no landuse=residential "
+                "and no residential streets in the area",
+                "pass your own residences with --residences FILE (CSV with lon, lat, population)",
+            )
+        where = (
+            "landuse=residential areas and residential streets outside them"
+            if not residential_areas.empty
+            else "residential streets"
         )
-    where = "landuse=residential areas" if not residential_areas.empty else "residential streets"
-    how = (
-        f"only {len(chosen)} residential buildings mapped in OSM: {len(samples):,} sample points "
-        f"every {SAMPLE_SPACING_M:.0f} m in {where} stand in for residences (population 1 each)"
-    )
-    return samples, how
+        how = (
+            f"only {len(chosen)} residential buildings mapped in OSM: {len(frame):,} sample "
+            f"points every {SAMPLE_SPACING_M:.0f} m in {where} stand in for residences"
+        )
+        basis = "sample points carry population 1 each (not an estimate of people)"
+    if population is not None:
+        from yushu_circle.population import distribute
+
+        if area is None and streets is not None:
+            area = shapely.box(*streets().total_bounds)
+        frame, basis = distribute(frame, population, area)
+    return frame, f"{how}; {basis}"
 
 
 def _sample_points(
     areas: gpd.GeoDataFrame, streets: Callable[[], gpd.GeoDataFrame] | None, utm: Any
 ) -> gpd.GeoDataFrame:
     points: list[Any] = []
+    zone = None
     if not areas.empty:
         zone = shapely.union_all(areas.to_crs(utm).geometry.values)
         west, south, east, north = zone.bounds
@@ -171,12 +193,17 @@ def _sample_points(
         for part in shapely.get_parts(zone):
             if not any(part.contains(p) for p in points):
                 points.append(part.representative_point())
-    elif streets is not None and not (edges := streets()).empty:
+    # Residential streets outside the mapped residential areas carry homes too (a clipped
+    # extract may keep only a sliver of a residential area).
+    if streets is not None and not (edges := streets()).empty:
         kinds = edges["highway"].astype(str)
         residential = edges[kinds.isin(["residential", "living_street"])].to_crs(utm)
         for line in residential.geometry:
             steps = np.arange(SAMPLE_SPACING_M / 2, line.length, SAMPLE_SPACING_M)
-            points.extend(shapely.line_interpolate_point(line, steps))
+            along = shapely.line_interpolate_point(line, steps)
+            if zone is not None and len(along):
+                along = along[~shapely.contains(zone, along)]
+            points.extend(along)
     frame = gpd.GeoDataFrame(
         {
             "residence_id": [f"sample-{i}" for i in range(len(points))],
@@ -304,7 +331,7 @@ def read_user_points(
         Missing file, unreadable format, no coordinate columns, non-numeric or
         out-of-range coordinates, unknown datum.
     """
-    path = Path(path)
+    path, layer = _path_and_layer(path)
     datum = check_datum(datum)
     if not path.is_file():
         raise InputError(f"{what} file {path} does not exist", "check the path")
@@ -314,20 +341,7 @@ def read_user_points(
     if suffix in {".csv", ".txt", ".tsv"}:
         frame = _read_csv_points(path, what)
     else:
-        try:
-            frame = gpd.read_file(path)
-        except Exception as exc:
-            raise InputError(
-                f"{what} file {path} cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
-                "use CSV (lon, lat columns), GeoJSON, GeoPackage or Shapefile",
-            ) from None
-        if frame.crs is None:
-            frame = frame.set_crs("EPSG:4326")
-        elif not frame.crs.equals("EPSG:4326"):
-            frame = frame.to_crs("EPSG:4326")
-        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-        if not frame.geometry.geom_type.eq("Point").all():
-            frame = frame.set_geometry(frame.geometry.representative_point())
+        frame = _read_geo_points(path, layer, what)
     lon = frame.geometry.x.to_numpy()
     lat = frame.geometry.y.to_numpy()
     bad = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
@@ -347,6 +361,66 @@ def read_user_points(
         frame = frame.set_geometry(gpd.points_from_xy(lon, lat, crs="EPSG:4326"))
     frame.attrs["datum"] = datum
     return frame.reset_index(drop=True)
+
+
+def _path_and_layer(path: str | Path) -> tuple[Path, str | None]:
+    """``FILE.gpkg:LAYER`` names one layer of a GeoPackage; any other path has no layer."""
+    text = str(path)
+    head, sep, tail = text.rpartition(":")
+    if sep and tail and Path(head).suffix.lower() == ".gpkg" and Path(head).is_file():
+        return Path(head), tail
+    return Path(text), None
+
+
+def _read_geo_points(path: Path, layer: str | None, what: str) -> gpd.GeoDataFrame:
+    """A GeoJSON/GeoPackage/Shapefile as EPSG:4326 points; a missing or empty geometry (e.g.
+    NaN coordinates) is refused with its feature number, and a GeoPackage with several
+    layers must name one (``FILE.gpkg:LAYER``)."""
+    import pyogrio
+
+    try:
+        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        if layer is None and len(layers) > 1:
+            raise InputError(
+                f"{what} file {path} has {len(layers)} layers ({', '.join(layers[:10])})",
+                f"name the one to read: {path}:{layers[0]} (FILE.gpkg:LAYER)",
+            )
+        if layer is not None and layer not in layers:
+            raise InputError(
+                f"{what} file {path} has no layer {layer!r} (layers: {', '.join(layers[:10])})",
+                f"name one of its layers, e.g. {path}:{layers[0]}",
+            )
+        frame = gpd.read_file(path, layer=layer)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"{what} file {path} cannot be read ({type(exc).__name__}: {str(exc)[:120]})",
+            "use CSV (lon, lat columns), GeoJSON, GeoPackage or Shapefile",
+        ) from None
+    missing = frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy()
+    if not missing.all():
+        coords = shapely.get_coordinates(frame.geometry.values[~missing])
+        if not np.isfinite(coords).all():
+            bad = ~np.isfinite(shapely.bounds(frame.geometry.values)).all(axis=1)
+            missing |= bad
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f"{what} file {path}: {int(missing.sum())} of {len(frame)} features have no usable "
+            f"coordinates (empty, null or NaN; the first is feature {row + 1})",
+            "give those features coordinates or delete them",
+        )
+    try:
+        frame = frame.set_crs("EPSG:4326") if frame.crs is None else frame.to_crs("EPSG:4326")
+    except Exception as exc:
+        raise InputError(
+            f"{what} file {path}: its CRS cannot be converted to WGS-84 ({str(exc)[:120]})",
+            "save the file in EPSG:4326 or another standard CRS",
+        ) from None
+    if not frame.geometry.geom_type.eq("Point").all():
+        frame = frame.set_geometry(frame.geometry.representative_point())
+    return frame
 
 
 def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:

@@ -55,6 +55,7 @@ class Source:
     name: str | None = None
     box: Bbox | None = None
     polygon_wkt: str | None = None
+    allow_large_area: bool = False
 
     # --- builders ---------------------------------------------------------------------
 
@@ -154,11 +155,12 @@ class Source:
         if self.kind is SourceKind.OSM_FILE:
             assert self.path is not None
             return sources.read_osm_file(self.path, bbox=self.box, polygon=polygon)
+        large = self.allow_large_area or None  # None: the environment may allow it
         if self.kind is SourceKind.PLACE:
-            return sources.from_overpass(place=self.name, tag_keys=tag_keys)
+            return sources.from_overpass(place=self.name, tag_keys=tag_keys, allow_large_area=large)
         if self.kind is SourceKind.BBOX:
-            return sources.from_overpass(bbox=self.box, tag_keys=tag_keys)
-        return sources.from_overpass(polygon=polygon, tag_keys=tag_keys)
+            return sources.from_overpass(bbox=self.box, tag_keys=tag_keys, allow_large_area=large)
+        return sources.from_overpass(polygon=polygon, tag_keys=tag_keys, allow_large_area=large)
 
 
 def _box(values: Sequence[float]) -> Bbox:
@@ -200,6 +202,8 @@ class StudySettings:
     speed_kmh, snap_limit_m : float
     datum : Datum
         Datum of the user's point files.
+    population : Path or None
+        A population GeoTIFF spread over the OSM residences (default: floor-area estimates).
     """
 
     catalog: Path | None = None
@@ -208,6 +212,7 @@ class StudySettings:
     speed_kmh: float = DEFAULT_SPEED_KMH
     snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
     datum: Datum = DEFAULT_DATUM
+    population: Path | None = None
 
     def study_kwargs(self, progress: bool = False) -> dict[str, object]:
         """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
@@ -222,4 +227,5 @@ class StudySettings:
             "facilities": list(self.facilities) or None,
             "options": options,
             "progress": progress,
+            "population": self.population,
         }

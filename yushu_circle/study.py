@@ -79,6 +79,9 @@ class Study:
         Speed, snap limit, datum.
     progress : bool
         Show progress bars on long steps.
+    population : str or Path, optional
+        A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
+        (:func:`yushu_circle.population.distribute`).
 
     Examples
     --------
@@ -95,6 +98,7 @@ class Study:
         facilities: str | Path | gpd.GeoDataFrame | Sequence[Any] | None = None,
         options: StudyOptions | None = None,
         progress: bool = False,
+        population: str | Path | None = None,
     ) -> None:
         options = options or StudyOptions()
         check_speed(options.speed_kmh)
@@ -113,6 +117,7 @@ class Study:
             residences=residences,
             facilities=read,
             options=options,
+            population=population,
         )
         self.progress = progress
         self._shared: SharedResults | None = None

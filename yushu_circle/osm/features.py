@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import linemerge
 
-from yushu_circle.osm.extract import Extract, Relation
+from yushu_circle.osm.extract import Extract, Relation, extract_from_elements
 
 _LINEAR_KEYS = ("highway", "barrier", "railway", "waterway", "route", "power")
 _LINEAR_NATURAL = frozenset({"coastline", "cliff", "ridge", "arete", "tree_row"})
@@ -214,3 +214,28 @@ def _rings_area(lines: list[LineString]) -> Any:
     # Rings of one role that overlap (nested outers) count once: symmetric difference would
     # punch holes, union keeps every mapped area.
     return _valid_area(shapely.union_all(areas))
+
+
+def features_from_elements(
+    elements: list[dict[str, Any]], tag_keys: Iterable[str], area: Any = None
+) -> gpd.GeoDataFrame:
+    """Turn OSM elements into a GeoDataFrame of tagged features (the reader every format uses).
+
+    Parameters
+    ----------
+    elements : list of dict
+        Overpass-JSON style elements.
+    tag_keys : iterable of str
+        Keep features carrying any of these keys.
+    area : shapely Polygon, optional
+        Keep only features touching it (EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by (``element``, ``id``), EPSG:4326, one column per tag.
+    """
+    extract = extract_from_elements(elements)
+    if area is not None:
+        extract = extract.clip(area)
+    return features_frame(extract, set(tag_keys))

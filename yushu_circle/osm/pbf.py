@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import osmium
+import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import InputError
@@ -77,6 +78,10 @@ def _ways_and_points(
         .with_locations()
         .with_filter(untagged_nodes)
     )
+    factory = osmium.geom.WKBFactory()
+    every_node = osmium.geom.ALL
+    complete: list[tuple[int, list[int], dict[str, str]]] = []
+    wkbs: list[str] = []
     ways: list[Any] = []
     points: list[tuple[int, float, float, dict[str, str]]] = []
     absent = 0
@@ -85,21 +90,36 @@ def _ways_and_points(
             tags = _tags(obj)
             if not tags and obj.id not in members:
                 continue
-            refs, lon, lat = _way_nodes(obj)
+            refs = _refs(obj)
+            try:
+                # Fast path: every location known, geometry built in C++ (decoded in bulk below).
+                wkbs.append(factory.create_linestring(obj, every_node))
+                complete.append((int(obj.id), refs, tags))
+                continue
+            except (osmium.InvalidLocationError, RuntimeError):
+                pass
+            lon, lat = _locations(obj)
             absent += bool(np.isnan(lon).any())
             ways.append((int(obj.id), refs, tags, lon, lat))
         elif obj.location.valid():
             points.append((int(obj.id), obj.location.lon, obj.location.lat, _tags(obj)))
+    if wkbs:
+        lines = shapely.from_wkb(np.asarray(wkbs, dtype=object))
+        coords = shapely.get_coordinates(lines)
+        ends = np.cumsum(shapely.get_num_coordinates(lines))
+        starts = ends - shapely.get_num_coordinates(lines)
+        for (way_id, refs, tags), s, e in zip(complete, starts, ends, strict=True):
+            if e - s != len(refs):  # never expected: fall back to the node ids alone
+                raise RuntimeError(f"way {way_id}: geometry and node list differ in length")
+            ways.append((way_id, refs, tags, coords[s:e, 0], coords[s:e, 1]))
     return ways, points, absent
 
 
-def _way_nodes(way: Any) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """A way's node ids and locations (NaN for nodes absent from the file)."""
-    refs = []
+def _locations(way: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A way's node locations, NaN for nodes absent from the file."""
     lon = []
     lat = []
     for node in way.nodes:
-        refs.append(int(node.ref))
         location = node.location
         if location.valid():
             lon.append(location.lon)
@@ -107,8 +127,24 @@ def _way_nodes(way: Any) -> tuple[list[int], np.ndarray, np.ndarray]:
         else:
             lon.append(np.nan)
             lat.append(np.nan)
-    return refs, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
 def _tags(obj: Any) -> dict[str, str]:
-    return {tag.k: tag.v for tag in obj.tags}
+    """An object's tags as a dict, through pyosmium's C accessors (twice as fast as ``dict``)."""
+    data = obj._pyosmium_data
+    cursor = data.tags_begin()
+    step = data.tags_next
+    tags = {}
+    for _ in range(data.tags_size()):
+        key, value = step(cursor)
+        tags[key] = value
+    return tags
+
+
+def _refs(way: Any) -> list[int]:
+    """A way's node ids, through pyosmium's C accessors."""
+    data = way._pyosmium_data
+    nodes = data.nodes()
+    get = nodes.get
+    return [get(data, i).ref for i in range(nodes.size(data))]
