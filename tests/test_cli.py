@@ -203,7 +203,7 @@ def test_every_subcommand_help_has_description_defaults_and_examples(
         assert "SYNTHETIC demo" in text  # no source means the synthetic demo
         assert "(default: 4.0)" in text and "(default: 300.0)" in text
     if command == "map":
-        assert "(default: 2.5)" in text
+        assert "(default: 2.4)" in text
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -410,7 +410,7 @@ def test_plan_map_carries_the_plans_walker_view_and_sites(
     standard_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from yushu_circle.planning.plan import PlanOptions, run_plan
-    from yushu_circle.render import maps
+    from yushu_circle.render import plan_map as plan_map_module
     from yushu_circle.render.plan_map import plan_map
 
     study = _street_town()
@@ -425,7 +425,7 @@ def test_plan_map_carries_the_plans_walker_view_and_sites(
         captured.update(access=access, summary=summary, meta=meta, **kwargs)
         return "<html></html>"
 
-    monkeypatch.setattr(maps, "coverage_map", fake_map)
+    monkeypatch.setattr(plan_map_module, "coverage_map", fake_map)
     assert plan_map(study, plan) == "<html></html>"
     assert captured["access"] is plan.access  # the plan's walker, not the study's adult
     assert captured["summary"] is plan.coverage
