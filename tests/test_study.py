@@ -128,3 +128,17 @@ def test_what_if_is_a_new_study_and_leaves_the_old_one_alone(demo: Study) -> Non
 def test_removing_an_unknown_facility_is_refused(demo: Study) -> None:
     with pytest.raises(InputError, match="not in the study"):
         demo.with_facilities(removed=["nope"])
+
+
+def test_the_notes_count_schools_taken_by_the_fallback_rule(demo: Study) -> None:
+    from yushu_circle.places import classified_facilities
+
+    _, fell_back = classified_facilities(demo.features, demo.catalog)
+    assert fell_back["primary_school"] >= 1  # the demo has a school with no level tag
+    note = [n for n in demo.notes if "fallback rule" in n]
+    assert note == [
+        f"{fell_back['primary_school']:,} OSM feature(s) counted as Primary school (小学) only "
+        "by the documented fallback rule (nothing told their level; see the README's facility "
+        "categories)"
+    ]
+    assert note[0] in demo.metadata()["notes"]

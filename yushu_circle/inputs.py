@@ -17,8 +17,8 @@ from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Snap, WalkNetwork
 from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData
 from yushu_circle.places import (
+    classified_facilities,
     empty_facilities,
-    facilities_from_features,
     residences_from_features,
     user_facilities,
     user_residences,
@@ -316,7 +316,15 @@ def find_facilities(
     notes: list[str] = []
     data = inputs.data
     if inputs.osm_facilities and (data.elements or data.extract is not None):
-        parts.append(facilities_from_features(features(), inputs.catalog))
+        found, fell_back = classified_facilities(features(), inputs.catalog)
+        parts.append(found)
+        notes += [
+            f"{count:,} OSM feature(s) counted as {inputs.catalog[key].name_en} "
+            f"({inputs.catalog[key].name_zh}) only by the documented fallback rule "
+            "(nothing told their level; see the README's facility categories)"
+            for key, count in sorted(fell_back.items())
+            if count
+        ]
     for frame, origin in inputs.facilities:
         if origin:
             notes += check_in_study_area(

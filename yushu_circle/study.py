@@ -291,6 +291,9 @@ class Study:
                 f"{len(dropped)} disconnected street part(s) with {sum(dropped):,} nodes left out "
                 f"(largest part kept: {self.network.node_count:,} nodes)"
             )
+        data = self.inputs.data
+        if data.elements or data.extract is not None:
+            notes += self.features.attrs.get("notes", [])  # e.g. relations left unclosed
         notes += self._residence_set.notes
         notes += self._facility_set.notes
         if self.inputs.scenario:
