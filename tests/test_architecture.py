@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"osm"},
     {"network"},
     {"tagrules"},
-    {"catalog", "standards", "places", "profiles"},
+    {"catalog", "standards", "places", "residential", "population", "profiles"},
     {"inputs", "source"},
     {"access"},
     {"isochrones", "check"},
