@@ -1092,7 +1092,9 @@ def test_signal_mid_write_is_one_line_and_leaves_no_staging(
 ) -> None:
     before = snapshot(good_out)
     marker = tmp_path / "writing"
-    process = _run_until(marker, _KILL_SCRIPT, str(town_osm), str(good_out))
+    script = _KILL_SCRIPT.replace("\nmain([", "\nsys.exit(main([").replace("])\n", "]))\n")
+    assert "sys.exit(main([" in script
+    process = _run_until(marker, script, str(town_osm), str(good_out))
     try:
         assert marker.exists(), "the run never reached the writers"
         process.send_signal(signum)

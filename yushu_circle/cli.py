@@ -579,7 +579,20 @@ def _signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+def _close_bars() -> None:
+    """Close progress bars a failed step left open, so the message is the last line."""
+    tqdm_module = sys.modules.get("tqdm")
+    if tqdm_module is None:
+        return
+    for bar in list(getattr(tqdm_module.tqdm, "_instances", ())):
+        try:
+            bar.close()
+        except Exception:  # a bar half-built when the signal came: nothing to tidy
+            continue
+
+
 def _stopped_message() -> tuple[str, int]:
+    _close_bars()
     terminated = bool(_received) and _received[0] == getattr(signal, "SIGTERM", None)
     what = "stopped by SIGTERM" if terminated else "interrupted"
     code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
@@ -602,6 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except YushuError as exc:
             if args.debug:
                 raise
+            _close_bars()
             print(f"{PROG}: error: {exc.message}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:
@@ -624,6 +638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return code
             if args.debug:
                 raise
+            _close_bars()
             text = clip_text(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
             print(
                 f"{PROG}: internal error: {text} — fix: this is a bug in yushu-circle; "
