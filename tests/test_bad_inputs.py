@@ -1113,7 +1113,7 @@ from pathlib import Path
 import yushu_circle._core as core
 from yushu_circle.cli import main
 
-core.on_first_compile(lambda: Path(sys.argv[1]).write_text("compiling"))
+core.on_first_compile(lambda module: Path(sys.argv[1]).write_text(module))
 sys.exit(main(["run", "--no-isochrones", "--osm-file", sys.argv[2], "--out", sys.argv[3]]))
 """
 

@@ -80,18 +80,23 @@ class _Steps:
         return result
 
 
-_notice = {"on": False, "registered": False}
+_notice = {"on": False, "registered": False}  # one listener per process; quiet per run
 
 
-def _compile_notice() -> None:
+def _compile_notice(module: str) -> None:
     if not _notice["on"]:
         return
     from tqdm.auto import tqdm
 
     from yushu_circle._core import COMPILE_SECONDS, cache_dir
 
+    name = module.rsplit(".", 1)[-1]
+    what = (
+        "isochrone" if name.startswith("isochrone") else "siting" if name == "coverage" else "walk"
+    )
+    seconds = COMPILE_SECONDS.get(name, 10)
     tqdm.write(
-        f"  compiling walk kernels once (一次性编译), ~{COMPILE_SECONDS} s; "
+        f"  compiling {what} kernels once (一次性编译), ~{seconds} s; "
         f"later runs load them from {cache_dir()}",
         file=sys.stderr,
     )

@@ -25,8 +25,9 @@ from typing import Any
 CACHE_ENV = "YUSHU_CACHE_DIR"
 """Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
 
-COMPILE_SECONDS = 15
-"""Rough one-off compile time of every kernel a demo run needs, measured on 2 cores."""
+COMPILE_SECONDS = {"kernels": 5, "isochrone": 15, "isochrones": 15, "coverage": 5}
+"""Rough one-off compile time of each kernel module's kernels a demo run needs, seconds on
+2 cores (``benchmarks/first_run.py``); by the module's last name."""
 
 
 def cache_dir() -> Path:
@@ -66,23 +67,24 @@ def _point_numba_cache() -> None:
 
 _point_numba_cache()
 
-_listeners: list[Callable[[], None]] = []
+_listeners: list[Callable[[str], None]] = []
 _lock = threading.Lock()
-_announced = False
+_announced: set[str] = set()
 _registered = False
 
 
-def on_first_compile(callback: Callable[[], None]) -> None:
-    """Call ``callback()`` once, when this process first compiles one of our kernels.
+def on_first_compile(callback: Callable[[str], None]) -> None:
+    """Call ``callback(module)`` when this process first compiles a kernel of a module.
 
-    Loading a kernel from the disk cache is not compiling, so a warm run never calls it.
-    Covers every kernel module of the package (the numba ``numba:compile`` event filtered
-    on the function's module), including ones added later.
+    Once per kernel module of the package (``yushu_circle._core.kernels``, the isochrone
+    kernels, …, including modules added later: the numba ``numba:compile`` event filtered
+    on the function's module). Loading a kernel from the disk cache is not compiling, so a
+    warm run never calls it.
 
     Parameters
     ----------
     callback : callable
-        Called without arguments, at most once per process.
+        Called with the kernel module's name, at most once per module and process.
     """
     global _registered
     with _lock:
@@ -94,14 +96,13 @@ def on_first_compile(callback: Callable[[], None]) -> None:
 
     class _Listener(event.Listener):
         def on_start(self, ev: Any) -> None:
-            global _announced
             dispatcher = (ev.data or {}).get("dispatcher")
             module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-            if not module.startswith("yushu_circle") or _announced:
+            if not module.startswith("yushu_circle") or module in _announced:
                 return
-            _announced = True
+            _announced.add(module)
             for listener in list(_listeners):
-                listener()
+                listener(module)
 
         def on_end(self, ev: Any) -> None:
             return None
