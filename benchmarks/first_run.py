@@ -65,6 +65,16 @@ def _import_top(env: dict[str, str], cwd: Path, count: int = 12) -> list[str]:
     return [f"{us / 1000:8.1f} ms  {name}" for us, name in rows[:count]]
 
 
+def _steps(progress: str) -> dict[str, float]:
+    """Step label → seconds, from the "✓ label (1.2 s)" lines of a run's progress output."""
+    steps = {}
+    for line in progress.splitlines():
+        if line.startswith("✓ ") and line.endswith(" s)"):
+            label, _, seconds = line[2:-3].rpartition(" (")
+            steps[label] = float(seconds)
+    return steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-isochrones", action="store_true", help="skip the isochrone step")
@@ -76,7 +86,7 @@ def main() -> None:
         env["YUSHU_CACHE_DIR"] = str(work / "cache")  # fresh: nothing compiled yet
         run = [*_command(), "run", *extra, "--out", str(work / "out")]
         cold, progress = _timed(run, env, work)
-        warm, _ = _timed(run, env, work)
+        warm, warm_progress = _timed(run, env, work)
         help_s = _best([*_command(), "--help"], env, work)
         import_s = _best([sys.executable, "-c", "import yushu_circle"], env, work)
         top = _import_top(env, work)
@@ -85,6 +95,9 @@ def main() -> None:
     print(f"first run (fresh kernel cache): {cold:6.1f} s")
     print(f"second run (warm cache):        {warm:6.1f} s")
     print(f"ratio first / second:           {cold / warm:6.2f}  (target ≤ 2)")
+    cold_steps, warm_steps = _steps(progress), _steps(warm_progress)
+    for label, seconds in cold_steps.items():
+        print(f"  {label:48s} {seconds:6.1f} s cold  {warm_steps.get(label, 0.0):6.1f} s warm")
     print(f"yushu-circle --help:            {help_s:6.2f} s  (target ≤ 0.5 s; best of 5)")
     print(f"import yushu_circle:            {import_s:6.2f} s  (target ≤ 1 s; best of 5)")
     print("python -X importtime -c 'import yushu_circle', top cumulative entries:")

@@ -17,8 +17,17 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.errors import InputError, YushuError
-from yushu_circle.options import DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES, WORKERS
-from yushu_circle.source import Source, StudySettings
+from yushu_circle.options import (
+    DEFAULT_DATUM,
+    DEFAULT_RETRIES,
+    DEFAULT_SNAP_LIMIT_M,
+    DEFAULT_SPEED_KMH,
+    DEFAULT_WORKERS,
+    RETRIES,
+    WORKERS,
+    Datum,
+)
+from yushu_circle.source import Source
 
 DONE_MARKER = "_DONE"
 STATUS_FILE = "batch_status.csv"
@@ -35,6 +44,46 @@ _SAFE_ID = re.compile(r"[^\W_][\w-]{0,63}")
 _RESERVED_IDS = {"con", "prn", "aux", "nul"} | {
     f"{p}{i}" for p in ("com", "lpt") for i in range(10)
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class StudySettings:
+    """Everything a study is built with besides its source (typed; shared by every area).
+
+    Attributes
+    ----------
+    catalog : Path or None
+        A facility catalog TOML (default: the shipped one).
+    residences : Path or None
+        The user's residences file (default: OSM buildings).
+    facilities : tuple of Path
+        Extra facilities files.
+    speed_kmh, snap_limit_m : float
+    datum : Datum
+        Datum of the user's point files.
+    """
+
+    catalog: Path | None = None
+    residences: Path | None = None
+    facilities: tuple[Path, ...] = ()
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    datum: Datum = DEFAULT_DATUM
+
+    def study_kwargs(self, progress: bool = False) -> dict[str, object]:
+        """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
+        from yushu_circle.study import StudyOptions
+
+        options = StudyOptions(
+            speed_kmh=self.speed_kmh, snap_limit_m=self.snap_limit_m, datum=str(self.datum)
+        )
+        return {
+            "catalog": self.catalog,
+            "residences": self.residences,
+            "facilities": list(self.facilities) or None,
+            "options": options,
+            "progress": progress,
+        }
 
 
 @dataclasses.dataclass(frozen=True)

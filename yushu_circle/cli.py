@@ -18,12 +18,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yushu_circle import __version__
 from yushu_circle import options as opt
 from yushu_circle.errors import InputError, YushuError, clip_text
-from yushu_circle.source import Source, StudySettings
+from yushu_circle.source import Source
+
+if TYPE_CHECKING:
+    from yushu_circle.batch import StudySettings
 
 PROG = "yushu-circle"
 EXIT_INTERRUPTED = 130
@@ -364,6 +367,8 @@ def source_from_args(args: argparse.Namespace) -> Source:
 
 def settings_from_args(args: argparse.Namespace) -> StudySettings:
     """The study settings of the options (and set osmnx's server URLs)."""
+    from yushu_circle.batch import StudySettings
+
     if getattr(args, "overpass_url", None) or getattr(args, "nominatim_url", None):
         import osmnx as ox
 

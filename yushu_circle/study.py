@@ -161,11 +161,10 @@ class Study:
     def from_source(cls, source: Source, **kwargs: Any) -> Study:
         """A study of any :class:`yushu_circle.source.Source` (demo, file, place, box, polygon).
 
-                Examples
-                --------
-                >>> from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
-        from yushu_circle.source import Source
-                >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
+        Examples
+        --------
+        >>> from yushu_circle.source import Source
+        >>> study = Study.from_source(Source.osm_file("town.osm"))  # doctest: +SKIP
         """
         catalog = _catalog_of(kwargs.get("catalog"))
         return cls(source.load(tag_keys=sorted(catalog.tag_keys)), **kwargs)
