@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -42,8 +43,22 @@ def test_install_run_then_editable_install_still_runs(tmp_path: Path) -> None:
     # folder then shadowed the editable install (ImportError, exit 70).
     source = _source_copy(tmp_path / "src")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)  # deps: nothing downloads
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
     bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    # The dependencies come from the environment running the tests (in CI a venv of its own,
+    # not the system's), after the new venv's own packages: nothing downloads.
+    inner = subprocess.run(
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(inner, "test_outer_env.pth").write_text("\n".join(sorted(outer)) + "\n")
     env = _clean_env(tmp_path / "cache")
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     elsewhere = tmp_path / "work"  # not the source folder: imports must come from the install
