@@ -442,6 +442,11 @@ CASES: list[Case] = [
         for v in ("0", "nan", "2.5", "1e9")
     ],
     Case(
+        "plan-unknown-standard-leaves-no-folder",
+        ("plan", "--osm-file", "{town}", "--out", "{tmp}/plan", "--standard", "{tmp}/no.toml"),
+        ("{tmp}/no.toml", "neither a shipped standard nor a file"),
+    ),
+    Case(
         "plan-speed-nan",
         ("plan", "--osm-file", "{town}", "--out", "{tmp}/plan", "--speed", "nan"),
         ("--speed", "nan"),

@@ -141,3 +141,21 @@ def test_quickstart_tool_refuses_drift(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "differ" in done.stderr and "快速开始" in done.stderr
+
+
+def test_each_walk_kernel_compiles_for_one_signature() -> None:
+    # Every type specialisation is another compile on a first run: the callers pass one
+    # set of array types (int32 CSR, int64 ids, float64 minutes).
+    import numba
+
+    import yushu_circle as yc
+    from yushu_circle._core import kernels
+
+    study = yc.Study.demo()
+    study.access()
+    dispatchers = [
+        f for f in vars(kernels).values() if isinstance(f, numba.core.registry.CPUDispatcher)
+    ]
+    used = {f.__name__: len(f.signatures) for f in dispatchers if f.signatures}
+    assert {"nearest_source_minutes", "origin_minutes", "edge_point_sources"} <= set(used)
+    assert all(count == 1 for count in used.values()), used
