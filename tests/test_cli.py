@@ -254,9 +254,9 @@ def test_first_compile_is_announced_once_per_kernel_module(
 ) -> None:
     import numba
 
-    from yushu_circle import cli
+    from yushu_circle import commands
 
-    cli._Steps(quiet=False)  # what every subcommand with steps does
+    commands._Steps(quiet=False)  # what every subcommand with steps does
     import yushu_circle._core as core
 
     calls: list[str] = []
