@@ -442,6 +442,11 @@ CASES: list[Case] = [
         for v in ("0", "nan", "2.5", "1e9")
     ],
     Case(
+        "plan-unknown-standard-leaves-no-folder",
+        ("plan", "--osm-file", "{town}", "--out", "{tmp}/plan", "--standard", "{tmp}/no.toml"),
+        ("{tmp}/no.toml", "neither a shipped standard nor a file"),
+    ),
+    Case(
         "plan-speed-nan",
         ("plan", "--osm-file", "{town}", "--out", "{tmp}/plan", "--speed", "nan"),
         ("--speed", "nan"),
@@ -1092,7 +1097,9 @@ def test_signal_mid_write_is_one_line_and_leaves_no_staging(
 ) -> None:
     before = snapshot(good_out)
     marker = tmp_path / "writing"
-    process = _run_until(marker, _KILL_SCRIPT, str(town_osm), str(good_out))
+    script = _KILL_SCRIPT.replace("\nmain([", "\nsys.exit(main([").replace("])\n", "]))\n")
+    assert "sys.exit(main([" in script
+    process = _run_until(marker, script, str(town_osm), str(good_out))
     try:
         assert marker.exists(), "the run never reached the writers"
         process.send_signal(signum)
@@ -1111,7 +1118,7 @@ from pathlib import Path
 import yushu_circle._core as core
 from yushu_circle.cli import main
 
-core.on_first_compile(lambda: Path(sys.argv[1]).write_text("compiling"))
+core.on_first_compile(lambda module: Path(sys.argv[1]).write_text(module))
 sys.exit(main(["run", "--no-isochrones", "--osm-file", sys.argv[2], "--out", sys.argv[3]]))
 """
 

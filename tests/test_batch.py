@@ -19,12 +19,13 @@ from yushu_circle.batch import (
     DONE_MARKER,
     STATUS_FILE,
     Area,
+    StudySettings,
     _make_job,
     read_areas,
     run_area,
 )
 from yushu_circle.errors import InputError
-from yushu_circle.source import Source, SourceKind, StudySettings
+from yushu_circle.source import Source, SourceKind
 from yushu_circle.study import Study
 
 # Three overlapping strips (WEST,SOUTH,EAST,NORTH) across the synthetic town at Jiegu.

@@ -250,30 +250,35 @@ def test_subpackages_are_attributes_of_the_package() -> None:
         _ = yushu_circle.nope
 
 
-def test_first_compile_is_announced_once(capsys: pytest.CaptureFixture[str]) -> None:
+def test_first_compile_is_announced_once_per_kernel_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import numba
 
-    from yushu_circle import cli
+    from yushu_circle import commands
 
-    cli._Steps(quiet=False)  # what every subcommand with steps does
+    commands._Steps(quiet=False)  # what every subcommand with steps does
     import yushu_circle._core as core
 
-    calls: list[int] = []
-    core.on_first_compile(lambda: calls.append(1))
+    calls: list[str] = []
+    core.on_first_compile(calls.append)
 
     def probe(x: int) -> int:
         return x + 1
 
-    probe.__module__ = "yushu_circle._core.probe"  # a kernel of ours, compiled now
-    was = core._announced
-    core._announced = False
-    try:
-        assert numba.njit(probe)(1) == 2
-        assert numba.njit(lambda x: x * 2)(3) == 6  # not ours: no second notice
-    finally:
-        core._announced = was or core._announced
-    assert calls == [1]
-    assert "compiling walk kernels once (一次性编译)" in capsys.readouterr().err
+    def probe_iso(x: int) -> int:
+        return x + 2
+
+    probe.__module__ = "yushu_circle._core.probe"  # kernels of ours, compiled now
+    probe_iso.__module__ = "yushu_circle._core.isochrone_probe"
+    assert numba.njit(probe)(1) == 2
+    assert numba.njit(lambda x: x * 2)(3) == 6  # not ours: no notice
+    assert numba.njit(probe_iso)(1) == 3
+    assert numba.njit(lambda x: x + 3)(1) == 4
+    assert calls == ["yushu_circle._core.probe", "yushu_circle._core.isochrone_probe"]
+    err = capsys.readouterr().err
+    assert "compiling walk kernels once (一次性编译), ~10 s" in err
+    assert "compiling isochrone kernels once (一次性编译)" in err
 
 
 def test_source_values_round_trip_and_describe_themselves(tmp_path: Path) -> None:

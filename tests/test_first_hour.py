@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -42,8 +44,22 @@ def test_install_run_then_editable_install_still_runs(tmp_path: Path) -> None:
     # folder then shadowed the editable install (ImportError, exit 70).
     source = _source_copy(tmp_path / "src")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)  # deps: nothing downloads
+    venv.create(env_dir, system_site_packages=True, with_pip=True)
     bin_dir = env_dir / ("Scripts" if sys.platform == "win32" else "bin")
+    # The dependencies come from the environment running the tests (in CI a venv of its own,
+    # not the system's), after the new venv's own packages: nothing downloads.
+    inner = subprocess.run(
+        [
+            str(bin_dir / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(inner, "test_outer_env.pth").write_text("\n".join(sorted(outer)) + "\n")
     env = _clean_env(tmp_path / "cache")
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     elsewhere = tmp_path / "work"  # not the source folder: imports must come from the install
@@ -126,3 +142,27 @@ def test_quickstart_tool_refuses_drift(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "differ" in done.stderr and "快速开始" in done.stderr
+
+
+def test_each_walk_kernel_compiles_for_one_signature() -> None:
+    # Every type specialisation is another compile on a first run: the callers pass one
+    # set of array types (int32 CSR, int64 ids, float64 minutes). A fresh process, so that
+    # what other tests compiled in this one does not count.
+    script = """
+import json, numba
+import yushu_circle as yc
+from yushu_circle._core import kernels
+yc.Study.demo().access()
+print(json.dumps({
+    f.__name__: len(f.signatures)
+    for f in vars(kernels).values()
+    if isinstance(f, numba.core.registry.CPUDispatcher) and f.signatures
+}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    used = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"nearest_source_minutes", "origin_minutes", "edge_point_sources"} <= set(used)
+    assert all(count == 1 for count in used.values()), used

@@ -7,15 +7,13 @@ Importing this module is cheap (argparse and :mod:`yushu_circle.options` only), 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
 import re
 import signal
 import sys
 import threading
-import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -23,8 +21,15 @@ from typing import Any
 
 from yushu_circle import __version__
 from yushu_circle import options as opt
-from yushu_circle.errors import InputError, YushuError, clip_text
-from yushu_circle.source import Source, StudySettings
+from yushu_circle.commands import (
+    cmd_batch,
+    cmd_check,
+    cmd_map,
+    cmd_plan,
+    cmd_report,
+    cmd_run,
+)
+from yushu_circle.errors import YushuError, clip_text
 
 PROG = "yushu-circle"
 EXIT_INTERRUPTED = 130
@@ -57,45 +62,6 @@ class _Parser(argparse.ArgumentParser):
                 message += f" — did you mean {close[0]!r}?"
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-class _Steps:
-    """Prints each long step, when it starts and with its duration, to stderr."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        _notice["on"] = not quiet
-        if not _notice["registered"]:
-            from yushu_circle._core import on_first_compile
-
-            on_first_compile(_compile_notice)
-            _notice["registered"] = True
-
-    def run(self, label: str, action: Callable[[], Any]) -> Any:
-        if not self.quiet:
-            print(f"… {label}", file=sys.stderr, flush=True)
-        start = time.perf_counter()
-        result = action()
-        if not self.quiet:
-            print(f"✓ {label} ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
-        return result
-
-
-_notice = {"on": False, "registered": False}
-
-
-def _compile_notice() -> None:
-    if not _notice["on"]:
-        return
-    from tqdm.auto import tqdm
-
-    from yushu_circle._core import COMPILE_SECONDS, cache_dir
-
-    tqdm.write(
-        f"  compiling walk kernels once (一次性编译), ~{COMPILE_SECONDS} s; "
-        f"later runs load them from {cache_dir()}",
-        file=sys.stderr,
-    )
 
 
 # --- options -----------------------------------------------------------------------------
@@ -366,263 +332,6 @@ def _check_numbers(args: argparse.Namespace) -> None:
         args.iso_minutes = opt.check_minutes(args.iso_minutes)
 
 
-def _parse_bbox(name: str, text: str) -> list[float]:
-    parts = text.replace(" ", "").replace(";", ",").split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4:
-        raise InputError(
-            f"{name} {clip_text(repr(text))} is not four numbers",
-            f"write {name} WEST,SOUTH,EAST,NORTH in degrees, e.g. 96.99,32.99,97.03,33.02",
-        )
-    return values
-
-
-def source_from_args(args: argparse.Namespace) -> Source:
-    """The :class:`~yushu_circle.source.Source` an argument namespace describes."""
-    source = _named_source(args)
-    if getattr(args, "allow_large_area", False):
-        return dataclasses.replace(source, allow_large_area=True)
-    return source
-
-
-def _named_source(args: argparse.Namespace) -> Source:
-    if args.clip_bbox is not None and args.osm_file is None:
-        raise InputError("--clip-bbox clips an --osm-file", "add --osm-file, or use --bbox")
-    if args.osm_file is not None:
-        clip = _parse_bbox("--clip-bbox", args.clip_bbox) if args.clip_bbox else None
-        return Source.osm_file(args.osm_file, clip_bbox=clip)
-    if args.place is not None:
-        return Source.place(args.place)
-    if args.bbox is not None:
-        return Source.bbox(_parse_bbox("--bbox", args.bbox))
-    if args.polygon is not None:
-        return Source.polygon_file(args.polygon)
-    return Source.demo()
-
-
-def settings_from_args(args: argparse.Namespace) -> StudySettings:
-    """The study settings of the options (and set osmnx's server URLs)."""
-    if getattr(args, "overpass_url", None) or getattr(args, "nominatim_url", None):
-        import osmnx as ox
-
-        if args.overpass_url:
-            ox.settings.overpass_url = args.overpass_url
-        if args.nominatim_url:
-            ox.settings.nominatim_url = args.nominatim_url
-    return StudySettings(
-        catalog=args.catalog,
-        residences=args.residences,
-        facilities=tuple(args.facilities or ()),
-        speed_kmh=args.speed,
-        snap_limit_m=args.snap_limit,
-        datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
-        population=getattr(args, "population", None),
-    )
-
-
-def study_from_args(args: argparse.Namespace, source: Source, progress: bool) -> Any:
-    """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
-    from yushu_circle.study import Study
-
-    return Study.from_source(source, **settings_from_args(args).study_kwargs(progress))
-
-
-# --- subcommands ---------------------------------------------------------------------------
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """``yushu-circle run``: the main job."""
-    from yushu_circle.io import check_out_dir, write_study
-
-    steps = _Steps(args.quiet)
-    source = source_from_args(args)
-    check_out_dir(args.out)  # fails before any work; the folder appears only when written
-    study = steps.run(
-        "loading OSM data 读取数据", lambda: study_from_args(args, source, not args.quiet)
-    )
-    if study.synthetic:
-        print("NOTE: running on SYNTHETIC demo data (示例数据) — not survey data.", file=sys.stderr)
-    net = steps.run("building the walk network 步行路网", lambda: study.network)
-    steps.run(
-        "finding residences and facilities 居住点与设施",
-        lambda: (study.residences, study.facilities),
-    )
-    steps.run(
-        "snapping onto streets 吸附到路网", lambda: (study.residence_snap, study.facility_snaps)
-    )
-    steps.run("walk minutes per category 各类设施步行时间", study.access)
-    iso = not args.no_isochrones
-    if iso:
-        steps.run(
-            "isochrones 等时圈",
-            lambda: study.isochrones(args.iso_minutes, args.iso_buffer),
-        )
-    written = steps.run(
-        "writing outputs 写出结果",
-        lambda: write_study(
-            study,
-            args.out,
-            args.gpkg,
-            isochrones=iso,
-            iso_minutes=args.iso_minutes,
-            iso_buffer_m=args.iso_buffer,
-        ),
-    )
-    meta = study.metadata()
-    print(f"Data 数据: {meta['data']}")
-    print(f"Residences 居住点: {meta['residences']:,}  ({meta['residence_source']})")
-    print(
-        f"Walk network 路网: {net.node_count:,} nodes, {net.edge_count:,} edges; "
-        f"speed {net.speed_kmh:g} km/h"
-    )
-    for note in meta["notes"]:
-        print(f"Note 注意: {note}")
-    print(_format_summary(study.summary()))
-    print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
-    return 0
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    """``yushu-circle batch``: one study per area on Dask; 1 when any area failed."""
-    from yushu_circle.batch import format_batch_report, read_areas, run_batch
-
-    areas = read_areas(args.areas)
-    result = run_batch(
-        areas,
-        args.out,
-        settings=settings_from_args(args),
-        scheduler=args.scheduler,
-        workers=args.workers,
-        retries=args.retries,
-        force=args.force,
-        gpkg=args.gpkg,
-        progress=not args.quiet,
-    )
-    print(format_batch_report(result))
-    return 1 if result.failed else 0
-
-
-def cmd_map(args: argparse.Namespace) -> int:
-    """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
-    from yushu_circle.render.maps import rebuild_maps
-
-    written = rebuild_maps(
-        args.out,
-        png=args.png,
-        category=args.category,
-        isochrone_budget_bytes=int(args.iso_budget_mb * 1e6),
-    )
-    for path in written:
-        print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    return 0
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
-    from yushu_circle.io import check_out_dir, write_plan
-    from yushu_circle.planning.plan import PlanOptions
-
-    steps = _Steps(args.quiet)
-    source = source_from_args(args)
-    whatif = _whatif_args(args)  # a bad scenario file fails before any work
-    check_out_dir(args.out)
-    # No bars inside the planning step: it searches again per profile and what-if, and
-    # one bar per search would print five; the step lines say what runs.
-    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args, source, False))
-    steps.run("walk minutes 步行时间", study.access)
-    options = PlanOptions(
-        standard=args.standard,
-        measure=args.measure,
-        profile=args.profile,
-        dem=args.dem,
-        areas=args.areas,
-        site=args.site,
-        k=args.k,
-        candidates=args.candidates,
-        method=args.method,
-        added=whatif["added"],
-        removed=tuple(whatif["removed"] or ()),
-    )
-    written, report = steps.run(
-        "planning analyses 规划分析", lambda: write_plan(study, args.out, options)
-    )
-    print(report)
-    print(f"Wrote {len(written)} files to {args.out}/: " + ", ".join(p.name for p in written))
-    return 0
-
-
-def _whatif_args(args: argparse.Namespace) -> dict[str, Any]:
-    """``added``/``removed`` of ``plan``: from --add/--remove, or the map's --scenario CSV."""
-    if args.scenario is None:
-        return {"added": args.add, "removed": args.remove}
-    from yushu_circle.errors import InputError
-    from yushu_circle.render.network_payload import read_scenario
-
-    if args.add is not None:
-        raise InputError(
-            "--add and --scenario both give added facilities",
-            "put every added facility in the scenario CSV, or use --add alone",
-        )
-    scenario = read_scenario(args.scenario)
-    return {
-        "added": scenario.added if len(scenario.added) else None,
-        "removed": [*args.remove, *scenario.removed],
-    }
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    """``yushu-circle check --at LON,LAT``: minutes and routes from one location."""
-    from yushu_circle.check import check_location
-    from yushu_circle.errors import InputError
-    from yushu_circle.io import json_writer, write_atomically
-
-    try:
-        lon, lat = (float(v) for v in args.at.replace(" ", "").split(","))
-    except ValueError:
-        raise InputError(
-            f"--at {args.at!r} is not LON,LAT", "write e.g. --at 97.0100,33.0050"
-        ) from None
-    study = study_from_args(args, source_from_args(args), not args.quiet)
-    result = check_location(study, lon, lat, categories=args.category)
-    print(result.to_text(), end="")
-    if args.geojson is not None:
-        target = args.geojson.resolve()
-        write_atomically(target.parent, {target.name: json_writer(result.to_geojson())})
-        print(f"Wrote {args.geojson}")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """``yushu-circle report OUT_DIR``: :func:`yushu_circle.io.write_report`."""
-    from yushu_circle.io import write_report
-
-    for path in write_report(args.out_dir):
-        print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    return 0
-
-
-def _format_summary(summary: Any) -> str:
-    table = summary[
-        [
-            "name_zh",
-            "level_min",
-            "facilities",
-            "share_pop_5min",
-            "share_pop_10min",
-            "share_pop_15min",
-            "median_min",
-        ]
-    ].copy()
-    for column in ("share_pop_5min", "share_pop_10min", "share_pop_15min"):
-        table[column] = (table[column] * 100).map(lambda v: f"{v:5.1f}%")
-    table["median_min"] = table["median_min"].map(lambda v: f"{v:5.1f}")
-    table.columns = ["类别", "level", "count", "pop≤5", "pop≤10", "pop≤15", "median min"]
-    return table.to_string()
-
-
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -674,7 +383,20 @@ def _signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+def _close_bars() -> None:
+    """Close progress bars a failed step left open, so the message is the last line."""
+    tqdm_module = sys.modules.get("tqdm")
+    if tqdm_module is None:
+        return
+    for bar in list(getattr(tqdm_module.tqdm, "_instances", ())):
+        try:
+            bar.close()
+        except Exception:  # a bar half-built when the signal came: nothing to tidy
+            continue
+
+
 def _stopped_message() -> tuple[str, int]:
+    _close_bars()
     terminated = bool(_received) and _received[0] == getattr(signal, "SIGTERM", None)
     what = "stopped by SIGTERM" if terminated else "interrupted"
     code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
@@ -697,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except YushuError as exc:
             if args.debug:
                 raise
+            _close_bars()
             print(f"{PROG}: error: {exc.message}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:
@@ -719,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return code
             if args.debug:
                 raise
+            _close_bars()
             text = clip_text(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
             print(
                 f"{PROG}: internal error: {text} — fix: this is a bug in yushu-circle; "

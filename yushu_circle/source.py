@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yushu_circle.options import DEFAULT_DATUM, DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Datum
-
 if TYPE_CHECKING:  # the readers (osmnx, shapely) load when a source is read, not on import
     from shapely.geometry import MultiPolygon, Polygon
 
@@ -185,47 +183,3 @@ def _polygon(wkt: str | None) -> Polygon | MultiPolygon | None:
 
     geometry = shapely.from_wkt(wkt)
     return geometry
-
-
-@dataclass(frozen=True)
-class StudySettings:
-    """Everything a study is built with besides its source: the typed batch/CLI settings.
-
-    Attributes
-    ----------
-    catalog : Path or None
-        A facility catalog TOML (default: the shipped one).
-    residences : Path or None
-        The user's residences file (default: OSM buildings).
-    facilities : tuple of Path
-        Extra facilities files.
-    speed_kmh, snap_limit_m : float
-    datum : Datum
-        Datum of the user's point files.
-    population : Path or None
-        A population GeoTIFF spread over the OSM residences (default: floor-area estimates).
-    """
-
-    catalog: Path | None = None
-    residences: Path | None = None
-    facilities: tuple[Path, ...] = ()
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
-    datum: Datum = DEFAULT_DATUM
-    population: Path | None = None
-
-    def study_kwargs(self, progress: bool = False) -> dict[str, object]:
-        """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
-        from yushu_circle.inputs import StudyOptions
-
-        options = StudyOptions(
-            speed_kmh=self.speed_kmh, snap_limit_m=self.snap_limit_m, datum=str(self.datum)
-        )
-        return {
-            "catalog": self.catalog,
-            "residences": self.residences,
-            "facilities": list(self.facilities) or None,
-            "options": options,
-            "progress": progress,
-            "population": self.population,
-        }

@@ -25,8 +25,10 @@ from typing import Any
 CACHE_ENV = "YUSHU_CACHE_DIR"
 """Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
 
-COMPILE_SECONDS = 15
-"""Rough one-off compile time of every kernel a demo run needs, measured on 2 cores."""
+COMPILE_SECONDS = {"kernels": 7, "isochrone": 35, "isochrones": 35, "coverage": 5}
+"""Rough one-off compile time of each kernel module's kernels a demo run needs, seconds,
+by the module's last name: cold minus warm step time of ``benchmarks/first_run.py`` on the
+2-CPU build machine (walk minutes 4.5–9 s, isochrones ~36 s); siting not measured."""
 
 
 def cache_dir() -> Path:
@@ -54,6 +56,11 @@ def _point_numba_cache() -> None:
     # The environment variable survives numba's config reloads (the compiler reloads its
     # config from the environment) and reaches worker processes (Dask, process pools).
     os.environ["NUMBA_CACHE_DIR"] = folder
+    if "numba" not in sys.modules:
+        # LLVM's -O1 instead of -O3: ~20 % less compile time on a first run, and no slower
+        # on these kernels (graph searches, not vectorisable loops), measured on the demo.
+        # Left alone when the user set it or imported numba first.
+        os.environ.setdefault("NUMBA_OPT", "1")
     numba_config = sys.modules.get("numba.core.config")
     if numba_config is not None:  # numba already imported by the caller: set it directly
         numba_config.CACHE_DIR = folder  # type: ignore[attr-defined]
@@ -61,23 +68,24 @@ def _point_numba_cache() -> None:
 
 _point_numba_cache()
 
-_listeners: list[Callable[[], None]] = []
+_listeners: list[Callable[[str], None]] = []
 _lock = threading.Lock()
-_announced = False
+_announced: set[str] = set()
 _registered = False
 
 
-def on_first_compile(callback: Callable[[], None]) -> None:
-    """Call ``callback()`` once, when this process first compiles one of our kernels.
+def on_first_compile(callback: Callable[[str], None]) -> None:
+    """Call ``callback(module)`` when this process first compiles a kernel of a module.
 
-    Loading a kernel from the disk cache is not compiling, so a warm run never calls it.
-    Covers every kernel module of the package (the numba ``numba:compile`` event filtered
-    on the function's module), including ones added later.
+    Once per kernel module of the package (``yushu_circle._core.kernels``, the isochrone
+    kernels, …, including modules added later: the numba ``numba:compile`` event filtered
+    on the function's module). Loading a kernel from the disk cache is not compiling, so a
+    warm run never calls it.
 
     Parameters
     ----------
     callback : callable
-        Called without arguments, at most once per process.
+        Called with the kernel module's name, at most once per module and process.
     """
     global _registered
     with _lock:
@@ -89,14 +97,13 @@ def on_first_compile(callback: Callable[[], None]) -> None:
 
     class _Listener(event.Listener):
         def on_start(self, ev: Any) -> None:
-            global _announced
             dispatcher = (ev.data or {}).get("dispatcher")
             module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-            if not module.startswith("yushu_circle") or _announced:
+            if not module.startswith("yushu_circle") or module in _announced:
                 return
-            _announced = True
+            _announced.add(module)
             for listener in list(_listeners):
-                listener()
+                listener(module)
 
         def on_end(self, ev: Any) -> None:
             return None

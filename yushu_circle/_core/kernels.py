@@ -170,6 +170,20 @@ def edge_point_sources(
 
 
 @numba.njit(cache=True, nogil=True)
+def _first_at_least(sorted_values: np.ndarray, value: int) -> int:
+    # np.searchsorted's generic implementation costs ~1 s to compile; this loop, almost none.
+    lo = 0
+    hi = len(sorted_values)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, nogil=True)
 def origin_minutes(
     node_minutes: np.ndarray,
     edge_u: np.ndarray,
@@ -223,7 +237,7 @@ def origin_minutes(
         v = edge_v[e]
         for g in range(groups):
             best[g] = min(to_u + node_minutes[g, u], to_v + node_minutes[g, v])
-        j = np.searchsorted(target_edge, e)
+        j = _first_at_least(target_edge, e)
         while j < len(target_edge) and target_edge[j] == e:
             ft = target_frac[j]
             along = _part(ft - fo, time_uv[e]) if ft >= fo else _part(fo - ft, time_vu[e])
