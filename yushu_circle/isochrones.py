@@ -28,12 +28,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import pyclipr
 import shapely
 
-from yushu_circle._core.isochrone import outlines, reach_pieces
+from yushu_circle._core.isochrone import reach_pieces
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.outline_union import Cells, OutlineUnion
 
 DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 DEFAULT_BUFFER_M = 25.0
@@ -83,6 +83,7 @@ class _Prepared:
     cum: np.ndarray
     origin: tuple[float, float]
     """Subtracted from coordinates before scaling to Clipper's integers."""
+    cells: Cells
 
 
 def isochrones(
@@ -271,7 +272,7 @@ def _batches(
 ) -> Iterator[np.ndarray]:
     """The jobs' polygons of each batch of places ``bounds[b]:bounds[b + 1]``, in order."""
     prepared = prepare(network)
-    arrays = _Kernel(prepared, network.edge_u, network.edge_v, network.node_count, plan.pattern)
+    arrays = _Kernel.of(network, plan.pattern)
     tasks = [
         (
             plan.place_edge[start:stop],
@@ -352,6 +353,7 @@ def _prepare(network: WalkNetwork) -> _Prepared:
     total = along[coord_ptr[1:] - 1][owner]
     cum = np.where(total > 0, along / np.where(total > 0, total, 1.0), 0.0)
     centre = np.round((coords.min(axis=0) + coords.max(axis=0)) / 2)  # of Clipper's frame
+    middle = coords[np.minimum(coord_ptr[:-1] + np.diff(coord_ptr) // 2, len(coords) - 1)]
     return _Prepared(
         arc_ptr=arc_ptr,
         arc_head=heads[usable][order].astype(np.int64),
@@ -363,6 +365,7 @@ def _prepare(network: WalkNetwork) -> _Prepared:
         coords=np.ascontiguousarray(coords),
         cum=cum,
         origin=(float(centre[0]), float(centre[1])),
+        cells=Cells.of(middle[:, 0], middle[:, 1]),
     )
 
 
@@ -382,13 +385,21 @@ def _pattern(buffer_m: float, quad_segs: int) -> np.ndarray:
 
 @dataclass
 class _Kernel:
-    """What a batch needs: the network's arrays and the buffer pattern (picklable)."""
+    """What a batch needs: the network's arrays and the outline union (picklable)."""
 
     prepared: _Prepared
     edge_u: np.ndarray
     edge_v: np.ndarray
     node_count: int
-    pattern: np.ndarray
+    union: OutlineUnion
+
+    @classmethod
+    def of(cls, network: WalkNetwork, pattern: np.ndarray) -> _Kernel:
+        p = prepare(network)
+        before = (p.coord_ptr, p.coords, p.cum, network.edge_u, network.edge_v, network.node_count)
+        after = (pattern, p.origin[0], p.origin[1], _SCALE)
+        union = OutlineUnion(p.cells, before, after)
+        return cls(p, network.edge_u, network.edge_v, network.node_count, union)
 
     def rings(
         self,
@@ -397,9 +408,9 @@ class _Kernel:
         job_ptr: np.ndarray,
         job_budget: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Search, pieces, trail outlines and unions of a batch; see :func:`_union_jobs`."""
+        """Search, pieces and unions of a batch; see :meth:`OutlineUnion.polygons`."""
         p = self.prepared
-        piece_job, piece_edge, piece_f0, piece_f1 = reach_pieces(
+        pieces = reach_pieces(
             p.arc_ptr,
             p.arc_head,
             p.arc_time,
@@ -414,51 +425,7 @@ class _Kernel:
             job_budget,
             self.node_count,
         )
-        ring_xy, ring_ptr, job_ring_ptr = outlines(
-            p.coord_ptr,
-            p.coords,
-            p.cum,
-            self.edge_u,
-            self.edge_v,
-            self.node_count,
-            piece_job,
-            piece_edge,
-            piece_f0,
-            piece_f1,
-            len(job_budget),
-            self.pattern,
-            p.origin[0],
-            p.origin[1],
-            _SCALE,
-        )
-        return _union_jobs(ring_xy, ring_ptr, job_ring_ptr)
-
-
-def _union_jobs(
-    ring_xy: np.ndarray, ring_ptr: np.ndarray, job_ring_ptr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clipper2 union of each job's outlines (positive fill).
-
-    Returns the result rings' points (Clipper units, not closed), points per ring and rings
-    per job. Shells run counter-clockwise, holes clockwise. (Flat results: pyclipr 0.1.8
-    leaks the PolyTree of ``execute2``.)
-    """
-    rings: list[np.ndarray] = []
-    job_rings = np.zeros(len(job_ring_ptr) - 1, dtype=np.int64)
-    for j in range(len(job_rings)):
-        r0, r1 = job_ring_ptr[j], job_ring_ptr[j + 1]
-        if r1 == r0:
-            continue
-        base = ring_ptr[r0]
-        points = ring_xy[base : ring_ptr[r1]].astype(np.float64)
-        clipper = pyclipr.Clipper()
-        clipper.addPaths(np.split(points, ring_ptr[r0 + 1 : r1] - base), pyclipr.Subject)
-        result = clipper.execute(pyclipr.Union, pyclipr.FillRule.Positive)
-        rings.extend(result)
-        job_rings[j] = len(result)
-    sizes = np.array([len(r) for r in rings], dtype=np.int64)
-    points = np.concatenate(rings) if rings else np.empty((0, 2))
-    return points, sizes, job_rings
+        return self.union.polygons(*pieces, len(job_budget))
 
 
 def _to_shapely(

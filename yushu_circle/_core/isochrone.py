@@ -447,3 +447,50 @@ def _draw(
         for i in range(half):  # the end cap, from the right corner round the front
             count = _put(out, count, trail[last, 0], trail[last, 1], pattern, (k1 + i) % corners)
     return count
+
+
+@numba.njit(cache=True)
+def full_levels(
+    piece_job: np.ndarray,
+    piece_edge: np.ndarray,
+    piece_f0: np.ndarray,
+    piece_f1: np.ndarray,
+    edge_cell: np.ndarray,
+    cell_edges: np.ndarray,
+) -> np.ndarray:
+    """Per piece, the highest quadtree level whose cell its job reaches fully (-1: none).
+
+    A cell is fully reached when every edge in it is one whole piece ``[0, 1]`` of the job.
+    ``edge_cell[level, e]`` numbers cells over all levels; ``cell_edges`` is each cell's edge
+    count. Pieces come grouped by job; a full cell's children are full too.
+    """
+    levels = edge_cell.shape[0]
+    count = np.zeros(len(cell_edges), dtype=np.int64)
+    touched = np.empty(len(cell_edges), dtype=np.int64)
+    top = np.full(len(piece_job), -1, dtype=np.int64)
+    total = len(piece_job)
+    start = 0
+    while start < total:
+        stop = start
+        while stop < total and piece_job[stop] == piece_job[start]:
+            stop += 1
+        ntouched = 0
+        for q in range(start, stop):
+            if piece_f0[q] <= 0.0 and piece_f1[q] >= 1.0:
+                for level in range(levels):
+                    c = edge_cell[level, piece_edge[q]]
+                    if count[c] == 0:
+                        touched[ntouched] = c
+                        ntouched += 1
+                    count[c] += 1
+        for q in range(start, stop):
+            if piece_f0[q] <= 0.0 and piece_f1[q] >= 1.0:
+                for level in range(levels):
+                    c = edge_cell[level, piece_edge[q]]
+                    if count[c] != cell_edges[c]:
+                        break
+                    top[q] = level
+        for i in range(ntouched):
+            count[touched[i]] = 0
+        start = stop
+    return top
