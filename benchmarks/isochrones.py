@@ -11,7 +11,7 @@ Networks, in one run: (a) a dense synthetic centre (合成, ``synthetic_city.mak
 sidewalks on both sides of every street, crossings, entrance paths, median edge ~10 m),
 (b) the real West Oakland extract (``../shared/data``), (c) a synthetic grid city of
 ``--size`` × ``--size`` nodes (long, straight edges), and, with ``--osm-file``, any file.
-Then the fresh-process figure: a small study (``--fresh`` residences of the dense centre)
+Then the fresh-process figure: a small study (the ``--recipe-origins`` residences of the centre)
 run in a new interpreter — import, load the ``.osm.pbf``, snap, isochrones — with a warm
 numba cache and with an empty one, against the recipe over the same origins.
 
@@ -217,7 +217,7 @@ def _make_iso_polys(
 # --- the run ------------------------------------------------------------------------------
 
 
-def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, oracle: int) -> None:
+def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, oracle: int) -> float:
     """Time ours and the recipe on the same origins; IoU of both against the oracle.
 
     Both run in this one process, one after the other, single-threaded (``threads=1``), so
@@ -280,6 +280,7 @@ def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, ora
             f"p1 {q[1]:.4f}  p5 {q[2]:.4f}  median {q[3]:.4f}  share ≥ 0.99: "
             f"{np.mean(values >= 0.99):.3f}  (min by threshold: {per})"
         )
+    return c_recipe
 
 
 _FRESH = """
@@ -385,13 +386,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=120, help="grid city nodes per side")
     parser.add_argument("--blocks", type=int, default=16, help="dense centre blocks per side")
-    parser.add_argument("--recipe-origins", type=int, default=20, help="origins timed on both")
+    parser.add_argument("--recipe-origins", type=int, default=50, help="origins timed on both")
     parser.add_argument(
         "--origins", type=int, default=1000, help="random origins on the grid for ours alone"
     )
     parser.add_argument("--oracle", type=int, default=20, help="origins checked by the oracle")
-    parser.add_argument("--fresh", type=int, default=50, help="residences of the fresh study")
+    parser.add_argument(
+        "--no-fresh",
+        action="store_true",
+        help="skip the fresh-process study (the centre's --recipe-origins residences)",
+    )
     parser.add_argument("--osm-file", type=Path, help="one more network")
+    parser.add_argument(
+        "--oakland", type=Path, default=SHARED_OSM, help="the West Oakland extract (../shared/data)"
+    )
+    parser.add_argument(
+        "--only", choices=["centre", "oakland", "grid"], help="one network (and no fresh study)"
+    )
     parser.add_argument("--workdir", type=Path, help="where the centre is written (default: tmp)")
     parser.add_argument(
         "--scale",
@@ -411,8 +422,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir = args.workdir or Path(tmp)
         centre = centre_file(workdir, args.blocks)
         files = [(f"dense synthetic centre {args.blocks}×{args.blocks} blocks (合成)", centre)]
-        if SHARED_OSM.exists():
-            files.append((f"West Oakland (real OSM, {SHARED_OSM.name})", SHARED_OSM))
+        if args.oakland.exists():
+            files.append((f"West Oakland (real OSM, {args.oakland.name})", args.oakland))
+        else:
+            print(f"(West Oakland skipped: {args.oakland} is absent)")
+        if args.only:
+            files = [f for f in files if (f[1] == centre) == (args.only == "centre")]
+            files = [] if args.only == "grid" else files
         if args.osm_file:
             files.append((str(args.osm_file), args.osm_file))
         fresh_rows, fresh_recipe = None, 0.0
@@ -421,19 +437,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             rng = np.random.default_rng(3)
             rows = np.sort(rng.choice(len(every), min(args.recipe_origins, len(every)), False))
             label += f", residences ({len(every):,}, all timed for ours alone)"
-            compare(label, network, every.subset(rows), every, args.oracle)
-            if path == centre and args.fresh:
-                fresh_rows = np.sort(rng.choice(len(every), min(args.fresh, len(every)), False))
-                c = time.process_time()
-                recipe(network, every.subset(fresh_rows), MINUTES)
-                fresh_recipe = time.process_time() - c
-        t = time.perf_counter()
-        grid = grid_city(args.size)
-        print(f"\n(grid city built in {time.perf_counter() - t:.1f} s)")
-        snap = random_origins(grid, args.recipe_origins, seed=5)
-        many = random_origins(grid, args.origins, seed=7) if args.origins else None
-        compare(f"grid city {args.size}×{args.size} (合成)", grid, snap, many, args.oracle)
-        if fresh_rows is not None:
+            recipe_cpu = compare(label, network, every.subset(rows), every, args.oracle)
+            if path == centre and not args.no_fresh:
+                fresh_rows, fresh_recipe = rows, recipe_cpu
+        if args.only in (None, "grid"):
+            t = time.perf_counter()
+            grid = grid_city(args.size)
+            print(f"\n(grid city built in {time.perf_counter() - t:.1f} s)")
+            snap = random_origins(grid, args.recipe_origins, seed=5)
+            many = random_origins(grid, args.origins, seed=7) if args.origins else None
+            compare(f"grid city {args.size}×{args.size} (合成)", grid, snap, many, args.oracle)
+        if fresh_rows is not None and args.only is None:
             fresh(centre, fresh_rows, fresh_recipe)
     print(f"load average at end {os.getloadavg()}")
 
