@@ -435,8 +435,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         for label, path in files:
             network, every = study_network(path)
             rng = np.random.default_rng(3)
-            rows = np.sort(rng.choice(len(every), min(args.recipe_origins, len(every)), False))
-            label += f", residences ({len(every):,}, all timed for ours alone)"
+            if len(every) < args.recipe_origins:  # a small extract: points near its streets
+                every = random_origins(network, max(args.recipe_origins, 200), seed=3)
+                label += f", {len(every)} random origins near streets (all timed for ours alone)"
+            else:
+                label += f", residences ({len(every):,}, all timed for ours alone)"
+            rows = np.sort(rng.choice(len(every), args.recipe_origins, replace=False))
             recipe_cpu = compare(label, network, every.subset(rows), every, args.oracle)
             if path == centre and not args.no_fresh:
                 fresh_rows, fresh_recipe = rows, recipe_cpu

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import weakref
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,7 +34,7 @@ import shapely
 from yushu_circle._core.isochrone import reach_pieces
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
-from yushu_circle.outline_union import Cells, OutlineUnion
+from yushu_circle.outline_union import DIRECT_BELOW, Cells, OutlineUnion
 
 DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 DEFAULT_BUFFER_M = 25.0
@@ -308,13 +309,17 @@ def _worker_rings(*task: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return _WORKER["arrays"].rings(*task)
 
 
+_PREPARED: dict[int, _Prepared] = {}
+
+
 def prepare(network: WalkNetwork) -> _Prepared:
-    """Arrays of a network for :func:`isochrones` (built once, cached on the network)."""
-    cached = network.__dict__.get("_isochrone_arrays")
+    """Arrays of a network for :func:`isochrones` (built once per network object, then reused)."""
+    key = id(network)
+    cached = _PREPARED.get(key)
     if cached is None:
-        cached = network.__dict__["_isochrone_arrays"] = _prepare(network)
-    prepared: _Prepared = cached
-    return prepared
+        cached = _PREPARED[key] = _prepare(network)
+        weakref.finalize(network, _PREPARED.pop, key, None)  # the id may be reused later
+    return cached
 
 
 def _check_minutes(minutes: Sequence[float]) -> tuple[float, ...]:
@@ -398,7 +403,11 @@ class _Kernel:
         p = prepare(network)
         before = (p.coord_ptr, p.coords, p.cum, network.edge_u, network.edge_v, network.node_count)
         after = (pattern, p.origin[0], p.origin[1], _SCALE)
-        union = OutlineUnion(p.cells, before, after)
+        # Cells pay where outlines overlap many times over: edges shorter than the buffer
+        # (sidewalks, crossings); on long streets one union per polygon is cheaper.
+        buffer_m = float(np.hypot(*pattern[0])) / _SCALE
+        dense = network.edge_count > 0 and float(np.median(network.edge_length)) < buffer_m
+        union = OutlineUnion(p.cells, before, after, DIRECT_BELOW if dense else 2**62)
         return cls(p, network.edge_u, network.edge_v, network.node_count, union)
 
     def rings(

@@ -28,6 +28,9 @@ from yushu_circle._core.isochrone import full_levels, outlines
 LEAF_M = 64.0
 """Side of the smallest cells, metres (a little more than the default buffer's width)."""
 
+DIRECT_BELOW = 500
+"""Jobs of fewer pieces are unioned in one go, without cells (on dense networks)."""
+
 Paths = list[np.ndarray]
 
 
@@ -94,11 +97,18 @@ class OutlineUnion:
     """Arguments of :func:`~yushu_circle._core.isochrone.outlines` before the pieces."""
     after: tuple[object, ...]
     """Its arguments after the pieces and the job count."""
+    direct_below: int = DIRECT_BELOW
+    """Jobs of fewer pieces skip the cells (every job, on networks of long edges)."""
     cache: dict[int, Paths] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, object]:
         # Workers start with an empty cache: sending it would cost more than rebuilding it.
-        return {"cells": self.cells, "before": self.before, "after": self.after, "cache": {}}
+        state = dict(self.__dict__)
+        state["cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     def polygons(
         self,
@@ -115,10 +125,13 @@ class OutlineUnion:
         c = self.cells
         top = full_levels(piece_job, piece_edge, piece_f0, piece_f1, c.edge_cell, c.cell_edges)
         job = piece_job.astype(np.int64)
+        # Small jobs (sparse streets, short walks): one union of all their outlines is cheaper.
+        direct = np.bincount(job, minlength=jobs)[job] < self.direct_below
+        top[direct] = -1
         blocks: list[list[Paths]] = [[] for _ in range(jobs)]
         # Partly reached leaves: their own pieces' outlines, one union per (job, leaf).
         fresh = np.flatnonzero(top < 0)
-        leaf = c.edge_cell[0, piece_edge[fresh]]
+        leaf = np.where(direct[fresh], -1, c.edge_cell[0, piece_edge[fresh]])
         order = np.lexsort((leaf, job[fresh]))
         fresh, leaf = fresh[order], leaf[order]
         fresh_job = job[fresh]
