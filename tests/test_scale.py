@@ -41,6 +41,14 @@ def test_synthetic_city_is_deterministic(tmp_path: Path) -> None:
     assert a.street_nodes == b.street_nodes and a.bridges >= 2
 
 
+def test_synthetic_centre_is_deterministic(tmp_path: Path) -> None:
+    city = _synthetic_city()
+    a = city.make_centre(tmp_path / "a.osm.pbf", blocks=3, seed=2)
+    city.make_centre(tmp_path / "b.osm.pbf", blocks=3, seed=2)
+    assert (tmp_path / "a.osm.pbf").read_bytes() == (tmp_path / "b.osm.pbf").read_bytes()
+    assert a.residences > 0 and a.facilities > 0
+
+
 def test_pbf_fast_path_matches_xml_osmnx_path(tmp_path: Path) -> None:
     city = _synthetic_city()
     pbf = tmp_path / "city.osm.pbf"
