@@ -1,4 +1,4 @@
-"""Nearest facility of every category: yushu_circle vs networkx vs pandana, on the same graphs.
+"""Nearest facility of every category: yushu_circle vs networkx, pandana, cityseer, same graphs.
 
 For each size a synthetic city (``synthetic_city.py``) is parsed once through the PBF
 fast path and its walk network and snapped residences/facilities are saved; then each
@@ -25,6 +25,14 @@ What is timed, per size (all default categories):
   ``multi_source_minutes`` from the same nearest nodes with zero offsets, on the nodes
   within the radius. Weights are given in seconds: in minutes pandana's answers were off
   by up to 0.025 min (it rounds weights); in milliseconds its build did not finish.
+
+* **cityseer** — ``io.network_structure_from_nx`` (its Rust ``NetworkStructure``, timed
+  apart as *build*) and ``layers.compute_accessibilities`` with one distance (the same 30
+  minutes in metres) and ``decay_fn="1"`` for every category (the *query*), which gives each
+  node's nearest facility of each category. The arrays keep no edge geometry, so cityseer
+  gets straight edges; it joins a facility to the nodes of nearby edges by straight lines
+  where ours walks along the edge, so node minutes are compared (median and max abs
+  difference) but not required to be equal. Skipped above ``CITYSEER_MAX_NODES``.
 
 Below 50,000 nodes a query takes milliseconds, so every method repeats it (at least 5
 times and 0.5 s in all, as ``timeit`` does) and the median is kept (``runs`` says how
@@ -59,6 +67,7 @@ REPEATS_SMALL = 5
 REPEATS_MAX = 500
 REPEAT_TOTAL_S = 0.5
 # pandana's CH build grows to tens of minutes beyond PANDANA_MAX_NODES on 2 cores.
+CITYSEER_MAX_NODES = 120_000
 PANDANA_HORIZON_MIN = 30.0  # nearest_pois searches up to here (its cost grows with the radius)
 
 
@@ -129,14 +138,10 @@ def _load(size: int, workdir: Path) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _virtual_sources(net: Any, snap: Any) -> tuple[np.ndarray, np.ndarray]:
-    ok = snap.on_network & (snap.edge >= 0)
-    edge, frac = snap.edge[ok], snap.frac[ok]
-    access = snap.snap_m[ok] / net.metres_per_minute
-    nodes = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
-    start = np.concatenate(
-        [access + frac * net.time_uv[edge], access + (1 - frac) * net.time_vu[edge]]
-    )
-    return nodes, start
+    """Start nodes and minutes of a search *to* the facilities: the one edge-end rule."""
+    from yushu_circle.access import point_sources
+
+    return point_sources(net, snap, toward=True)
 
 
 def _timed(nodes: int, run: Callable[[], Any]) -> list[float]:
@@ -316,6 +321,76 @@ def run_pandana(size: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def run_cityseer(size: int, workdir: Path) -> dict[str, Any]:
+    """cityseer's Rust core: ``compute_accessibilities`` nearest distance per category."""
+    import geopandas as gpd
+    import networkx as nx
+    import shapely
+    from cityseer.metrics import layers
+    from cityseer.tools import io
+
+    net, _, facs = _load(size, workdir)
+    started = time.perf_counter()
+    graph = nx.MultiGraph()
+    xy = net.node_xy
+    for i, (x, y) in enumerate(xy.tolist()):
+        graph.add_node(str(i), x=x, y=y)
+    for u, v in zip(net.edge_u.tolist(), net.edge_v.tolist(), strict=True):
+        if u != v:  # cityseer drops self-loops; straight edges (the arrays keep no geometry)
+            graph.add_edge(str(u), str(v), geom=shapely.LineString([xy[u], xy[v]]))
+    graph.graph["crs"] = net.crs
+    nodes_gdf, _, structure = io.network_structure_from_nx(graph)
+    build_s = time.perf_counter() - started
+    keys, points = [], []
+    for key, snap in facs.items():
+        ok = snap.on_network
+        keys += [key] * int(ok.sum())
+        points.append(shapely.points(snap.x[ok], snap.y[ok]))
+    data = gpd.GeoDataFrame(
+        {"category": keys}, geometry=np.concatenate(points), crs=net.crs
+    ).reset_index(names="uid")
+    horizon_m = PANDANA_HORIZON_MIN * net.metres_per_minute
+    present = sorted(set(keys))
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        out["nodes"] = layers.compute_accessibilities(
+            data,
+            "category",
+            present,
+            nodes_gdf.copy(),
+            structure,
+            distances=[int(horizon_m)],
+            decay_fn="1",
+        )
+
+    times = _timed(net.node_count, run)
+    # Agreement: cityseer's nearest distance per node against ours from the same virtual
+    # sources (cityseer joins a point to the nodes of its nearest edges by straight lines,
+    # ours walks its edge, so small differences are expected; reported, not asserted).
+    ours = np.load(workdir / f"ours_nodes_{size}.npz")
+    index = nodes_gdf.index.to_numpy().astype(np.int64)
+    diffs = []
+    for key in present:
+        got = out["nodes"][f"cc_{key}_nearest_max_{int(horizon_m)}"].to_numpy() / (
+            net.metres_per_minute
+        )
+        mine = ours[key][index]
+        both = np.isfinite(got) & np.isfinite(mine) & (mine < PANDANA_HORIZON_MIN)
+        diffs.append(np.abs(got[both] - mine[both]))
+    diff = np.concatenate(diffs)
+    return {
+        "method": "cityseer",
+        "build_s": round(build_s, 3),
+        "query_s": round(float(np.median(times)), 4),
+        "runs": len(times),
+        "max_abs_diff_min": float(diff.max()) if len(diff) else float("nan"),
+        "median_abs_diff_min": float(np.median(diff)) if len(diff) else float("nan"),
+        "horizon_min": PANDANA_HORIZON_MIN,
+        "peak_mib": round(_peak_mib()),
+    }
+
+
 def _subprocess(step: str, size: int, workdir: Path) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--step", step]
     command += ["--size", str(size), "--workdir", str(workdir)]
@@ -333,7 +408,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--workdir", default="/tmp/cities")
     parser.add_argument("--out", default=str(HERE / "results"))
-    parser.add_argument("--step", choices=["prepare", "ours", "networkx", "pandana"])
+    parser.add_argument("--step", choices=["prepare", "ours", "networkx", "pandana", "cityseer"])
     parser.add_argument("--plot-only", action="store_true", help="redraw the PNG from the JSON")
     parser.add_argument("--size", type=int)
     args = parser.parse_args(argv)
@@ -342,6 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.step:
         steps = {"prepare": prepare, "ours": run_ours, "networkx": run_networkx}
         steps["pandana"] = run_pandana
+        steps["cityseer"] = run_cityseer
         print(_MARK + json.dumps(steps[args.step](args.size, workdir)))
         return
     out = Path(args.out)
@@ -357,6 +433,8 @@ def main(argv: list[str] | None = None) -> None:
             row["networkx"] = _subprocess("networkx", size, workdir)
         if nodes <= PANDANA_MAX_NODES:
             row["pandana"] = _subprocess("pandana", size, workdir)
+        if nodes <= CITYSEER_MAX_NODES:
+            row["cityseer"] = _subprocess("cityseer", size, workdir)
         rows.append(row)
         _print_row(row)
     out.mkdir(parents=True, exist_ok=True)
@@ -374,7 +452,7 @@ def _print_row(row: dict[str, Any]) -> None:
         f"first {ours.get('first_s')} s)  peak {ours.get('peak_mib')} MiB"
         f"  (kernel load, once per process: {ours.get('kernel_load_s')} s)",
     ]
-    for peer in ("networkx", "pandana"):
+    for peer in ("networkx", "pandana", "cityseer"):
         if peer not in row:
             line.append(f"  {peer:9s} skipped at this size")
             continue
@@ -387,6 +465,7 @@ def _print_row(row: dict[str, Any]) -> None:
             f"  {peer:9s} build {r['build_s']} s  query {r['query_s']} s (median of {r['runs']})  "
             f"peak {r['peak_mib']} MiB  query/ours {ratio:.1f}x  "
             f"max |diff| {r['max_abs_diff_min']:.2e} min"
+            + (f" (median {r['median_abs_diff_min']:.2e})" if "median_abs_diff_min" in r else "")
         )
     print("\n".join(line), flush=True)
 
@@ -409,6 +488,8 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
         "networkx graph build": ("networkx", "build_s"),
         "pandana nearest_pois (query)": ("pandana", "query_s"),
         "pandana CH build": ("pandana", "build_s"),
+        "cityseer compute_accessibilities (query)": ("cityseer", "query_s"),
+        "cityseer NetworkStructure build": ("cityseer", "build_s"),
     }
     for label, (method, key) in series.items():
         xs = [r["prepare"]["nodes"] for r in rows if key in r.get(method, {})]

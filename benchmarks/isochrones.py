@@ -3,17 +3,21 @@
 Runs, on the same origins and network, (1) ``yushu_circle.isochrones.isochrones`` and (2) the
 OSMnx example notebook's recipe (``nx.ego_graph`` from the nearest node per origin and
 threshold, edges buffered 25 m, ``union_all``, infill), and prints throughput (isochrones
-per second), the ratio, and the IoU of ours and of the recipe against an exact oracle: the
-buffered union of the reached edge pieces from ``nx.single_source_dijkstra`` on a graph with
-the origin inserted as a virtual node splitting its edge.
+per CPU-second), the ratio, and the IoU of ours and of the recipe against an exact oracle:
+the buffered union of the reached edge pieces from ``nx.single_source_dijkstra`` on a graph
+with the origin inserted as a virtual node splitting its edge.
 
-Two networks: (a) the embedded synthetic demo (or ``--osm-file``; falls back to the shared
-West Oakland extract while the demo is missing) and (b) a synthetic grid city (合成, not
-survey data) of ``--size`` × ``--size`` nodes.
+Networks, in one run: (a) a dense synthetic centre (合成, ``synthetic_city.make_centre``:
+sidewalks on both sides of every street, crossings, entrance paths, median edge ~10 m),
+(b) the real West Oakland extract (``../shared/data``), (c) a synthetic grid city of
+``--size`` × ``--size`` nodes (long, straight edges), and, with ``--osm-file``, any file.
+Then the fresh-process figure: a small study (the ``--recipe-origins`` residences of the centre)
+run in a new interpreter — import, load the ``.osm.pbf``, snap, isochrones — with a warm
+numba cache and with an empty one, against the recipe over the same origins.
 
 Usage::
 
-    python benchmarks/isochrones.py --size 120 --recipe-origins 100 --oracle 30
+    python benchmarks/isochrones.py
     /usr/bin/time -v python benchmarks/isochrones.py --size 448 --scale 100000  # ~200,000 nodes
 """
 
@@ -90,22 +94,22 @@ def random_origins(network: WalkNetwork, count: int, seed: int = 1) -> Snap:
     return network.snap(x, y)
 
 
-def demo_network(osm_file: Path | None) -> tuple[str, WalkNetwork, Snap | None]:
-    """The demo (or a given OSM file) and its residences' snaps."""
+def study_network(path: Path) -> tuple[WalkNetwork, Snap]:
+    """The walk network of an OSM file and its residences' snaps."""
     from yushu_circle.study import Study
 
-    try:
-        study = Study.from_osm_file(osm_file) if osm_file else Study.demo()
-        label = str(osm_file) if osm_file else "synthetic demo (合成示例)"
-    except Exception as exc:  # the demo may not exist yet
-        print(f"(demo unavailable: {exc}; using {SHARED_OSM.name})")
-        study = Study.from_osm_file(SHARED_OSM)
-        label = SHARED_OSM.name
-    try:
-        snap = study.residence_snap
-    except Exception:
-        snap = None
-    return label, study.network, snap
+    study = Study.from_osm_file(path)
+    return study.network, study.residence_snap
+
+
+def centre_file(workdir: Path, blocks: int) -> Path:
+    """The dense synthetic centre as ``.osm.pbf`` (written once per size)."""
+    from synthetic_city import make_centre
+
+    path = workdir / f"centre_{blocks}.osm.pbf"
+    if not path.exists():
+        make_centre(path, blocks=blocks)
+    return path
 
 
 # --- the exact oracle ---------------------------------------------------------------------
@@ -213,7 +217,7 @@ def _make_iso_polys(
 # --- the run ------------------------------------------------------------------------------
 
 
-def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, oracle: int) -> None:
+def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, oracle: int) -> float:
     """Time ours and the recipe on the same origins; IoU of both against the oracle.
 
     Both run in this one process, one after the other, single-threaded (``threads=1``), so
@@ -276,6 +280,58 @@ def compare(label: str, network: WalkNetwork, snap: Snap, many: Snap | None, ora
             f"p1 {q[1]:.4f}  p5 {q[2]:.4f}  median {q[3]:.4f}  share ≥ 0.99: "
             f"{np.mean(values >= 0.99):.3f}  (min by threshold: {per})"
         )
+    return c_recipe
+
+
+_FRESH = """
+import sys, time
+import numpy as np
+from yushu_circle.study import Study
+from yushu_circle.isochrones import isochrones
+study = Study.from_osm_file(sys.argv[1])
+rows = np.array([int(i) for i in sys.argv[2].split(",")])
+result = isochrones(study.network, study.residence_snap.subset(rows), threads=1)
+print(int((result.polygons != None).sum()))
+"""
+
+
+def fresh(path: Path, rows: np.ndarray, recipe_cpu: float) -> None:
+    """A new interpreter: import, load, snap and isochrones of ``rows``; its CPU vs the recipe's.
+
+    The recipe's figure is its query time alone (its imports and graph loading are not
+    charged), which favours the recipe.
+    """
+    import os
+    import resource
+    import subprocess
+    import sys
+    import tempfile
+
+    k = len(MINUTES)
+    arg = ",".join(str(int(i)) for i in rows)
+    print(f"\n== fresh process: {len(rows)} residences of {path.name}, × {k} thresholds ==")
+    with tempfile.TemporaryDirectory() as cold_cache:
+        for label, env in (
+            ("warm numba cache", dict(os.environ)),
+            ("warm numba cache", dict(os.environ)),
+            ("cold numba cache", {**os.environ, "NUMBA_CACHE_DIR": cold_cache}),
+        ):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", _FRESH, str(path), arg],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            print(
+                f"ours, {label}: wall {wall:.2f} s, cpu {cpu:.2f} s (import, load, snap, "
+                f"isochrones); recipe query alone cpu {recipe_cpu:.2f} s;"
+                f" RATIO cpu {recipe_cpu / cpu:.1f}×"
+            )
 
 
 def scale(size: int, count: int, threads: int) -> None:
@@ -323,15 +379,31 @@ def _peak_rss_gib() -> float:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # synthetic_city
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=120, help="grid city nodes per side")
-    parser.add_argument("--recipe-origins", type=int, default=30, help="origins timed on both")
+    parser.add_argument("--blocks", type=int, default=16, help="dense centre blocks per side")
+    parser.add_argument("--recipe-origins", type=int, default=50, help="origins timed on both")
     parser.add_argument(
-        "--origins", type=int, default=2000, help="random origins on the grid for ours alone"
+        "--origins", type=int, default=1000, help="random origins on the grid for ours alone"
     )
-    parser.add_argument("--oracle", type=int, default=30, help="origins checked by the oracle")
-    parser.add_argument("--osm-file", type=Path, help="instead of the demo")
-    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--oracle", type=int, default=20, help="origins checked by the oracle")
+    parser.add_argument(
+        "--no-fresh",
+        action="store_true",
+        help="skip the fresh-process study (the centre's --recipe-origins residences)",
+    )
+    parser.add_argument("--osm-file", type=Path, help="one more network")
+    parser.add_argument(
+        "--oakland", type=Path, default=SHARED_OSM, help="the West Oakland extract (../shared/data)"
+    )
+    parser.add_argument(
+        "--only", choices=["centre", "oakland", "grid"], help="one network (and no fresh study)"
+    )
+    parser.add_argument("--workdir", type=Path, help="where the centre is written (default: tmp)")
     parser.add_argument(
         "--scale",
         type=int,
@@ -343,22 +415,45 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.scale:
         scale(args.size, args.scale, args.threads)
         return
-    rng = np.random.default_rng(3)
-    if not args.skip_demo:
-        label, network, every = demo_network(args.osm_file)
-        if every is None or len(every) < args.recipe_origins:
-            every = random_origins(network, max(args.origins, args.recipe_origins), seed=3)
-            label += " (random origins near streets)"
+    import os
+
+    print(f"nproc {os.cpu_count()}; load average at start {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        centre = centre_file(workdir, args.blocks)
+        files = [(f"dense synthetic centre {args.blocks}×{args.blocks} blocks (合成)", centre)]
+        if args.oakland.exists():
+            files.append((f"West Oakland (real OSM, {args.oakland.name})", args.oakland))
         else:
-            label += f", residences (all {len(every):,} timed for ours alone)"
-        snap = every.subset(np.sort(rng.choice(len(every), args.recipe_origins, replace=False)))
-        compare(label, network, snap, every, args.oracle)
-    t = time.perf_counter()
-    grid = grid_city(args.size)
-    print(f"\n(grid city built in {time.perf_counter() - t:.1f} s)")
-    snap = random_origins(grid, args.recipe_origins, seed=5)
-    many = random_origins(grid, args.origins, seed=7) if args.origins else None
-    compare(f"grid city {args.size}×{args.size} (合成)", grid, snap, many, args.oracle)
+            print(f"(West Oakland skipped: {args.oakland} is absent)")
+        if args.only:
+            files = [f for f in files if (f[1] == centre) == (args.only == "centre")]
+            files = [] if args.only == "grid" else files
+        if args.osm_file:
+            files.append((str(args.osm_file), args.osm_file))
+        fresh_rows, fresh_recipe = None, 0.0
+        for label, path in files:
+            network, every = study_network(path)
+            rng = np.random.default_rng(3)
+            if len(every) < args.recipe_origins:  # a small extract: points near its streets
+                every = random_origins(network, max(args.recipe_origins, 200), seed=3)
+                label += f", {len(every)} random origins near streets (all timed for ours alone)"
+            else:
+                label += f", residences ({len(every):,}, all timed for ours alone)"
+            rows = np.sort(rng.choice(len(every), args.recipe_origins, replace=False))
+            recipe_cpu = compare(label, network, every.subset(rows), every, args.oracle)
+            if path == centre and not args.no_fresh:
+                fresh_rows, fresh_recipe = rows, recipe_cpu
+        if args.only in (None, "grid"):
+            t = time.perf_counter()
+            grid = grid_city(args.size)
+            print(f"\n(grid city built in {time.perf_counter() - t:.1f} s)")
+            snap = random_origins(grid, args.recipe_origins, seed=5)
+            many = random_origins(grid, args.origins, seed=7) if args.origins else None
+            compare(f"grid city {args.size}×{args.size} (合成)", grid, snap, many, args.oracle)
+        if fresh_rows is not None and args.only is None:
+            fresh(centre, fresh_rows, fresh_recipe)
+    print(f"load average at end {os.getloadavg()}")
 
 
 if __name__ == "__main__":

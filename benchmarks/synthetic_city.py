@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
@@ -86,11 +87,10 @@ def facility_tags(catalog: Catalog) -> dict[str, dict[str, str]]:
     tags: dict[str, dict[str, str]] = {}
     for category in catalog:
         for rule in category.rules:
-            if any(is_regex for _, _, is_regex in rule.conditions):
+            if any(c.mode != "equals" for c in rule.conditions):
                 continue
             tags[category.key] = {
-                key: ("yes" if values == ("*",) else values[0])
-                for key, values, _ in rule.conditions
+                c.key: ("yes" if c.values == ("*",) else c.values[0]) for c in rule.conditions
             }
             break
     return tags
@@ -378,6 +378,235 @@ def make_city(
     )
 
 
+def make_centre(
+    path: str | Path,
+    blocks: int = 16,
+    block_m: float = 70.0,
+    seed: int = 0,
+) -> CityStats:
+    """Generate a dense synthetic city centre (合成市中心) and write it as ``.osm``/``.osm.pbf``.
+
+    Shaped like real centres where sidewalks are mapped as their own ways: each block is
+    ringed by a sidewalk (``highway=footway``, ``footway=sidewalk``) on both sides of every
+    street, crossings (``footway=crossing``) join the sidewalks across the roadway near every
+    corner (and some mid-block), short entrance paths run from the sidewalks into the
+    blocks every 7–15 m, a few blocks are squares crossed by diagonal paths, and the whole
+    grid is warped so streets curve. After simplification the median edge is ~10 m.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (``.osm``, ``.osm.pbf``, ``.osm.bz2``; overwritten).
+    blocks : int
+        Blocks per side (``blocks²`` blocks).
+    block_m : float
+        Mean block side, metres (street centre to street centre).
+    seed : int
+        Random seed: the same seed and sizes give the same file.
+
+    Returns
+    -------
+    CityStats
+    """
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    offset = 7.0  # street centre line to sidewalk, metres
+    xs = np.concatenate([[0.0], np.cumsum(rng.uniform(0.75, 1.25, blocks))]) * block_m
+    ys = np.concatenate([[0.0], np.cumsum(rng.uniform(0.75, 1.25, blocks))]) * block_m
+    px: list[float] = []
+    py: list[float] = []
+
+    def node(x: float, y: float) -> int:
+        px.append(x)
+        py.append(y)
+        return len(px)  # OSM ids from 1
+
+    ways: list[tuple[list[int], dict[str, str]]] = []
+    # Block sides: (block i, block j, side 0..3 = bottom, right, top, left) -> [(t, node)].
+    sides: dict[tuple[int, int, int], list[tuple[float, int]]] = {}
+
+    def side_frame(i: int, j: int, k: int) -> tuple[float, float, float, float, float]:
+        """Start x, y, direction x, y and length of a block side (counter-clockwise)."""
+        x0, x1 = xs[j] + offset, xs[j + 1] - offset
+        y0, y1 = ys[i] + offset, ys[i + 1] - offset
+        return (
+            (x0, y0, 1.0, 0.0, x1 - x0),
+            (x1, y0, 0.0, 1.0, y1 - y0),
+            (x1, y1, -1.0, 0.0, x1 - x0),
+            (x0, y1, 0.0, -1.0, y1 - y0),
+        )[k]
+
+    corners: dict[tuple[int, int, int], int] = {}
+    for i in range(blocks):
+        for j in range(blocks):
+            for k in range(4):
+                x0, y0, _, _, _ = side_frame(i, j, k)
+                corners[i, j, k] = node(x0, y0)
+    for (i, j, k), first in corners.items():
+        sides[i, j, k] = [(0.0, first), (side_frame(i, j, k)[4], corners[i, j, (k + 1) % 4])]
+
+    def on_side(i: int, j: int, k: int, t: float) -> int:
+        x0, y0, dx, dy, _ = side_frame(i, j, k)
+        n = node(x0 + dx * t, y0 + dy * t)
+        sides[i, j, k].append((t, n))
+        return n
+
+    # Roads: one way per street line, nodes at intersections and crossings.
+    roads: dict[tuple[str, int], list[tuple[float, int]]] = {}
+    for i in range(blocks + 1):
+        roads["h", i] = [(float(xs[j]), node(xs[j], ys[i])) for j in range(blocks + 1)]
+    for j in range(blocks + 1):
+        roads["v", j] = [
+            (float(ys[i]), roads["h", i][j][1]) for i in range(blocks + 1)
+        ]  # shared intersections
+
+    crossing = {"highway": "footway", "footway": "crossing"}
+    for i in range(1, blocks):  # across horizontal street i, between blocks (i-1, j) and (i, j)
+        for j in range(blocks):
+            x0, x1 = xs[j] + offset, xs[j + 1] - offset
+            spots = [x0 + 2.5, x1 - 2.5] + ([(x0 + x1) / 2] if rng.random() < 0.3 else [])
+            for x in spots:
+                if rng.random() > 0.85:
+                    continue
+                below = on_side(i - 1, j, 2, x1 - x)
+                above = on_side(i, j, 0, x - x0)
+                mid = node(x, ys[i])
+                roads["h", i].append((x, mid))
+                ways.append(([below, mid, above], crossing))
+    for j in range(1, blocks):  # across vertical street j, between blocks (i, j-1) and (i, j)
+        for i in range(blocks):
+            y0, y1 = ys[i] + offset, ys[i + 1] - offset
+            spots = [y0 + 2.5, y1 - 2.5] + ([(y0 + y1) / 2] if rng.random() < 0.3 else [])
+            for y in spots:
+                if rng.random() > 0.85:
+                    continue
+                west = on_side(i, j - 1, 1, y - y0)
+                east = on_side(i, j, 3, y1 - y)
+                mid = node(xs[j], y)
+                roads["v", j].append((y, mid))
+                ways.append(([west, mid, east], crossing))
+
+    # Entrance paths into the blocks, residences at their ends; squares with diagonals.
+    res_x: list[float] = []
+    res_y: list[float] = []
+    for (i, j, k), _ in list(corners.items()):
+        x0, y0, dx, dy, length = side_frame(i, j, k)
+        nx_, ny_ = -dy, dx  # inward normal of a counter-clockwise ring
+        t = rng.uniform(4.0, 10.0)
+        while t < length - 4.0:
+            if rng.random() < 0.65:
+                depth = rng.uniform(5.0, 14.0)
+                a = on_side(i, j, k, t)
+                b = node(x0 + dx * t + nx_ * depth, y0 + dy * t + ny_ * depth)
+                ways.append(([a, b], {"highway": "footway"}))
+                res_x.append(x0 + dx * t + nx_ * (depth + 4.0))
+                res_y.append(y0 + dy * t + ny_ * (depth + 4.0))
+            t += rng.uniform(8.0, 16.0)
+    for i in range(blocks):
+        for j in range(blocks):
+            if rng.random() < 0.08:
+                centre = node((xs[j] + xs[j + 1]) / 2, (ys[i] + ys[i + 1]) / 2)
+                for k in range(4):
+                    ways.append(([corners[i, j, k], centre], {"highway": "footway"}))
+
+    def densified(refs: list[int], spacing: float) -> list[int]:
+        """Refs with shape nodes every ``spacing`` m, so the warp below bends the lines."""
+        out = [refs[0]]
+        for a, b in itertools.pairwise(refs):
+            gap = math.hypot(px[b - 1] - px[a - 1], py[b - 1] - py[a - 1])
+            for q in range(1, int(gap // spacing) + 1):
+                w = q / (int(gap // spacing) + 1)
+                out.append(
+                    node(
+                        px[a - 1] + w * (px[b - 1] - px[a - 1]),
+                        py[a - 1] + w * (py[b - 1] - py[a - 1]),
+                    )
+                )
+            out.append(b)
+        return out
+
+    sidewalk = {"highway": "footway", "footway": "sidewalk"}
+    for key in sorted(sides):
+        refs = [n for _, n in sorted(sides[key])]
+        ways.append((densified(refs, 8.0), sidewalk))
+    for (axis, line), entries in sorted(roads.items()):
+        kind = "tertiary" if line % 5 == 2 else "residential"
+        refs = [n for _, n in sorted(entries)]
+        tags = {"highway": kind, "sidewalk": "separate", "name": f"合成路 street {axis}{line}"}
+        ways.append((densified(refs, 8.0), tags))
+
+    # The warp: gently curved streets everywhere (displacement ≤ 18 m, slope ≤ 0.2).
+    span = float(max(xs[-1], ys[-1]))
+    street_x, street_y = _warp(np.asarray(px), np.asarray(py), span)
+    rx, ry = _warp(np.asarray(res_x), np.asarray(res_y), span)
+    # Facilities: each category's tags on a few points along the blocks' edges.
+    catalog = Catalog.default()
+    tag_table = facility_tags(catalog)
+    fac_rows = [
+        (key, {**tags, "name": f"合成 synthetic {key} {n + 1}"})
+        for key, tags in tag_table.items()
+        for n in range(max(2, round(_DENSITY.get(key, 0.5) * len(rx) / 1000)))
+    ]
+    pick = rng.integers(0, len(rx), len(fac_rows))
+    fx, fy = rx[pick] + rng.uniform(-3, 3, len(pick)), ry[pick] + rng.uniform(-3, 3, len(pick))
+    _write(path, street_x, street_y, ways, rx, ry, fx, fy, fac_rows)
+    return CityStats(
+        path=str(path),
+        seed=seed,
+        street_nodes=len(px),
+        street_ways=len(ways),
+        residences=len(rx),
+        building_polygons=0,
+        facilities=len(fac_rows),
+        bridges=0,
+        osm_nodes=len(px) + len(rx) + len(fac_rows),
+        osm_ways=len(ways),
+        write_s=round(time.perf_counter() - started, 2),
+    )
+
+
+def _warp(x: np.ndarray, y: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+    wave = 2 * np.pi / max(span / 2.5, 1.0)
+    return x + 12.0 * np.sin(y * wave), y + 12.0 * np.sin(x * wave * 0.8 + 1.0)
+
+
+def _write(
+    path: str | Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    ways: list[tuple[list[int], dict[str, str]]],
+    res_x: np.ndarray,
+    res_y: np.ndarray,
+    fac_x: np.ndarray,
+    fac_y: np.ndarray,
+    fac_rows: list[tuple[str, dict[str, str]]],
+) -> None:
+    """Street nodes (ids 1…), ways, residences (address nodes) and facilities, via pyosmium."""
+    m_per_deg_lon = _M_PER_DEG_LAT * math.cos(math.radians(CENTER_LAT))
+    cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+
+    def location(a: float, b: float) -> osmium.osm.Location:
+        return osmium.osm.Location(
+            CENTER_LON + (a - cx) / m_per_deg_lon, CENTER_LAT + (b - cy) / _M_PER_DEG_LAT
+        )
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True)):
+            writer.add_node(mutable.Node(id=i + 1, location=location(a, b)))
+        next_id = len(x) + 1
+        for i, (a, b) in enumerate(zip(res_x.tolist(), res_y.tolist(), strict=True)):
+            tags = {"building": "house", "addr:housenumber": str(i + 1)}
+            writer.add_node(mutable.Node(id=next_id, location=location(a, b), tags=tags))
+            next_id += 1
+        for (_, tags), a, b in zip(fac_rows, fac_x.tolist(), fac_y.tolist(), strict=True):
+            writer.add_node(mutable.Node(id=next_id, location=location(a, b), tags=tags))
+            next_id += 1
+        for w, (refs, tags) in enumerate(ways):
+            writer.add_way(mutable.Way(id=w + 1, nodes=refs, tags=tags))
+
+
 def _street_tags(rng: np.random.Generator, kind: str) -> dict[str, str]:
     draw = rng.random()
     if kind == "residential" and draw < 0.05:
@@ -395,9 +624,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--nodes", type=int, default=10_000, help="street nodes (approximate)")
     parser.add_argument("--residences", type=int, default=None, help="default: as many as nodes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", required=True, help="output .osm.pbf")
+    parser.add_argument("--out", required=True, help="output .osm.pbf (or .osm)")
+    parser.add_argument(
+        "--mode",
+        choices=["grid", "centre"],
+        default="grid",
+        help="grid: a whole city of long streets; centre: a dense centre with sidewalks",
+    )
+    parser.add_argument("--blocks", type=int, default=16, help="centre: blocks per side")
     args = parser.parse_args(argv)
-    stats = asdict(make_city(args.out, args.nodes, args.seed, args.residences))
+    if args.mode == "centre":
+        stats = asdict(make_centre(args.out, args.blocks, seed=args.seed))
+    else:
+        stats = asdict(make_city(args.out, args.nodes, args.seed, args.residences))
     print(json.dumps(stats, indent=2))
     return stats
 

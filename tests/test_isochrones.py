@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -318,3 +319,86 @@ def test_streamed_batches_and_worker_processes_give_the_same_polygons() -> None:
             assert all(a.equals_exact(b, 0) for a, b in zip(pair, whole.polygons[row], strict=True))
     assert seen.tolist() == [True] * 12 + [False]  # the off-network origin is not yielded
     assert whole.polygons[12, 0].is_empty
+
+
+def _exact_polygon(network: WalkNetwork, snap, i: int, minutes: float) -> shapely.Geometry:  # type: ignore[no-untyped-def]
+    """The oracle: networkx Dijkstra with origin ``i`` as a virtual node splitting its edge,
+    reached pieces buffered by GEOS (round ends) and unioned."""
+    budget = minutes - snap.snap_m[i] / network.metres_per_minute
+    e0, f = int(snap.edge[i]), float(snap.frac[i])
+    graph = nx.DiGraph()
+    segments = []
+    for e in range(network.edge_count):
+        u, v = int(network.edge_u[e]), int(network.edge_v[e])
+        geom, tuv, tvu = network.edge_geometry[e], network.time_uv[e], network.time_vu[e]
+        if e == e0:
+            segments.append((u, "O", _piece(geom, 0, f), f * tuv, f * tvu))
+            segments.append(("O", v, _piece(geom, f, 1), (1 - f) * tuv, (1 - f) * tvu))
+        else:
+            segments.append((u, v, geom, tuv, tvu))
+    for a, b, _, tab, tba in segments:
+        for x, y, t in ((a, b, tab), (b, a, tba)):
+            if not graph.has_edge(x, y) or graph[x][y]["w"] > t:
+                graph.add_edge(x, y, w=t)
+    dist = nx.single_source_dijkstra_path_length(graph, "O", cutoff=budget, weight="w")
+    pieces = []
+    for a, b, geom, tab, tba in segments:
+        for end, t, forward in ((a, tab, True), (b, tba, False)):
+            if end in dist:
+                reach = 1.0 if t == 0 else min(1.0, (budget - dist[end]) / t)
+                if reach > 0:
+                    pieces.append(_piece(geom, 0, reach) if forward else _piece(geom, 1 - reach, 1))
+    return shapely.union_all(shapely.buffer(np.array(pieces, dtype=object), BUFFER))
+
+
+def _iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    return float(shapely.intersection(a, b).area / shapely.union(a, b).area)
+
+
+def _dense_centre(tmp_path: Path) -> Path:
+    from tests.test_scale import _synthetic_city
+
+    path = tmp_path / "centre.osm.pbf"
+    _synthetic_city().make_centre(path, blocks=7)
+    return path
+
+
+@pytest.mark.parametrize("where", ["dense synthetic centre", "West Oakland"])
+def test_iou_against_the_exact_oracle_on_dense_and_real_streets(where: str, tmp_path: Path) -> None:
+    """IoU ≥ 0.99 for every sampled origin and threshold, on a centre with sidewalks,
+    crossings and ~10 m edges, and on real OSM streets."""
+    from yushu_circle import Study
+
+    shared = os.environ.get("YUSHU_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared"
+    oakland = Path(shared) / "data" / "west-oakland.osm.bz2"  # ../shared/data of the repo
+    if where == "West Oakland" and not oakland.exists():
+        pytest.skip("../shared/data is absent")
+    study = Study.from_osm_file(_dense_centre(tmp_path) if where != "West Oakland" else oakland)
+    network, snap = study.network, study.residence_snap
+    if where != "West Oakland":
+        assert 7.0 < float(np.median(network.edge_length)) < 13.0  # shaped like a real centre
+    rows = np.random.default_rng(2).choice(np.flatnonzero(snap.on_network), 4, replace=False)
+    origins = snap.subset(rows)
+    minutes = (5.0, 10.0)
+    result = isochrones(network, origins, minutes, BUFFER)
+    for i in range(len(rows)):
+        for j, t in enumerate(minutes):
+            exact = _exact_polygon(network, origins, i, t)
+            assert _iou(result.polygons[i, j], exact) >= 0.99, (where, i, t)
+
+
+def test_cached_cells_give_the_polygons_of_one_union(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unions cached per fully reached cell and merged equal one union of every outline."""
+    from yushu_circle import Study, outline_union
+
+    path = _dense_centre(tmp_path)
+    study = Study.from_osm_file(path)
+    origins = study.residence_snap.subset(np.arange(0, 60, 6))
+    cells = isochrones(study.network, origins)
+    monkeypatch.setattr(outline_union, "LEAF_M", 1e7)  # one cell: nothing is cached
+    whole = isochrones(Study.from_osm_file(path).network, origins)
+    for a, b in zip(cells.polygons.ravel(), whole.polygons.ravel(), strict=True):
+        assert a.geom_type == "Polygon"
+        assert shapely.symmetric_difference(a, b).area <= 1e-4 * b.length
