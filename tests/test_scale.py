@@ -69,7 +69,10 @@ def test_pbf_fast_path_matches_xml_osmnx_path(tmp_path: Path) -> None:
     fast_minutes = a[columns].to_numpy()
     slow_minutes = b[columns].to_numpy()
     assert np.array_equal(np.isnan(fast_minutes), np.isnan(slow_minutes))
-    assert np.isfinite(fast_minutes).mean() > 0.9
+    # Categories the generator gave facilities to are reached from almost every residence.
+    present = [c for c in columns if c[len("walk_min_") :] in set(fast.facilities["category"])]
+    assert len(present) >= 10
+    assert np.isfinite(a[present].to_numpy()).mean() > 0.9
     np.testing.assert_allclose(fast_minutes, slow_minutes, atol=0.01)
     assert sorted(fast.facilities["facility_id"]) == sorted(slow.facilities["facility_id"])
     assert fast.network.edge_length.sum() == pytest.approx(slow.network.edge_length.sum())
@@ -133,4 +136,5 @@ def test_moderate_city_through_pbf_matches_networkx_oracle(tmp_path: Path) -> No
     for key, expected in oracle.items():
         got = access[f"walk_min_{key}"].to_numpy()[sample]
         np.testing.assert_allclose(got, expected, atol=1e-6, err_msg=key)
-    assert np.isfinite(access.filter(like="walk_min_").to_numpy()).mean() > 0.9
+    present = [f"walk_min_{k}" for k in set(study.facilities["category"])]
+    assert np.isfinite(access[present].to_numpy()).mean() > 0.9
