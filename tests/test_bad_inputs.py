@@ -539,6 +539,110 @@ CASES: list[Case] = [
 ]
 
 
+# --- round two (issue 18): standards files, regexes, areas, silent losses ------------------
+
+_STANDARD = """key = "test"
+title = "Test standard"
+title_zh = "测试标准"
+
+[[level]]
+minutes = 5
+radius_m = 300
+name_zh = "五分钟"
+verified = false
+source = "test"
+
+[[requirement]]
+level = 5
+category = "kindergarten"
+name_zh = "幼儿园"
+required = true
+verified = false
+source = "test"
+"""
+
+
+def _standard(text: str, encoding: str = "utf-8") -> Make:
+    return _file("standard.toml", text.encode(encoding))
+
+
+def _geojson_with_nan(ctx: Ctx) -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"population": 10},
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+        }
+        for x, y in street_side_points()
+    ]
+    features[2]["geometry"] = {"type": "Point", "coordinates": [float("nan"), float("nan")]}
+    path = ctx.tmp / "res_nan.geojson"
+    # NaN is not JSON, but it is what such files hold (json.dumps writes NaN by default).
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _two_layer_gpkg(ctx: Ctx) -> Path:
+    path = ctx.tmp / "two.gpkg"
+    for layer, shift in (("homes", 0.0), ("shops", 0.0005)):
+        points = [Point(x + shift, y) for x, y in street_side_points()]
+        gpd.GeoDataFrame({"population": [5] * len(points)}, geometry=points, crs=4326).to_file(
+            path, layer=layer, driver="GPKG"
+        )
+    return path
+
+
+PLAN_TOWN = ("plan", "--osm-file", "{town}", "--out", "{tmp}/plan")
+ROUND_TWO: list[Case] = [
+    Case(
+        "standard-minutes-not-a-number",
+        (*PLAN_TOWN, "--standard", "{file}"),
+        ("{file}", "minutes = 'abc'", "whole number"),
+        _standard(_STANDARD.replace("minutes = 5", 'minutes = "abc"')),
+    ),
+    Case(
+        "standard-minutes-negative",
+        (*PLAN_TOWN, "--standard", "{file}"),
+        ("{file}", "minutes = -5", "1–120 minutes"),
+        _standard(_STANDARD.replace("minutes = 5", "minutes = -5")),
+    ),
+    Case(
+        "standard-file-neither-utf8-nor-gbk",
+        (*PLAN_TOWN, "--standard", "{file}"),
+        ("{file}", "neither UTF-8 nor GBK", "UTF-8"),
+        _file("standard.toml", b'key = "\xff\xfe\xfa"\n'),
+    ),
+    Case(
+        "catalog-pattern-needing-backtracking",
+        (*RUN_TOWN, "--catalog", "{file}"),
+        ("{file}", "back-references", "linear time with RE2"),
+        _catalog(
+            _GOOD_CATEGORY.replace(
+                'match = [{ amenity = "clinic" }]', 'match = [{ "name~" = "(a)\\\\1" }]'
+            )
+        ),
+    ),
+    Case(
+        "whole-world-bbox-before-any-query",
+        ("run", "--bbox=-180,-90,180,90"),
+        ("km²", "--allow-large-area", "smaller"),
+    ),
+    Case(
+        "geojson-residence-with-nan-coordinates",
+        (*RUN_TOWN, "--residences", "{file}"),
+        ("{file}", "1 of 6 features", "feature 3"),
+        _geojson_with_nan,
+    ),
+    Case(
+        "geopackage-with-two-layers",
+        (*RUN_TOWN, "--residences", "{file}"),
+        ("{file}", "2 layers (homes, shops)", ":homes"),
+        _two_layer_gpkg,
+    ),
+]
+CASES += ROUND_TWO
+
+
 def _fill(text: str, ctx: Ctx, file: Path | None) -> str:
     return (
         text.replace("{town}", str(ctx.town))
