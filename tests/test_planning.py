@@ -468,3 +468,23 @@ def test_exact_cover_past_its_time_limit_returns_greedy_unproven() -> None:
     picks, value, proven = exact_cover(sp.csr_matrix(coverage), weights, 2, time_limit=0.0)
     assert not proven
     assert value == 5.0 and picks == [0, 1]  # greedy's trap, honestly marked unproven
+
+
+def test_the_plan_assesses_the_civilization_practice_tiers_beside_the_standard() -> None:
+    from yushu_circle.planning.plan import run_plan
+
+    plan = run_plan(Study.demo())
+    table = plan.compliance.table
+    tiers = table[table["requirement"].str.startswith("civilization_")]
+    assert set(tiers["requirement"]) == {
+        "civilization_center_15min",
+        "civilization_institute_15min",
+        "civilization_station_15min",
+        "civilization_point_5min",
+    }
+    assert not tiers["verified"].astype(bool).any()  # the planner's own items, not the standard's
+    # The demo's community F lies beyond 15 minutes of every station (示例, by construction).
+    station = tiers[tiers["requirement"] == "civilization_station_15min"].set_index("area")
+    assert any(station.loc[a, "share_pop"] == 0.0 for a in station.index if "F" in str(a))
+    # They never count towards a level or the overall 达标率.
+    assert all(not r.planner for r in plan.compliance.assessed if r.required)

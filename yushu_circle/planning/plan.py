@@ -137,7 +137,9 @@ def run_plan(study: Study, options: PlanOptions | None = None) -> Plan:
     Plan
     """
     options = options or PlanOptions()
-    chosen = load_standard(options.standard)
+    # The planner's own items (the civilization-practice tiers) are assessed beside the
+    # standard's, marked ◇ and unverified; like △ rows they never count towards a level.
+    chosen = load_standard(options.standard).with_planner_items(study.catalog)
     walker = get_profile(options.profile)
     network = profile_networks(study, [walker], options.dem)[walker.name]
     access = study.access(network=network)
@@ -156,7 +158,14 @@ def run_plan(study: Study, options: PlanOptions | None = None) -> Plan:
     if options.added is not None or options.removed:
         scenario = study.with_facilities(added=options.added, removed=options.removed)
         diff = compare(study, scenario, network=network)
-    result = compliance(study, chosen, areas=options.areas, access=access, measure=options.measure)
+    result = compliance(
+        study,
+        chosen,
+        areas=options.areas,
+        access=access,
+        measure=options.measure,
+        include_recommended=True,
+    )
     return Plan(
         options=options,
         standard=chosen,
