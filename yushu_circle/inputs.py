@@ -337,3 +337,54 @@ def find_facilities(
     combined = pd.concat(parts, ignore_index=True)
     frame = gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
     return FacilitySet(frame, tuple(notes))
+
+
+def what_if_inputs(
+    inputs: StudyInputs,
+    facilities: gpd.GeoDataFrame,
+    added: str | Path | gpd.GeoDataFrame | None,
+    removed: Sequence[str],
+) -> tuple[StudyInputs, set[str]]:
+    """The inputs of a what-if study, and the categories whose facilities change.
+
+    The new inputs carry the full facility list (``facilities`` minus ``removed`` plus
+    ``added``) in place of OSM's, the catalog extended by any new category, and a scenario
+    note.
+    """
+    ids = facilities["facility_id"].astype(str)
+    drop = [str(i) for i in removed]
+    missing = [i for i in drop if i not in set(ids)]
+    if missing:
+        raise InputError(
+            f"facility id(s) {', '.join(missing[:5])} not in the study",
+            "use facility_id values from facilities.parquet",
+        )
+    kept = facilities[~ids.isin(drop)]
+    changed = set(facilities[ids.isin(drop)]["category"].astype(str))
+    catalog = inputs.catalog
+    parts = [kept]
+    if added is not None:
+        if isinstance(added, gpd.GeoDataFrame):
+            new = what_if_frame(added)
+            for key in new["category"].unique():
+                catalog = catalog.with_category(str(key))
+        else:
+            new, extended = user_facilities(added, inputs.options.datum, catalog)
+            catalog = extended or catalog
+        changed |= set(new["category"].astype(str))
+        parts.append(new)
+    combined = gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    )
+    scenario = (
+        f"what-if 情景: {len(drop)} facility(ies) removed, {len(combined) - len(kept)} added "
+        f"({', '.join(sorted(changed))})"
+    )
+    new_inputs = dataclasses.replace(
+        inputs,
+        catalog=catalog,
+        facilities=((combined, ""),),
+        osm_facilities=False,
+        scenario=scenario,
+    )
+    return new_inputs, changed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -30,14 +29,13 @@ from yushu_circle.inputs import (
     find_residences,
     read_user_facilities,
     snap_notes,
-    what_if_frame,
+    what_if_inputs,
 )
 from yushu_circle.network import Snap, WalkNetwork, check_speed, walk_graph_from_elements
 from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     features_from_elements,
-    user_facilities,
 )
 from yushu_circle.source import Source
 
@@ -526,43 +524,7 @@ class Study:
         InputError
             When a removed id is not a facility of the study or an added row has no category.
         """
-        facilities = self.facilities
-        ids = facilities["facility_id"].astype(str)
-        drop = [str(i) for i in removed]
-        missing = [i for i in drop if i not in set(ids)]
-        if missing:
-            raise InputError(
-                f"facility id(s) {', '.join(missing[:5])} not in the study",
-                "use facility_id values from facilities.parquet",
-            )
-        kept = facilities[~ids.isin(drop)]
-        changed = set(facilities[ids.isin(drop)]["category"].astype(str))
-        catalog = self.catalog
-        parts = [kept]
-        if added is not None:
-            if isinstance(added, gpd.GeoDataFrame):
-                new = what_if_frame(added)
-                for key in new["category"].unique():
-                    catalog = catalog.with_category(str(key))
-            else:
-                new, extended = user_facilities(added, self.options.datum, catalog)
-                catalog = extended or catalog
-            changed |= set(new["category"].astype(str))
-            parts.append(new)
-        combined = gpd.GeoDataFrame(
-            pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-        )
-        scenario = (
-            f"what-if 情景: {len(drop)} facility(ies) removed, {len(combined) - len(kept)} added "
-            f"({', '.join(sorted(changed))})"
-        )
-        inputs = dataclasses.replace(
-            self.inputs,
-            catalog=catalog,
-            facilities=((combined, ""),),
-            osm_facilities=False,
-            scenario=scenario,
-        )
+        inputs, changed = what_if_inputs(self.inputs, self.facilities, added, removed)
         shared = SharedResults(
             network=self.network,
             features=self.features,
