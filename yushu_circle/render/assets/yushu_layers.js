@@ -97,7 +97,10 @@
     });
     box.appendChild(table);
     var note;
-    if (!D.iso.available) {
+    if (app.live) {
+      note = "5 / 10 / 15 分钟可达街道在页面中计算 · 5/10/15-minute reach computed in the page "
+        + "(深蓝 navy / 紫 purple / 青 teal).";
+    } else if (!D.iso.available) {
       note = "本次未生成等时圈 Isochrones were not computed for this run.";
     } else if (D.iso.by[String(i)]) {
       note = "等时圈 Isochrones: 5 / 10 / 15 分钟 min (深蓝 navy / 紫 purple / 青 teal).";
@@ -142,12 +145,15 @@
       marker.addTo(app.groups.residences);
     }
     function onClick(event) {
+      // Placing a facility: the click belongs to the map (yushu_live.js).
+      if (app.live && app.live.mode === "add") { return; }
       var i = event.target.ycIndex;
+      var box = residencePopup(app, i);
       var popup = L.popup(Y.popupOptions()).setLatLng(event.target.getLatLng())
-        .setContent(residencePopup(app, i));
+        .setContent(box);
       popup.ycResidence = i;
       app.state.selected = R.id[i];
-      showIsochrones(app, i);
+      if (app.live) { app.live.showResidence(i, box); } else { showIsochrones(app, i); }
       popup.openOn(app.map);
       app.emit("select");
     }
@@ -155,6 +161,7 @@
       if (e.popup.ycResidence !== undefined && app.state.selected === R.id[e.popup.ycResidence]) {
         app.state.selected = null;
         showIsochrones(app, null);
+        if (app.live) { app.live.showResidence(null); }
         app.emit("select");
       }
     });
@@ -209,10 +216,18 @@
       var marker = L.circleMarker([F.lat[i], F.lon[i]], { renderer: app.renderer, radius: 6,
         weight: 2, color: "#000", fillColor: cat.color, fillOpacity: 1 });
       marker.ycCategory = cat.key;
+      marker.ycId = F.id[i];
       marker.bindPopup(facilityPopup(app, i, cat), Y.popupOptions());
+      marker.on("click", onFacilityClick);
       marker.bindTooltip(el("span", F.name[i] || Y.catLabel(cat)), { direction: "top" });
       markers.push(marker);
       marker.addTo(group);
+    }
+    function onFacilityClick(event) {
+      if (app.live && app.live.mode === "remove") {
+        event.target.closePopup();
+        app.live.remove(event.target.ycId);
+      }
     }
     app.on("change", function (s) {
       markers.forEach(function (m) {
