@@ -416,5 +416,6 @@ export function hooks(engine) {
     reset: engine.reset,
     coverage: engine.coverage,
     scenarioCsv: engine.scenarioCsv,
+    engine,
   };
 }
