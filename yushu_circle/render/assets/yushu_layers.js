@@ -53,6 +53,7 @@
   }
   function drawOverlays(app) {
     var clickable = [];
+    app.overlayPoints = [];
     app.data.overlays.forEach(function (o, k) {
       var group = app.groups.overlays[k];
       var live = o.popup.labels.length > 0;
@@ -75,6 +76,7 @@
           if (live) { clickable.push(layer); }
         }
         if (live) { layer.bindPopup(overlayPopup(o, i), Y.popupOptions()); }
+        if (live && g[0] === 0) { app.overlayPoints.push(layer); }
         layer.addTo(group);
       });
     });
@@ -249,10 +251,16 @@
       facilities: drawFacilities(app)
     };
     app.showIsochrones = function (i) { return showIsochrones(app, i); };
-    // Keep clickable areas under the points after a layer is switched back on.
-    app.map.on("overlayadd", function () {
+    // An overlay's points (a plan's proposed sites, what-if residences) sit where a
+    // residence or a facility may be: they are drawn on top, or the shared canvas hands
+    // their clicks to the point underneath.
+    function stack() {
       app.layers.overlays.forEach(function (l) { if (app.map.hasLayer(l)) { l.bringToBack(); } });
       app.layers.facilities.forEach(function (m) { if (app.map.hasLayer(m)) { m.bringToFront(); } });
-    });
+      app.overlayPoints.forEach(function (m) { if (app.map.hasLayer(m)) { m.bringToFront(); } });
+    }
+    stack();
+    // Keep clickable areas under the points after a layer is switched back on.
+    app.map.on("overlayadd", stack);
   };
 })();

@@ -218,7 +218,7 @@
     };
 
     // --- the what-if panel ---------------------------------------------------------------
-    var status, download, select, buttons = {};
+    var status, download, buttons = {};
     function setMode(mode) {
       live.mode = live.mode === mode ? null : mode;
       map.getContainer().classList.toggle("yc-placing", live.mode === "add");
@@ -238,20 +238,37 @@
       download.href = "data:text/csv;charset=utf-8," + encodeURIComponent(csv);
       download.ycCsv = csv;
     }
-    var control = Y.panel(app, "yc-whatif", "topleft", "情景分析 What-if", !Y.isPhone(),
+    // Desktop: bottom right, clear of the other panels; phone: stacked with the bottom ones.
+    var corner = Y.isPhone() ? "bottomleft" : "bottomright";
+    var control = Y.panel(app, "yc-whatif", corner, "情景分析 What-if", !Y.isPhone(),
       function (body) {
       body.appendChild(el("div", "设施类别 Category:", "yc-label"));
-      select = el("select", null, "yc-select");
-      select.id = "yc-whatif-category";
+      var chooser = el("button", "", "yc-chooser");
+      chooser.type = "button";
+      chooser.id = "yc-whatif-category";
+      var list = el("div", null, "yc-choices");
+      list.id = "yc-whatif-list";
+      list.hidden = true;
+      function label() {
+        var c = app.catByKey[live.category];
+        chooser.textContent = (c ? Y.catLabel(c) : live.category) + " ▾";
+      }
       D.cats.forEach(function (c) {
         if (engine.categories.indexOf(c.key) < 0) { return; }
-        var o = el("option", Y.catLabel(c));
-        o.value = c.key;
-        select.appendChild(o);
+        var b = el("button", Y.catLabel(c), "yc-choice");
+        b.type = "button";
+        b.setAttribute("data-key", c.key);
+        b.addEventListener("click", function () {
+          list.hidden = true;
+          live.category = c.key;
+          label();
+        });
+        list.appendChild(b);
       });
-      select.value = live.category;
-      select.addEventListener("change", function () { live.category = select.value; });
-      body.appendChild(select);
+      chooser.addEventListener("click", function () { list.hidden = !list.hidden; });
+      label();
+      body.appendChild(chooser);
+      body.appendChild(list);
       var row = el("div", null, "yc-whatif-buttons");
       [["add", "新增设施 Add facility"], ["remove", "移除 Remove"]].forEach(function (b) {
         var button = el("button", b[1], "yc-step");
