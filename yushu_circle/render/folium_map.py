@@ -84,6 +84,7 @@ def folium_map(
         tianditu_key=tianditu_key,
         isochrone_budget_bytes=isochrone_budget_bytes,
         overlays=overlays,
+        minutes_in_page=network is not None,
     )
     fmap = map_from_payload(payload, network=network)
     if height is not None:

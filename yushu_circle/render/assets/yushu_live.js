@@ -22,8 +22,36 @@
       var j = engineIndex[String(id)];
       return j === undefined ? -1 : j;
     });
-    // Streets are recoloured only when the map draws every edge of the network, in order.
-    var allEdges = D.edges.coords.length === engine.network.edgeCount;
+    // The residences' and streets' minutes per category: the payload's own (Python's) when it
+    // carries them, else computed here when a category is first shown; recomputed after a
+    // what-if. The map's code reads R.min[key] and D.edges.min[key] as plain arrays.
+    var edgeIndex = D.edges.index || (D.edges.coords.length === engine.network.edgeCount
+      ? D.edges.coords.map(function (_, k) { return k; }) : null);
+    var resCache = {}, edgeCache = {};
+    D.cats.forEach(function (c) {  // a category the engine lacks: nobody reaches it here
+      if (engine.categories.indexOf(c.key) >= 0 || R.min[c.key]) { return; }
+      R.min[c.key] = R.id.map(function () { return null; });
+    });
+    engine.categories.forEach(function (key) {
+      resCache[key] = R.min[key] || null;
+      edgeCache[key] = D.edges.min[key] || null;
+      Object.defineProperty(R.min, key, { enumerable: true, configurable: true,
+        get: function () {
+          if (!resCache[key]) {
+            var minutes = engine.residenceMinutes(key);
+            resCache[key] = toEngine.map(function (j) { return j < 0 ? null : round1(minutes[j]); });
+          }
+          return resCache[key];
+        } });
+      Object.defineProperty(D.edges.min, key, { enumerable: true, configurable: true,
+        get: function () {
+          if (!edgeCache[key] && edgeIndex) {
+            var minutes = engine.edgeMinutes(key);
+            edgeCache[key] = edgeIndex.map(function (e) { return round1(minutes[e]); });
+          }
+          return edgeCache[key];
+        } });
+    });
     var live = { engine: engine, mode: null, category: engine.categories[0], selected: null };
     app.live = live;
     var shown = [], addedMarkers = {};
@@ -94,14 +122,8 @@
 
     // After a what-if: the category's minutes, street colours and table row, then redraw.
     function refresh(key, table) {
-      var minutes = engine.residenceMinutes(key);
-      R.min[key] = toEngine.map(function (j) { return j < 0 ? null : round1(minutes[j]); });
-      if (allEdges && D.edges.min[key]) {
-        var edges = engine.edgeMinutes(key);
-        D.edges.min[key] = Array.prototype.map.call(edges, round1);
-      }
-      var scores = scoreOf();
-      if (scores) { R.score = scores; }
+      resCache[key] = null;
+      edgeCache[key] = null;
       D.summary.forEach(function (s) {
         var row = table[s.key];
         if (!row) { return; }
@@ -120,27 +142,6 @@
       updatePanel();
       return table;
     }
-
-    // The score (share of the categories with a level reached within it) follows the
-    // what-if, as Python's access.score does for a study's categories.
-    var scored = D.cats.filter(function (c) { return c.level && R.min[c.key]; });
-    function scoreOf() {
-      if (!scored.length) { return null; }
-      return R.id.map(function (_, i) {
-        if (toEngine[i] < 0) { return R.score[i]; }
-        var hit = 0;
-        scored.forEach(function (c) {
-          var m = R.min[c.key][i];
-          if (m !== null && m <= c.level) { hit += 1; }
-        });
-        return Math.round(hit / scored.length * 1000) / 1000;
-      });
-    }
-    var first = scoreOf();
-    var scoreExact = first !== null && R.score.every(function (v, i) {
-      return toEngine[i] < 0 || v === null || first[i] === v;
-    });
-    if (!scoreExact) { scoreOf = function () { return null; }; }
 
     function changedCategories() {
       var out = {}, sc = engine.scenario();
