@@ -499,3 +499,24 @@ def test_plan_refuses_add_and_scenario_together(
     args = ["--quiet", "plan", "--out", str(tmp_path / "out"), "--scenario", str(scenario)]
     assert main([*args, "--add", str(extra)]) == 2
     assert "--add and --scenario" in capsys.readouterr().err
+
+
+def test_write_study_and_the_map_command_write_the_same_live_page(
+    study: Study, tmp_path: Path
+) -> None:
+    from yushu_circle import write_study
+    from yushu_circle.render.maps import rebuild_maps
+
+    out = tmp_path / "out"
+    write_study(study, out, isochrones=False)
+    first = (out / "map.html").read_bytes()
+    assert b"yushuEngine" in first
+    assert payload_json(study_payload(study)).encode() == (out / "map_network.json").read_bytes()
+    (out / "map.html").unlink()
+    rebuild_maps(out)
+    assert (out / "map.html").read_bytes() == first
+    # An older folder without the network file: the precomputed view, and it says why.
+    (out / "map_network.json").unlink()
+    rebuild_maps(out)
+    older = (out / "map.html").read_text(encoding="utf-8")
+    assert "yushuEngine" not in older and "no map_network.json in the folder" in older
