@@ -735,7 +735,7 @@ def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots
     assert len(saved) == 1 and counts[saved[0]] == changed
     assert counts["Buildings"] > 0 and counts["Water"] > 0
     legend = _js(page, "return document.getElementById('yc-legend').textContent")
-    assert "> 80%" in legend  # the opening area layer's classes
+    assert "What-if: walk minutes saved · clinic" in legend  # a shown layer is listed
     # Turning the gap clusters on in the layer control (a real click) adds their legend.
     _click_element(page, ".leaflet-control-layers-toggle")
     label = _js(
@@ -791,9 +791,10 @@ def test_plan_map_subtitle_names_the_walker_and_a_site_opens_on_a_real_click(
     _, geom, scale = layer
     assert len(geom) == len(sites)
     opened = 0
-    for g in geom:
+    # At zoom 15 a residence drawn over a site used to take its click (2 of 3 opened).
+    for zoom, g in [(z, g) for z in (15, 18) for g in geom]:
         lat, lon = g[2] / scale, g[1] / scale
-        _center(page, lat, lon, 18)
+        _center(page, lat, lon, zoom)
         _click(page, *_pixel(page, lat, lon))
         popup = _js(
             page, "var p = document.querySelector('.leaflet-popup'); return p && p.innerText"
@@ -801,7 +802,7 @@ def test_plan_map_subtitle_names_the_walker_and_a_site_opens_on_a_real_click(
         assert popup and "Proposed sites" in popup, popup
         opened += 1
         _close_popup(page)
-    assert opened == len(sites)
+    assert opened == 2 * len(sites)
     page.save_screenshot(str(shots / "plan_map_elderly.png"))
     severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
