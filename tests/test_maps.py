@@ -286,7 +286,7 @@ def test_demo_map_is_under_3_mb_with_isochrones(tmp_path: Path) -> None:
     assert len(html.encode()) <= 3_000_000
     # The page carries the in-page engine, which computes every residence's reach itself,
     # so no precomputed isochrones travel in it.
-    assert "yushuEngine" in html and "map_network" in html
+    assert "yushuEngine" in html and 'type="application/json" id="live_engine_' in html
     assert map_data(html)["iso"]["embedded"] == 0
 
 
