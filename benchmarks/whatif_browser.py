@@ -14,7 +14,13 @@ and the engine (network cut), and times inside the page, with ``performance.now(
 * ``snap``: the snapping alone, so ``add − snap`` is the recompute;
 * ``all categories``: the whole table computed in the page (17 searches), for scale;
 * ``python add``: the same what-if in Python's compiled kernels, in the same run (the
-  ratio ``page_vs_python`` is what to compare across machines).
+  ratio ``page_vs_python`` is what to compare across machines);
+* on the **real map page** (``map.html`` as ``write_study`` writes it, engine embedded):
+  its size, the time from opening it to ``yushuMapReady``, and ``map add`` / ``map
+  remove`` — ``yushuMap.addFacility`` / ``removeFacility`` as the what-if panel calls them:
+  the engine's recompute plus every residence's colour, the streets, the filter and the
+  coverage table redrawn (median of runs). ``map_engine`` says whether the page carried the
+  engine (false: past the 15 MB page budget, the precomputed view).
 
 Usage::
 
@@ -35,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from yushu_circle import Study
+from yushu_circle import Study, write_study
 from yushu_circle.access import minutes_to_nearest
 from yushu_circle.network import Snap
 from yushu_circle.render.network_payload import engine_page, payload_json, study_payload
@@ -79,6 +85,62 @@ return {load: t1 - t0, first: t2 - t1, all: t4 - t3, add, remove, snap,
 """
 
 
+_MAP_TIMING = """
+const [points, repeat] = arguments;
+const own = yushuMap.engine.facilitiesOf('kindergarten').filter(f => !f.added).map(f => f.id);
+let a = performance.now();
+yushuMap.addFacility('kindergarten', ...points[0]);
+const first = performance.now() - a;
+yushuMap.reset();
+const add = [], remove = [];
+for (let r = 0; r < repeat; r++) {
+  a = performance.now();
+  yushuMap.addFacility('kindergarten', ...points[r % points.length]);
+  add.push(performance.now() - a);
+  yushuMap.reset();
+  a = performance.now();
+  yushuMap.removeFacility(own[r % own.length]);
+  remove.push(performance.now() - a);
+  yushuMap.reset();
+}
+return {first, add, remove};
+"""
+
+
+def _map_page(
+    study: Study, workdir: Path, name: str, points: list[list[float]], repeat: int
+) -> dict:
+    """The real map.html: size, open time, and what-if through the page's hooks."""
+    out = workdir / f"{name}_out"
+    write_study(study, out, isochrones=False)
+    path = out / "map.html"
+    size = path.stat().st_size
+    driver = _browser()
+    try:
+        start = time.perf_counter()
+        driver.get(path.as_uri())
+        while not driver.execute_script("return window.yushuMapReady === true"):
+            time.sleep(0.05)
+        open_s = time.perf_counter() - start
+        live = driver.execute_script("return typeof yushuMap.addFacility === 'function'")
+        timing = driver.execute_script(_MAP_TIMING, points, repeat) if live else None
+    finally:
+        driver.quit()
+    row: dict[str, Any] = {
+        "map_page_mb": round(size / 1e6, 3),
+        "map_engine": bool(live),
+        "map_open_s": round(open_s, 2),
+    }
+    if timing:
+        row.update(
+            map_first_add_ms=round(timing["first"], 1),
+            map_add_ms_median=round(statistics.median(timing["add"]), 1),
+            map_add_ms_max=round(max(timing["add"]), 1),
+            map_remove_ms_median=round(statistics.median(timing["remove"]), 1),
+        )
+    return row
+
+
 def _browser() -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -99,6 +161,7 @@ def _browser() -> Any:
     service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_script_timeout(600)
+    driver.set_window_size(1280, 900)
     return driver
 
 
@@ -169,6 +232,7 @@ def measure(study: Study, name: str, budget_mb: float, repeat: int, workdir: Pat
         "page_vs_python": round(add / python_ms, 1),
         "add_ms_max": round(max(timing["add"]), 2),
         "runs": repeat,
+        **_map_page(study, workdir, name, points, repeat),
     }
 
 

@@ -1,9 +1,10 @@
 """The in-browser engine (render/js/) agrees with Python, in headless Chromium, network cut.
 
-A minimal harness page (``network_payload.engine_page``: the demo's payload and the
-engine's scripts, no map) is opened in Debian chromium; its answers are compared with
-``Study.demo().access()``, Python's own searches and the what-if of
-``Study.with_facilities``.
+Two pages are opened in Debian chromium: a minimal harness (``network_payload.engine_page``:
+the demo's payload and the engine's scripts, no map) and the real ``map.html`` that
+``write_study`` writes (the engine embedded in the folium map, its what-if updating the
+map). Their answers are compared with ``Study.demo().access()`` (= residences.parquet),
+Python's own searches and the what-if of ``Study.with_facilities``.
 """
 
 from __future__ import annotations
@@ -97,12 +98,25 @@ def harness(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def page(browser: Any, harness: Path) -> Iterator[Any]:
-    """The harness freshly opened; fails when the console logged an error."""
-    browser.get(harness.as_uri())
+@pytest.fixture(scope="module")
+def map_page(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real map.html of the demo, as ``write_study`` writes it (engine embedded)."""
+    from yushu_circle import write_study
+
+    out = tmp_path_factory.mktemp("js_map") / "out"
+    write_study(study, out, isochrones=False)
+    return out / "map.html"
+
+
+@pytest.fixture(params=["harness", "map.html"])
+def page(
+    request: pytest.FixtureRequest, browser: Any, harness: Path, map_page: Path
+) -> Iterator[Any]:
+    """The harness or the real map freshly opened; fails when the console logged an error."""
+    browser.get((harness if request.param == "harness" else map_page).as_uri())
     deadline = time.monotonic() + 30
-    while not browser.execute_script("return window.engineReady === true"):
+    ready = "return window.engineReady === true || window.yushuMapReady === true"
+    while not browser.execute_script(ready):
         if time.monotonic() > deadline:
             pytest.fail(f"the engine never became ready; console: {browser.get_log('browser')}")
         time.sleep(0.05)
@@ -241,7 +255,8 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
         scenario = study.with_facilities(added=added)
         after = scenario.access()
         js = page.execute_script(
-            "return Array.from(engine.residenceMinutes('kindergarten'), m => isNaN(m) ? null : m);"
+            "return Array.from(yushuMap.engine.residenceMinutes('kindergarten'),"
+            " m => isNaN(m) ? null : m);"
         )
         _same_minutes(js, after["walk_min_kindergarten"].to_numpy(), f"{k} added")
         _same_coverage(coverage, scenario.summary())
@@ -253,7 +268,7 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
 def test_table_computed_in_the_page_equals_the_study_summary(page: Any, study: Study) -> None:
     # Without Python's rows in the payload, every category's row is the page's own.
     table = page.execute_script(
-        "const p = JSON.parse(document.getElementById('yushu-network').textContent);"
+        "const p = JSON.parse(document.querySelector('script[id$=network]').textContent);"
         "p.coverage = null; return yushuEngine.createEngine(p).coverage();"
     )
     summary = study.summary()
@@ -276,7 +291,8 @@ def test_remove_facilities_equals_python_what_if(page: Any, study: Study) -> Non
     after = scenario.access()
     for key in ("kindergarten", "clinic"):
         js = page.execute_script(
-            "return Array.from(engine.residenceMinutes(arguments[0]), m => isNaN(m) ? null : m);",
+            "return Array.from(yushuMap.engine.residenceMinutes(arguments[0]),"
+            " m => isNaN(m) ? null : m);",
             key,
         )
         _same_minutes(js, after[f"walk_min_{key}"].to_numpy(), f"{key} removed")
@@ -456,13 +472,14 @@ def test_a_profile_network_with_asymmetric_minutes(
     access = study.access(network=slow)
     for key in ("kindergarten", "clinic", "bus_stop"):
         js = browser.execute_script(
-            "return Array.from(engine.residenceMinutes(arguments[0]), m => isNaN(m) ? null : m);",
+            "return Array.from(yushuMap.engine.residenceMinutes(arguments[0]),"
+            " m => isNaN(m) ? null : m);",
             key,
         )
         _same_minutes(js, access[f"walk_min_{key}"].to_numpy(), key)
     assert payload["coverage"]["clinic"]["share_pop_15min"] == pytest.approx(
         browser.execute_script(
-            "const p = JSON.parse(document.getElementById('yushu-network').textContent);"
+            "const p = JSON.parse(document.querySelector('script[id$=network]').textContent);"
             "p.coverage = null;"
             "return yushuEngine.createEngine(p).coverage().clinic.share_pop_15min;"
         ),
@@ -482,3 +499,24 @@ def test_plan_refuses_add_and_scenario_together(
     args = ["--quiet", "plan", "--out", str(tmp_path / "out"), "--scenario", str(scenario)]
     assert main([*args, "--add", str(extra)]) == 2
     assert "--add and --scenario" in capsys.readouterr().err
+
+
+def test_write_study_and_the_map_command_write_the_same_live_page(
+    study: Study, tmp_path: Path
+) -> None:
+    from yushu_circle import write_study
+    from yushu_circle.render.maps import rebuild_maps
+
+    out = tmp_path / "out"
+    write_study(study, out, isochrones=False)
+    first = (out / "map.html").read_bytes()
+    assert b"yushuEngine" in first
+    assert payload_json(study_payload(study)).encode() == (out / "map_network.json").read_bytes()
+    (out / "map.html").unlink()
+    rebuild_maps(out)
+    assert (out / "map.html").read_bytes() == first
+    # An older folder without the network file: the precomputed view, and it says why.
+    (out / "map_network.json").unlink()
+    rebuild_maps(out)
+    older = (out / "map.html").read_text(encoding="utf-8")
+    assert "yushuEngine" not in older and "no map_network.json in the folder" in older

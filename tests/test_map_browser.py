@@ -92,6 +92,16 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def pre_dir(out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same outputs without ``map_network.json`` (an older run): the precomputed view."""
+    out = tmp_path_factory.mktemp("browser_map_pre") / "out"
+    shutil.copytree(out_dir, out)
+    (out / "map_network.json").unlink()
+    maps.rebuild_maps(out)
+    return out
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium through selenium, every network route closed, requests logged."""
     binaries = _binaries()
@@ -176,10 +186,12 @@ def _click(page: Any, x: float, y: float) -> None:
 
 
 def _click_element(page: Any, css: str) -> None:
-    """A real click at the centre of the element ``css`` (which must be visible)."""
+    """A real click at the centre of the element ``css`` (which must be visible), scrolled
+    into its panel's view first as a planner scrolls a long list."""
     box = _js(
         page,
-        "var r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "var n = document.querySelector(arguments[0]); n.scrollIntoView({block: 'nearest'});"
+        "var r = n.getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2, r.width, r.height];",
         css,
     )
@@ -290,18 +302,22 @@ def test_drawn_features_match_the_output_files(page: Any, out_dir: Path) -> None
 # --- real clicks -----------------------------------------------------------------------------
 
 
-def test_real_clicks_on_ten_random_residences_open_them_and_draw_isochrones(
+def test_real_clicks_on_ten_random_residences_draw_their_reach_and_route(
     page: Any, out_dir: Path, shots: Path
 ) -> None:
+    """Any residence, not a sample: its 5/10/15-minute reach and its route, computed in the
+    page, drawn in the legend's three isochrone colours and the buffer's width."""
     residences = gpd.read_parquet(out_dir / "residences.parquet")
-    embedded = _embedded(page)
-    assert len(embedded) >= CLICKS
+    assert _js(page, "return Object.keys(yushuMap.app.data.iso.by).length") == 0
+    iso_colors = _js(page, "return YushuMap.ISO_COLORS")
     rng = np.random.default_rng(15 if page.yc_size == "desktop" else 16)
     done = 0
-    for i in rng.permutation(embedded):
+    for i in rng.permutation(len(residences)):
         if done == CLICKS:
             break
         row = residences.iloc[int(i)]
+        if not row["on_network"] or not np.isfinite(row["walk_min_kindergarten"]):
+            continue
         lat, lon = float(row.geometry.y), float(row.geometry.x)
         _center(page, lat, lon, 18)
         x, y = _pixel(page, lat, lon)
@@ -313,38 +329,73 @@ def test_real_clicks_on_ten_random_residences_open_them_and_draw_isochrones(
         )
         assert popup and f"居住点 Residence {row['residence_id']}" in popup, (i, popup)
         assert _js(page, "return yushuMap.selected()") == row["residence_id"]
-        colours = _js(
+        drawn = _js(
             page,
-            "return yushuMap.app.groups.isochrones.getLayers().map(function (l) {"
-            "  return [l.ycMinutes, l.options.color]; })",
+            "var z = yushuMap.map; return yushuMap.app.groups.isochrones.getLayers().map("
+            "function (l) { return [l.ycMinutes || null, l.options.color, l.options.weight,"
+            " l.ycRoute ? l.ycRoute.minutes : null]; })",
         )
-        assert sorted(m for m, _ in colours) == [5, 10, 15]
-        assert len({c for _, c in colours}) == 3
+        levels = [(m, c, w) for m, c, w, r in drawn if m is not None]
+        assert 15 in [m for m, _, _ in levels]
+        assert all(c == iso_colors[str(m)] for m, c, _ in levels)
+        # 25 m either side at zoom 18 (≈ 0.5 m per pixel at 33° N): about 100 px wide.
+        metres_per_px = 40075016.686 * np.cos(np.radians(lat)) / (256 * 2**18)
+        assert all(abs(w - 50 / metres_per_px) < 0.05 * w for _, _, w in levels)
+        route = [r for *_, r in drawn if r is not None]
+        assert route and route[0] == pytest.approx(row["walk_min_kindergarten"], abs=0.01)
+        note = _js(page, "return document.getElementById('yc-route-note').textContent")
+        assert f"{row['walk_min_kindergarten']:.1f} 分钟" in note and " min" in note
         if done == 0:
             page.save_screenshot(str(shots / f"{page.yc_size}_residence_popup.png"))
         _close_popup(page)
         assert _js(page, "return yushuMap.selected()") is None
+        assert _js(page, "return yushuMap.app.groups.isochrones.getLayers().length") == 0
         done += 1
     assert done == CLICKS
 
 
-def test_a_residence_without_isochrones_says_so(page: Any, out_dir: Path) -> None:
-    residences = gpd.read_parquet(out_dir / "residences.parquet")
+def test_without_the_network_file_the_page_keeps_the_precomputed_view_and_says_so(
+    browser: Any, pre_dir: Path
+) -> None:
+    page = _open(browser, pre_dir / "map.html", "desktop")
+    page.yc_size = "desktop"
+    assert _js(page, "return typeof yushuMap.addFacility") == "undefined"
+    assert _js(page, "return document.getElementById('yc-whatif')") is None
+    notes = _js(page, "return document.getElementById('yc-summary').textContent")
+    assert (
+        "Live reach and what-if are off in this page" in notes and "页面内即时计算未启用" in notes
+    )
+    residences = gpd.read_parquet(pre_dir / "residences.parquet")
     embedded = set(_embedded(page))
+    assert len(embedded) == ISOCHRONE_RESIDENCES
+    found = {}
     for i in range(len(residences)):
-        if i in embedded:
+        if (i in embedded) in found:
             continue
         row = residences.iloc[i]
         lat, lon = float(row.geometry.y), float(row.geometry.x)
         _center(page, lat, lon, 18)
         x, y = _pixel(page, lat, lon)
         if _clear_spot(page, x, y, lat, lon):
+            found[i in embedded] = (row, x, y)
+        if len(found) == 2:
             break
-    _click(page, x, y)
-    note = _js(page, "return document.querySelector('.leaflet-popup .yc-iso-note').textContent")
-    assert "No precomputed isochrones" in note
-    assert _js(page, "return yushuMap.app.groups.isochrones.getLayers().length") == 0
-    assert _js(page, "return yushuMap.selected()") == row["residence_id"]
+    for has, (row, _, _) in sorted(found.items()):
+        lat, lon = float(row.geometry.y), float(row.geometry.x)
+        _center(page, lat, lon, 18)
+        x, y = _pixel(page, lat, lon)
+        assert _clear_spot(page, x, y, lat, lon)
+        _click(page, x, y)
+        note = _js(page, "return document.querySelector('.leaflet-popup .yc-iso-note').textContent")
+        layers = _js(page, "return yushuMap.app.groups.isochrones.getLayers().length")
+        if has:
+            assert layers == 3 and "等时圈 Isochrones: 5 / 10 / 15" in note
+        else:
+            assert layers == 0 and "No precomputed isochrones" in note
+        assert _js(page, "return yushuMap.selected()") == row["residence_id"]
+        _close_popup(page)
+    severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe
 
 
 def test_hostile_names_stay_inert_after_real_clicks_open_their_popups(
@@ -393,7 +444,7 @@ def test_clinic_and_the_15_minute_filter_through_the_controls(
     )
     assert visible == beyond
     status = _js(page, "return document.getElementById('yc-status').textContent")
-    assert status.startswith(f"{beyond} 个居住点") and "Clinic within 15 min" in status
+    assert status.startswith(f"{beyond} 个居住点") and "(clinic) within 15 min" in status
     # The clinics are picked out, the other facilities dimmed.
     styles = _js(
         page,
@@ -403,6 +454,114 @@ def test_clinic_and_the_15_minute_filter_through_the_controls(
     )
     assert styles["clinic"] == 1 and all(v < 0.5 for k, v in styles.items() if k != "clinic")
     page.save_screenshot(str(shots / f"{page.yc_size}_clinic_beyond_15.png"))
+
+
+# --- live what-if ----------------------------------------------------------------------------
+
+
+def _free_pixel(page: Any) -> tuple[float, float]:
+    """A pixel near the map's centre where only the map's canvas is, 15 px from any point."""
+    found = _js(
+        page,
+        "var m = yushuMap.map, r = m.getContainer().getBoundingClientRect();"
+        "var pts = yushuMap.residences.concat(yushuMap.facilities).map(function (p) {"
+        "  var q = m.latLngToContainerPoint([p.lat, p.lon]);"
+        "  return [r.left + q.x, r.top + q.y]; });"
+        "var cx = r.left + r.width / 2, cy = r.top + r.height / 2;"
+        "for (var d = 0; d < 200; d += 6) { for (var a = 0; a < 16; a++) {"
+        "  var x = cx + d * Math.cos(a * Math.PI / 8), y = cy + d * Math.sin(a * Math.PI / 8);"
+        "  var hit = document.elementFromPoint(x, y);"
+        "  if (!hit || hit.tagName !== 'CANVAS') { continue; }"
+        "  if (pts.every(function (p) { return Math.hypot(p[0] - x, p[1] - y) > 15; })) {"
+        "    return [x, y]; } } } return null;",
+    )
+    assert found, "no free spot on the map"
+    return float(found[0]), float(found[1])
+
+
+def _row_text(page: Any, key: str) -> str:
+    return str(
+        _js(page, f"return document.querySelector('#yc-summary tr[data-key={key}]').textContent")
+    )
+
+
+def _open_panel(page: Any, panel: str) -> None:
+    if (
+        _js(page, f"return document.getElementById('{panel}-toggle').getAttribute('aria-expanded')")
+        != "true"
+    ):
+        _click_element(page, f"#{panel}-toggle")
+
+
+def test_a_planner_adds_a_kindergarten_with_the_mouse_and_the_plan_command_agrees(
+    page: Any, out_dir: Path, shots: Path, tmp_path: Path
+) -> None:
+    from urllib.parse import unquote
+
+    from yushu_circle.cli import main
+
+    residences = gpd.read_parquet(out_dir / "residences.parquet")
+    far = residences[residences["on_network"]].sort_values("walk_min_kindergarten").iloc[-1]
+    _open_panel(page, "yc-summary")
+    before = _row_text(page, "kindergarten")
+    colours_before = _js(page, "return yushuMap.app.data.res.min.kindergarten.slice()")
+    _open_panel(page, "yc-whatif")
+    _click_element(page, "#yc-whatif-category")
+    _click_element(page, "#yc-whatif-list button[data-key='kindergarten']")
+    assert "幼儿园" in _js(page, "return document.getElementById('yc-whatif-category').textContent")
+    _click_element(page, "#yc-whatif-add")
+    assert "yc-placing" in _js(page, "return yushuMap.map.getContainer().className")
+    _center(page, float(far.geometry.y), float(far.geometry.x), 17)
+    x, y = _free_pixel(page)
+    where = _js(
+        page,
+        "var m = yushuMap.map, r = m.getContainer().getBoundingClientRect();"
+        "var p = m.containerPointToLatLng([arguments[0] - r.left, arguments[1] - r.top]);"
+        "return [p.lng, p.lat];",
+        x,
+        y,
+    )
+    _click(page, x, y)
+    scenario = _js(page, "return yushuMap.engine.scenario()")
+    assert [f["category"] for f in scenario["added"]] == ["kindergarten"]
+    assert scenario["added"][0]["lon"] == pytest.approx(where[0], abs=1e-6)
+    assert scenario["added"][0]["lat"] == pytest.approx(where[1], abs=1e-6)
+    assert "added 1, removed 0" in _js(
+        page, "return document.getElementById('yc-whatif-status').textContent"
+    )
+    # The residences' minutes (their colours and the filter) and the table follow.
+    after_min = _js(page, "return yushuMap.app.data.res.min.kindergarten")
+    gained = [a < b for a, b in zip(after_min, colours_before, strict=True) if a is not None]
+    assert any(gained) and len(after_min) == len(colours_before)
+    _open_panel(page, "yc-summary")
+    after = _row_text(page, "kindergarten")
+    assert after != before, (before, after)
+    assert "yc-changed" in _js(
+        page, "return document.querySelector('#yc-summary tr[data-key=kindergarten]').className"
+    )
+    page.save_screenshot(str(shots / f"{page.yc_size}_whatif_kindergarten.png"))
+    if page.yc_size != "desktop":
+        return
+    # The downloaded scenario through the plan command reproduces the page's table.
+    href = _js(page, "return document.getElementById('yc-whatif-download').href")
+    assert href.startswith("data:text/csv;charset=utf-8,")
+    path = tmp_path / "scenario.csv"
+    path.write_text(unquote(href.split(",", 1)[1]), encoding="utf-8")
+    out = tmp_path / "plan"
+    inventory = out_dir.parent / "planner_inventory.csv"
+    argv = ["--quiet", "plan", "--facilities", str(inventory), "--out", str(out)]
+    assert main([*argv, "--scenario", str(path)]) == 0
+    whatif = pd.read_csv(out / "whatif.csv", encoding="utf-8-sig").set_index("category")
+    row = whatif.loc["kindergarten"]
+    mine = _js(
+        page,
+        "return yushuMap.app.data.summary.filter("
+        "function (s) { return s.key === 'kindergarten'; })[0]",
+    )
+    assert row["facilities_after"] == mine["facilities"]
+    share = mine[f"s{row['level_min']:g}"]
+    assert abs(row["share_pop_after"] - share) <= 0.001, (row["share_pop_after"], share)
+    assert f"{round(share * 100)}%" in after
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -570,13 +729,14 @@ def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots
     )
     counts = {name: count for name, count, _ in drawn}
     hidden = [name for name, _, shown in drawn if not shown]
-    assert hidden == ["Gap clusters (unserved population)"]  # overlapping clusters start off
-    assert counts["Compliance rate by area"] == len(areas)
+    assert "Gap clusters (unserved population)" in hidden  # overlapping clusters start off
+    assert counts["Compliance rate (every ▲ item)"] == len(areas)
     assert counts["Gap clusters (unserved population)"] == len(clusters)
-    assert counts["What-if: walk minutes saved · clinic"] == changed
+    saved = [n for n in counts if n.startswith("What-if: walk minutes saved · clinic")]
+    assert len(saved) == 1 and counts[saved[0]] == changed
     assert counts["Buildings"] > 0 and counts["Water"] > 0
     legend = _js(page, "return document.getElementById('yc-legend').textContent")
-    assert "Compliance rate by area" in legend and "> 80%" in legend
+    assert "What-if: walk minutes saved · clinic" in legend  # a shown layer is listed
     # Turning the gap clusters on in the layer control (a real click) adds their legend.
     _click_element(page, ".leaflet-control-layers-toggle")
     label = _js(
@@ -591,6 +751,60 @@ def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots
     assert "Gap clusters (unserved population)" in legend
     page.save_screenshot(str(shots / "plan_map.png"))
     assert _js(page, "return typeof window.__yc_pwned") == "undefined"
+    severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe
+
+
+@pytest.fixture(scope="module")
+def elderly_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``yushu-circle plan --profile elderly --site kindergarten`` on the demo."""
+    from yushu_circle.cli import main
+
+    out = tmp_path_factory.mktemp("plan_elderly") / "out"
+    argv = ["--quiet", "plan", "--profile", "elderly", "--site", "kindergarten"]
+    assert main([*argv, "--out", str(out)]) == 0
+    return out
+
+
+def test_plan_map_subtitle_names_the_walker_and_a_site_opens_on_a_real_click(
+    browser: Any, elderly_plan: Path, shots: Path
+) -> None:
+    page = _open(browser, elderly_plan / "plan_map.html", "desktop")
+    subtitle = _js(
+        page,
+        "var s = document.getElementById('yc-subtitle'), t = document.querySelector('.yc-title');"
+        "if (!s) { return null; } var a = s.getBoundingClientRect(), b = t.getBoundingClientRect();"
+        "return [s.textContent, a.height, a.top >= b.bottom - 1, getComputedStyle(s).display];",
+    )
+    assert subtitle is not None, "plan_map.html shows no subtitle"
+    text, height, below, display = subtitle
+    assert "老年人" in text and "elderly" in text, text
+    assert height > 0 and below and display != "none"
+    sites = gpd.read_parquet(elderly_plan / "siting.parquet")
+    assert len(sites)
+    layer = _js(
+        page,
+        "var o = yushuMap.app.data.overlays; for (var k = 0; k < o.length; k++) {"
+        "  if (o[k].en.indexOf('Proposed sites') === 0) { return [k, o[k].geom, o[k].scale]; } }"
+        "return null;",
+    )
+    assert layer is not None
+    _, geom, scale = layer
+    assert len(geom) == len(sites)
+    opened = 0
+    # At zoom 15 a residence drawn over a site used to take its click (2 of 3 opened).
+    for zoom, g in [(z, g) for z in (15, 18) for g in geom]:
+        lat, lon = g[2] / scale, g[1] / scale
+        _center(page, lat, lon, zoom)
+        _click(page, *_pixel(page, lat, lon))
+        popup = _js(
+            page, "var p = document.querySelector('.leaflet-popup'); return p && p.innerText"
+        )
+        assert popup and "Proposed sites" in popup, popup
+        opened += 1
+        _close_popup(page)
+    assert opened == 2 * len(sites)
+    page.save_screenshot(str(shots / "plan_map_elderly.png"))
     severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
 

@@ -255,7 +255,9 @@ def write_study(
     Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
     ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
     ``isochrones=False``), ``summary.csv``, ``summary.json``, ``basemap.parquet`` (water
-    and building footprints, for maps) and ``map.html``.
+    and building footprints, for maps), ``map_network.json`` (the walk network and snaps
+    the map's in-page engine computes with; ``yushu-circle map`` reads it back) and
+    ``map.html``.
 
     Parameters
     ----------
@@ -277,6 +279,7 @@ def write_study(
     """
     from yushu_circle.access import edge_minutes
     from yushu_circle.render import maps
+    from yushu_circle.render.network_payload import payload_json, study_payload
 
     prepare_out_dir(out_dir)
     access = study.access()
@@ -290,6 +293,7 @@ def write_study(
     meta["notes"] = [*meta.get("notes", []), *basemap_notes]
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
     iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
+    network = study_payload(study, buffer_m=iso_buffer_m)
     html = maps.coverage_map(
         access,
         facilities,
@@ -298,6 +302,7 @@ def write_study(
         edges=edges,
         isochrones=iso,
         overlays=maps.basemap_overlays(basemap),
+        network=network,
     )
     writers = {
         "basemap.parquet": parquet_writer(basemap),
@@ -306,6 +311,7 @@ def write_study(
         "network.parquet": parquet_writer(edges),
         "summary.csv": csv_writer(summary),
         "summary.json": json_writer(document),
+        "map_network.json": text_writer(payload_json(network)),
         "map.html": text_writer(html),
     }
     if iso is not None:

@@ -16,6 +16,7 @@ from folium.template import Template
 
 from yushu_circle.render import vendor
 from yushu_circle.render._encode import script_json
+from yushu_circle.render.network_payload import engine_script, payload_script
 from yushu_circle.render.payload import MapPayload
 
 _CORE = ("yushu_core.js",)
@@ -40,7 +41,9 @@ class OfflineMap(folium.Map):
         # Layers an analyst added after the map was built must exist before the layer
         # control lists them, and the controls stack under it: those render last.
         for name, child in list(self._children.items()):
-            if isinstance(child, folium.LayerControl | Legend | CoverageTable | MapReady):
+            if isinstance(
+                child, folium.LayerControl | Legend | CoverageTable | LiveEngine | MapReady
+            ):
                 self._children.move_to_end(name)
         return super().render(**kwargs)
 
@@ -143,6 +146,45 @@ class CoverageTable(_AppControl):
     """The coverage table (share of population within 5/10/15 min), notes and data label."""
 
     call = "addTable"
+
+
+class LiveEngine(_Inlined):
+    """The in-page engine (render/js/) with the study's network: reach and route of any
+    residence, and the what-if panel (add, remove, reset, download scenario).
+
+    Parameters
+    ----------
+    app : PlannerLayers
+        The page's application.
+    network : mapping
+        ``network_payload.study_payload`` of the study.
+    """
+
+    js_files = (*_CORE, "yushu_controls.js", "yushu_live.js")
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        {{ this.data }}
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        YushuMap.addLive({{ this.app.get_name() }}, "{{ this.get_name() }}_network");
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, app: PlannerLayers, network: Mapping[str, Any]) -> None:
+        super().__init__()
+        self._name = "LiveEngine"
+        self.app = app
+        self.network = network
+
+    def render(self, **kwargs: Any) -> Any:
+        """Inline the engine once in the header; the network as inert JSON in the body."""
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "a map element renders inside a Figure"
+        figure.header.add_child(vendor.script(engine_script()), name="yushu_engine")
+        self.data = payload_script(self.network, element_id=f"{self.get_name()}_network")
+        return super().render(**kwargs)
 
 
 class MapReady(_AppControl):

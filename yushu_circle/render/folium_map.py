@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from yushu_circle.render.elements import (
     CategorySwitcher,
     CoverageTable,
     Legend,
+    LiveEngine,
     MapReady,
     OfflineMap,
     PlannerLayers,
@@ -56,6 +57,7 @@ def folium_map(
     isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
     overlays: Sequence[Overlay] = (),
     height: str | None = None,
+    network: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """The planner's coverage map as a ``folium.Map`` (parameters as in ``coverage_map``).
 
@@ -82,8 +84,9 @@ def folium_map(
         tianditu_key=tianditu_key,
         isochrone_budget_bytes=isochrone_budget_bytes,
         overlays=overlays,
+        minutes_in_page=network is not None,
     )
-    fmap = map_from_payload(payload)
+    fmap = map_from_payload(payload, network=network)
     if height is not None:
         figure = fmap.get_root()
         assert isinstance(figure, Figure), "a folium.Map always has its Figure"
@@ -91,13 +94,15 @@ def folium_map(
     return fmap
 
 
-def map_from_payload(payload: MapPayload) -> folium.Map:
+def map_from_payload(payload: MapPayload, network: Mapping[str, Any] | None = None) -> folium.Map:
     """Build the folium map of a :class:`~yushu_circle.render.payload.MapPayload`.
 
     Parameters
     ----------
     payload : MapPayload
         What to draw.
+    network : mapping, optional
+        The engine's network payload (``study_payload``): adds the in-page engine.
 
     Returns
     -------
@@ -167,6 +172,8 @@ def map_from_payload(payload: MapPayload) -> folium.Map:
     folium.LayerControl(position="topright", collapsed=True).add_to(fmap)
     fmap.add_child(Legend(app))
     fmap.add_child(CoverageTable(app))
+    if network is not None:
+        fmap.add_child(LiveEngine(app, network))
     bounds = _bounds(payload)
     if bounds is not None:
         fmap.fit_bounds(bounds, padding=(10, 10))

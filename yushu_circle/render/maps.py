@@ -18,6 +18,7 @@ import pandas as pd
 from yushu_circle.render._encode import script_json
 from yushu_circle.render.basemap import BASEMAP_COLORS, basemap_frame, basemap_overlays
 from yushu_circle.render.folium_map import MAP_TITLE, folium_map, page
+from yushu_circle.render.network_payload import payload_json
 from yushu_circle.render.outputs import read_outputs, rebuild_maps
 from yushu_circle.render.overlays import Overlay
 from yushu_circle.render.payload import (
@@ -29,8 +30,23 @@ from yushu_circle.render.payload import (
 from yushu_circle.render.png import png_writers
 from yushu_circle.render.study_maps import explore
 
+ENGINE_PAGE_BUDGET_BYTES = 15_000_000
+"""Largest ``map.html`` that carries the in-page engine; past it the page keeps the
+precomputed view (a 100,000-edge city fits; see render/js/README.md)."""
+
+
+def live_needs_python(reason: str) -> str:
+    """The map's note when the page cannot compute what-if itself (bilingual)."""
+    return (
+        f"页面内即时计算未启用({reason}): 任一住宅的等时圈与情景分析请用 notebook (Study.explore, "
+        "Study.with_facilities) 或命令行 yushu-circle plan --add / --scenario · Live reach and "
+        f"what-if are off in this page ({reason}): use the notebook or the CLI."
+    )
+
+
 __all__ = [
     "BASEMAP_COLORS",
+    "ENGINE_PAGE_BUDGET_BYTES",
     "ISOCHRONE_BUDGET_BYTES",
     "MAX_MAP_EDGES",
     "MAX_MAP_RESIDENCES",
@@ -41,6 +57,7 @@ __all__ = [
     "coverage_map",
     "explore",
     "folium_map",
+    "live_needs_python",
     "png_writers",
     "read_outputs",
     "rebuild_maps",
@@ -59,6 +76,8 @@ def coverage_map(
     tianditu_key: str | None = None,
     isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
     overlays: Sequence[Overlay] = (),
+    network: Mapping[str, Any] | None = None,
+    page_budget_bytes: int = ENGINE_PAGE_BUDGET_BYTES,
 ) -> str:
     """The planner's map as one self-contained HTML document: a folium map, nothing fetched.
 
@@ -97,6 +116,14 @@ def coverage_map(
     overlays : sequence of Overlay
         Extra layers (basemap water and buildings, planning areas, a what-if diff), each
         toggleable in the layer control with a legend entry.
+    network : mapping, optional
+        ``network_payload.study_payload`` of the study: the page then carries the
+        in-page engine (any residence's reach and route, live what-if) instead of the
+        precomputed isochrones, when the whole page stays within ``page_budget_bytes``;
+        otherwise it keeps the precomputed view and says that live what-if needs the
+        notebook or the CLI.
+    page_budget_bytes : int
+        Largest page that carries the engine.
 
     Returns
     -------
@@ -109,11 +136,37 @@ def coverage_map(
         When ``category`` is not a category of the residences table, or an overlay names
         a column its frame lacks or a colour that is not ``#rgb``/``#rrggbb``.
     """
+    meta = dict(meta)
+    if network is not None:
+        size = len(payload_json(network).encode())
+        if size < page_budget_bytes:
+            live = page(
+                folium_map(
+                    residences,
+                    facilities,
+                    summary,
+                    meta,
+                    edges=edges,
+                    category=category,
+                    tianditu_key=tianditu_key,
+                    overlays=overlays,
+                    network=network,
+                ),
+                MAP_TITLE,
+            )
+            if len(live.encode()) <= page_budget_bytes:
+                return live
+            size = len(live.encode())
+        reason = (
+            f"页面将达 {size / 1e6:.1f} MB, 超过 {page_budget_bytes / 1e6:.0f} MB · the page "
+            f"would be {size / 1e6:.1f} MB, over {page_budget_bytes / 1e6:.0f} MB"
+        )
+        meta["notes"] = [*meta.get("notes", []), live_needs_python(reason)]
     fmap = folium_map(
         residences,
         facilities,
         summary,
-        dict(meta),
+        meta,
         edges=edges,
         isochrones=isochrones,
         category=category,

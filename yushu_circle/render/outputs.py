@@ -11,7 +11,6 @@ import pandas as pd
 
 from yushu_circle.errors import InputError
 from yushu_circle.render.basemap import basemap_overlays
-from yushu_circle.render.folium_map import MAP_TITLE, folium_map, page
 from yushu_circle.render.payload import ISOCHRONE_BUDGET_BYTES
 from yushu_circle.render.png import png_writers
 
@@ -23,13 +22,14 @@ def read_outputs(out_dir: str | Path) -> dict[str, Any]:
     ----------
     out_dir : str or Path
         Folder with ``residences.parquet``, ``facilities.parquet``, ``network.parquet``,
-        ``summary.json`` and optionally ``isochrones.parquet`` and ``basemap.parquet``.
+        ``summary.json`` and optionally ``isochrones.parquet``, ``basemap.parquet`` and
+        ``map_network.json`` (the in-page engine's network).
 
     Returns
     -------
     dict
-        ``residences``, ``facilities``, ``edges``, ``isochrones`` and ``basemap`` (each
-        None when absent), ``summary`` (DataFrame) and ``meta``.
+        ``residences``, ``facilities``, ``edges``, ``isochrones``, ``basemap`` and
+        ``network`` (each None when absent), ``summary`` (DataFrame) and ``meta``.
 
     Raises
     ------
@@ -53,6 +53,10 @@ def read_outputs(out_dir: str | Path) -> dict[str, Any]:
         }
         iso_path = out / "isochrones.parquet"
         result["isochrones"] = gpd.read_parquet(iso_path) if iso_path.is_file() else None
+        net_path = out / "map_network.json"
+        result["network"] = (
+            json.loads(net_path.read_text(encoding="utf-8")) if net_path.is_file() else None
+        )
         base_path = out / "basemap.parquet"
         result["basemap"] = gpd.read_parquet(base_path) if base_path.is_file() else None
     except (OSError, ValueError) as exc:
@@ -95,21 +99,27 @@ def rebuild_maps(
         The files written.
     """
     from yushu_circle.io import text_writer, write_atomically
+    from yushu_circle.render.maps import coverage_map, live_needs_python
 
     parts = read_outputs(out_dir)
-    fmap = folium_map(
+    meta = dict(parts["meta"])
+    if parts["network"] is None:
+        reason = "输出目录无 map_network.json(请重新运行 run) · no map_network.json in the folder"
+        meta["notes"] = [*meta.get("notes", []), live_needs_python(reason)]
+    # The same page as write_study: coverage_map decides engine or precomputed view alike.
+    html = coverage_map(
         parts["residences"],
         parts["facilities"],
         parts["summary"],
-        parts["meta"],
+        meta,
         edges=parts["edges"],
         isochrones=parts["isochrones"],
         category=category,
         tianditu_key=tianditu_key,
         isochrone_budget_bytes=isochrone_budget_bytes,
         overlays=basemap_overlays(parts["basemap"]),
+        network=parts["network"],
     )
-    html = page(fmap, MAP_TITLE)
     written = write_atomically(out_dir, {"map.html": text_writer(html)})
     if png:
         writers = png_writers(

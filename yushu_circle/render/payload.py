@@ -118,8 +118,14 @@ def build_payload(
     tianditu_key: str | None = None,
     isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
     overlays: Sequence[Overlay] = (),
+    minutes_in_page: bool = False,
 ) -> MapPayload:
     """The coverage map's data (parameters as in :func:`yushu_circle.render.maps.coverage_map`).
+
+    With ``minutes_in_page`` (the page carries the engine, render/js/) the residences' and
+    streets' minutes per category are left out: the page computes them from the network
+    when a category is first shown (that keeps a 100,000-edge city's page within 15 MB), and
+    each drawn street carries its edge's position in the network (``edges.index``).
 
     Returns
     -------
@@ -149,13 +155,18 @@ def build_payload(
             "residences.parquet and the summary counts every one"
         )
         residences = residences.iloc[keep]
+    if edges is not None:
+        edges = edges.assign(_position=np.arange(len(edges)))
     if edges is not None and len(edges) > MAX_MAP_EDGES:
         notes.append(
             f"地图显示 {MAX_MAP_EDGES:,} / {len(edges):,} 条街道（主干道与最长街道） · the map "
             f"draws {MAX_MAP_EDGES:,} of {len(edges):,} street edges (main roads, then longest)"
         )
         edges = _main_edges(edges, MAX_MAP_EDGES)
-    res_payload, ids = _residence_payload(residences, keys)
+    res_payload, ids = _residence_payload(residences, [] if minutes_in_page else keys)
+    edge_payload = _edge_payload(edges, [] if minutes_in_page else keys)
+    if minutes_in_page and edges is not None:
+        edge_payload["index"] = edges["_position"].astype(int).tolist()
     layers = []
     for overlay in overlays:
         layer, layer_notes = overlay_payload(overlay)
@@ -175,7 +186,7 @@ def build_payload(
         summary=_summary_payload(summary, keys),
         res=res_payload,
         fac=_facility_payload(facilities),
-        edges=_edge_payload(edges, keys),
+        edges=edge_payload,
         iso=_isochrone_payload(isochrones, ids, isochrone_budget_bytes),
         tianditu=tianditu_key,
         overlays=layers,

@@ -202,17 +202,27 @@
           function (h) { head.appendChild(el("th", h)); });
         t.appendChild(head);
         var rows = [];
-        D.summary.forEach(function (s) {
+        function fill(row, s) {
           var c = app.catByKey[s.key];
-          var row = el("tr", null, "yc-row");
-          row.ycKey = s.key;
+          row.textContent = "";
           [Y.catLabel(c), c.level + " min", Y.fmt(s.facilities), Y.pct(s.s5), Y.pct(s.s10),
             Y.pct(s.s15), s.median === null ? "–" : s.median + " min"].forEach(function (v) {
             row.appendChild(el("td", v));
           });
+          row.classList.toggle("yc-changed", Boolean(s.changed));
+        }
+        D.summary.forEach(function (s) {
+          var row = el("tr", null, "yc-row");
+          row.ycKey = s.key;
+          row.setAttribute("data-key", s.key);
+          fill(row, s);
           row.addEventListener("click", function () { app.setCategory(s.key); });
           rows.push(row);
           t.appendChild(row);
+        });
+        // A what-if (yushu_live.js) rewrote D.summary: redraw the rows.
+        app.on("summary", function () {
+          D.summary.forEach(function (s, k) { fill(rows[k], s); });
         });
         wrap.appendChild(t);
         body.appendChild(wrap);
@@ -227,7 +237,7 @@
         D.notes.forEach(function (n) { body.appendChild(el("div", "注意 Note: " + n, "yc-note")); });
         app.on("change", function (s) {
           rows.forEach(function (row) {
-            row.className = "yc-row" + (row.ycKey === s.category ? " yc-selected" : "");
+            row.classList.toggle("yc-selected", row.ycKey === s.category);
           });
         });
       });
@@ -298,6 +308,7 @@
     return out;
   };
 
+  Y.panel = panel;
   Y.addBanner = banner;
   Y.addSwitcher = function (app) {
     L.control.zoom({ position: Y.isPhone() ? "topright" : "topleft" }).addTo(app.map);

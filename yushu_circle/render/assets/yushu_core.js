@@ -111,6 +111,8 @@
       selected: function () { return app.state.selected; },
       app: app
     };
+    // The in-page engine's hooks (minutesFrom, routeFrom, addFacility, …; yushu_live.js).
+    if (app.live) { Object.assign(hook, app.live.hooks); }
     window.yushuMap = hook;
     window.yushuMapReady = true;
     return hook;

@@ -53,6 +53,7 @@
   }
   function drawOverlays(app) {
     var clickable = [];
+    app.overlayPoints = [];
     app.data.overlays.forEach(function (o, k) {
       var group = app.groups.overlays[k];
       var live = o.popup.labels.length > 0;
@@ -75,6 +76,7 @@
           if (live) { clickable.push(layer); }
         }
         if (live) { layer.bindPopup(overlayPopup(o, i), Y.popupOptions()); }
+        if (live && g[0] === 0) { app.overlayPoints.push(layer); }
         layer.addTo(group);
       });
     });
@@ -97,7 +99,10 @@
     });
     box.appendChild(table);
     var note;
-    if (!D.iso.available) {
+    if (app.live) {
+      note = "5 / 10 / 15 分钟可达街道在页面中计算 · 5/10/15-minute reach computed in the page "
+        + "(深蓝 navy / 紫 purple / 青 teal).";
+    } else if (!D.iso.available) {
       note = "本次未生成等时圈 Isochrones were not computed for this run.";
     } else if (D.iso.by[String(i)]) {
       note = "等时圈 Isochrones: 5 / 10 / 15 分钟 min (深蓝 navy / 紫 purple / 青 teal).";
@@ -142,12 +147,15 @@
       marker.addTo(app.groups.residences);
     }
     function onClick(event) {
+      // Placing a facility: the click belongs to the map (yushu_live.js).
+      if (app.live && app.live.mode === "add") { return; }
       var i = event.target.ycIndex;
+      var box = residencePopup(app, i);
       var popup = L.popup(Y.popupOptions()).setLatLng(event.target.getLatLng())
-        .setContent(residencePopup(app, i));
+        .setContent(box);
       popup.ycResidence = i;
       app.state.selected = R.id[i];
-      showIsochrones(app, i);
+      if (app.live) { app.live.showResidence(i, box); } else { showIsochrones(app, i); }
       popup.openOn(app.map);
       app.emit("select");
     }
@@ -155,6 +163,7 @@
       if (e.popup.ycResidence !== undefined && app.state.selected === R.id[e.popup.ycResidence]) {
         app.state.selected = null;
         showIsochrones(app, null);
+        if (app.live) { app.live.showResidence(null); }
         app.emit("select");
       }
     });
@@ -209,10 +218,18 @@
       var marker = L.circleMarker([F.lat[i], F.lon[i]], { renderer: app.renderer, radius: 6,
         weight: 2, color: "#000", fillColor: cat.color, fillOpacity: 1 });
       marker.ycCategory = cat.key;
+      marker.ycId = F.id[i];
       marker.bindPopup(facilityPopup(app, i, cat), Y.popupOptions());
+      marker.on("click", onFacilityClick);
       marker.bindTooltip(el("span", F.name[i] || Y.catLabel(cat)), { direction: "top" });
       markers.push(marker);
       marker.addTo(group);
+    }
+    function onFacilityClick(event) {
+      if (app.live && app.live.mode === "remove") {
+        event.target.closePopup();
+        app.live.remove(event.target.ycId);
+      }
     }
     app.on("change", function (s) {
       markers.forEach(function (m) {
@@ -234,10 +251,16 @@
       facilities: drawFacilities(app)
     };
     app.showIsochrones = function (i) { return showIsochrones(app, i); };
-    // Keep clickable areas under the points after a layer is switched back on.
-    app.map.on("overlayadd", function () {
+    // An overlay's points (a plan's proposed sites, what-if residences) sit where a
+    // residence or a facility may be: they are drawn on top, or the shared canvas hands
+    // their clicks to the point underneath.
+    function stack() {
       app.layers.overlays.forEach(function (l) { if (app.map.hasLayer(l)) { l.bringToBack(); } });
       app.layers.facilities.forEach(function (m) { if (app.map.hasLayer(m)) { m.bringToFront(); } });
-    });
+      app.overlayPoints.forEach(function (m) { if (app.map.hasLayer(m)) { m.bringToFront(); } });
+    }
+    stack();
+    // Keep clickable areas under the points after a layer is switched back on.
+    app.map.on("overlayadd", stack);
   };
 })();

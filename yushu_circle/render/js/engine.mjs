@@ -84,9 +84,13 @@ export function createEngine(payload) {
   // Residence i's minutes to its nearest facility (NaN if none): the hot loop of a
   // what-if, so plain numbers only; best() below is the same rule, with the choice.
   function bestMinutes(entry, i) {
-    const e = res.edge[i];
+    return originMinutes(entry, res.edge[i], res.frac[i], res.access[i]);
+  }
+
+  // The origin rule for a point at fraction fo of edge e with an access leg of `access`
+  // minutes (NaN if no facility is reachable).
+  function originMinutes(entry, e, fo, access) {
     if (e < 0) return NaN;
-    const fo = res.frac[i];
     const dist = entry.dist;
     let total = Math.min(
       part(fo, net.timeVU[e]) + dist[net.edgeU[e]],
@@ -100,7 +104,7 @@ export function createEngine(payload) {
         total = Math.min(total, along + entry.sources[j].access);
       }
     }
-    const minutes = res.access[i] + total;
+    const minutes = access + total;
     return minutes < Infinity ? minutes : NaN;
   }
 
@@ -326,8 +330,17 @@ export function createEngine(payload) {
     return solve(key).minutes;
   }
 
+  // Every edge's minutes from its middle (access.edge_minutes: the street colours).
+  function edgeMinutes(key) {
+    const entry = solve(key);
+    const out = new Float64Array(net.edgeCount);
+    for (let e = 0; e < net.edgeCount; e++) out[e] = originMinutes(entry, e, 0.5, 0);
+    return out;
+  }
+
   return {
     network: net,
+    edgeMinutes,
     categories: keys,
     residenceIds: res.id,
     minutesFrom,
@@ -403,5 +416,6 @@ export function hooks(engine) {
     reset: engine.reset,
     coverage: engine.coverage,
     scenarioCsv: engine.scenarioCsv,
+    engine,
   };
 }
