@@ -505,7 +505,7 @@ def test_write_study_and_the_map_command_write_the_same_live_page(
     study: Study, tmp_path: Path
 ) -> None:
     from yushu_circle import write_study
-    from yushu_circle.render.maps import rebuild_maps
+    from yushu_circle.io import rebuild_maps
 
     out = tmp_path / "out"
     write_study(study, out, isochrones=False)

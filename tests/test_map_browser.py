@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from yushu_circle import Study, write_study
+from yushu_circle.io import rebuild_maps
 from yushu_circle.render import maps
 
 pytestmark = pytest.mark.browser
@@ -87,7 +88,7 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     iso = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=study.network.crs)
     iso.to_crs("EPSG:4326").to_parquet(out / "isochrones.parquet")
-    maps.rebuild_maps(out)
+    rebuild_maps(out)
     return out
 
 
@@ -97,7 +98,7 @@ def pre_dir(out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser_map_pre") / "out"
     shutil.copytree(out_dir, out)
     (out / "map_network.json").unlink()
-    maps.rebuild_maps(out)
+    rebuild_maps(out)
     return out
 
 

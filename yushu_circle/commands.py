@@ -208,7 +208,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
-    from yushu_circle.render.maps import rebuild_maps
+    from yushu_circle.io import rebuild_maps
 
     written = rebuild_maps(
         args.out,

@@ -393,3 +393,47 @@ def write_report(out_dir: str | Path) -> list[Path]:
     from yushu_circle.render.report import report_documents
 
     return write_atomically(out_dir, report_documents(out_dir))
+
+
+def rebuild_maps(
+    out_dir: str | Path,
+    png: bool = False,
+    category: str | None = None,
+    tianditu_key: str | None = None,
+    isochrone_budget_bytes: int | None = None,
+) -> list[Path]:
+    """Rewrite ``map.html`` (and ``png/coverage_<category>.png``) from an output folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        A folder written by ``yushu-circle run``.
+    png : bool
+        Also draw one static PNG coverage map per category into ``out_dir/png``.
+    category : str, optional
+        Category the HTML map opens on.
+    tianditu_key : str, optional
+        Tianditu key (default: ``TIANDITU_KEY``).
+    isochrone_budget_bytes : int, optional
+        Cap on the embedded isochrone data (default: the map's own).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from yushu_circle.render.outputs import read_outputs, rebuilt_map
+    from yushu_circle.render.png import png_writers
+
+    parts = read_outputs(out_dir)
+    budget = (
+        {} if isochrone_budget_bytes is None else {"isochrone_budget_bytes": isochrone_budget_bytes}
+    )
+    html = rebuilt_map(parts, category=category, tianditu_key=tianditu_key, **budget)
+    written = write_atomically(out_dir, {"map.html": text_writer(html)})
+    if png:
+        writers = png_writers(
+            parts["residences"], parts["facilities"], parts["meta"], parts["edges"]
+        )
+        written += write_atomically(Path(out_dir) / "png", writers)
+    return written

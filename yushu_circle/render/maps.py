@@ -19,7 +19,7 @@ from yushu_circle.render._encode import script_json
 from yushu_circle.render.basemap import BASEMAP_COLORS, basemap_frame, basemap_overlays
 from yushu_circle.render.folium_map import MAP_TITLE, folium_map, page
 from yushu_circle.render.network_payload import payload_json
-from yushu_circle.render.outputs import read_outputs, rebuild_maps
+from yushu_circle.render.outputs import read_outputs
 from yushu_circle.render.overlays import Overlay
 from yushu_circle.render.payload import (
     ISOCHRONE_BUDGET_BYTES,
@@ -60,7 +60,6 @@ __all__ = [
     "live_needs_python",
     "png_writers",
     "read_outputs",
-    "rebuild_maps",
     "script_json",
 ]
 

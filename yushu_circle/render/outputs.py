@@ -12,7 +12,6 @@ import pandas as pd
 from yushu_circle.errors import InputError
 from yushu_circle.render.basemap import basemap_overlays
 from yushu_circle.render.payload import ISOCHRONE_BUDGET_BYTES
-from yushu_circle.render.png import png_writers
 
 
 def read_outputs(out_dir: str | Path) -> dict[str, Any]:
@@ -71,43 +70,41 @@ def read_outputs(out_dir: str | Path) -> dict[str, Any]:
     return result
 
 
-def rebuild_maps(
-    out_dir: str | Path,
-    png: bool = False,
+def rebuilt_map(
+    parts: dict[str, Any],
     category: str | None = None,
     tianditu_key: str | None = None,
     isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
-) -> list[Path]:
-    """Rewrite ``map.html`` (and ``png/coverage_<category>.png``) from an output folder.
+) -> str:
+    """``map.html`` drawn again from an output folder's parts (:func:`read_outputs`).
+
+    The same page as ``write_study`` gives: :func:`yushu_circle.render.maps.coverage_map`
+    decides between the in-page engine and the precomputed view alike; a folder without
+    ``map_network.json`` gets the precomputed view and a note saying why.
 
     Parameters
     ----------
-    out_dir : str or Path
-        A folder written by ``yushu-circle run``.
-    png : bool
-        Also draw one static PNG coverage map per category into ``out_dir/png``.
+    parts : dict
+        What :func:`read_outputs` read.
     category : str, optional
-        Category the HTML map opens on.
+        Category the map opens on.
     tianditu_key : str, optional
         Tianditu key (default: ``TIANDITU_KEY``).
     isochrone_budget_bytes : int
-        Cap on the embedded isochrone data (see :func:`yushu_circle.render.maps.coverage_map`).
+        Cap on the embedded isochrone data.
 
     Returns
     -------
-    list of Path
-        The files written.
+    str
+        The HTML document.
     """
-    from yushu_circle.io import text_writer, write_atomically
     from yushu_circle.render.maps import coverage_map, live_needs_python
 
-    parts = read_outputs(out_dir)
     meta = dict(parts["meta"])
     if parts["network"] is None:
         reason = "输出目录无 map_network.json(请重新运行 run) · no map_network.json in the folder"
         meta["notes"] = [*meta.get("notes", []), live_needs_python(reason)]
-    # The same page as write_study: coverage_map decides engine or precomputed view alike.
-    html = coverage_map(
+    return coverage_map(
         parts["residences"],
         parts["facilities"],
         parts["summary"],
@@ -120,10 +117,3 @@ def rebuild_maps(
         overlays=basemap_overlays(parts["basemap"]),
         network=parts["network"],
     )
-    written = write_atomically(out_dir, {"map.html": text_writer(html)})
-    if png:
-        writers = png_writers(
-            parts["residences"], parts["facilities"], parts["meta"], parts["edges"]
-        )
-        written += write_atomically(Path(out_dir) / "png", writers)
-    return written
