@@ -869,3 +869,28 @@ def test_explore_shows_inline_offline_with_its_subtitle(
     text = _js(browser, "return document.getElementById('yc-subtitle').textContent")
     assert text == "老年人 · elderly · 坡度 slope <b>x</b>"
     assert _js(browser, "return document.querySelectorAll('#yc-switcher b').length") == 0
+
+
+def test_a_sampled_big_city_page_unpacks_its_whole_minutes(
+    browser: Any, pre_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A city past the drawing cap sends whole minutes as bytes: the page must unpack them to
+    # the same numbers (the demo, with the cap lowered so that it is sampled).
+    from yushu_circle.render import payload
+    from yushu_circle.render.outputs import read_outputs, rebuilt_map
+
+    monkeypatch.setattr(payload, "MAX_MAP_RESIDENCES", 500)
+    parts = read_outputs(pre_dir)
+    page_file = tmp_path / "big.html"
+    page_file.write_text(rebuilt_map(parts), encoding="utf-8")
+    page = _open(browser, page_file, "desktop")
+    shown = _js(page, "return yushuMap.residences.map(r => String(r.id))")
+    assert len(shown) == 500
+    residences = parts["residences"].set_index(parts["residences"]["residence_id"].astype(str))
+    for key in ("kindergarten", "clinic"):
+        got = _js(page, "return yushuMap.app.data.res.min[arguments[0]]", key)
+        want = residences.loc[shown, f"walk_min_{key}"].to_numpy(dtype=float)
+        expected = [None if np.isnan(v) else min(round(v), 254) for v in want]
+        assert got == expected, key
+    severe = [e for e in page.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+    assert severe == [], severe

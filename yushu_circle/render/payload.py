@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -83,6 +84,8 @@ class MapPayload:
         Tianditu browser key (the Tianditu layer is offered only with one).
     overlays : list of dict
         Encoded :class:`~yushu_circle.render.overlays.Overlay` layers.
+    unreached : list of str
+        Categories no residence reaches: sent by name, the page fills in their nulls.
     """
 
     title: str
@@ -101,6 +104,7 @@ class MapPayload:
     iso: dict[str, Any]
     tianditu: str | None
     overlays: list[dict[str, Any]]
+    unreached: list[str]
 
     def to_json(self) -> str:
         """The payload as JSON safe inside a ``<script>`` element."""
@@ -147,7 +151,8 @@ def build_payload(
         tianditu_key = os.environ.get("TIANDITU_KEY") or None
     residences = residences.to_crs("EPSG:4326") if residences.crs else residences
     notes = [str(n) for n in meta.get("notes", [])]
-    if len(residences) > MAX_MAP_RESIDENCES:
+    sampled = len(residences) > MAX_MAP_RESIDENCES
+    if sampled:
         keep = np.unique(np.linspace(0, len(residences) - 1, MAX_MAP_RESIDENCES).astype(np.int64))
         notes.append(
             f"地图显示 {len(keep):,} / {len(residences):,} 个居住点（均匀抽样） · the map shows an "
@@ -163,8 +168,14 @@ def build_payload(
             f"draws {MAX_MAP_EDGES:,} of {len(edges):,} street edges (main roads, then longest)"
         )
         edges = _main_edges(edges, MAX_MAP_EDGES)
-    res_payload, ids = _residence_payload(residences, [] if minutes_in_page else keys)
-    edge_payload = _edge_payload(edges, [] if minutes_in_page else keys)
+    # A sampled (big) city's minutes travel in whole minutes; a category no residence
+    # reaches travels as its name only: the page fills in its nulls.
+    decimals = 0 if sampled else 1
+    shown = [] if minutes_in_page else keys
+    unreached = [k for k in shown if not np.isfinite(residences[walk_min(k)].to_numpy(float)).any()]
+    shown = [k for k in shown if k not in unreached]
+    res_payload, ids = _residence_payload(residences, shown, decimals)
+    edge_payload = _edge_payload(edges, shown, decimals)
     if minutes_in_page and edges is not None:
         edge_payload["index"] = edges["_position"].astype(int).tolist()
     layers = []
@@ -190,6 +201,7 @@ def build_payload(
         iso=_isochrone_payload(isochrones, ids, isochrone_budget_bytes),
         tianditu=tianditu_key,
         overlays=layers,
+        unreached=unreached,
     )
 
 
@@ -230,7 +242,7 @@ def categories(
 
 
 def _residence_payload(
-    residences: gpd.GeoDataFrame, keys: Sequence[str]
+    residences: gpd.GeoDataFrame, keys: Sequence[str], minute_decimals: int = 1
 ) -> tuple[dict[str, Any], dict[str, int]]:
     points = residences.geometry
     valid = np.array(~points.is_empty & points.notna(), dtype=bool)
@@ -250,9 +262,19 @@ def _residence_payload(
         "lat": rounded(geometry.y, DECIMALS),
         "pop": rounded(population, 1),
         "score": rounded(score, 3),
-        "min": {k: rounded(frame[walk_min(k)], 1) for k in keys},
+        "min": {k: _minutes(frame[walk_min(k)], minute_decimals) for k in keys},
     }
     return payload, {rid: i for i, rid in enumerate(ids)}
+
+
+def _minutes(values: pd.Series, decimals: int) -> list[float | None] | str:
+    """A category's minutes for the page: a list, or for a big city's whole minutes one
+    base64 string of bytes (255 = unreachable, 254 = 254 min or more) the page unpacks."""
+    if decimals:
+        return rounded(values, decimals)
+    array = np.asarray(values, dtype=float)
+    packed = np.where(np.isfinite(array), np.clip(np.round(array), 0, 254), 255)
+    return base64.b64encode(packed.astype(np.uint8).tobytes()).decode("ascii")
 
 
 def _facility_payload(facilities: gpd.GeoDataFrame) -> dict[str, list[Any]]:
@@ -284,7 +306,9 @@ def _main_edges(edges: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
     return edges.iloc[np.sort(order[:count])]
 
 
-def _edge_payload(edges: gpd.GeoDataFrame | None, keys: Sequence[str]) -> dict[str, Any]:
+def _edge_payload(
+    edges: gpd.GeoDataFrame | None, keys: Sequence[str], minute_decimals: int = 1
+) -> dict[str, Any]:
     if edges is None or edges.empty:
         return {"coords": [], "min": {}}
     frame = edges.to_crs("EPSG:4326") if edges.crs else edges
@@ -300,7 +324,9 @@ def _edge_payload(edges: gpd.GeoDataFrame | None, keys: Sequence[str]) -> dict[s
             xy = np.round(shapely.get_coordinates(part), DECIMALS)
             flat.extend(xy.ravel().tolist())
         coords.append(flat)
-    minutes = {k: rounded(frame[walk_min(k)], 1) for k in keys if walk_min(k) in frame}
+    minutes = {
+        k: _minutes(frame[walk_min(k)], minute_decimals) for k in keys if walk_min(k) in frame
+    }
     return {"coords": coords, "min": minutes}
 
 

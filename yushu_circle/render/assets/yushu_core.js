@@ -69,6 +69,23 @@
       catByKey: {}, panels: []
     };
     D.cats.forEach(function (c) { app.catByKey[c.key] = c; });
+    // A big city's whole minutes travel as base64 bytes (255: unreachable).
+    [D.res.min, (D.edges && D.edges.min) || {}].forEach(function (table) {
+      Object.keys(table).forEach(function (key) {
+        if (typeof table[key] !== "string") { return; }
+        var bytes = atob(table[key]), out = new Array(bytes.length);
+        for (var i = 0; i < bytes.length; i++) {
+          var b = bytes.charCodeAt(i);
+          out[i] = b === 255 ? null : b;
+        }
+        table[key] = out;
+      });
+    });
+    // Categories nobody reaches travel as a name only (a big city's page stays small).
+    (D.unreached || []).forEach(function (key) {
+      D.res.min[key] = D.res.id.map(function () { return null; });
+      if (D.edges && D.edges.min) { D.edges.min[key] = D.edges.coords.map(function () { return null; }); }
+    });
     app.on = function (name, fn) { (app.handlers[name] = app.handlers[name] || []).push(fn); };
     app.emit = function (name) {
       (app.handlers[name] || []).forEach(function (fn) { fn(app.state); });
