@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def lap(name: str) -> None:
         nonlocal wall, cpu
         now_wall, now_cpu = time.perf_counter(), time.process_time()
-        stages[name] = {"wall_s": round(now_wall - wall, 2), "cpu_s": round(now_cpu - cpu, 2)}
+        stages[name] = {
+            "wall_s": round(now_wall - wall, 2),
+            "cpu_s": round(now_cpu - cpu, 2),
+            # Peak so far: the first stage where it jumps is the one that sets the peak.
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
         wall, cpu = now_wall, now_cpu
         print(name, stages[name], flush=True)
 

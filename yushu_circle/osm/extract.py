@@ -79,7 +79,17 @@ class Extract:
     @cached_property
     def walkable(self) -> np.ndarray:
         """Per way: whether the walk filter (:mod:`yushu_circle.osm.walkfilter`) keeps it."""
-        return np.fromiter((is_walkable(t) for t in self.way_tags), bool, len(self.way_tags))
+        # Most ways repeat a few tag sets (highway=residential, footway…): decide each once.
+        verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
+
+        def walkable(tags: dict[str, str]) -> bool:
+            key = tuple(tags.items())
+            verdict = verdicts.get(key)
+            if verdict is None:
+                verdict = verdicts[key] = is_walkable(tags)
+            return verdict
+
+        return np.fromiter((walkable(t) for t in self.way_tags), bool, len(self.way_tags))
 
     @property
     def street_way_count(self) -> int:

@@ -98,20 +98,27 @@ def _way_shapes(extract: Extract, w_idx: np.ndarray) -> list[Any]:
         return shapes
     starts, ends = offsets[w_idx], offsets[w_idx + 1]
     counts = ends - starts
-    complete = np.fromiter(
-        (np.isfinite(extract.way_lon[s:e]).all() for s, e in zip(starts, ends, strict=True)),
-        bool,
-        len(w_idx),
-    )
+    # Per way: whether any node is absent (NaN), summed per run without a Python loop.
+    absent = np.zeros(len(offsets) - 1, dtype=bool)
+    nonempty = np.diff(offsets) > 0
+    if nonempty.any():
+        gaps = np.add.reduceat(~np.isfinite(extract.way_lon), offsets[:-1][nonempty])
+        absent[nonempty] = gaps > 0
+    complete = ~absent[w_idx]
     closed = (counts >= 4) & (extract.way_refs[starts] == extract.way_refs[np.maximum(ends - 1, 0)])
-    area = closed & np.fromiter((polygonal(extract.way_tags[i]) for i in w_idx), bool, len(w_idx))
+    # Only closed ways can be areas: ask their tags alone.
+    area = closed.copy()
+    area[closed] = np.fromiter(
+        (polygonal(extract.way_tags[i]) for i in w_idx[closed]), bool, int(closed.sum())
+    )
     for kind in ("polygon", "line"):
         pick = complete & (area if kind == "polygon" else ~area & (counts >= 2))
         if not pick.any():
             continue
-        sel = np.concatenate(
-            [np.arange(s, e) for s, e in zip(starts[pick], ends[pick], strict=True)]
-        )
+        picked = counts[pick]
+        run_starts = np.zeros(len(picked), dtype=np.int64)
+        np.cumsum(picked[:-1], out=run_starts[1:])
+        sel = np.repeat(starts[pick] - run_starts, picked) + np.arange(int(picked.sum()))
         coords = np.column_stack([extract.way_lon[sel], extract.way_lat[sel]])
         line_of = np.repeat(np.arange(int(pick.sum())), counts[pick])
         if kind == "polygon":

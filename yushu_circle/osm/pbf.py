@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import osmium
-import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import InputError
-from yushu_circle.osm.extract import Extract, Relation, absent_note, area_relation, build_extract
+from yushu_circle.osm.extract import Extract, Relation, absent_note, area_relation
 from yushu_circle.osm.features import features_frame
 from yushu_circle.osm.streets import street_edges
 
@@ -46,14 +46,13 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
     try:
         relations = _relations(path)
         members = {ref for r in relations for kind, ref, _ in r.members if kind == "way"}
-        ways, points, absent = _ways_and_points(path, members)
+        with tempfile.TemporaryDirectory(prefix="yushu_pbf_") as folder:
+            extract = _ways_and_points(path, members, Path(folder) / "ways.opl", relations)
     except RuntimeError as exc:
         raise InputError(
             f"{path} is not a readable OSM PBF file ({exc})",
             "the file may be truncated or corrupt: download the extract again",
         ) from None
-    notes = [absent_note(absent, path.name)] if absent else []
-    extract = build_extract(ways, points, relations, notes)
     return extract if area is None else extract.clip(area)
 
 
@@ -65,12 +64,18 @@ def _relations(path: Path) -> list[Relation]:
         if area_relation(tags):
             members = tuple((_KINDS[m.type], int(m.ref), str(m.role)) for m in obj.members)
             result.append(Relation(int(obj.id), tags, members))
-    return result
+    return sorted(result, key=lambda r: r.id)
 
 
 def _ways_and_points(
-    path: Path, members: set[int]
-) -> tuple[list[Any], list[tuple[int, float, float, dict[str, str]]], int]:
+    path: Path, members: set[int], opl: Path, relations: list[Relation]
+) -> Extract:
+    """The second pass, straight into the flat arrays of an :class:`Extract`.
+
+    Per-node work stays in C++: each kept way's node ids are written by libosmium's OPL
+    writer to ``opl`` and parsed back in one numpy call, and its coordinates come as WKB
+    decoded in bulk; only a way with absent nodes is walked node by node in Python.
+    """
     untagged_nodes = osmium.filter.EmptyTagFilter()
     untagged_nodes.enable_for(osmium.osm.NODE)
     processor: Any = (
@@ -78,41 +83,128 @@ def _ways_and_points(
         .with_locations()
         .with_filter(untagged_nodes)
     )
-    factory = osmium.geom.WKBFactory()
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false"))
+    create = osmium.geom.WKBFactory().create_linestring
     every_node = osmium.geom.ALL
-    complete: list[tuple[int, list[int], dict[str, str]]] = []
+    way_ids: list[int] = []
+    way_tags: list[dict[str, str]] = []
     wkbs: list[str] = []
-    ways: list[Any] = []
-    points: list[tuple[int, float, float, dict[str, str]]] = []
-    absent = 0
-    for obj in processor:
-        if obj.is_way():
-            tags = _tags(obj)
-            if not tags and obj.id not in members:
-                continue
-            refs = _refs(obj)
-            try:
-                # Fast path: every location known, geometry built in C++ (decoded in bulk below).
-                wkbs.append(factory.create_linestring(obj, every_node))
-                complete.append((int(obj.id), refs, tags))
-                continue
-            except (osmium.InvalidLocationError, RuntimeError):
-                pass
-            lon, lat = _locations(obj)
-            absent += bool(np.isnan(lon).any())
-            ways.append((int(obj.id), refs, tags, lon, lat))
-        elif obj.location.valid():
-            points.append((int(obj.id), obj.location.lon, obj.location.lat, _tags(obj)))
+    complete: list[bool] = []
+    partial: list[tuple[int, np.ndarray, np.ndarray]] = []
+    point_ids: list[int] = []
+    point_lon: list[float] = []
+    point_lat: list[float] = []
+    point_tags: list[dict[str, str]] = []
+    try:
+        for obj in processor:
+            if obj.is_way():
+                tags = _tags(obj)
+                if not tags and obj.id not in members:
+                    continue
+                writer.add_way(obj)
+                try:
+                    # Fast path: every location known, geometry built in C++.
+                    wkbs.append(create(obj, every_node))
+                    complete.append(True)
+                except (osmium.InvalidLocationError, RuntimeError):
+                    complete.append(False)
+                    partial.append((len(way_ids), *_locations(obj)))
+                way_ids.append(int(obj.id))
+                way_tags.append(tags)
+            else:
+                location = obj.location
+                if location.valid():
+                    point_ids.append(int(obj.id))
+                    point_lon.append(location.lon)
+                    point_lat.append(location.lat)
+                    point_tags.append(_tags(obj))
+    finally:
+        writer.close()
+    refs, lengths = _opl_refs(opl, len(way_ids))
+    offsets = np.zeros(len(way_ids) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    lon = np.full(len(refs), np.nan)
+    lat = np.full(len(refs), np.nan)
+    is_complete = np.asarray(complete, dtype=bool)
     if wkbs:
-        lines = shapely.from_wkb(np.asarray(wkbs, dtype=object))
-        coords = shapely.get_coordinates(lines)
-        ends = np.cumsum(shapely.get_num_coordinates(lines))
-        starts = ends - shapely.get_num_coordinates(lines)
-        for (way_id, refs, tags), s, e in zip(complete, starts, ends, strict=True):
-            if e - s != len(refs):  # never expected: fall back to the node ids alone
-                raise RuntimeError(f"way {way_id}: geometry and node list differ in length")
-            ways.append((way_id, refs, tags, coords[s:e, 0], coords[s:e, 1]))
-    return ways, points, absent
+        coords = _wkb_coordinates(wkbs, lengths[is_complete])
+        in_complete = np.repeat(is_complete, lengths)
+        lon[in_complete] = coords[:, 0]
+        lat[in_complete] = coords[:, 1]
+    absent = 0
+    for k, way_lon, way_lat in partial:
+        lon[offsets[k] : offsets[k + 1]] = way_lon
+        lat[offsets[k] : offsets[k + 1]] = way_lat
+        absent += bool(np.isnan(way_lon).any())
+    ids = np.asarray(way_ids, dtype=np.int64)
+    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
+        order = np.argsort(ids, kind="stable")
+        ids, way_tags = ids[order], [way_tags[i] for i in order]
+        flat = _ranges(offsets[order], offsets[order + 1])
+        refs, lon, lat = refs[flat], lon[flat], lat[flat]
+        np.cumsum(lengths[order], out=offsets[1:])
+    pids = np.asarray(point_ids, dtype=np.int64)
+    porder = np.argsort(pids, kind="stable")
+    notes = [absent_note(absent, path.name)] if absent else []
+    return Extract(
+        way_ids=ids,
+        way_tags=way_tags,
+        way_offsets=offsets,
+        way_refs=refs,
+        way_lon=lon,
+        way_lat=lat,
+        point_ids=pids[porder],
+        point_lon=np.asarray(point_lon, dtype=np.float64)[porder],
+        point_lat=np.asarray(point_lat, dtype=np.float64)[porder],
+        point_tags=[point_tags[i] for i in porder],
+        relations=relations,
+        notes=notes,
+    )
+
+
+def _opl_refs(opl: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids of every way in an OPL file (its last field, ``Nn1,n2,…``), and counts."""
+    lists = [line.rpartition(" N")[2] for line in opl.read_text(encoding="utf-8").splitlines()]
+    if len(lists) != count:  # never expected: the writer wrote one line per way
+        raise RuntimeError(f"{count} ways read but {len(lists)} written")
+    lengths = np.fromiter((s.count(",") + 1 if s else 0 for s in lists), np.int64, count)
+    text = ",".join(s for s in lists if s).replace("n", "")
+    if not text:
+        return np.empty(0, dtype=np.int64), lengths
+    refs = np.fromstring(text, dtype=np.int64, sep=",")
+    if len(refs) != int(lengths.sum()):
+        raise RuntimeError("node lists of the ways could not be read back")
+    return refs, lengths
+
+
+def _wkb_coordinates(wkbs: list[str], lengths: np.ndarray) -> np.ndarray:
+    """(lon, lat) rows of hex WKB linestrings, decoded in one go (9-byte header, then
+    16 bytes per point); checks each header's point count against ``lengths``."""
+    raw = np.frombuffer(bytes.fromhex("".join(wkbs)), dtype=np.uint8)
+    sizes = 9 + 16 * lengths
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    header = starts[:, None] + np.arange(9)
+    head = raw[header]
+    if len(raw) != int(sizes.sum()) or not (head[:, 0] == 1).all():
+        raise RuntimeError("way geometry and node list differ in length")
+    counts = head[:, 5:9].copy().view("<u4").ravel()
+    if not np.array_equal(counts, lengths):
+        raise RuntimeError("way geometry and node list differ in length")
+    keep = np.ones(len(raw), dtype=bool)
+    keep[header.ravel()] = False
+    return raw[keep].view("<f8").reshape(-1, 2)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The concatenated positions ``start..end-1`` of every run."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    run_starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=run_starts[1:])
+    return np.repeat(starts - run_starts, lengths) + np.arange(total)
 
 
 def _locations(way: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -140,11 +232,3 @@ def _tags(obj: Any) -> dict[str, str]:
         key, value = step(cursor)
         tags[key] = value
     return tags
-
-
-def _refs(way: Any) -> list[int]:
-    """A way's node ids, through pyosmium's C accessors."""
-    data = way._pyosmium_data
-    nodes = data.nodes()
-    get = nodes.get
-    return [get(data, i).ref for i in range(nodes.size(data))]
