@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,7 @@ from shapely.geometry import LineString
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
-from yushu_circle.osm.extract import extract_from_elements
-from yushu_circle.osm.streets import street_edges
+from yushu_circle.osm.streets import utm_crs, walk_graph_from_elements
 from yushu_circle.osm.walkfilter import is_walkable
 
 __all__ = [
@@ -35,65 +33,6 @@ __all__ = [
 ]
 
 _QUERY_CELL_M = 200.0
-
-
-def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
-    """The walk graph (EPSG:4326, both directions) of Overpass-JSON style OSM elements.
-
-    Built by the same rules as every study (:mod:`yushu_circle.osm.walkfilter`, edges cut
-    at junctions, dead ends and absent nodes; :func:`yushu_circle.osm.streets.street_edges`),
-    for analysts who want a networkx graph, e.g. to save as GraphML.
-
-    Parameters
-    ----------
-    elements : iterable of dict
-        Overpass-JSON style elements.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        Nodes with ``x``/``y`` (degrees), edges with ``geometry`` (EPSG:4326), ``highway``
-        and ``length`` (metres, in the UTM zone of the data: the metric of every study).
-
-    Raises
-    ------
-    DataError
-        When the elements hold no walkable street.
-    """
-    edges = street_edges(extract_from_elements(elements))
-    lon, lat, offsets = edges["edge_lon"], edges["edge_lat"], edges["edge_offsets"]
-    crs = utm_crs(float(np.mean(edges["lon"])), float(np.mean(edges["lat"])))
-    px, py = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
-    counts = np.diff(offsets)
-    line_of = np.repeat(np.arange(len(counts)), counts)
-    lengths = shapely.length(shapely.linestrings(np.column_stack([px, py]), indices=line_of))
-    lines = shapely.linestrings(np.column_stack([lon, lat]), indices=line_of)
-    graph = nx.MultiDiGraph(crs="EPSG:4326")
-    ids = edges["node_ids"].tolist()
-    used = np.unique(np.concatenate([edges["edge_u"], edges["edge_v"]]))
-    for i in used.tolist():
-        graph.add_node(ids[i], x=float(edges["lon"][i]), y=float(edges["lat"][i]))
-    for e, (iu, iv) in enumerate(
-        zip(edges["edge_u"].tolist(), edges["edge_v"].tolist(), strict=True)
-    ):
-        u, v = ids[iu], ids[iv]
-        common = {"length": float(lengths[e]), "highway": str(edges["edge_highway"][e])}
-        graph.add_edge(u, v, geometry=lines[e], **common)
-        if u != v:
-            graph.add_edge(v, u, geometry=lines[e].reverse(), **common)
-    return graph
-
-
-def utm_crs(lon: float, lat: float) -> pyproj.CRS:
-    """The WGS-84 UTM zone CRS containing a point.
-
-    Parameters
-    ----------
-    lon, lat : float
-        Degrees.
-    """
-    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
-    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 @dataclass
