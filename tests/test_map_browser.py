@@ -189,6 +189,10 @@ def _click(page: Any, x: float, y: float) -> None:
 def _click_element(page: Any, css: str) -> None:
     """A real click at the centre of the element ``css`` (which must be visible), scrolled
     into its panel's view first as a planner scrolls a long list."""
+    deadline = time.monotonic() + 10  # on a loaded machine the page may still be drawing it
+    while not _js(page, "return !!document.querySelector(arguments[0])", css):
+        assert time.monotonic() < deadline, f"{css} never appeared"
+        time.sleep(0.05)
     box = _js(
         page,
         "var n = document.querySelector(arguments[0]); n.scrollIntoView({block: 'nearest'});"
