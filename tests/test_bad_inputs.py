@@ -31,6 +31,7 @@ import pytest
 from conftest import JIEGU, CliResult, _offset, snapshot, town_xml, write_town
 from shapely.geometry import Point
 from test_overpass import assert_one_line_error
+from test_standards import SMALL as _STANDARD
 from validate import validate_output_folder
 
 import yushu_circle
@@ -540,26 +541,6 @@ CASES: list[Case] = [
 
 
 # --- round two (issue 18): standards files, regexes, areas, silent losses ------------------
-
-_STANDARD = """key = "test"
-title = "Test standard"
-title_zh = "测试标准"
-
-[[level]]
-minutes = 5
-radius_m = 300
-name_zh = "五分钟"
-verified = false
-source = "test"
-
-[[requirement]]
-level = 5
-category = "kindergarten"
-name_zh = "幼儿园"
-required = true
-verified = false
-source = "test"
-"""
 
 
 def _standard(text: str, encoding: str = "utf-8") -> Make:
