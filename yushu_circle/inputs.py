@@ -212,6 +212,7 @@ def read_user_facilities(
 
 
 def catalog_of(value: Any) -> Catalog:
+    """The catalog a ``catalog=`` argument names: the shipped one, a TOML file or itself."""
     if value is None:
         return Catalog.default()
     return value if isinstance(value, Catalog) else Catalog.load(value)

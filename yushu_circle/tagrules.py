@@ -213,6 +213,7 @@ class RuleIndex:
 
 
 def parse_rules(rules: Any, where: str) -> tuple[TagRule, ...]:
+    """A catalog entry's ``match`` list as tag rules; a clear InputError naming ``where``."""
     if not isinstance(rules, list) or not all(isinstance(r, dict) and r for r in rules):
         raise InputError(
             f"{where} must be a list of tag tables", 'write e.g. match = [{ amenity = "clinic" }]'

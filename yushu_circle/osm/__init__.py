@@ -21,7 +21,6 @@ _PUBLIC = (
     "read_polygon_file",
     "read_polygons",
 )
-__all__ = list(_PUBLIC)
 
 
 def __getattr__(name: str) -> Any:
