@@ -1033,7 +1033,9 @@ def test_run_killed_mid_write_keeps_earlier_outputs(
     visible = {k: v for k, v in after.items() if not k.startswith(".")}
     assert visible == before
     # The half-written file sits only in the run's hidden staging folder.
-    assert any(k.startswith(".staging-") and k.endswith("map.html") for k in after)
+    assert any(
+        k.startswith(".staging-") and k.endswith(("map.html", "map_network.json")) for k in after
+    )
 
 
 @pytest.mark.slow

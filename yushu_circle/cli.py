@@ -29,7 +29,7 @@ from yushu_circle.commands import (
     cmd_report,
     cmd_run,
 )
-from yushu_circle.errors import YushuError, clip_text
+from yushu_circle.errors import STOP_SIGNALS, YushuError, clip_text
 
 PROG = "yushu-circle"
 EXIT_INTERRUPTED = 130
@@ -356,21 +356,18 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     return args
 
 
-_received: list[int] = []
-
-
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     # Raised once: the cleanup that follows (staging folders) is not interrupted again.
-    if _received:
+    if STOP_SIGNALS:
         return
-    _received.append(signum)
+    STOP_SIGNALS.append(signum)
     raise KeyboardInterrupt
 
 
 @contextmanager
 def _signals() -> Iterator[None]:
     """SIGINT and SIGTERM both stop the run through KeyboardInterrupt (cleanups run)."""
-    _received.clear()
+    STOP_SIGNALS.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -397,7 +394,7 @@ def _close_bars() -> None:
 
 def _stopped_message() -> tuple[str, int]:
     _close_bars()
-    terminated = bool(_received) and _received[0] == getattr(signal, "SIGTERM", None)
+    terminated = bool(STOP_SIGNALS) and STOP_SIGNALS[0] == getattr(signal, "SIGTERM", None)
     what = "stopped by SIGTERM" if terminated else "interrupted"
     code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return f"{PROG}: {what}; earlier outputs are intact", code
@@ -433,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 3
         except Exception as exc:  # a bug: still one line, and earlier outputs stay intact
-            if _received or _interrupted(exc):
+            if STOP_SIGNALS or _interrupted(exc):
                 # A signal inside compiled code can surface as another exception, e.g.
                 # numba's "SystemError: CPUDispatcher(...) returned a result with an
                 # exception set": it is still the user's Ctrl-C.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from yushu_circle import options as opt
-from yushu_circle.errors import InputError, clip_text
+from yushu_circle.errors import InputError, clip_text, raise_if_stopped
 from yushu_circle.source import Source
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class _Steps:
             print(f"… {label}", file=sys.stderr, flush=True)
         start = time.perf_counter()
         result = action()
+        raise_if_stopped()  # a signal swallowed inside native code still stops the run here
         if not self.quiet:
             print(f"✓ {label} ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
         return result

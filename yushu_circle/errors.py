@@ -66,3 +66,15 @@ class DataError(YushuError):
 
 class OutputError(YushuError):
     """The output folder cannot be written."""
+
+
+STOP_SIGNALS: list[int] = []
+"""Signals the command line received (SIGINT, SIGTERM). Long steps check it between them: a
+``KeyboardInterrupt`` raised while native code runs a Python callback (numba's compiler, in
+llvmlite) is printed and swallowed there, so the raise alone cannot be trusted to stop."""
+
+
+def raise_if_stopped() -> None:
+    """Raise ``KeyboardInterrupt`` when a stop signal has come (see :data:`STOP_SIGNALS`)."""
+    if STOP_SIGNALS:
+        raise KeyboardInterrupt

@@ -326,9 +326,15 @@ def payload_json(payload: Mapping[str, Any]) -> str:
 def payload_script(payload: Mapping[str, Any], element_id: str = "yushu-network") -> str:
     """The payload as an inert ``<script type="application/json">`` element for a page.
 
-    ``</`` is written ``<\\/`` (the same JSON), so no string in it can close the element.
+    ``<``, ``>`` and ``&`` are written as JSON ``\\u`` escapes (the same JSON), so no name in it
+    can close the element or read as markup.
     """
-    text = payload_json(payload).replace("</", "<\\/")
+    text = (
+        payload_json(payload)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
