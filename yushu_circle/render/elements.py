@@ -187,6 +187,31 @@ class LiveEngine(_Inlined):
         return super().render(**kwargs)
 
 
+class OpeningView(MacroElement):
+    """The opening view: the map fitted to ``bounds``, at once rather than animated.
+
+    folium's ``fit_bounds`` animates the zoom, and an animated zoom that ends a moment after
+    the page is ready puts back its own target, undoing a planner's (or a test's) first pan
+    or zoom made meanwhile.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.fitBounds(
+                {{ this.bounds|tojson }}, {padding: {{ this.padding|tojson }}, animate: false}
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: Sequence[Sequence[float]], padding: tuple[int, int]) -> None:
+        super().__init__()
+        self._name = "OpeningView"
+        self.bounds = [list(map(float, corner)) for corner in bounds]
+        self.padding = list(padding)
+
+
 class MapReady(_AppControl):
     """Colours the map for the opening category and publishes ``window.yushuMap``."""
 

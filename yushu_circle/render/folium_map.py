@@ -22,6 +22,7 @@ from yushu_circle.render.elements import (
     LiveEngine,
     MapReady,
     OfflineMap,
+    OpeningView,
     PlannerLayers,
     SyntheticBanner,
 )
@@ -176,7 +177,7 @@ def map_from_payload(payload: MapPayload, network: Mapping[str, Any] | None = No
         fmap.add_child(LiveEngine(app, network))
     bounds = _bounds(payload)
     if bounds is not None:
-        fmap.fit_bounds(bounds, padding=(10, 10))
+        fmap.add_child(OpeningView(bounds, padding=(10, 10)))
     fmap.add_child(MapReady(app))
     return fmap
 
