@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"access"},
     {"outline_union"},
     {"isochrones", "check"},
+    {"warmup"},
     {"planning"},
     {"render"},
     {"io"},

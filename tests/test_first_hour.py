@@ -166,3 +166,54 @@ print(json.dumps({
     used = json.loads(done.stdout.strip().splitlines()[-1])
     assert {"nearest_source_minutes", "origin_minutes", "edge_point_sources"} <= set(used)
     assert all(count == 1 for count in used.values()), used
+
+
+_NO_ISOCHRONE_COMPILE = """
+import sys
+from pathlib import Path
+import yushu_circle._core as core
+compiled = []
+core.on_first_compile(compiled.append)
+import yushu_circle as yc
+study = yc.Study.demo()
+study.access()
+before = list(compiled)
+study.isochrones(residences=study.access()["residence_id"].tolist()[:40])
+print(",".join(m for m in compiled if m not in before))
+"""
+
+
+@pytest.mark.slow
+def test_the_warmup_child_compiles_what_a_study_s_isochrones_use(tmp_path: Path) -> None:
+    # The first run compiles the isochrone kernels in `python -m yushu_circle.warmup` (a tiny
+    # grid) alongside its own work; that only helps when the grid's kernels are the ones, with
+    # the same type signatures, a real study's isochrones call: then nothing compiles again.
+    env = _clean_env(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "yushu_circle.warmup"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = subprocess.run(
+        [sys.executable, "-c", _NO_ISOCHRONE_COMPILE], env=env, capture_output=True, text=True
+    )
+    assert after.returncode == 0, after.stderr[-2000:]
+    assert after.stdout.strip().splitlines()[-1:] in ([], [""]), after.stdout
+
+
+@pytest.mark.slow
+def test_a_first_run_compiles_the_isochrone_kernels_alongside_once(tmp_path: Path) -> None:
+    env = _clean_env(tmp_path / "cache")
+    argv = [sys.executable, "-m", "yushu_circle.cli", "run", "--out"]
+    first = subprocess.run([*argv, str(tmp_path / "a")], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "compiling isochrone kernels once, alongside (一次性编译，并行)" in first.stderr
+    assert "✓ isochrone kernels (compiled alongside)" in first.stderr
+    # The parent waited for the child's kernels, so it compiled none of them itself.
+    assert "compiling isochrone kernels once (一次性编译)" not in first.stderr
+    markers = list((tmp_path / "cache" / "yushu_circle" / "numba").glob("isochrone-kernels-*"))
+    assert len(markers) == 1
+    second = subprocess.run([*argv, str(tmp_path / "b")], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "alongside" not in second.stderr and "compiling" not in second.stderr
+    for name in ("summary.json", "isochrones.parquet"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

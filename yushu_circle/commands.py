@@ -137,11 +137,40 @@ def study_from_args(args: argparse.Namespace, source: Source, progress: bool) ->
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``yushu-circle run``: the main job."""
-    from yushu_circle.io import check_out_dir, write_study
+    from yushu_circle.io import check_out_dir
 
     steps = _Steps(args.quiet)
     source = source_from_args(args)
     check_out_dir(args.out)  # fails before any work; the folder appears only when written
+    iso = not args.no_isochrones
+    warmup = _start_warmup(args.quiet) if iso else None
+    try:
+        return _run_steps(args, steps, source, warmup)
+    finally:
+        if warmup is not None:
+            warmup.stop()
+
+
+def _start_warmup(quiet: bool) -> Any:
+    from yushu_circle import warmup
+
+    if not warmup.needed():
+        return None
+    if not quiet:
+        from yushu_circle._core import COMPILE_SECONDS, cache_dir
+
+        print(
+            f"  compiling isochrone kernels once, alongside (一次性编译，并行), "
+            f"~{COMPILE_SECONDS['warmup']} s; later runs load them from {cache_dir()}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return warmup.start()
+
+
+def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: Any) -> int:
+    from yushu_circle.io import write_study
+
     study = steps.run(
         "loading OSM data 读取数据", lambda: study_from_args(args, source, not args.quiet)
     )
@@ -157,6 +186,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     steps.run("walk minutes per category 各类设施步行时间", study.access)
     iso = not args.no_isochrones
+    if warmup is not None and warmup.process is not None:
+        steps.run("isochrone kernels (compiled alongside) 等时圈内核", warmup.wait)
     if iso:
         steps.run(
             "isochrones 等时圈",

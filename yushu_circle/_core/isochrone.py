@@ -14,7 +14,8 @@ def _grow(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
     b = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
-    b[: len(a)] = a
+    for i in range(len(a)):  # a loop: slice assignment compiles shape-error code (~1 s)
+        b[i] = a[i]
     return b
 
 
@@ -46,7 +47,9 @@ def reach_pieces(
     out_edge = np.empty(cap, dtype=np.int64)
     out_f0 = np.empty(cap, dtype=np.float64)
     out_f1 = np.empty(cap, dtype=np.float64)
-    count = 0
+    # Counters start as int64 values, not the literal 0: a literal argument would compile every
+    # helper it reaches a second time, for the literal type (a first run's compile time).
+    count = int(np.int64(0))
     lo = np.empty(3)
     hi = np.empty(3)
     # Walking *from* a place: the edge-end rule with the two directions' times swapped.
@@ -63,8 +66,8 @@ def reach_pieces(
             continue
         e0 = place_edge[p]
         f = place_frac[p]
-        ntouched = 0
-        size = 0
+        ntouched = int(np.int64(0))
+        size = int(np.int64(0))
         for s in (p, places + p):
             node, t = seed_node[s], seed_time[s]
             if t <= limit and t < dist[node]:
@@ -158,7 +161,9 @@ def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
     b = np.empty((max(need, 2 * len(a)), 2), dtype=a.dtype)
-    b[: len(a)] = a
+    for i in range(len(a)):
+        b[i, 0] = a[i, 0]
+        b[i, 1] = a[i, 1]
     return b
 
 
@@ -257,9 +262,10 @@ def outlines(
     trail = np.empty((256, 2), dtype=np.float64)
     seg_k = np.empty(64, dtype=np.int64)
     turn = np.empty(64, dtype=np.int64)
-    count = 0
-    rings = 0
-    start = 0
+    zero = int(np.int64(0))  # an int64 value, not a literal: see reach_pieces
+    count = zero
+    rings = zero
+    start = zero
     total = len(piece_job)
     for job in range(jobs):
         stop = start
@@ -269,7 +275,7 @@ def outlines(
         # 1. The pieces' points.
         pptr = _grow(pptr, pieces + 1)
         pptr[0] = 0
-        c = 0
+        c = zero
         for i in range(pieces):
             q = start + i
             pxy, c = _cut(
@@ -290,7 +296,7 @@ def outlines(
         partner = _grow(partner, 2 * pieces)
         end_next = _grow(end_next, 2 * pieces)
         partner[: 2 * pieces] = -1
-        ntouched = 0
+        ntouched = zero
         for i in range(pieces):
             if pptr[i + 1] - pptr[i] < 2:
                 continue  # a single point: a disc, joined to nothing
@@ -311,7 +317,7 @@ def outlines(
                 node_head[node] = 2 * i + side
         # 3. At each node, join the straightest pairs of ends.
         for t in range(ntouched):
-            d = 0
+            d = zero
             x = node_head[touched[t]]
             while x >= 0:
                 if d >= len(local):
@@ -354,7 +360,7 @@ def outlines(
                     x = 2 * i + 1
                 else:
                     continue
-                m = 0
+                m = zero
                 while True:
                     i_ = x // 2
                     visited[i_] = True
@@ -362,7 +368,7 @@ def outlines(
                     trail = _grow_xy(trail, m + b - a)
                     for s in range(b - a):
                         s_ = a + s if x % 2 == 0 else b - 1 - s
-                        m = _append(trail, m, 0, pxy[s_, 0], pxy[s_, 1])
+                        m = _append(trail, m, zero, pxy[s_, 0], pxy[s_, 1])
                     x = partner[x ^ 1]
                     if x < 0 or visited[x // 2]:
                         break

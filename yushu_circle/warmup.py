@@ -1,0 +1,136 @@
+"""A first run's isochrone kernels, compiled alongside in a second process.
+
+On a first run numba compiles the isochrone kernels for about twice as long as the warm
+isochrone step takes. The command line starts :func:`start` before it loads the data: a
+child process computes the isochrones of a tiny built-in grid, which compiles exactly the
+kernels (and type signatures) a study's isochrones use and saves them in numba's disk cache,
+while the parent loads, snaps and computes walk minutes on the other core. Before its own
+isochrones the parent waits for the child (:meth:`Warmup.wait`) and then loads the kernels
+from the cache instead of compiling them a second time.
+
+A marker file in the kernel cache folder records a finished warm-up for these kernel sources
+(their paths, sizes and modification times — what numba's own cache checks), this numba and
+this Python: later runs start no child. A child that fails costs nothing but time: the
+parent compiles in-line as it would have anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from yushu_circle import _core
+
+DISABLE_ENV = "YUSHU_NO_WARMUP"
+"""Set to ``1`` to compile in-line, in one process (e.g. on a one-core machine)."""
+
+_GRID = 6  # nodes per side of the warm-up grid: ~90 m blocks, partly and fully reached edges
+
+
+@dataclass
+class Warmup:
+    """A running (or finished) warm-up child; :meth:`wait` before the first isochrones."""
+
+    process: subprocess.Popen[bytes] | None
+    marker: Path
+    started: float
+
+    def wait(self) -> float:
+        """Wait for the child to finish; the seconds waited (0 when none was started)."""
+        if self.process is None:
+            return 0.0
+        start = time.perf_counter()
+        code = self.process.wait()
+        if code == 0:
+            _write_marker(self.marker)
+        self.process = None
+        return time.perf_counter() - start
+
+    def stop(self) -> None:
+        """End the child without waiting (the run failed or was interrupted)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def needed() -> bool:
+    """Whether the isochrone kernels of this installation have not been compiled yet."""
+    return os.environ.get(DISABLE_ENV, "") != "1" and not _marker().exists()
+
+
+def start() -> Warmup:
+    """Start compiling the isochrone kernels in a child process, when not done before.
+
+    Returns
+    -------
+    Warmup
+        Holds the child (``process`` is None when the kernels were compiled before, or
+        warm-ups are disabled by ``YUSHU_NO_WARMUP=1``).
+    """
+    marker = _marker()
+    if not needed():
+        return Warmup(None, marker, time.perf_counter())
+    # The child inherits NUMBA_CACHE_DIR (set when _core was imported), so it fills the
+    # cache this process reads.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "yushu_circle.warmup"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return Warmup(process, marker, time.perf_counter())
+
+
+def compile_isochrone_kernels() -> None:
+    """Compute the isochrones of three origins on a tiny grid (what the child runs)."""
+    import numpy as np
+
+    from yushu_circle.isochrones import isochrones
+    from yushu_circle.network import WalkNetwork
+
+    step = 0.0008  # degrees: ~75–90 m at Yushu's latitude
+    i, j = np.divmod(np.arange(_GRID * _GRID), _GRID)
+    lon, lat = 97.0 + j * step, 33.0 + i * step
+    right = np.flatnonzero(j < _GRID - 1)
+    up = np.flatnonzero(i < _GRID - 1)
+    u = np.concatenate([right, up])
+    v = np.concatenate([right + 1, up + _GRID])
+    # Each edge with a middle vertex, as most OSM ways have some.
+    edge_lon = np.stack([lon[u], (lon[u] + lon[v]) / 2, lon[v]], axis=1).ravel()
+    edge_lat = np.stack([lat[u], (lat[u] + lat[v]) / 2 + step / 20, lat[v]], axis=1).ravel()
+    network = WalkNetwork.from_arrays(
+        lon, lat, u, v, edge_lon, edge_lat, np.arange(0, 3 * len(u) + 1, 3)
+    )
+    x, y = network.to_projected(
+        np.array([97.0011, 97.0023, 97.0]), np.array([33.0013, 33.0, 33.02])
+    )
+    isochrones(network, network.snap(x, y))
+
+
+def _marker() -> Path:
+    stamp = hashlib.sha256()
+    import numba
+
+    stamp.update(f"{sys.version}|{numba.__version__}".encode())
+    for path in sorted(Path(_core.__file__).parent.glob("*.py")):
+        info = path.stat()
+        stamp.update(f"|{path.resolve()}|{info.st_size}|{info.st_mtime_ns}".encode())
+    return _core.cache_dir() / f"isochrone-kernels-{stamp.hexdigest()[:16]}.done"
+
+
+def _write_marker(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("isochrone kernels compiled\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only cache only means the next run warms up again
+
+
+if __name__ == "__main__":
+    compile_isochrone_kernels()
