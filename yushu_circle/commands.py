@@ -187,7 +187,10 @@ def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: 
     steps.run("walk minutes per category 各类设施步行时间", study.access)
     iso = not args.no_isochrones
     if warmup is not None and warmup.process is not None:
-        steps.run("isochrone kernels (compiled alongside) 等时圈内核", warmup.wait)
+        steps.run(
+            "isochrone kernels (compiled alongside) 等时圈内核",
+            lambda: warmup.wait(progress=not args.quiet),
+        )
     if iso:
         steps.run(
             "isochrones 等时圈",

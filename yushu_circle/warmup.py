@@ -40,12 +40,33 @@ class Warmup:
     marker: Path
     started: float
 
-    def wait(self) -> float:
-        """Wait for the child to finish; the seconds waited (0 when none was started)."""
+    def wait(self, progress: bool = False) -> float:
+        """Wait for the child to finish; the seconds waited (0 when none was started).
+
+        Parameters
+        ----------
+        progress : bool
+            Show the seconds since the child started against its usual compile time.
+        """
         if self.process is None:
             return 0.0
+        from tqdm.auto import tqdm
+
         start = time.perf_counter()
-        code = self.process.wait()
+        usual = float(_core.COMPILE_SECONDS["warmup"])
+        with tqdm(
+            total=usual,
+            desc="compiling 编译",
+            bar_format="{desc}: {n:.0f} of ~{total:.0f} s |{bar}|",
+            disable=not progress,
+        ) as bar:
+            while True:
+                try:
+                    code = self.process.wait(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    bar.n = min(usual, time.perf_counter() - self.started)
+                    bar.refresh()
         if code == 0:
             _write_marker(self.marker)
         self.process = None

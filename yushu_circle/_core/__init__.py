@@ -25,11 +25,11 @@ from typing import Any
 CACHE_ENV = "YUSHU_CACHE_DIR"
 """Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
 
-COMPILE_SECONDS = {"kernels": 5, "isochrone": 15, "isochrones": 15, "coverage": 5, "warmup": 20}
+COMPILE_SECONDS = {"kernels": 5, "isochrone": 12, "isochrones": 12, "coverage": 5, "warmup": 13}
 """Rough one-off compile time of each kernel module's kernels a demo run needs, seconds,
 by the module's last name: cold minus warm step time of ``benchmarks/first_run.py`` on the
-2-CPU build machine, idle (walk minutes 4.5 s, isochrones 11.5 s); ``warmup``: the whole
-``python -m yushu_circle.warmup`` child (19 s); siting not measured."""
+2-CPU build machine, idle (walk minutes 4–5 s, isochrones ~12 s); ``warmup``: the whole
+``python -m yushu_circle.warmup`` child alongside a first run (12–13 s); siting not measured."""
 
 
 def cache_dir() -> Path:

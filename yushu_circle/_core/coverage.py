@@ -122,7 +122,7 @@ def coverage_pairs(
     out_minutes = np.empty(1024, dtype=np.float64)
     found = 0
     for s in range(len(site_ptr) - 1):
-        size = 0
+        size = int(np.int64(0))  # an int64, not the literal 0: one heap specialisation
         count = 0
         for k in range(site_ptr[s], site_ptr[s + 1]):
             node = site_node[k]

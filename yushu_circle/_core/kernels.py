@@ -64,7 +64,7 @@ def _settle(
     limit: float,
 ) -> None:
     """Dijkstra in place: ``dist`` holds each node's start offset, ends with its distance."""
-    size = 0
+    size = int(np.int64(0))  # an int64, not the literal 0: one heap specialisation
     for node in range(len(dist)):
         done[node] = False
         if dist[node] <= limit:

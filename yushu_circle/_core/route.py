@@ -87,7 +87,7 @@ def route_tree(
     done = np.zeros(node_count, dtype=np.bool_)
     keys = np.empty(arcs + node_count + 1, dtype=np.float64)
     vals = np.empty(arcs + node_count + 1, dtype=np.int64)
-    size = 0
+    size = int(np.int64(0))  # an int64, not the literal 0: one heap specialisation
     for node in range(node_count):
         if dist[node] <= limit:
             size = heap_push(keys, vals, size, dist[node], node)
