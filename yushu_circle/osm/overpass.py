@@ -9,12 +9,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-import osmnx as ox
 import requests
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.osm import _osmnx
 from yushu_circle.osm.area import CLIP_MARGIN_M, bbox_area_km2, bbox_polygon, with_margin
 from yushu_circle.osm.data import OSMData
 from yushu_circle.osm.xml import valid_elements
@@ -149,6 +147,10 @@ def geocode(place: str) -> Polygon | MultiPolygon:
     InputError
         When the geocoder does not find the place or finds only a point.
     """
+    import osmnx as ox
+
+    from yushu_circle.osm import _osmnx
+
     try:
         frame = ox.geocode_to_gdf(place)
     except _osmnx.GeocoderHTTPError:
@@ -190,6 +192,8 @@ def overpass_query(area: Polygon | MultiPolygon, tag_keys: Sequence[str] = ()) -
     tag_keys : sequence of str
         Facility tag keys (from the catalog).
     """
+    from yushu_circle.osm import _osmnx
+
     west, south, east, north = area.bounds
     bbox = f"{south:.7f},{west:.7f},{north:.7f},{east:.7f}"
     keys = sorted(set(_PLACE_TAG_KEYS) | set(tag_keys) - {"name", "admin_level", "population"})
@@ -217,6 +221,10 @@ def _env_seconds(name: str, default: float) -> float:
 
 def _overpass_json(query: str, retries: int, backoff_s: float) -> dict[str, Any]:
     """POST one query with retries on timeouts, 429 and 5xx; cache only complete answers."""
+    import osmnx as ox
+
+    from yushu_circle.osm import _osmnx
+
     url = ox.settings.overpass_url.rstrip("/") + "/interpreter"
     data = OrderedDict(data=query)
     cache_key = str(requests.Request("GET", url, params=data).prepare().url)

@@ -10,7 +10,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 from yushu_circle.errors import InputError
-from yushu_circle.osm import _osmnx
 
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
@@ -29,6 +28,10 @@ def read_xml_elements(path: Path) -> list[dict[str, Any]]:
             f"{path} is not OSM XML (it does not start with an XML tag)",
             "pass an OSM XML export (.osm), a .osm.pbf or a .graphml file",
         )
+    # osmnx (with sklearn, scipy.stats and matplotlib: ~1.8 s) only when XML is read, so
+    # a study of a .osm.pbf does not pay for it.
+    from yushu_circle.osm import _osmnx
+
     try:
         document = _osmnx.overpass_json_from_xml(path)
     except xml.sax.SAXParseException as exc:
