@@ -250,7 +250,7 @@ def classified_facilities(
     rule_keys = [k for k in catalog.tag_keys if k in features.columns]
     if not rule_keys:
         return empty_facilities(), no_fallbacks
-    features = features[features[rule_keys].notna().any(axis=1).to_numpy()]
+    features = features[_may_match(features, rule_keys, catalog)]
     tag_columns = [c for c in features.columns if c != "geometry"]
     records = [
         {k: v for k, v in tags.items() if isinstance(v, str)}
@@ -275,6 +275,20 @@ def classified_facilities(
     if not rows:
         return empty_facilities(), classification.fell_back
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"), classification.fell_back
+
+
+def _may_match(features: pd.DataFrame, keys: Sequence[str], catalog: Catalog) -> np.ndarray:
+    """Per feature, whether one of its ``keys`` tags may match a rule (each distinct value
+    asked once): the others match nothing, and a city's plain buildings are most of them."""
+    keep = np.zeros(len(features), dtype=bool)
+    for key in keys:
+        codes, uniques = pd.factorize(features[key])
+        filed = np.array(
+            [isinstance(v, str) and catalog.may_match(key, v) for v in uniques], dtype=bool
+        )
+        if filed.any():
+            keep |= (codes >= 0) & filed[np.maximum(codes, 0)]
+    return keep
 
 
 def empty_facilities() -> gpd.GeoDataFrame:
