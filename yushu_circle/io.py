@@ -289,11 +289,12 @@ def write_study(
     edges = study.network.edges_frame()
     minutes = edge_minutes(study.network, study.facility_snaps, study.access_detail().node_minutes)
     edges = pd.concat([edges, minutes], axis=1)
+    del minutes  # held by ``edges`` now; the writers below keep the peak lower without it
     basemap, basemap_notes = maps.basemap_frame(study.features)
     meta["notes"] = [*meta.get("notes", []), *basemap_notes]
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
     iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-    network = study_payload(study, buffer_m=iso_buffer_m)
+    network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
     html = maps.coverage_map(
         access,
         facilities,
