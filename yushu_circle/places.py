@@ -24,6 +24,8 @@ from yushu_circle.residential import (
     YES_BUILDING_RULES,
     YesBuildings,
     non_residential,
+    representative_points,
+    surface_areas,
 )
 
 DATUMS = ("wgs84", "gcj02", "bd09")
@@ -106,7 +108,7 @@ def residences_from_features(
     landuse = _column(features, "landuse")
     polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     residential_areas = features[polygonal & (landuse == "residential").to_numpy()]
-    points = features.geometry.representative_point().values
+    points = representative_points(features.geometry.to_numpy())
     # Typed homes count as points too (address nodes tagged building=house).
     typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy()
     yes = (buildings == "yes").to_numpy() & polygonal
@@ -127,8 +129,7 @@ def residences_from_features(
     chosen_mask = typed | in_residential | other_yes
     chosen = features[chosen_mask]
     if len(chosen) >= MIN_MAPPED_BUILDINGS:
-        metric = chosen.to_crs(utm)
-        footprint = metric.geometry.area.to_numpy()
+        footprint = surface_areas(chosen.geometry, utm)
         floor = footprint * _levels(chosen, _column(chosen, "building").to_numpy())
         elements, osm_ids = (chosen.index.get_level_values(k).tolist() for k in (0, 1))
         frame = gpd.GeoDataFrame(
