@@ -95,8 +95,8 @@ def _ways_and_points(
     point_lon: list[float] = []
     point_lat: list[float] = []
     point_tags: list[dict[str, str]] = []
-    # One str object per distinct key or value: a city's million tag dicts repeat a few
-    # keys ("building") and values ("yes") over and over.
+    # One str object per distinct tag key: a city's million tag dicts repeat a few keys
+    # ("building") over and over (sharing values too saved less than it cost).
     strings: dict[str, str] = {}
     try:
         for obj in processor:
@@ -228,7 +228,7 @@ def _locations(way: Any) -> tuple[np.ndarray, np.ndarray]:
 def _tags(obj: Any, strings: dict[str, str] | None = None) -> dict[str, str]:
     """An object's tags as a dict, through pyosmium's C accessors (twice as fast as ``dict``).
 
-    With ``strings``, equal keys and values share one str object (the dict keeps them).
+    With ``strings``, equal keys share one str object (the dict keeps them).
     """
     data = obj._pyosmium_data
     cursor = data.tags_begin()
@@ -242,5 +242,5 @@ def _tags(obj: Any, strings: dict[str, str] | None = None) -> dict[str, str]:
     shared = strings.setdefault
     for _ in range(data.tags_size()):
         key, value = step(cursor)
-        tags[shared(key, key)] = shared(value, value)
+        tags[shared(key, key)] = value
     return tags
