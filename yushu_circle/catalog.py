@@ -256,6 +256,14 @@ class Catalog:
         fell_back = [self.categories[i].key for i in sorted(fell)]
         return FeatureMatch(tuple(keys), tuple(fell_back))
 
+    def may_match(self, key: str, value: str) -> bool:
+        """Whether the tag ``key = value`` can make a feature match some rule.
+
+        A feature none of whose tags may match is in no category (:meth:`match` finds no
+        candidate rule for it), so a city's plain buildings can be set aside in bulk.
+        """
+        return self._index.filed_under(key, value)
+
     def classify_features(self, features: Iterable[Mapping[str, Any]]) -> Classification:
         """Classify many features and count how many each fallback rule took.
 

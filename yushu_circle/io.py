@@ -282,18 +282,20 @@ def write_study(
     from yushu_circle.render.network_payload import payload_json, study_payload
 
     prepare_out_dir(out_dir)
-    access = study.access()
+    # The order keeps a big city's peak memory down: the summary's and the edge minutes'
+    # passing copies are gone before the edges and the residences' table are held.
     summary = study.summary()
     meta = study.metadata()
     facilities = study.facilities
-    edges = study.network.edges_frame()
     minutes = edge_minutes(study.network, study.facility_snaps, study.access_detail().node_minutes)
-    edges = pd.concat([edges, minutes], axis=1)
+    edges = pd.concat([study.network.edges_frame(), minutes], axis=1)
+    del minutes  # held by ``edges`` now
+    access = study.access()
     basemap, basemap_notes = maps.basemap_frame(study.features)
     meta["notes"] = [*meta.get("notes", []), *basemap_notes]
     document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
     iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-    network = study_payload(study, buffer_m=iso_buffer_m)
+    network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
     html = maps.coverage_map(
         access,
         facilities,
@@ -304,6 +306,8 @@ def write_study(
         overlays=maps.basemap_overlays(basemap),
         network=network,
     )
+    network_json = payload_json(network)
+    del network  # its text is all the writer needs
     writers = {
         "basemap.parquet": parquet_writer(basemap),
         "residences.parquet": parquet_writer(access),
@@ -311,7 +315,7 @@ def write_study(
         "network.parquet": parquet_writer(edges),
         "summary.csv": csv_writer(summary),
         "summary.json": json_writer(document),
-        "map_network.json": text_writer(payload_json(network)),
+        "map_network.json": text_writer(network_json),
         "map.html": text_writer(html),
     }
     if iso is not None:

@@ -517,17 +517,25 @@ class WalkNetwork:
         """The edges as a GeoDataFrame in EPSG:4326 (for maps and export)."""
         import geopandas as gpd
 
-        frame = gpd.GeoDataFrame(
-            {
-                "u": self.node_ids[self.edge_u],
-                "v": self.node_ids[self.edge_v],
-                "length_m": self.edge_length,
-                "highway": self.edge_highway,
-            },
-            geometry=list(self.edge_geometry),
-            crs=self.crs,
-        )
-        return frame.to_crs("EPSG:4326")
+        columns = {
+            "u": self.node_ids[self.edge_u],
+            "v": self.node_ids[self.edge_v],
+            "length_m": self.edge_length,
+            "highway": self.edge_highway,
+        }
+        lines = self.edge_geometry
+        wgs84 = pyproj.CRS.from_user_input("EPSG:4326")
+        if not len(lines) or (shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any():
+            frame = gpd.GeoDataFrame(columns, geometry=list(lines), crs=self.crs)
+            return frame.to_crs(wgs84)
+        # What ``to_crs`` computes (the same transformer on the same coordinates), with the
+        # lines made at once from the new coordinates rather than copied and overwritten.
+        transformer = pyproj.Transformer.from_crs(pyproj.CRS(self.crs), wgs84, always_xy=True)
+        coords = shapely.get_coordinates(lines)
+        lon, lat = transformer.transform(coords[:, 0], coords[:, 1])
+        owner = np.repeat(np.arange(len(lines)), shapely.get_num_coordinates(lines))
+        made = shapely.linestrings(np.column_stack([lon, lat]), indices=owner)
+        return gpd.GeoDataFrame(columns, geometry=made, crs=wgs84)
 
 
 def check_speed(speed_kmh: float, name: str = "speed") -> float:

@@ -24,6 +24,8 @@ from yushu_circle.residential import (
     YES_BUILDING_RULES,
     YesBuildings,
     non_residential,
+    representative_points,
+    surface_areas,
 )
 
 DATUMS = ("wgs84", "gcj02", "bd09")
@@ -106,7 +108,7 @@ def residences_from_features(
     landuse = _column(features, "landuse")
     polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     residential_areas = features[polygonal & (landuse == "residential").to_numpy()]
-    points = features.geometry.representative_point().values
+    points = representative_points(features.geometry.to_numpy())
     # Typed homes count as points too (address nodes tagged building=house).
     typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy()
     yes = (buildings == "yes").to_numpy() & polygonal
@@ -127,8 +129,7 @@ def residences_from_features(
     chosen_mask = typed | in_residential | other_yes
     chosen = features[chosen_mask]
     if len(chosen) >= MIN_MAPPED_BUILDINGS:
-        metric = chosen.to_crs(utm)
-        footprint = metric.geometry.area.to_numpy()
+        footprint = surface_areas(chosen.geometry, utm)
         floor = footprint * _levels(chosen, _column(chosen, "building").to_numpy())
         elements, osm_ids = (chosen.index.get_level_values(k).tolist() for k in (0, 1))
         frame = gpd.GeoDataFrame(
@@ -250,7 +251,7 @@ def classified_facilities(
     rule_keys = [k for k in catalog.tag_keys if k in features.columns]
     if not rule_keys:
         return empty_facilities(), no_fallbacks
-    features = features[features[rule_keys].notna().any(axis=1).to_numpy()]
+    features = features[_may_match(features, rule_keys, catalog)]
     tag_columns = [c for c in features.columns if c != "geometry"]
     records = [
         {k: v for k, v in tags.items() if isinstance(v, str)}
@@ -275,6 +276,20 @@ def classified_facilities(
     if not rows:
         return empty_facilities(), classification.fell_back
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"), classification.fell_back
+
+
+def _may_match(features: pd.DataFrame, keys: Sequence[str], catalog: Catalog) -> np.ndarray:
+    """Per feature, whether one of its ``keys`` tags may match a rule (each distinct value
+    asked once): the others match nothing, and a city's plain buildings are most of them."""
+    keep = np.zeros(len(features), dtype=bool)
+    for key in keys:
+        codes, uniques = pd.factorize(features[key])
+        filed = np.array(
+            [isinstance(v, str) and catalog.may_match(key, v) for v in uniques], dtype=bool
+        )
+        if filed.any():
+            keep |= (codes >= 0) & filed[np.maximum(codes, 0)]
+    return keep
 
 
 def empty_facilities() -> gpd.GeoDataFrame:

@@ -102,3 +102,19 @@ def non_residential(
         zone = shapely.union_all(areas)
         result[rest] = shapely.contains(zone, points[rest])
     return result
+
+
+def representative_points(shapes: np.ndarray) -> np.ndarray:
+    """Each shape's representative point; a point is its own (no copy made of it)."""
+    points = shapes.copy()
+    other = shapely.get_type_id(shapes) != 0
+    points[other] = shapely.point_on_surface(shapes[other])
+    return points
+
+
+def surface_areas(shapes: gpd.GeoSeries, crs: object) -> np.ndarray:
+    """Areas in ``crs`` (m²); only surfaces are reprojected: points and lines have none."""
+    areas = np.zeros(len(shapes))
+    surface = np.isin(shapely.get_type_id(shapes.to_numpy()), (3, 6, 7))
+    areas[surface] = shapes[surface].to_crs(crs).area.to_numpy()
+    return areas

@@ -195,6 +195,18 @@ class RuleIndex:
 
         return found
 
+    def filed_under(self, key: str, value: str) -> bool:
+        """Whether :meth:`candidates` finds a rule through the tag ``key = value``.
+
+        A feature none of whose tags is filed under (and no rule filed for every feature)
+        has no candidates, so it matches no rule: callers skip such features in bulk.
+        """
+        if self._always or key in self._by_key:
+            return True
+        if key not in self._value_keys:
+            return False
+        return any((key, part.strip()) in self._by_value for part in value.split(";"))
+
     def candidates(self, tags: Mapping[str, Any]) -> list[tuple[int, TagRule, bool]]:
         """The rules that may match ``tags``, in filing order (missing tags: absent or NaN)."""
         found: dict[int, tuple[int, TagRule, bool]] = {}

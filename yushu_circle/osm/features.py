@@ -60,26 +60,34 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     p_idx = [i for i, t in enumerate(extract.point_tags) if not keys.isdisjoint(t)]
     w_idx = [i for i, t in enumerate(extract.way_tags) if not keys.isdisjoint(t)]
     r_list = [r for r in extract.relations if not keys.isdisjoint(r.tags)]
-    points = list(shapely.points(extract.point_lon[p_idx], extract.point_lat[p_idx]))
+    points = shapely.points(extract.point_lon[p_idx], extract.point_lat[p_idx])
     way_shapes = _way_shapes(extract, np.asarray(w_idx, dtype=np.int64))
     relation_shapes, skipped = _relation_shapes(extract, r_list)
     records: list[dict[str, str]] = [extract.point_tags[i] for i in p_idx]
     records += [extract.way_tags[i] for i in w_idx]
     records += [r.tags for r in r_list]
-    elements = ["node"] * len(p_idx) + ["way"] * len(w_idx) + ["relation"] * len(r_list)
-    ids = [int(v) for v in extract.point_ids[p_idx]] + [int(v) for v in extract.way_ids[w_idx]]
-    ids += [r.id for r in r_list]
-    geometry = points + way_shapes + relation_shapes
-    valid = [g is not None and not g.is_empty for g in geometry]
-    index = pd.MultiIndex.from_arrays(
-        [np.asarray(elements, dtype=object), np.asarray(ids, dtype=np.int64)],
-        names=["element", "id"],
+    elements = np.repeat(
+        np.array(["node", "way", "relation"], dtype=object), [len(p_idx), len(w_idx), len(r_list)]
     )
-    frame = (
-        pd.DataFrame.from_records(records, index=index) if records else pd.DataFrame(index=index)
+    ids = np.concatenate(
+        [
+            extract.point_ids[p_idx],
+            extract.way_ids[w_idx],
+            np.array([r.id for r in r_list], dtype=np.int64),
+        ]
+    ).astype(np.int64)
+    geometry = np.concatenate(
+        [
+            np.asarray(points, dtype=object).reshape(-1),
+            way_shapes,
+            np.asarray(relation_shapes, dtype=object).reshape(-1),
+        ]
     )
+    valid = ~(pd.isna(geometry) | shapely.is_empty(geometry))
+    index = pd.MultiIndex.from_arrays([elements, ids], names=["element", "id"])
+    frame = pd.DataFrame(_tag_columns(records), index=index)
     frame = frame[sorted(frame.columns)]
-    result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[np.asarray(valid, bool)]
+    result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[valid]
     notes = []
     if skipped:
         notes.append(
@@ -90,10 +98,29 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     return result
 
 
-def _way_shapes(extract: Extract, w_idx: np.ndarray) -> list[Any]:
+def _tag_columns(records: list[dict[str, str]]) -> dict[str, np.ndarray]:
+    """One column per tag key, NaN where a feature lacks the tag, as
+    ``DataFrame.from_records`` gives them, with work per tag rather than per key and row."""
+    rows_of: dict[str, tuple[list[int], list[str]]] = {}
+    for row, tags in enumerate(records):
+        for key, value in tags.items():
+            entry = rows_of.get(key)
+            if entry is None:
+                entry = rows_of[key] = ([], [])
+            entry[0].append(row)
+            entry[1].append(value)
+    columns = {}
+    for key, (rows, values) in rows_of.items():
+        column = np.full(len(records), np.nan, dtype=object)
+        column[rows] = values
+        columns[key] = column
+    return columns
+
+
+def _way_shapes(extract: Extract, w_idx: np.ndarray) -> np.ndarray:
     """Geometry of the selected ways (vectorized for complete ways, one by one for clipped)."""
     offsets = extract.way_offsets
-    shapes: list[Any] = [None] * len(w_idx)
+    shapes = np.full(len(w_idx), None, dtype=object)
     if not len(w_idx):
         return shapes
     starts, ends = offsets[w_idx], offsets[w_idx + 1]
@@ -125,8 +152,7 @@ def _way_shapes(extract: Extract, w_idx: np.ndarray) -> list[Any]:
             made = shapely.polygons(shapely.linearrings(coords, indices=line_of))
         else:
             made = shapely.linestrings(coords, indices=line_of)
-        for k, shape in zip(np.flatnonzero(pick), made, strict=True):
-            shapes[k] = shape
+        shapes[pick] = made
     for k in np.flatnonzero(~complete | (counts < 2)):
         s, e = starts[k], ends[k]
         coords = np.column_stack([extract.way_lon[s:e], extract.way_lat[s:e]])

@@ -239,13 +239,13 @@ def network_payload(
             "geom_lat": _typed(_quantised(geom_lat), "int32"),
         },
         "residences": {
-            "id": [str(i) for i in residences["residence_id"]],
+            "id": [str(i) for i in residences["residence_id"].tolist()],
             "population": _typed(residences["population"].to_numpy(dtype=float), "float32"),
             **_points(residence_snap, res_geom.x.to_numpy(), res_geom.y.to_numpy(), mpm),
         },
         "facilities": {
-            "id": [str(i) for i in fac["facility_id"]],
-            "name": [str(n) for n in fac["name"]] if "name" in fac else [""] * len(fac),
+            "id": [str(i) for i in fac["facility_id"].tolist()],
+            "name": [str(n) for n in fac["name"].tolist()] if "name" in fac else [""] * len(fac),
             "category": _typed(fac_category, "int32"),
             **_points(fac_snap, fac_geom.x.to_numpy(), fac_geom.y.to_numpy(), mpm),
         },
@@ -280,7 +280,10 @@ _SNAP_FIELDS = ("edge", "frac", "snap_m", "on_network", "x", "y")
 
 
 def study_payload(
-    study: Study, buffer_m: float = DEFAULT_BUFFER_M, network: WalkNetwork | None = None
+    study: Study,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    network: WalkNetwork | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """:func:`network_payload` of a study (its network, snaps, catalog), read through its
     public properties.
@@ -293,9 +296,12 @@ def study_payload(
     network : WalkNetwork, optional
         A walker profile's version of the study's network (same edges, other minutes, as
         ``planning.profile_networks`` gives); default the study's own.
+    coverage : DataFrame, optional
+        ``study.summary()`` when the caller already has it (of the study's own network),
+        so it is not computed again.
     """
     if network is None:
-        coverage = study.summary()
+        coverage = study.summary() if coverage is None else coverage
     else:
         if network.edge_count != study.network.edge_count:
             raise InputError(

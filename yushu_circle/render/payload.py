@@ -6,7 +6,7 @@ import base64
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import geopandas as gpd
@@ -108,7 +108,8 @@ class MapPayload:
 
     def to_json(self) -> str:
         """The payload as JSON safe inside a ``<script>`` element."""
-        return script_json(asdict(self))
+        # The fields hold JSON-ready values already: no deep copy (``asdict``) is needed.
+        return script_json({f.name: getattr(self, f.name) for f in fields(self)})
 
 
 def build_payload(
