@@ -154,9 +154,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _start_warmup(quiet: bool) -> Any:
     from yushu_circle import warmup
 
-    if not warmup.needed():
-        return None
-    if not quiet:
+    started = warmup.start()
+    if started is not None and not quiet:
         from yushu_circle._core import COMPILE_SECONDS, cache_dir
 
         print(
@@ -165,7 +164,7 @@ def _start_warmup(quiet: bool) -> Any:
             file=sys.stderr,
             flush=True,
         )
-    return warmup.start()
+    return started
 
 
 def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: Any) -> int:
@@ -186,7 +185,7 @@ def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: 
     )
     steps.run("walk minutes per category 各类设施步行时间", study.access)
     iso = not args.no_isochrones
-    if warmup is not None and warmup.process is not None:
+    if warmup is not None:
         steps.run(
             "isochrone kernels (compiled alongside) 等时圈内核",
             lambda: warmup.wait(progress=not args.quiet),

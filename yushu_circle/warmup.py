@@ -16,6 +16,7 @@ parent compiles in-line as it would have anyway.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -41,7 +42,7 @@ class Warmup:
     started: float
 
     def wait(self, progress: bool = False) -> float:
-        """Wait for the child to finish; the seconds waited (0 when none was started).
+        """Wait for the child to finish; the seconds waited (0 once it was waited for).
 
         Parameters
         ----------
@@ -80,23 +81,18 @@ class Warmup:
         self.process = None
 
 
-def needed() -> bool:
-    """Whether the isochrone kernels of this installation have not been compiled yet."""
-    return os.environ.get(DISABLE_ENV, "") != "1" and not _marker().exists()
-
-
-def start() -> Warmup:
+def start() -> Warmup | None:
     """Start compiling the isochrone kernels in a child process, when not done before.
 
     Returns
     -------
-    Warmup
-        Holds the child (``process`` is None when the kernels were compiled before, or
-        warm-ups are disabled by ``YUSHU_NO_WARMUP=1``).
+    Warmup or None
+        The running child; None when this installation's kernels were compiled before or
+        warm-ups are disabled (``YUSHU_NO_WARMUP=1``).
     """
     marker = _marker()
-    if not needed():
-        return Warmup(None, marker, time.perf_counter())
+    if os.environ.get(DISABLE_ENV, "") == "1" or marker.exists():
+        return None
     # The child inherits NUMBA_CACHE_DIR (set when _core was imported), so it fills the
     # cache this process reads.
     process = subprocess.Popen(
@@ -146,11 +142,10 @@ def _marker() -> Path:
 
 
 def _write_marker(marker: Path) -> None:
-    try:
+    # A read-only cache only means the next run warms up again.
+    with contextlib.suppress(OSError):
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text("isochrone kernels compiled\n", encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache only means the next run warms up again
 
 
 if __name__ == "__main__":
