@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -915,6 +916,50 @@ def test_crashing_writer_leaves_the_folder_unchanged(good_out: Path) -> None:
     with pytest.raises(RuntimeError):
         outputs.write_atomically(good_out, {"summary.csv": crash})
     assert snapshot(good_out) == before
+
+
+def test_a_background_writer_failing_leaves_the_folder_unchanged(good_out: Path) -> None:
+    before = snapshot(good_out)
+    with pytest.raises(OutputError) as info, outputs.staged_writes(good_out) as stage:
+        stage.start("network.parquet", _failing_writer)
+        stage.write("summary.csv", lambda p: p.write_text("new", encoding="utf-8"))
+    assert "No space left on device" in info.value.message
+    assert snapshot(good_out) == before
+
+
+def test_a_failure_while_a_file_is_written_in_the_background_does_not_wait_for_it(
+    good_out: Path,
+) -> None:
+    before = snapshot(good_out)
+    release = threading.Event()
+
+    def stuck(path: Path) -> None:
+        path.write_text("half", encoding="utf-8")
+        release.wait(30)
+
+    started = time.monotonic()
+    try:
+        with (
+            pytest.raises(RuntimeError, match="made elsewhere"),
+            outputs.staged_writes(good_out) as stage,
+        ):
+            stage.start("residences.parquet", stuck)
+            stage.start("network.parquet", stuck)
+            raise RuntimeError("made elsewhere")
+        assert time.monotonic() - started < 10
+        assert snapshot(good_out) == before
+    finally:
+        release.set()
+
+
+def test_background_and_foreground_files_all_land_in_order(tmp_path: Path) -> None:
+    with outputs.staged_writes(tmp_path / "out") as stage:
+        stage.start("b.txt", lambda p: p.write_text("b", encoding="utf-8"))
+        stage.write("a.txt", lambda p: p.write_text("a", encoding="utf-8"))
+        stage.start("c.txt", lambda p: p.write_text("c", encoding="utf-8"))
+    assert [p.name for p in stage.written] == ["b.txt", "a.txt", "c.txt"]
+    assert [p.read_text(encoding="utf-8") for p in stage.written] == ["b", "a", "c"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt", "b.txt", "c.txt"]
 
 
 def test_disk_full_during_run_is_reported(

@@ -11,6 +11,7 @@ from shapely.geometry import Point
 
 from yushu_circle import Study
 from yushu_circle.errors import InputError
+from yushu_circle.osm.sources import demo as demo_data
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +143,41 @@ def test_the_notes_count_schools_taken_by_the_fallback_rule(demo: Study) -> None
         "categories)"
     ]
     assert note[0] in demo.metadata()["notes"]
+
+
+def test_edits_to_the_access_table_leave_the_study_alone(demo: Study) -> None:
+    before = demo.access()
+    expected = before.copy()
+    column = next(c for c in before.columns if c.startswith("walk_min_"))
+    edited = demo.access()
+    edited[column] = -1.0
+    edited.loc[0, "population"] = 1e9
+    edited["added"] = 1
+    again = demo.access()
+    assert "added" not in again.columns
+    assert (again[column].fillna(0) >= 0).all()
+    assert again.equals(expected)
+    assert demo.summary().equals(Study.demo().summary())
+
+
+def test_the_extract_is_let_go_once_network_and_features_are_built() -> None:
+    kept = Study.demo()
+    released = Study.demo()
+    assert released.data.extract is not None
+    bounds, label = released.data.bounds, released.data.label
+    _ = released.network
+    assert released.data.extract is not None  # the features still need it
+    _ = released.features
+    assert released.data.extract is None and released.data.elements == []
+    assert released.data.has_features and released.data.bounds == bounds
+    assert released.data.label == label
+    # Nothing the study computes afterwards changes: residences, facilities, notes, results.
+    assert released.access().equals(kept.access())
+    assert released.facilities.equals(kept.facilities)
+    assert released.notes == kept.notes
+    assert released.metadata() == kept.metadata()
+    # The caller's own data object keeps its extract.
+    data = demo_data()
+    study = Study(data)
+    _ = study.network, study.features
+    assert data.extract is not None and study.data.extract is None

@@ -9,11 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 from tqdm.auto import tqdm
 
 from yushu_circle._core.kernels import edge_point_sources, nearest_source_minutes, origin_minutes
@@ -31,7 +31,7 @@ category; smaller ones split the categories into one block per thread, as there 
 cost of a call, not the search, is what counts."""
 
 _Block = list[str]
-_Result = tuple[np.ndarray, np.ndarray]
+_T = TypeVar("_T")
 _helpers: ThreadPoolExecutor | None = None
 
 
@@ -55,9 +55,9 @@ def _forget_helper_pool() -> None:
 os.register_at_fork(after_in_child=_forget_helper_pool)
 
 
-def _run_blocks(blocks: Sequence[_Block], work: Callable[[_Block], _Result]) -> list[_Result]:
+def _run_blocks(blocks: Sequence[_Block], work: Callable[[_Block], _T]) -> list[_T]:
     """``work`` on every block, shared between the calling thread and the helper threads."""
-    results: list[_Result | None] = [None] * len(blocks)
+    results: list[_T | None] = [None] * len(blocks)
     claim = itertools.count()  # next() on it is atomic under the GIL
     stop = threading.Event()
 
@@ -303,22 +303,29 @@ def edge_minutes(
         One ``walk_min_<category>`` column per category, one row per edge (NaN unreachable).
     """
     count = network.edge_count
-    middles = shapely.line_interpolate_point(network.edge_geometry, 0.5, normalized=True)
     midpoints = Snap(
         edge=np.arange(count, dtype=np.int64),
         frac=np.full(count, 0.5),
         snap_m=np.zeros(count),
         on_network=np.ones(count, dtype=bool),
-        x=shapely.get_x(middles),
-        y=shapely.get_y(middles),
+        # Only the edge and the position along it are read: no point is placed.
+        x=np.full(count, np.nan),
+        y=np.full(count, np.nan),
     )
-    columns = {
-        walk_min(key): minutes_to_nearest(
-            network, midpoints, snap, node_minutes=(node_minutes or {}).get(key)
+    keys = list(facility_snaps)
+    known = node_minutes or {}
+    columns = np.empty((len(keys), count))
+    row_of = {key: row for row, key in enumerate(keys)}
+
+    def one(block: _Block) -> None:
+        key = block[0]
+        columns[row_of[key]] = minutes_to_nearest(
+            network, midpoints, facility_snaps[key], node_minutes=known.get(key)
         )
-        for key, snap in facility_snaps.items()
-    }
-    return pd.DataFrame(columns)
+
+    network.csr(reverse=True)  # built once here, not by two threads at once
+    _run_blocks([[key] for key in keys], one)
+    return pd.DataFrame(columns.T, columns=[walk_min(key) for key in keys], copy=False)
 
 
 @dataclass(frozen=True)
@@ -373,12 +380,20 @@ def walk_access(
     blocks = [keys[i : i + per_block] for i in range(0, len(keys), max(per_block, 1))]
     bar = tqdm(total=len(keys), desc="walk minutes per category", unit="cat", disable=not progress)
 
-    def one(block: _Block) -> _Result:
+    # One category per row, filled in place as each block ends: the table's one block,
+    # without a second copy of a million residences' minutes.
+    columns = np.full((len(keys), len(residences)), np.nan)
+    first_row = {block[0]: i * per_block for i, block in enumerate(blocks)}
+
+    def one(block: _Block) -> np.ndarray:
         found = _targets(network, [facility_snaps[key] for key in block])
         nodes = _node_minutes(network, found, np.inf)
-        minutes = _origin_minutes(network, residences, found, nodes, np.inf)
+        row = first_row[block[0]]
+        columns[row : row + len(block)] = _origin_minutes(
+            network, residences, found, nodes, np.inf
+        ).T
         bar.update(len(block))
-        return nodes, minutes
+        return nodes
 
     network.csr(reverse=True)  # built once here, not by two threads at once
     results = _run_blocks(blocks, one)
@@ -388,13 +403,11 @@ def walk_access(
         return Access(pd.DataFrame(index=index), {})
     node_minutes = {
         key: nodes
-        for block, (per_block_nodes, _) in zip(blocks, results, strict=True)
+        for block, per_block_nodes in zip(blocks, results, strict=True)
         for key, nodes in zip(block, per_block_nodes, strict=True)
     }
     table = pd.DataFrame(
-        np.concatenate([minutes for _, minutes in results], axis=1),
-        columns=[walk_min(key) for key in keys],
-        index=index,
+        columns.T, columns=[walk_min(key) for key in keys], index=index, copy=False
     )
     return Access(table, node_minutes)
 

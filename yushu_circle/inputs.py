@@ -277,7 +277,7 @@ def find_residences(
         )
         how = f"{len(frame):,} residences from {Path(source).name}"
     else:
-        if not data.elements and data.extract is None:
+        if not data.has_features:
             raise DataError(
                 "the source has no building data to find residences in",
                 "pass --residences FILE (CSV with lon, lat, population)",
@@ -316,7 +316,7 @@ def find_facilities(
     parts = []
     notes: list[str] = []
     data = inputs.data
-    if inputs.osm_facilities and (data.elements or data.extract is not None):
+    if inputs.osm_facilities and data.has_features:
         found, fell_back = classified_facilities(features(), inputs.catalog)
         parts.append(found)
         notes += [

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,12 +83,137 @@ def check_out_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+class StagedWrites:
+    """Output files written into a hidden staging folder, moved into place together.
+
+    Made by :func:`staged_writes`. ``write`` writes a file at once in the calling thread;
+    ``start`` writes it on one background thread, while the caller goes on making the
+    next output (Parquet and JSON writing mostly runs outside the GIL).
+    """
+
+    def __init__(self, out: Path, staging: Path) -> None:
+        self._out = out
+        self._staging = staging
+        self._names: list[str] = []
+        self._pending: list[Future[None]] = []
+        self._jobs: queue.SimpleQueue[tuple[Future[None], Writer, Path] | None] = (
+            queue.SimpleQueue()
+        )
+        self._background: threading.Thread | None = None
+        self.written: list[Path] = []
+
+    def _claim(self, name: str) -> Path:
+        _check_not_linked(self._out, name)
+        if (self._out / name).resolve().parent != self._out.resolve():
+            raise InputError(
+                f"output file name {name!r} would be written outside {self._out}",
+                "use plain file names",
+            )
+        self._names.append(name)
+        return self._staging / name
+
+    def write(self, name: str, writer: Writer) -> None:
+        """Write ``name`` now."""
+        path = self._claim(name)
+        try:
+            writer(path)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def start(self, name: str, writer: Writer) -> None:
+        """Write ``name`` on the background thread (its errors come out of the ``with``)."""
+        path = self._claim(name)
+        if self._background is None:
+            # A daemon: Ctrl-C or a failure elsewhere ends the run at once, without waiting
+            # for a half-written file that is thrown away anyway.
+            self._background = threading.Thread(
+                target=self._write_in_turn, name="yushu-write", daemon=True
+            )
+            self._background.start()
+        pending: Future[None] = Future()
+        self._pending.append(pending)
+        self._jobs.put((pending, writer, path))
+
+    def _write_in_turn(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            pending, writer, path = job
+            if not pending.set_running_or_notify_cancel():
+                continue
+            try:
+                writer(path)
+            except BaseException as exc:  # handed to the caller by ``_finish``
+                pending.set_exception(exc)
+            else:
+                pending.set_result(None)
+
+    def _failed(self, exc: OSError) -> OutputError:
+        return OutputError(
+            f"writing to {self._out} failed ({exc.strerror or exc})",
+            "free disk space or choose another --out folder; earlier outputs were left intact",
+        )
+
+    def _finish(self) -> None:
+        try:
+            for pending in self._pending:
+                pending.result()  # the first failure, in the order the files were started
+            for name in self._names:
+                final = self._out / name
+                os.replace(self._staging / name, final)
+                self.written.append(final)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _stop(self, cancel: bool) -> None:
+        if self._background is None:
+            return
+        self._jobs.put(None)
+        if cancel:
+            for pending in self._pending:
+                pending.cancel()  # those not yet begun
+        else:
+            self._background.join()
+
+
+@contextmanager
+def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
     """Write several files so that each appears whole or not at all.
 
     Every file is first written into a hidden staging folder inside ``out_dir``; only
-    when all are written are they moved into place with ``os.replace`` (atomic on one
-    file system). If any writer fails, nothing in ``out_dir`` changes.
+    when the ``with`` block ends and all are written are they moved into place with
+    ``os.replace`` (atomic on one file system). If anything fails, nothing in
+    ``out_dir`` changes.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder.
+
+    Yields
+    ------
+    StagedWrites
+        ``write(name, writer)`` / ``start(name, writer)``; ``written`` lists the files
+        once the block has ended.
+    """
+    out = prepare_out_dir(out_dir)
+    _remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    stage = StagedWrites(out, staging)
+    try:
+        try:
+            yield stage
+        except BaseException:
+            stage._stop(cancel=True)
+            raise
+        stage._stop(cancel=False)
+        stage._finish()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+    """Write several files at once so that each appears whole or not at all.
+
+    :func:`staged_writes` with every file written in turn.
 
     Parameters
     ----------
@@ -98,33 +227,10 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
     list of Path
         The written files.
     """
-    out = prepare_out_dir(out_dir)
-    for name in writers:
-        _check_not_linked(out, name)
-        target = (out / name).resolve()
-        if target.parent != out.resolve():
-            raise InputError(
-                f"output file name {name!r} would be written outside {out}",
-                "use plain file names",
-            )
-    _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
+    with staged_writes(out_dir) as stage:
         for name, writer in writers.items():
-            writer(staging / name)
-        written = []
-        for name in writers:
-            final = out / name
-            os.replace(staging / name, final)
-            written.append(final)
-        return written
-    except OSError as exc:
-        raise OutputError(
-            f"writing to {out} failed ({exc.strerror or exc})",
-            "free disk space or choose another --out folder; earlier outputs were left intact",
-        ) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            stage.write(name, writer)
+    return stage.written
 
 
 def _check_not_linked(out: Path, name: str) -> None:
@@ -281,49 +387,51 @@ def write_study(
     from yushu_circle.render import maps
     from yushu_circle.render.network_payload import payload_json, study_payload
 
-    prepare_out_dir(out_dir)
-    # The order keeps a big city's peak memory down: the summary's and the edge minutes'
-    # passing copies are gone before the edges and the residences' table are held.
-    summary = study.summary()
-    meta = study.metadata()
-    facilities = study.facilities
-    minutes = edge_minutes(study.network, study.facility_snaps, study.access_detail().node_minutes)
-    edges = pd.concat([study.network.edges_frame(), minutes], axis=1)
-    del minutes  # held by ``edges`` now
-    access = study.access()
-    basemap, basemap_notes = maps.basemap_frame(study.features)
-    meta["notes"] = [*meta.get("notes", []), *basemap_notes]
-    document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
-    iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-    network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
-    html = maps.coverage_map(
-        access,
-        facilities,
-        summary,
-        meta,
-        edges=edges,
-        isochrones=iso,
-        overlays=maps.basemap_overlays(basemap),
-        network=network,
-    )
-    network_json = payload_json(network)
-    del network  # its text is all the writer needs
-    writers = {
-        "basemap.parquet": parquet_writer(basemap),
-        "residences.parquet": parquet_writer(access),
-        "facilities.parquet": parquet_writer(facilities),
-        "network.parquet": parquet_writer(edges),
-        "summary.csv": csv_writer(summary),
-        "summary.json": json_writer(document),
-        "map_network.json": text_writer(network_json),
-        "map.html": text_writer(html),
-    }
-    if iso is not None:
-        writers["isochrones.parquet"] = parquet_writer(iso)
-    if gpkg:
-        writers["residences.gpkg"] = gpkg_writer(access, "residences")
-        writers["facilities.gpkg"] = gpkg_writer(facilities, "facilities")
-    return write_atomically(out_dir, writers)
+    # The order keeps a big city's peak memory down (the payload's dict is gone before the
+    # edges are made) and its two cores busy: each big file is written on the background
+    # thread while the next output is made, from its own shallow copy of the frame, so no
+    # pandas bookkeeping is shared between the threads.
+    with staged_writes(out_dir) as stage:
+        access = study.access()
+        stage.start("residences.parquet", parquet_writer(access.copy(deep=False)))
+        summary = study.summary()
+        meta = study.metadata()
+        facilities = study.facilities
+        network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
+        network_json = payload_json(network)
+        del network  # its text is all the rest needs
+        stage.start("map_network.json", text_writer(network_json))
+        minutes = edge_minutes(
+            study.network, study.facility_snaps, study.access_detail().node_minutes
+        )
+        edges = pd.concat([study.network.edges_frame(), minutes], axis=1)
+        del minutes  # held by ``edges`` now
+        stage.start("network.parquet", parquet_writer(edges.copy(deep=False)))
+        basemap, basemap_notes = maps.basemap_frame(study.features)
+        meta["notes"] = [*meta.get("notes", []), *basemap_notes]
+        iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
+        if iso is not None:
+            stage.start("isochrones.parquet", parquet_writer(iso.copy(deep=False)))
+        html = maps.coverage_map(
+            access,
+            facilities,
+            summary,
+            meta,
+            edges=edges,
+            isochrones=iso,
+            overlays=maps.basemap_overlays(basemap),
+            network_json=network_json,
+        )
+        stage.write("basemap.parquet", parquet_writer(basemap))
+        stage.write("facilities.parquet", parquet_writer(facilities))
+        stage.write("summary.csv", csv_writer(summary))
+        document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
+        stage.write("summary.json", json_writer(document))
+        stage.write("map.html", text_writer(html))
+        if gpkg:
+            stage.write("residences.gpkg", gpkg_writer(access, "residences"))
+            stage.write("facilities.gpkg", gpkg_writer(facilities, "facilities"))
+    return stage.written
 
 
 def write_plan(

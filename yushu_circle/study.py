@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -230,11 +231,14 @@ class Study:
         if data.extract is not None:
             from yushu_circle.osm.pbf import street_edges
 
-            return WalkNetwork.from_arrays(
+            network = WalkNetwork.from_arrays(
                 **street_edges(data.extract),
                 speed_kmh=options.speed_kmh,
                 keep_all_components=options.keep_all_components,
             )
+            if "features" in self.__dict__:
+                self._release_data()
+            return network
         graph = data.graph if data.graph is not None else walk_graph_from_elements(data.elements)
         return WalkNetwork.from_graph(
             graph, speed_kmh=options.speed_kmh, keep_all_components=options.keep_all_components
@@ -251,8 +255,16 @@ class Study:
         if data.extract is not None:
             from yushu_circle.osm.pbf import features_frame
 
-            return features_frame(data.extract, keys)
+            features = features_frame(data.extract, keys)
+            if "network" in self.__dict__:
+                self._release_data()
+            return features
         return features_from_elements(data.elements, keys, data.reach_area)
+
+    def _release_data(self) -> None:
+        # Called once the network and the features are both built: nothing reads the
+        # extract again, and on a city it is the largest thing the study would hold.
+        self.inputs = dataclasses.replace(self.inputs, data=self.inputs.data.released())
 
     @cached_property
     def _residence_set(self) -> ResidenceSet:
@@ -290,7 +302,7 @@ class Study:
                 f"(largest part kept: {self.network.node_count:,} nodes)"
             )
         data = self.inputs.data
-        if data.elements or data.extract is not None:
+        if data.has_features:
             notes += self.features.attrs.get("notes", [])  # e.g. relations left unclosed
         notes += self._residence_set.notes
         notes += self._facility_set.notes
@@ -387,7 +399,9 @@ class Study:
             point geometry (EPSG:4326).
         """
         if network is None and categories is None:
-            return self._default_access_frame.copy()
+            # Copy-on-write (pandas 3): the caller's edits copy what they touch, never the
+            # study's own table, and nothing is copied up front.
+            return self._default_access_frame.copy(deep=False)
         return self._access_frame(self.access_detail(network, categories).minutes, categories)
 
     @cached_property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -47,6 +47,8 @@ class OSMData:
     graph: nx.MultiDiGraph | None = None
     notes: list[str] = field(default_factory=list)
     extract: Extract | None = None
+    _released_bounds: tuple[float, float, float, float] | None = field(default=None, repr=False)
+    _released_features: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.extract is None and self.elements:
@@ -68,4 +70,23 @@ class OSMData:
             return tuple(self.area.bounds)
         if self.extract is not None:
             return self.extract.bounds
-        return None
+        return self._released_bounds
+
+    @property
+    def has_features(self) -> bool:
+        """Whether the data holds OSM features (buildings, facilities), not only a graph."""
+        return bool(self.elements) or self.extract is not None or self._released_features
+
+    def released(self) -> OSMData:
+        """This data without its elements and extract, everything else kept.
+
+        A study lets them go once its network and features are built from them: a
+        city's extract is a gigabyte of arrays and tag dicts that nothing reads again.
+        """
+        return replace(
+            self,
+            elements=[],
+            extract=None,
+            _released_bounds=self.bounds,
+            _released_features=self.has_features,
+        )

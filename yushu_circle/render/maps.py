@@ -9,6 +9,7 @@ The rooms behind it: :mod:`~yushu_circle.render.payload` (the typed data),
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,6 +78,7 @@ def coverage_map(
     overlays: Sequence[Overlay] = (),
     network: Mapping[str, Any] | None = None,
     page_budget_bytes: int = ENGINE_PAGE_BUDGET_BYTES,
+    network_json: str | None = None,
 ) -> str:
     """The planner's map as one self-contained HTML document: a folium map, nothing fetched.
 
@@ -123,6 +125,9 @@ def coverage_map(
         notebook or the CLI.
     page_budget_bytes : int
         Largest page that carries the engine.
+    network_json : str, optional
+        ``payload_json(network)``, when the caller has it already: enough on its own (a
+        city's is 100 MB of text, and its dict need not be kept beside it).
 
     Returns
     -------
@@ -136,9 +141,12 @@ def coverage_map(
         a column its frame lacks or a colour that is not ``#rgb``/``#rrggbb``.
     """
     meta = dict(meta)
-    if network is not None:
-        size = len(payload_json(network).encode())
+    if network is not None or network_json is not None:
+        text = network_json if network_json is not None else payload_json(network or {})
+        size = len(text.encode())
         if size < page_budget_bytes:
+            if network is None:
+                network = json.loads(text)  # small: the page fits
             live = page(
                 folium_map(
                     residences,
