@@ -444,6 +444,15 @@ class Study:
 
     def summary(self, thresholds: Sequence[float] = LEVELS) -> pd.DataFrame:
         """Coverage per category: facilities, shares within 5/10/15 minutes, median and p90."""
+        if list(thresholds) == list(LEVELS):
+            return self._default_summary.copy(deep=False)  # asked by the run, map and report
+        return self._summary(thresholds)
+
+    @cached_property
+    def _default_summary(self) -> pd.DataFrame:
+        return self._summary(LEVELS)
+
+    def _summary(self, thresholds: Sequence[float]) -> pd.DataFrame:
         counts = self.facilities["category"].value_counts().to_dict()
         return coverage_summary(self.access(), self.catalog, counts, thresholds)
 
