@@ -242,3 +242,37 @@ def test_blocks_shared_between_threads_keep_their_order_and_errors() -> None:
 
     with pytest.raises(ValueError, match="category 7"):
         access._run_blocks(blocks, failing)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_both_heaps_give_back_their_keys_in_order(seed: int) -> None:
+    from yushu_circle._core.kernels import _pop4, _push4, heap_pop, heap_push
+
+    rng = np.random.default_rng(seed)
+    keys_in = np.round(rng.random(500) * 50, 1)  # many equal keys
+    for push, pop in ((heap_push, heap_pop), (_push4, _pop4)):
+        keys = np.empty(len(keys_in))
+        vals = np.empty(len(keys_in), dtype=np.int64)
+        size = 0
+        out = []
+        for i, key in enumerate(keys_in):
+            size = push(keys, vals, size, float(key), i)
+            if i % 3 == 2:  # interleave pops with pushes
+                out.append((keys[0], vals[0]))
+                size = pop(keys, vals, size)
+        while size:
+            out.append((keys[0], vals[0]))
+            size = pop(keys, vals, size)
+        popped = [k for k, _ in out]
+        assert sorted(v for _, v in out) == list(range(len(keys_in)))
+        assert all(keys_in[v] == k for k, v in out)
+        # Each pop is the smallest key present at that moment.
+        present: list[float] = []
+        j = 0
+        for i, key in enumerate(keys_in):
+            present.append(float(key))
+            if i % 3 == 2:
+                assert popped[j] == min(present)
+                present.remove(popped[j])
+                j += 1
+        assert popped[j:] == sorted(present)
