@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 import geopandas as gpd
 import numpy as np
@@ -11,7 +10,6 @@ import pytest
 from shapely.geometry import Point
 
 from yushu_circle import Study
-from yushu_circle._memory import give_back_freed_memory
 from yushu_circle.errors import InputError
 from yushu_circle.osm.sources import demo as demo_data
 
@@ -183,21 +181,3 @@ def test_the_extract_is_let_go_once_network_and_features_are_built() -> None:
     study = Study(data)
     _ = study.network, study.features
     assert data.extract is not None and study.data.extract is None
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
-def test_freed_heap_memory_is_given_back() -> None:
-    def resident_mib() -> float:
-        with open("/proc/self/status", encoding="ascii") as status:
-            line = next(line for line in status if line.startswith("VmRSS"))
-        return int(line.split()[1]) / 1024
-
-    # 64 KB blocks come from the heap; the last one kept pins its top, so the freed ones
-    # below it stay resident until trimmed.
-    blocks = [np.ones(8_000) for _ in range(3_000)]
-    keep = blocks.pop()
-    del blocks
-    before = resident_mib()
-    assert give_back_freed_memory()
-    assert before - resident_mib() > 100
-    assert keep.sum() == 8_000

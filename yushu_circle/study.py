@@ -14,7 +14,6 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle import __version__
-from yushu_circle._memory import give_back_freed_memory
 from yushu_circle.access import Access, coverage_summary, score, walk_access
 from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.columns import walk_min
@@ -266,7 +265,6 @@ class Study:
         # Called once the network and the features are both built: nothing reads the
         # extract again, and on a city it is the largest thing the study would hold.
         self.inputs = dataclasses.replace(self.inputs, data=self.inputs.data.released())
-        give_back_freed_memory()
 
     @cached_property
     def _residence_set(self) -> ResidenceSet:
