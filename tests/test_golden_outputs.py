@@ -123,3 +123,36 @@ def test_demo_outputs_match_the_recorded_fingerprint(demo_prints: dict[str, Any]
                 if old["columns"].get(column) != new["columns"].get(column):
                     changed.append(f"{command}/{name}: column {column}")
     assert not changed, "demo outputs changed:\n" + "\n".join(changed)
+
+
+def test_streets_written_a_chunk_at_a_time_are_the_whole_frames_file(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from yushu_circle import Study
+    from yushu_circle.access import edge_minutes
+    from yushu_circle.io import wgs84_parquet_writer
+
+    study = Study.demo()
+    network = study.network
+    minutes = edge_minutes(network, study.facility_snaps, study.access_detail().node_minutes)
+    edges = pd.concat([network.edges_frame(projected=True), minutes], axis=1)
+    whole = tmp_path / "whole.parquet"
+    edges.to_crs("EPSG:4326").to_parquet(whole, index=False)
+    # One chunk: the very file geopandas writes; and the output contract's frame.
+    one = tmp_path / "one.parquet"
+    wgs84_parquet_writer(edges)(one)
+    assert one.read_bytes() == whole.read_bytes()
+    contract = pd.concat([network.edges_frame(), minutes], axis=1)
+    contract_file = tmp_path / "contract.parquet"
+    contract.to_parquet(contract_file, index=False)
+    assert one.read_bytes() == contract_file.read_bytes()
+    # Many chunks (a row group each): the same table, metadata and bounding box.
+    rows = max(len(edges) // 7, 1)
+    chunked = tmp_path / "chunked.parquet"
+    wgs84_parquet_writer(edges, chunk_rows=rows)(chunked)
+    assert pq.ParquetFile(chunked).metadata.num_row_groups == -(-len(edges) // rows) > 1
+    assert gpd.read_parquet(chunked).equals(gpd.read_parquet(whole))
+    kept = pq.ParquetFile(whole).metadata.metadata
+    made = pq.ParquetFile(chunked).metadata.metadata
+    assert made[b"geo"] == kept[b"geo"] and made[b"pandas"] == kept[b"pandas"]
+    assert pq.read_table(chunked).equals(pq.read_table(whole))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from yushu_circle.errors import InputError, OutputError
 from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
@@ -258,6 +259,65 @@ def parquet_writer(frame: gpd.GeoDataFrame | pd.DataFrame) -> Writer:
     return write
 
 
+WGS84_CHUNK_ROWS = 262_144
+"""Rows reprojected and written at a time by :func:`wgs84_parquet_writer`."""
+
+
+def wgs84_parquet_writer(frame: gpd.GeoDataFrame, chunk_rows: int = WGS84_CHUNK_ROWS) -> Writer:
+    """A writer for GeoParquet in EPSG:4326 of a frame held in another CRS.
+
+    The file is what ``frame.to_crs("EPSG:4326").to_parquet(path, index=False)`` writes,
+    byte for byte up to ``chunk_rows`` rows; a longer frame of plain 2-D LineStrings (a
+    city's streets) is reprojected and written ``chunk_rows`` at a time, one row group
+    each, so its EPSG:4326 copy is never whole in memory. The file's GeoParquet metadata
+    is the whole frame's (bounding box of every coordinate).
+    """
+
+    def write(path: Path) -> None:
+        lines = frame.geometry.values
+        if (
+            len(frame) <= chunk_rows
+            or (shapely.get_type_id(lines) != 1).any()
+            or shapely.has_z(lines).any()
+        ):
+            frame.to_crs(_WGS84).to_parquet(path, index=False)
+            return
+        _write_in_chunks(frame, path, chunk_rows)
+
+    return write
+
+
+_WGS84 = "EPSG:4326"
+
+
+def _write_in_chunks(frame: gpd.GeoDataFrame, path: Path, chunk_rows: int) -> None:
+    import pyarrow.parquet as pq
+    import pyproj
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    transformer = pyproj.Transformer.from_crs(frame.crs, _WGS84, always_xy=True)
+    xy = shapely.get_coordinates(frame.geometry.values)
+    lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+    bbox = [float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))]
+    del xy, lon, lat
+    writer = None
+    metadata: dict[bytes, bytes] = {}
+    try:
+        for start in range(0, len(frame), chunk_rows):
+            part = frame.iloc[start : start + chunk_rows].to_crs(_WGS84)
+            table = _geopandas_to_arrow(part, index=False)
+            if writer is None:
+                metadata = dict(table.schema.metadata)
+                geo = json.loads(metadata[b"geo"])
+                geo["columns"][part.geometry.name]["bbox"] = bbox
+                metadata[b"geo"] = json.dumps(geo).encode("utf-8")  # as geopandas does
+                writer = pq.ParquetWriter(path, table.schema.with_metadata(metadata))
+            writer.write_table(table.replace_schema_metadata(metadata))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def gpkg_writer(frame: gpd.GeoDataFrame, layer: str) -> Writer:
     """A writer for a GeoPackage layer."""
 
@@ -387,16 +447,17 @@ def write_study(
     from yushu_circle.render import maps
     from yushu_circle.render.network_payload import payload_json, study_payload
 
-    # The order keeps a big city's peak memory down (the payload's dict is gone before the
-    # edges are made) and its two cores busy: each big file is written on the background
-    # thread while the next output is made, from its own shallow copy of the frame, so no
-    # pandas bookkeeping is shared between the threads.
+    # Each big file is written on the background thread, from its own shallow copy of the
+    # frame (no pandas bookkeeping shared between threads), while the next output is made;
+    # the street edges stay in the network's CRS, on its own geometry: the map reprojects
+    # only the streets it draws, and the file is reprojected a chunk at a time.
     with staged_writes(out_dir) as stage:
         access = study.access()
         stage.start("residences.parquet", parquet_writer(access.copy(deep=False)))
         summary = study.summary()
         meta = study.metadata()
         facilities = study.facilities
+        # The payload's dict is gone before the edges are made (a lower peak).
         network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
         network_json = payload_json(network)
         del network  # its text is all the rest needs
@@ -404,9 +465,9 @@ def write_study(
         minutes = edge_minutes(
             study.network, study.facility_snaps, study.access_detail().node_minutes
         )
-        edges = pd.concat([study.network.edges_frame(), minutes], axis=1)
+        edges = pd.concat([study.network.edges_frame(projected=True), minutes], axis=1)
         del minutes  # held by ``edges`` now
-        stage.start("network.parquet", parquet_writer(edges.copy(deep=False)))
+        stage.start("network.parquet", wgs84_parquet_writer(edges.copy(deep=False)))
         basemap, basemap_notes = maps.basemap_frame(study.features)
         meta["notes"] = [*meta.get("notes", []), *basemap_notes]
         iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None

@@ -513,8 +513,15 @@ class WalkNetwork:
         px, py = transformer.transform(np.asarray(lon, float), np.asarray(lat, float))
         return np.asarray(px), np.asarray(py)
 
-    def edges_frame(self) -> Any:
-        """The edges as a GeoDataFrame in EPSG:4326 (for maps and export)."""
+    def edges_frame(self, projected: bool = False) -> Any:
+        """The edges as a GeoDataFrame in EPSG:4326 (for maps and export).
+
+        Parameters
+        ----------
+        projected : bool
+            Keep the network's own CRS and geometry objects instead (nothing is copied: a
+            city's edges in EPSG:4326 are hundreds of MB of new geometry).
+        """
         import geopandas as gpd
 
         columns = {
@@ -524,6 +531,8 @@ class WalkNetwork:
             "highway": self.edge_highway,
         }
         lines = self.edge_geometry
+        if projected:
+            return gpd.GeoDataFrame(columns, geometry=lines, crs=self.crs)
         wgs84 = pyproj.CRS.from_user_input("EPSG:4326")
         if not len(lines) or (shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any():
             frame = gpd.GeoDataFrame(columns, geometry=list(lines), crs=self.crs)
