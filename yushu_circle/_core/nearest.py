@@ -265,7 +265,6 @@ def _locate(
 def nearest_edges(
     x: np.ndarray,
     y: np.ndarray,
-    order: np.ndarray,
     begin: int,
     end: int,
     coords: np.ndarray,
@@ -285,15 +284,13 @@ def nearest_edges(
     out_x: np.ndarray,
     out_y: np.ndarray,
 ) -> None:
-    """Nearest edge of the points ``order[begin:end]``, written into the ``out_*`` arrays.
+    """Nearest edge of the points ``begin:end``, written into the ``out_*`` arrays there.
 
     Parameters
     ----------
     x, y : ndarray of float64
-        Finite point coordinates.
-    order : ndarray of int64
-        The points in search order (by grid cell: neighbours one after another, so the
-        grid and the vertices they read stay in the CPU's caches); threads take slices.
+        Finite point coordinates, best sorted by grid cell: neighbours one after another
+        keep the cells and vertices they read in the CPU's caches. Threads take slices.
     coords, owner : ndarray
         Vertices and their edges, as for :func:`segment_grid`.
     edge_ptr : ndarray of int64
@@ -305,8 +302,7 @@ def nearest_edges(
         there are no segments), the distance, the position along the edge of its nearest
         point (the first nearest segment's), the edge's length and that point.
     """
-    for slot in range(begin, end):
-        p = order[slot]
+    for p in range(begin, end):
         px = x[p]
         py = y[p]
         e, d = _nearest(px, py, coords, owner, cell_ptr, cell_seg, x0, y0, cell, nx, ny)
@@ -430,19 +426,22 @@ def nearest_on_edges(
         edges have no segments), the distance, the position along the edge of its point
         nearest to the point (GEOS ``project``), the edge's length and that nearest point.
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     count = len(x)
+    # Searched in cell order, read and written in that order too: scattered reads and
+    # writes by the kernel cost more than the search (numpy gathers and scatters faster).
+    order = np.argsort(_cell_ids(grid, x, y))
+    xs, ys = x[order], y[order]
     edge = np.full(count, -1, dtype=np.int64)
     dist = np.full(count, np.inf)
     along = np.zeros(count)
     length = np.zeros(count)
-    sx, sy = x.copy(), y.copy()
-    order = np.argsort(_cell_ids(grid, x, y))
+    sx, sy = xs.copy(), ys.copy()
 
     def run(begin: int, end: int) -> None:
         nearest_edges(
-            x, y, order, begin, end, grid.coords, grid.owner, grid.edge_ptr,
+            xs, ys, begin, end, grid.coords, grid.owner, grid.edge_ptr,
             grid.cell_ptr, grid.cell_seg, grid.x0, grid.y0, grid.cell, grid.nx, grid.ny,
             edge, dist, along, length, sx, sy,
         )  # fmt: skip
@@ -470,7 +469,12 @@ def nearest_on_edges(
             helper.join()
     if errors:
         raise errors[0]
-    return edge, dist, along, length, sx, sy
+    out = []
+    for sorted_values in (edge, dist, along, length, sx, sy):
+        values = np.empty_like(sorted_values)
+        values[order] = sorted_values
+        out.append(values)
+    return out[0], out[1], out[2], out[3], out[4], out[5]
 
 
 def _cell_ids(grid: EdgeGrid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
