@@ -37,8 +37,8 @@ def _oracle(lines: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
 
 
 def _grid(lines: np.ndarray, cell: float | None = None) -> EdgeGrid:
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    grid = edge_grid(coords, owner, len(lines))
+    coords = shapely.get_coordinates(lines)
+    grid = edge_grid(coords, shapely.get_num_coordinates(lines))
     if cell is None:
         return grid
     nx = math.floor((coords[:, 0].max() - grid.x0) / cell) + 1

@@ -551,10 +551,10 @@ class WalkNetwork:
             return None
         if (shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any():
             return None
-        coords, owner = shapely.get_coordinates(lines, return_index=True)
+        coords = shapely.get_coordinates(lines)
         if not np.isfinite(coords).all() or len(coords) >= _GRID_MAX_VERTICES:
             return None
-        grid = edge_grid(coords, owner, len(lines))
+        grid = edge_grid(coords, shapely.get_num_coordinates(lines))
         self._grid = (lines, grid)
         return grid
 

@@ -362,27 +362,30 @@ class EdgeGrid:
         return sum(a.nbytes for a in arrays)
 
 
-def edge_grid(coords: np.ndarray, owner: np.ndarray, edge_count: int) -> EdgeGrid:
+def edge_grid(coords: np.ndarray, vertex_counts: np.ndarray) -> EdgeGrid:
     """Build the grid over the segments of edges given by their vertices.
 
     Parameters
     ----------
     coords : ndarray of float64, shape (n, 2)
-        Vertices, edge after edge, each edge's in order (finite).
-    owner : ndarray of int
-        The edge of each vertex (non-decreasing).
-    edge_count : int
-        Number of edges (edges without vertices have no segments).
+        Vertices, edge after edge, each edge's in order (finite): ``shapely.get_coordinates``.
+    vertex_counts : ndarray of int
+        Vertices of each edge (``shapely.get_num_coordinates``); edges with fewer than two
+        have no segments.
 
     Returns
     -------
     EdgeGrid
     """
     coords = np.ascontiguousarray(coords, dtype=np.float64)
-    owner = np.ascontiguousarray(owner, dtype=np.int32)
+    vertex_counts = np.asarray(vertex_counts, dtype=np.int64)
+    edge_count = len(vertex_counts)
     edge_ptr = np.zeros(edge_count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=edge_count), out=edge_ptr[1:])
-    segments = int(np.count_nonzero(owner[1:] == owner[:-1]))
+    np.cumsum(vertex_counts, out=edge_ptr[1:])
+    if edge_ptr[-1] != len(coords):
+        raise ValueError(f"{len(coords)} vertices for edges of {edge_ptr[-1]} vertices")
+    owner = np.repeat(np.arange(edge_count, dtype=np.int32), vertex_counts)
+    segments = int(np.maximum(vertex_counts - 1, 0).sum())
     if segments == 0:
         empty = np.zeros(2, dtype=np.int32)
         return EdgeGrid(coords, owner, edge_ptr, empty, empty[:0], 0.0, 0.0, 1.0, 1, 1)
