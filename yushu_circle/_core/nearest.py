@@ -123,9 +123,11 @@ def segment_grid(
     fill = np.zeros(cells + 1, dtype=np.int32)
     unused = np.empty(0, dtype=np.int32)
     total = int(np.int64(0))
+    # A bool variable, not the literals True and False: those would compile _register twice.
+    counting = total == 0
     for k in range(len(owner) - 1):
         if owner[k] == owner[k + 1]:
-            total += _register(coords, k, x0, y0, cell, nx, ny, fill, unused, True)
+            total += _register(coords, k, x0, y0, cell, nx, ny, fill, unused, counting)
             if total > max_entries:
                 return np.empty(0, dtype=np.int32), unused
     for c in range(cells):
@@ -134,14 +136,8 @@ def segment_grid(
     cell_seg = np.empty(total, dtype=np.int32)
     for k in range(len(owner) - 1):
         if owner[k] == owner[k + 1]:
-            _register(coords, k, x0, y0, cell, nx, ny, fill, cell_seg, False)
+            _register(coords, k, x0, y0, cell, nx, ny, fill, cell_seg, not counting)
     return cell_ptr, cell_seg
-
-
-@numba.njit(cache=True, nogil=True)
-def _cell_of(f: float, n: int) -> int:
-    # Clamped in floating point first: a point far outside would overflow the int.
-    return math.floor(min(max(f, 0.0), n - 0.5))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -161,8 +157,9 @@ def _nearest(
     """The nearest edge of one point (lowest index among equals) and its distance."""
     fx = (px - x0) / cell
     fy = (py - y0) / cell
-    ci = _cell_of(fx, nx)
-    cj = _cell_of(fy, ny)
+    # Clamped in floating point first: a point far outside would overflow the int.
+    ci = math.floor(min(max(fx, 0.0), nx - 0.5))
+    cj = math.floor(min(max(fy, 0.0), ny - 0.5))
     best = np.inf
     best_edge = int(np.int64(-1))
     k = int(np.int64(0))
