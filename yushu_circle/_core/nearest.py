@@ -42,7 +42,7 @@ def _register(
     k: int,
     x0: float,
     y0: float,
-    cell: float,
+    per_cell: float,
     nx: int,
     ny: int,
     fill: np.ndarray,
@@ -54,17 +54,20 @@ def _register(
     Column by column: the segment's y-range within each column of cells, padded, so a
     long diagonal segment takes the cells along it, not the whole of its bounding box.
     """
-    fax = (coords[k, 0] - x0) / cell
-    fay = (coords[k, 1] - y0) / cell
-    fbx = (coords[k + 1, 0] - x0) / cell
-    fby = (coords[k + 1, 1] - y0) / cell
+    # Times the inverse, not divided by the cell: the padding covers the difference.
+    fax = (coords[k, 0] - x0) * per_cell
+    fay = (coords[k, 1] - y0) * per_cell
+    fbx = (coords[k + 1, 0] - x0) * per_cell
+    fby = (coords[k + 1, 1] - y0) * per_cell
     if fbx < fax:
         fax, fay, fbx, fby = fbx, fby, fax, fay
     ylo_all = min(max(math.floor(min(fay, fby) - _PAD), 0), ny - 1)
     yhi_all = min(max(math.floor(max(fay, fby) + _PAD), 0), ny - 1)
     ix0 = min(max(math.floor(fax - _PAD), 0), nx - 1)
     ix1 = min(max(math.floor(fbx + _PAD), 0), nx - 1)
-    slope = (fby - fay) / (fbx - fax) if fbx - fax > _PAD else 0.0
+    slope = 0.0
+    if ix1 > ix0 and ylo_all < yhi_all and fbx - fax > _PAD:
+        slope = (fby - fay) / (fbx - fax)
     touched = int(np.int64(0))
     for i in range(ix0, ix1 + 1):
         if slope == 0.0:
@@ -125,9 +128,10 @@ def segment_grid(
     total = int(np.int64(0))
     # A bool variable, not the literals True and False: those would compile _register twice.
     counting = total == 0
+    per_cell = 1.0 / cell
     for k in range(len(owner) - 1):
         if owner[k] == owner[k + 1]:
-            total += _register(coords, k, x0, y0, cell, nx, ny, fill, unused, counting)
+            total += _register(coords, k, x0, y0, per_cell, nx, ny, fill, unused, counting)
             if total > max_entries:
                 return np.empty(0, dtype=np.int32), unused
     for c in range(cells):
@@ -136,7 +140,7 @@ def segment_grid(
     cell_seg = np.empty(total, dtype=np.int32)
     for k in range(len(owner) - 1):
         if owner[k] == owner[k + 1]:
-            _register(coords, k, x0, y0, cell, nx, ny, fill, cell_seg, not counting)
+            _register(coords, k, x0, y0, per_cell, nx, ny, fill, cell_seg, not counting)
     return cell_ptr, cell_seg
 
 
