@@ -228,3 +228,19 @@ def test_west_oakland_matches_the_oracle_and_shapely(monkeypatch: pytest.MonkeyP
     via_shapely, via_grid = _snap_both_ways(monkeypatch, net.edge_geometry, x, y)
     for name in ("edge", "frac", "snap_m", "on_network", "x", "y"):
         np.testing.assert_array_equal(getattr(via_grid, name), getattr(via_shapely, name), name)
+
+
+def test_geometry_other_than_2d_lines_takes_shapely_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network_module, "_GRID_MIN_POINTS", 0)
+    rng = np.random.default_rng(4)
+    flat = _random_lines(rng, 40, 300.0)
+    raised = shapely.force_3d(flat, 5.0)
+    x, y = rng.uniform(0, 300, 200), rng.uniform(0, 300, 200)
+    for lines in (
+        raised,
+        np.concatenate([flat[:-1], [shapely.MultiLineString([[(0, 0), (1, 1)]])]]),
+    ):
+        net = _network(flat)
+        net.edge_geometry = lines
+        assert net._edge_grid(len(x)) is None and net._edge_grid(len(x)) is None
+        np.testing.assert_array_equal(net.snap(x, y).edge, _oracle(lines, x, y)[0])

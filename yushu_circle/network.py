@@ -42,6 +42,7 @@ _GRID_MIN_EDGES = 50_000
 _GRID_MAX_VERTICES = 2**28
 """The grid indexes vertices with int32 (eight cells per segment at most)."""
 _SNAP_THREADS = min(2, os.cpu_count() or 1)
+"""Threads a large snap searches on (the calling one included; the kernel drops the GIL)."""
 
 
 @dataclass
@@ -133,7 +134,9 @@ class WalkNetwork:
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     # The nearest-edge grid and the geometry array it was built from: a copy sharing the
     # geometry (``with_times``) reuses it, one with other edges builds its own.
-    _grid: tuple[np.ndarray, EdgeGrid] | None = field(default=None, repr=False, compare=False)
+    _grid: tuple[np.ndarray, EdgeGrid | None] | None = field(
+        default=None, repr=False, compare=False
+    )
     _csr: dict[bool, sp.csr_matrix] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -549,13 +552,12 @@ class WalkNetwork:
         lines = self.edge_geometry
         if points < _GRID_MIN_POINTS and len(lines) < _GRID_MIN_EDGES:
             return None
-        if (shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any():
-            return None
-        coords = shapely.get_coordinates(lines)
-        if not np.isfinite(coords).all() or len(coords) >= _GRID_MAX_VERTICES:
-            return None
-        grid = edge_grid(coords, shapely.get_num_coordinates(lines))
-        self._grid = (lines, grid)
+        grid = None
+        if not ((shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any()):
+            coords = shapely.get_coordinates(lines)
+            if np.isfinite(coords).all() and len(coords) < _GRID_MAX_VERTICES:
+                grid = edge_grid(coords, shapely.get_num_coordinates(lines))
+        self._grid = (lines, grid)  # None kept too: the geometry is checked once
         return grid
 
     def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
