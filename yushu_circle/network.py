@@ -39,7 +39,7 @@ _GRID_MIN_POINTS = 20_000
 """Calls with this many points use the compiled grid search, whatever the network's size."""
 _GRID_MIN_EDGES = 200_000
 """Networks with this many edges use it for every call (shapely would build a big tree:
-~0.1 s at this size, ~0.8 s at 1.5M edges, before the first query)."""
+~0.06 s at this size, ~0.6 s at 1.5M edges, before the first query)."""
 _GRID_MAX_VERTICES = 2**28
 """The grid indexes vertices with int32 (eight cells per segment at most)."""
 _SNAP_THREADS = min(2, os.cpu_count() or 1)
