@@ -244,3 +244,26 @@ def test_geometry_other_than_2d_lines_takes_shapely_path(monkeypatch: pytest.Mon
         net.edge_geometry = lines
         assert net._edge_grid(len(x)) is None and net._edge_grid(len(x)) is None
         np.testing.assert_array_equal(net.snap(x, y).edge, _oracle(lines, x, y)[0])
+
+
+def test_two_threads_answer_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from yushu_circle._core import nearest
+
+    rng = np.random.default_rng(9)
+    lines = _random_lines(rng, 200, 800.0)
+    x, y = rng.uniform(-100, 900, 3001), rng.uniform(-100, 900, 3001)
+    grid = _grid(lines)
+    one = nearest_on_edges(grid, x, y, threads=1)
+    monkeypatch.setattr(nearest, "THREADED_MIN_POINTS", 100)
+    calls: list[tuple[int, int]] = []
+    kernel = nearest.nearest_edges
+
+    def counted(*args: object) -> None:
+        calls.append((args[2], args[3]))  # type: ignore[arg-type]
+        kernel(*args)
+
+    monkeypatch.setattr(nearest, "nearest_edges", counted)
+    two = nearest_on_edges(grid, x, y, threads=2)
+    assert sorted(calls) == [(0, 1500), (1500, 3001)]
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
