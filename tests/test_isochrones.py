@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.ops
 from scipy.spatial import cKDTree
 
 from tests.oracle import nearest_edge_bruteforce, projected_graph, random_planar_graph

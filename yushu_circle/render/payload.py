@@ -302,7 +302,8 @@ def _main_edges(edges: gpd.GeoDataFrame, count: int) -> gpd.GeoDataFrame:
     """The ``count`` edges a big city's basemap needs most: main roads first, then length."""
     highway = edges["highway"].astype(str) if "highway" in edges else pd.Series("", edges.index)
     minor = (~highway.isin(_MAJOR_ROADS)).to_numpy()
-    length = shapely.length(edges.geometry.to_numpy())  # degrees: only the order matters
+    # In the frame's CRS: metres for a study's own (projected) edges, degrees for EPSG:4326.
+    length = shapely.length(edges.geometry.to_numpy())
     order = np.lexsort((-length, minor))
     return edges.iloc[np.sort(order[:count])]
 
