@@ -25,11 +25,20 @@ from typing import Any
 CACHE_ENV = "YUSHU_CACHE_DIR"
 """Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
 
-COMPILE_SECONDS = {"kernels": 5, "isochrone": 12, "isochrones": 12, "coverage": 5, "warmup": 13}
+COMPILE_SECONDS = {
+    "kernels": 5,
+    "isochrone": 12,
+    "isochrones": 12,
+    "coverage": 5,
+    "warmup": 13,
+    "nearest": 4,
+}
 """Rough one-off compile time of each kernel module's kernels a demo run needs, seconds,
 by the module's last name: cold minus warm step time of ``benchmarks/first_run.py`` on the
 2-CPU build machine, idle (walk minutes 4–5 s, isochrones ~12 s); ``warmup``: the whole
-``python -m yushu_circle.warmup`` child alongside a first run (12–13 s); siting not measured."""
+``python -m yushu_circle.warmup`` child alongside a first run (12–13 s); ``nearest``: the
+grid nearest-edge search a big study's snapping compiles (2.9–4.8 s cold, measured on the
+loaded machine; a demo-sized study snaps without it); siting not measured."""
 
 
 def cache_dir() -> Path:
