@@ -130,7 +130,7 @@ def test_streets_written_a_chunk_at_a_time_are_the_whole_frames_file(tmp_path: P
 
     from yushu_circle import Study
     from yushu_circle.access import edge_minutes
-    from yushu_circle.io import wgs84_parquet_writer
+    from yushu_circle.geoparquet import write_wgs84_parquet
 
     study = Study.demo()
     network = study.network
@@ -140,7 +140,7 @@ def test_streets_written_a_chunk_at_a_time_are_the_whole_frames_file(tmp_path: P
     edges.to_crs("EPSG:4326").to_parquet(whole, index=False)
     # One chunk: the very file geopandas writes; and the output contract's frame.
     one = tmp_path / "one.parquet"
-    wgs84_parquet_writer(edges)(one)
+    write_wgs84_parquet(edges, one)
     assert one.read_bytes() == whole.read_bytes()
     contract = pd.concat([network.edges_frame(), minutes], axis=1)
     contract_file = tmp_path / "contract.parquet"
@@ -149,7 +149,7 @@ def test_streets_written_a_chunk_at_a_time_are_the_whole_frames_file(tmp_path: P
     # Many chunks (a row group each): the same table, metadata and bounding box.
     rows = max(len(edges) // 7, 1)
     chunked = tmp_path / "chunked.parquet"
-    wgs84_parquet_writer(edges, chunk_rows=rows)(chunked)
+    write_wgs84_parquet(edges, chunked, chunk_rows=rows)
     assert pq.ParquetFile(chunked).metadata.num_row_groups == -(-len(edges) // rows) > 1
     assert gpd.read_parquet(chunked).equals(gpd.read_parquet(whole))
     kept = pq.ParquetFile(whole).metadata.metadata

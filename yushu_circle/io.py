@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from yushu_circle.errors import InputError, OutputError
+from yushu_circle.geoparquet import write_wgs84_parquet
 from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 
 if TYPE_CHECKING:
@@ -259,63 +259,14 @@ def parquet_writer(frame: gpd.GeoDataFrame | pd.DataFrame) -> Writer:
     return write
 
 
-WGS84_CHUNK_ROWS = 262_144
-"""Rows reprojected and written at a time by :func:`wgs84_parquet_writer`."""
-
-
-def wgs84_parquet_writer(frame: gpd.GeoDataFrame, chunk_rows: int = WGS84_CHUNK_ROWS) -> Writer:
-    """A writer for GeoParquet in EPSG:4326 of a frame held in another CRS.
-
-    The file is what ``frame.to_crs("EPSG:4326").to_parquet(path, index=False)`` writes,
-    byte for byte up to ``chunk_rows`` rows; a longer frame of plain 2-D LineStrings (a
-    city's streets) is reprojected and written ``chunk_rows`` at a time, one row group
-    each, so its EPSG:4326 copy is never whole in memory. The file's GeoParquet metadata
-    is the whole frame's (bounding box of every coordinate).
-    """
+def wgs84_parquet_writer(frame: gpd.GeoDataFrame) -> Writer:
+    """A writer for GeoParquet in EPSG:4326 of a frame held in another CRS, a chunk at a
+    time (:func:`yushu_circle.geoparquet.write_wgs84_parquet`)."""
 
     def write(path: Path) -> None:
-        lines = frame.geometry.values
-        if (
-            len(frame) <= chunk_rows
-            or (shapely.get_type_id(lines) != 1).any()
-            or shapely.has_z(lines).any()
-        ):
-            frame.to_crs(_WGS84).to_parquet(path, index=False)
-            return
-        _write_in_chunks(frame, path, chunk_rows)
+        write_wgs84_parquet(frame, path)
 
     return write
-
-
-_WGS84 = "EPSG:4326"
-
-
-def _write_in_chunks(frame: gpd.GeoDataFrame, path: Path, chunk_rows: int) -> None:
-    import pyarrow.parquet as pq
-    import pyproj
-    from geopandas.io.arrow import _geopandas_to_arrow
-
-    transformer = pyproj.Transformer.from_crs(frame.crs, _WGS84, always_xy=True)
-    xy = shapely.get_coordinates(frame.geometry.values)
-    lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
-    bbox = [float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))]
-    del xy, lon, lat
-    writer = None
-    metadata: dict[bytes, bytes] = {}
-    try:
-        for start in range(0, len(frame), chunk_rows):
-            part = frame.iloc[start : start + chunk_rows].to_crs(_WGS84)
-            table = _geopandas_to_arrow(part, index=False)
-            if writer is None:
-                metadata = dict(table.schema.metadata)
-                geo = json.loads(metadata[b"geo"])
-                geo["columns"][part.geometry.name]["bbox"] = bbox
-                metadata[b"geo"] = json.dumps(geo).encode("utf-8")  # as geopandas does
-                writer = pq.ParquetWriter(path, table.schema.with_metadata(metadata))
-            writer.write_table(table.replace_schema_metadata(metadata))
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def gpkg_writer(frame: gpd.GeoDataFrame, layer: str) -> Writer:
