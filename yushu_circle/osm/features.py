@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import linemerge
@@ -85,8 +87,8 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     )
     valid = ~(pd.isna(geometry) | shapely.is_empty(geometry))
     index = pd.MultiIndex.from_arrays([elements, ids], names=["element", "id"])
-    frame = pd.DataFrame(_tag_columns(records), index=index)
-    frame = frame[sorted(frame.columns)]
+    columns = _tag_columns(records)
+    frame = pd.DataFrame({key: columns[key] for key in sorted(columns)}, index=index)
     result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[valid]
     notes = []
     if skipped:
@@ -98,23 +100,49 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     return result
 
 
-def _tag_columns(records: list[dict[str, str]]) -> dict[str, np.ndarray]:
+def _tag_columns(records: list[dict[str, str]]) -> dict[str, Any]:
     """One column per tag key, NaN where a feature lacks the tag, as
-    ``DataFrame.from_records`` gives them, with work per tag rather than per key and row."""
-    rows_of: dict[str, tuple[list[int], list[str]]] = {}
-    for row, tags in enumerate(records):
-        for key, value in tags.items():
-            entry = rows_of.get(key)
-            if entry is None:
-                entry = rows_of[key] = ([], [])
-            entry[0].append(row)
-            entry[1].append(value)
-    columns = {}
-    for key, (rows, values) in rows_of.items():
-        column = np.full(len(records), np.nan, dtype=object)
-        column[rows] = values
-        columns[key] = column
+    ``DataFrame.from_records`` gives them, with no Python work per row in the columns.
+
+    Every (row, key, value) is laid out flat once, grouped by key with one stable sort,
+    and where pandas reads strings as its ``str`` dtype (pandas 3), each column is built
+    as that Arrow-backed array straight from its present values.
+    """
+    count = len(records)
+    if not count:
+        return {}
+    lengths = np.fromiter(map(len, records), np.int64, count)
+    rows = np.repeat(np.arange(count), lengths)
+    keys = np.fromiter(chain.from_iterable(records), object, len(rows))
+    values = np.fromiter(chain.from_iterable(t.values() for t in records), object, len(rows))
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")  # rows stay in order within a key
+    bounds = np.zeros(len(uniques) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(uniques)), out=bounds[1:])
+    dtype = _string_dtype()
+    columns: dict[str, Any] = {}
+    for k, key in enumerate(uniques):
+        picked = order[bounds[k] : bounds[k + 1]]
+        if dtype is None:
+            column = np.full(count, np.nan, dtype=object)
+            column[rows[picked]] = values[picked]
+            columns[str(key)] = column
+            continue
+        # Position of each row's value among the present ones; -1 (null) where absent.
+        where = np.full(count, -1, dtype=np.int64)
+        where[rows[picked]] = np.arange(len(picked))
+        present = pa.array(values[picked], type=pa.large_string())
+        columns[str(key)] = pd.array(present.take(pa.array(where, mask=where < 0)), dtype=dtype)
     return columns
+
+
+def _string_dtype() -> Any:
+    """The dtype pandas gives a column of strings and NaN: its Arrow-backed ``str`` (pandas
+    3, or ``future.infer_string``), or None where it keeps them as objects."""
+    dtype = pd.Series(np.array(["x", np.nan], dtype=object)).dtype
+    if getattr(dtype, "storage", None) != "pyarrow":
+        return None
+    return dtype
 
 
 def _way_shapes(extract: Extract, w_idx: np.ndarray) -> np.ndarray:
