@@ -14,7 +14,12 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import linemerge
 
-from yushu_circle.osm.extract import Extract, Relation, extract_from_elements
+from yushu_circle.osm.extract import (
+    Extract,
+    Relation,
+    decide_per_tag_set,
+    extract_from_elements,
+)
 
 _LINEAR_KEYS = ("highway", "barrier", "railway", "waterway", "route", "power")
 _LINEAR_NATURAL = frozenset({"coastline", "cliff", "ridge", "arete", "tree_row"})
@@ -68,9 +73,7 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     records: list[dict[str, str]] = [extract.point_tags[i] for i in p_idx]
     records += [extract.way_tags[i] for i in w_idx]
     records += [r.tags for r in r_list]
-    elements = np.repeat(
-        np.array(["node", "way", "relation"], dtype=object), [len(p_idx), len(w_idx), len(r_list)]
-    )
+    counts = [len(p_idx), len(w_idx), len(r_list)]
     ids = np.concatenate(
         [
             extract.point_ids[p_idx],
@@ -86,7 +89,7 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
         ]
     )
     valid = ~(pd.isna(geometry) | shapely.is_empty(geometry))
-    index = pd.MultiIndex.from_arrays([elements, ids], names=["element", "id"])
+    index = _element_index(counts, ids)
     columns = _tag_columns(records)
     frame = pd.DataFrame({key: columns[key] for key in sorted(columns)}, index=index)
     result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[valid]
@@ -98,6 +101,24 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
         )
     result.attrs["notes"] = notes
     return result
+
+
+def _element_index(counts: list[int], ids: np.ndarray) -> pd.MultiIndex:
+    """The (``element``, ``id``) index of ``counts`` nodes, ways and relations, as
+    ``MultiIndex.from_arrays`` makes it (sorted levels of the present values), without
+    factorizing a million element names."""
+    kinds = ["node", "way", "relation"]
+    present = sorted(k for k, n in zip(kinds, counts, strict=True) if n)
+    code_of = {k: i for i, k in enumerate(present)}
+    element_codes = np.repeat([code_of.get(k, -1) for k in kinds], counts).astype(np.int8)
+    id_level, id_codes = np.unique(ids, return_inverse=True)
+    levels = [pd.Index(np.array(present, dtype=object)), pd.Index(id_level)]
+    return pd.MultiIndex(
+        levels=levels,
+        codes=[element_codes, id_codes],
+        names=["element", "id"],
+        verify_integrity=False,
+    )
 
 
 def _tag_columns(records: list[dict[str, str]]) -> dict[str, Any]:
@@ -163,9 +184,7 @@ def _way_shapes(extract: Extract, w_idx: np.ndarray) -> np.ndarray:
     closed = (counts >= 4) & (extract.way_refs[starts] == extract.way_refs[np.maximum(ends - 1, 0)])
     # Only closed ways can be areas: ask their tags alone.
     area = closed.copy()
-    area[closed] = np.fromiter(
-        (polygonal(extract.way_tags[i]) for i in w_idx[closed]), bool, int(closed.sum())
-    )
+    area[closed] = decide_per_tag_set([extract.way_tags[i] for i in w_idx[closed]], polygonal)
     for kind in ("polygon", "line"):
         pick = complete & (area if kind == "polygon" else ~area & (counts >= 2))
         if not pick.any():
