@@ -113,9 +113,10 @@ def _element_index(counts: list[int], ids: np.ndarray) -> pd.MultiIndex:
     element_codes = np.repeat([code_of.get(k, -1) for k in kinds], counts).astype(np.int8)
     id_level, id_codes = np.unique(ids, return_inverse=True)
     levels = [pd.Index(np.array(present, dtype=object)), pd.Index(id_level)]
+    codes: list[Any] = [element_codes, id_codes]
     return pd.MultiIndex(
         levels=levels,
-        codes=[element_codes, id_codes],
+        codes=codes,
         names=["element", "id"],
         verify_integrity=False,
     )
