@@ -295,6 +295,41 @@ def test_pbf_reader_matches_pyosmium_on_odd_tags_and_absent_nodes(tmp_path: Path
     assert got.notes == [absent_note(2, pbf.name)]
 
 
+@pytest.mark.parametrize("layout", ["relations first", "mixed", "ways only", "nodes only"])
+def test_pbf_reader_matches_pyosmium_in_any_order_of_objects(tmp_path: Path, layout: str) -> None:
+    mutable = osmium.osm.mutable
+    nodes = [
+        mutable.Node(id=i, location=(97 + i * 1e-4, 33.0), tags={"n": str(i)} if i % 2 else {})
+        for i in range(1, 7)
+    ]
+    ways = [
+        mutable.Way(id=20, nodes=[1, 2, 3], tags={"highway": "footway"}),
+        mutable.Way(id=10, nodes=[3, 4, 5, 3], tags={}),
+        mutable.Way(id=30, nodes=[5, 6, 77], tags={"building": "yes"}),
+    ]
+    relation = mutable.Relation(
+        id=5, members=[("w", 10, "outer")], tags={"type": "multipolygon", "landuse": "grass"}
+    )
+    objects: list[Any] = {
+        "relations first": [relation, *ways, *nodes],
+        "mixed": [nodes[0], ways[0], nodes[1], relation, *nodes[2:], *ways[1:]],
+        "ways only": [*ways, relation],
+        "nodes only": nodes,
+    }[layout]
+    pbf = tmp_path / "order.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    try:
+        for obj in objects:
+            add = {mutable.Node: writer.add_node, mutable.Way: writer.add_way}
+            add.get(type(obj), writer.add_relation)(obj)
+    finally:
+        writer.close()
+    got = read_pbf(pbf)
+    _assert_same_extract(got, _pbf_oracle(pbf))
+    assert len(got.way_ids) == (0 if layout == "nodes only" else 3)
+    assert len(got.point_ids) == (0 if layout == "ways only" else 3)
+
+
 def test_features_frame_tag_columns_as_from_records_on_real_data() -> None:
     if not OAKLAND.exists():
         pytest.skip("../shared/data is absent")

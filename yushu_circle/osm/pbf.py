@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -28,8 +29,6 @@ PBFExtract = Extract
 __all__ = ["PBFExtract", "features_frame", "read_pbf", "street_edges"]
 
 _KINDS = {"n": "node", "w": "way", "r": "relation"}
-_CHUNK_BYTES = 32 << 20
-"""OPL text parsed at a time (bounds the memory of the text and its line objects)."""
 _ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
 _OPL_OPTIONS = "opl,add_metadata=false,locations_on_ways=true"
 
@@ -98,29 +97,24 @@ def _write_opl(path: Path, opl: Path) -> None:
         writer.close()
 
 
-class _Tags:
-    """OPL tag fields (``Tk=v,k=v``) as dicts; an equal field gives the same (read-only)
-    dict, and equal keys the same str (a city repeats a few tag sets and keys millions of
-    times)."""
+def _parse_tags(field: str) -> dict[str, str]:
+    """An OPL tag field (``Tk=v,k=v``) as a dict; equal keys share one str."""
+    if len(field) <= 1:
+        return {}
+    # "=" and "," inside keys and values are escaped, so they only separate.
+    parts = field[1:].replace("=", ",").split(",")
+    if "%" in field:
+        parts = [_unescape(p) for p in parts]
+    return dict(zip(map(sys.intern, parts[0::2]), parts[1::2], strict=True))
 
-    def __init__(self) -> None:
-        self._seen: dict[str, dict[str, str]] = {}
 
-    def __call__(self, field: str) -> dict[str, str]:
-        tags = self._seen.get(field)
-        if tags is None:
-            tags = self._seen[field] = self._parse(field)
-        return tags
-
-    @staticmethod
-    def _parse(field: str) -> dict[str, str]:
-        if len(field) == 1:
-            return {}
-        # "=" and "," inside keys and values are escaped, so they only separate.
-        parts = field[1:].replace("=", ",").split(",")
-        if "%" in field:
-            parts = [_unescape(p) for p in parts]
-        return dict(zip(map(sys.intern, parts[0::2]), parts[1::2], strict=True))
+def _tag_dicts(column: pa.ChunkedArray) -> list[dict[str, str]]:
+    """The tag fields of a column as dicts, each distinct field parsed once and its dict
+    shared (read-only) by every object with that field: a city repeats a few tag sets
+    (``highway=residential``, ``building=yes``) hundreds of thousands of times."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    parsed = [_parse_tags(f) for f in encoded.dictionary.to_pylist()]
+    return list(map(parsed.__getitem__, encoded.indices.to_numpy().tolist()))
 
 
 def _unescape(text: str) -> str:
@@ -131,40 +125,27 @@ def _unescape(text: str) -> str:
 
 
 def _read_opl(opl: Path, label: str) -> Extract:
-    """The OPL text of :func:`_write_opl` as an :class:`Extract` (ways, points, relations)."""
-    tags_of = _Tags()
-    way_heads: list[np.ndarray] = []
-    way_tags: list[dict[str, str]] = []
-    way_lengths: list[np.ndarray] = []
-    way_nodes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    point_tags: list[dict[str, str]] = []
-    point_nodes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    found: list[Relation | None] = []
-    with opl.open(encoding="utf-8") as file:
-        while lines := file.readlines(_CHUNK_BYTES):
-            nodes = [line.split(" ") for line in lines if line[0] == "n"]
-            ways = [line.split(" ") for line in lines if line[0] == "w"]
-            found += [_relation(line.split(" "), tags_of) for line in lines if line[0] == "r"]
-            del lines
-            if nodes:
-                heads, fields, xs, ys = _columns(nodes, 4)
-                point_tags += map(tags_of, fields)
-                # "n1x2.5y3.5": the same form as a way's node, read by the same parser.
-                rows = map("".join, zip(heads, xs, ys, strict=True))
-                point_nodes.append(_node_table("".join(rows)))
-            if ways:
-                heads, fields, lists = _columns(ways, 3)
-                way_heads.append(_ids(heads))
-                way_tags += map(tags_of, fields)
-                # "Nn1x..y..,n2x..y..\n": one line per way (an empty one: "N\n").
-                counts = (s.count(",") + 1 if len(s) > 2 else 0 for s in lists)
-                way_lengths.append(np.fromiter(counts, np.int64, len(lists)))
-                way_nodes.append(_node_table("".join(lists).replace("N", "")))
-    del tags_of
+    """The OPL text of :func:`_write_opl` as an :class:`Extract` (ways, points, relations).
+
+    Each kind's lines are split into fields by pyarrow's CSV reader (space-separated:
+    OPL escapes spaces inside strings); only tags and relations are read in Python.
+    """
+    node_text, way_text, relation_text = _sections(opl.read_bytes())
+    nodes = _fields(node_text, ("id", "tags", "x", "y"))
+    ways = _fields(way_text, ("id", "tags", "nodes"))
+    found = (_relation(line.split(" ")) for line in str(relation_text, "utf-8").splitlines())
     relations = sorted((r for r in found if r is not None), key=lambda r: r.id)
-    ids = _concat(way_heads, np.int64)
-    lengths = _concat(way_lengths, np.int64)
-    refs, lon, lat = _node_columns(way_nodes)
+    ids = _ids(ways["id"])
+    way_tags = _tag_dicts(ways["tags"])
+    lists = ways["nodes"]
+    # "Nn1x..y..,n2x..y..": one list per way ("N" alone when it has no nodes).
+    lengths = np.where(
+        pc.equal(lists, "N").to_numpy(zero_copy_only=False),
+        0,
+        pc.count_substring(lists, ",").to_numpy(zero_copy_only=False) + 1,
+    ).astype(np.int64)
+    refs, lon, lat = _node_table("\n".join(lists.to_pylist()).replace("N", ""))
+    del ways, lists
     if len(refs) != int(lengths.sum()):
         raise RuntimeError("node lists of the ways could not be read back")
     # Untagged ways count only as members of an area relation.
@@ -187,9 +168,11 @@ def _read_opl(opl: Path, label: str) -> Extract:
     absent = 0
     if nonempty.any():
         absent = int(np.count_nonzero(np.add.reduceat(np.isnan(lon), offsets[:-1][nonempty])))
-    pids, plon, plat = _node_columns(point_nodes)
+    pids = _ids(nodes["id"])
+    plon, plat = _valid(_coordinate(nodes["x"]), _coordinate(nodes["y"]))
     located = np.flatnonzero(np.isfinite(plon))
     porder = located[np.argsort(pids[located], kind="stable")]
+    point_tags = _tag_dicts(nodes["tags"].take(pa.array(porder)))
     notes = [absent_note(absent, label)] if absent else []
     return Extract(
         way_ids=ids,
@@ -201,23 +184,85 @@ def _read_opl(opl: Path, label: str) -> Extract:
         point_ids=pids[porder],
         point_lon=plon[porder],
         point_lat=plat[porder],
-        point_tags=[point_tags[i] for i in porder.tolist()],
+        point_tags=point_tags,
         relations=relations,
         notes=notes,
     )
 
 
-def _columns(rows: list[list[str]], width: int) -> tuple[tuple[str, ...], ...]:
-    """The fields of OPL lines split at spaces (spaces in strings are escaped)."""
-    columns = tuple(zip(*rows, strict=True))
-    if len(columns) != width:  # never expected: the writer's fields are fixed
-        raise RuntimeError(f"OPL lines of {len(columns)} fields where {width} were written")
-    return columns
+def _sections(text: bytes) -> tuple[memoryview, memoryview, memoryview]:
+    """The node, way and relation lines of OPL text.
+
+    libosmium writes objects in the file's order, and a PBF file normally holds nodes,
+    then ways, then relations: then each kind is one slice of the text. Otherwise the
+    lines are grouped by kind (keeping their order). The slices share the text's memory.
+    """
+    view = memoryview(text)
+    way_at = _first_line(text, b"w")
+    relation_at = _first_line(text, b"r")
+    way_at = min(way_at, relation_at)
+    ordered = (
+        text.find(b"\nn", max(way_at - 1, 0)) == -1
+        and text.find(b"\nw", max(relation_at - 1, 0)) == -1
+        and not text.startswith(b"n", way_at)
+        and not text.startswith((b"n", b"w"), relation_at)
+    )
+    if ordered:
+        return view[:way_at], view[way_at:relation_at], view[relation_at:]
+    lines = text.splitlines(keepends=True)
+    return tuple(  # type: ignore[return-value]
+        memoryview(b"".join(line for line in lines if line[:1] == kind))
+        for kind in (b"n", b"w", b"r")
+    )
 
 
-def _ids(heads: tuple[str, ...]) -> np.ndarray:
+def _first_line(text: bytes, kind: bytes) -> int:
+    """Where the first line of a kind starts (the end of the text if there is none)."""
+    if text.startswith(kind):
+        return 0
+    at = text.find(b"\n" + kind)
+    return len(text) if at == -1 else at + 1
+
+
+def _fields(text: memoryview, names: tuple[str, ...]) -> pa.Table:
+    """Space-separated OPL lines as a table of string columns (no quoting in OPL)."""
+    if not text:
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    try:
+        return pa_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(text)),
+            read_options=pa_csv.ReadOptions(column_names=list(names)),
+            parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # never expected: the writer's fields are fixed
+        raise RuntimeError(f"OPL text could not be split into fields ({exc})") from None
+
+
+def _ids(heads: pa.ChunkedArray) -> np.ndarray:
     """Object ids of OPL lines (``w123``)."""
-    return np.fromiter((int(h[1:]) for h in heads), np.int64, len(heads))
+    return pc.cast(pc.utf8_slice_codeunits(heads, 1), pa.int64()).to_numpy().astype(np.int64)
+
+
+def _coordinate(column: pa.ChunkedArray) -> np.ndarray:
+    """A node's ``x…``/``y…`` field as degrees (NaN where it has no location)."""
+    digits = pc.utf8_slice_codeunits(column, 1)
+    missing = pc.equal(digits, "")
+    values = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), digits), pa.float64())
+    return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _valid(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Locations outside the world as NaN: libosmium writes any defined location, while
+    pyosmium (and every reader here) calls those invalid."""
+    invalid = ~((np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0))
+    if invalid.any():
+        lon, lat = lon.copy(), lat.copy()
+        lon[invalid] = np.nan
+        lat[invalid] = np.nan
+    return lon, lat
 
 
 def _node_table(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,22 +278,16 @@ def _node_table(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             column_types={"ref": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}
         ),
     )
-    refs = table["ref"].to_numpy()
+    refs = table["ref"].to_numpy().astype(np.int64, copy=False)
     lon = table["lon"].to_numpy().astype(np.float64, copy=False)
     lat = table["lat"].to_numpy().astype(np.float64, copy=False)
-    # libosmium writes any defined location; pyosmium calls one outside the world invalid.
-    invalid = ~((np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0))
-    if invalid.any():
-        lon, lat = lon.copy(), lat.copy()
-        lon[invalid] = np.nan
-        lat[invalid] = np.nan
-    return refs, lon, lat
+    return (refs, *_valid(lon, lat))
 
 
-def _relation(fields: list[str], tags_of: _Tags) -> Relation | None:
+def _relation(fields: list[str]) -> Relation | None:
     """An OPL relation line (``r1 Tk=v Mw2@outer,n3@``) if it is an area relation."""
     head, tag_field, member_field = fields
-    tags = tags_of(tag_field)
+    tags = _parse_tags(tag_field)
     if not area_relation(tags):
         return None
     members = []
@@ -256,22 +295,7 @@ def _relation(fields: list[str], tags_of: _Tags) -> Relation | None:
     for member in text.split(",") if text else ():
         ref, _, role = member[1:].partition("@")
         members.append((_KINDS[member[0]], int(ref), _unescape(role)))
-    return Relation(int(head[1:]), dict(tags), tuple(members))
-
-
-def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
-
-
-def _node_columns(
-    tables: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Node ids (int64), lon and lat of the chunks' node tables, concatenated."""
-    return (
-        _concat([t[0] for t in tables], np.int64),
-        _concat([t[1] for t in tables], np.float64),
-        _concat([t[2] for t in tables], np.float64),
-    )
+    return Relation(int(head[1:]), tags, tuple(members))
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
