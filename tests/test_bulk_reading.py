@@ -366,3 +366,49 @@ def test_tag_columns_as_objects_where_pandas_keeps_strings_as_objects() -> None:
     tags = pd.DataFrame(frame.drop(columns="geometry")).reset_index(drop=True)
     pd.testing.assert_frame_equal(tags, oracle[sorted(oracle.columns)])
     assert tags["a"].dtype == object
+
+
+def _residence_oracle(features: gpd.GeoDataFrame, kinds: pd.Series, utm: Any) -> pd.DataFrame:
+    """Residence ids, points and floor areas of the chosen features, row by row."""
+    chosen = features.loc[kinds.index]
+    rows = []
+    for (element, osm_id), row in chosen.iterrows():
+        shape = row.geometry
+        area = gpd.GeoSeries([shape], crs="EPSG:4326").to_crs(utm).area.iloc[0]
+        area = area if shape.geom_type in ("Polygon", "MultiPolygon") else 0.0
+        raw = pd.to_numeric(pd.Series([row.get("building:levels")]), errors="coerce").iloc[0]
+        levels = raw if np.isfinite(raw) and 0 < raw < 100 else 3.0
+        if row.get("building") in ("house", "detached", "bungalow", "hut", "ger", "cabin"):
+            levels = raw if np.isfinite(raw) and 0 < raw < 100 else 1.0
+        rows.append(
+            {
+                "residence_id": f"osm-{element}-{osm_id}",
+                "floor_m2": area * levels,
+                "wkb": shapely.to_wkb(shape.representative_point()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("where", ["demo", "multipolygon town"])
+def test_residences_from_features_match_row_by_row(tmp_path: Path, where: str) -> None:
+    from yushu_circle.places import residences_from_features
+
+    if where == "demo":
+        study = Study.demo()
+    else:
+        xml = tmp_path / "town.osm"
+        xml.write_text(multipolygon_town_xml(houses=30), encoding="utf-8")
+        study = Study.from_osm_file(xml)
+    features = study.features
+    frame, _ = residences_from_features(features, study.network.crs)
+    assert len(frame) >= 20 and frame["residence_id"].is_unique
+    index = pd.MultiIndex.from_tuples(
+        [tuple(r.split("-", 2)[1:]) for r in frame["residence_id"]], names=["element", "id"]
+    )
+    index = index.set_levels(index.levels[1].astype(np.int64), level=1)
+    oracle = _residence_oracle(features, pd.Series(0, index=index), study.network.crs)
+    assert frame["residence_id"].tolist() == oracle["residence_id"].tolist()
+    np.testing.assert_allclose(frame["floor_m2"].to_numpy(), oracle["floor_m2"], rtol=1e-9)
+    assert shapely.to_wkb(frame.geometry.values).tolist() == oracle["wkb"].tolist()
+    assert frame["residence_id"].dtype == pd.Series(["x"]).dtype  # as from Python strings

@@ -141,7 +141,7 @@ def _tag_columns(records: list[dict[str, str]]) -> dict[str, Any]:
     order = np.argsort(codes, kind="stable")  # rows stay in order within a key
     bounds = np.zeros(len(uniques) + 1, dtype=np.int64)
     np.cumsum(np.bincount(codes, minlength=len(uniques)), out=bounds[1:])
-    dtype = _string_dtype()
+    dtype = string_dtype()
     columns: dict[str, Any] = {}
     for k, key in enumerate(uniques):
         picked = order[bounds[k] : bounds[k + 1]]
@@ -158,7 +158,17 @@ def _tag_columns(records: list[dict[str, str]]) -> dict[str, Any]:
     return columns
 
 
-def _string_dtype() -> Any:
+def string_column(values: pa.Array) -> Any:
+    """Strings (no nulls) as the column pandas makes of the same Python strings: its
+    Arrow-backed ``str`` dtype (pandas 3), built without a Python object per value;
+    else an object array."""
+    dtype = string_dtype()
+    if dtype is None:
+        return np.asarray(values.to_pylist(), dtype=object)
+    return pd.array(values.cast(pa.large_string()), dtype=dtype)
+
+
+def string_dtype() -> Any:
     """The dtype pandas gives a column of strings and NaN: its Arrow-backed ``str`` (pandas
     3, or ``future.infer_string``), or None where it keeps them as objects."""
     dtype = pd.Series(np.array(["x", np.nan], dtype=object)).dtype
