@@ -412,3 +412,31 @@ def test_residences_from_features_match_row_by_row(tmp_path: Path, where: str) -
     np.testing.assert_allclose(frame["floor_m2"].to_numpy(), oracle["floor_m2"], rtol=1e-9)
     assert shapely.to_wkb(frame.geometry.values).tolist() == oracle["wkb"].tolist()
     assert frame["residence_id"].dtype == pd.Series(["x"]).dtype  # as from Python strings
+
+
+def test_garbage_collection_paused_inside_and_restored_after() -> None:
+    import gc
+
+    from yushu_circle.osm.gcpause import paused_gc
+
+    seen = []
+
+    @paused_gc()
+    def build(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("bad input")
+
+    assert gc.isenabled()
+    build(False)
+    with pytest.raises(ValueError):
+        build(True)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        build(False)
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()
+    Study.demo().residences  # noqa: B018  (every reading stage runs with it paused)
+    assert gc.isenabled()

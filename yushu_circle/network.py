@@ -17,6 +17,7 @@ from shapely.geometry import LineString
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.osm.streets import utm_crs, walk_graph_from_elements
 from yushu_circle.osm.walkfilter import is_walkable
 
@@ -221,6 +222,7 @@ class WalkNetwork:
         return network
 
     @classmethod
+    @paused_gc()
     def from_arrays(
         cls,
         lon: np.ndarray,

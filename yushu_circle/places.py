@@ -18,6 +18,7 @@ from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.osm.features import features_from_elements as features_from_elements
 from yushu_circle.osm.features import string_column
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.residential import (
     DEFAULT_YES_BUILDINGS,
     KIND_TYPED,
@@ -47,6 +48,7 @@ _POPULATION_NAMES = ("population", "pop", "人口", "residents")
 _ID_NAMES = ("residence_id", "id", "编号")
 
 
+@paused_gc()
 def residences_from_features(
     features: gpd.GeoDataFrame,
     utm: Any,
@@ -247,6 +249,7 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalog: Catalog) -> gp
     return classified_facilities(features, catalog)[0]
 
 
+@paused_gc()
 def classified_facilities(
     features: gpd.GeoDataFrame, catalog: Catalog
 ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:

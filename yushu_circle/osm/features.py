@@ -20,6 +20,7 @@ from yushu_circle.osm.extract import (
     decide_per_tag_set,
     extract_from_elements,
 )
+from yushu_circle.osm.gcpause import paused_gc
 
 _LINEAR_KEYS = ("highway", "barrier", "railway", "waterway", "route", "power")
 _LINEAR_NATURAL = frozenset({"coastline", "cliff", "ridge", "arete", "tree_row"})
@@ -42,6 +43,7 @@ def polygonal(tags: Mapping[str, str]) -> bool:
     return not any(k in tags for k in _LINEAR_KEYS)
 
 
+@paused_gc()
 def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd.GeoDataFrame:
     """Tagged features carrying any of ``tag_keys``, one row per OSM element.
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import io
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from yushu_circle.errors import InputError
 from yushu_circle.osm.extract import Extract, Relation, absent_note, area_relation
 from yushu_circle.osm.features import features_frame
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.osm.streets import street_edges
 
 PBFExtract = Extract
@@ -59,7 +57,7 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
         with tempfile.TemporaryDirectory(prefix="yushu_pbf_") as folder:
             opl = Path(folder) / "all.opl"
             _write_opl(path, opl)
-            with _paused_gc():
+            with paused_gc():
                 extract = _read_opl(opl, path.name)
     except RuntimeError as exc:
         raise InputError(
@@ -67,19 +65,6 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
             "the file may be truncated or corrupt: download the extract again",
         ) from None
     return extract if area is None else extract.clip(area)
-
-
-@contextmanager
-def _paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while millions of acyclic lists and dicts are made
-    (each collection would walk them all again; none of them can form a cycle)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _write_opl(path: Path, opl: Path) -> None:

@@ -12,6 +12,7 @@ import shapely
 
 from yushu_circle.errors import DataError
 from yushu_circle.osm.extract import Extract, extract_from_elements
+from yushu_circle.osm.gcpause import paused_gc
 
 
 def street_runs(extract: Extract) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -65,6 +66,7 @@ def _renumbered(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse, np.diff(np.append(starts, len(ordered)))
 
 
+@paused_gc()
 def street_edges(extract: Extract) -> dict[str, Any]:
     """Split the walkable ways into street edges between junctions and dead ends.
 
