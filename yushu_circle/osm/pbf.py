@@ -97,7 +97,8 @@ def _tag_dicts(column: pa.ChunkedArray) -> list[dict[str, str]]:
     """The tag fields of a column as dicts, each distinct field parsed once and its dict
     shared (read-only) by every object with that field: a city repeats a few tag sets
     (``highway=residential``, ``building=yes``) hundreds of thousands of times."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    # 64-bit offsets: one array of a huge file's tag fields may pass 2 GiB.
+    encoded = pc.dictionary_encode(column.cast(pa.large_string()).combine_chunks())
     parsed = [_parse_tags(f) for f in encoded.dictionary.to_pylist()]
     return list(map(parsed.__getitem__, encoded.indices.to_numpy().tolist()))
 
