@@ -49,6 +49,7 @@ class Extract:
     way_ids : ndarray of int64
         Tagged ways, and untagged ways used by an area relation, in id order.
     way_tags : list of dict
+        Read-only: a reader may give objects with equal tags one shared dict.
     way_offsets : ndarray of int64
         Start of each way in the flat arrays below (one more entry than ways).
     way_refs : ndarray of int64
