@@ -59,6 +59,8 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
             _write_opl(path, opl)
             with paused_gc():
                 extract = _read_opl(opl, path.name)
+        # Arrow's allocator keeps freed memory for reuse; nothing of it is used later.
+        pa.default_memory_pool().release_unused()
     except RuntimeError as exc:
         raise InputError(
             f"{path} is not a readable OSM PBF file ({exc})",
@@ -237,7 +239,7 @@ def _coordinate(column: pa.ChunkedArray) -> np.ndarray:
     digits = pc.utf8_slice_codeunits(column, 1)
     missing = pc.equal(digits, "")
     values = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), digits), pa.float64())
-    return values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    return values.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
 def _valid(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -264,9 +266,10 @@ def _node_table(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             column_types={"ref": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}
         ),
     )
-    refs = table["ref"].to_numpy().astype(np.int64, copy=False)
-    lon = table["lon"].to_numpy().astype(np.float64, copy=False)
-    lat = table["lat"].to_numpy().astype(np.float64, copy=False)
+    # Copies the extract owns (writable, and the Arrow buffers can be given back).
+    refs = table["ref"].to_numpy().astype(np.int64)
+    lon = table["lon"].to_numpy().astype(np.float64)
+    lat = table["lat"].to_numpy().astype(np.float64)
     return (refs, *_valid(lon, lat))
 
 
