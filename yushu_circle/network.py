@@ -19,6 +19,7 @@ from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle._core.nearest import EdgeGrid, edge_grid, nearest_on_edges
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.osm.streets import utm_crs, walk_graph_from_elements
 from yushu_circle.osm.walkfilter import is_walkable
 
@@ -237,6 +238,7 @@ class WalkNetwork:
         return network
 
     @classmethod
+    @paused_gc()
     def from_arrays(
         cls,
         lon: np.ndarray,

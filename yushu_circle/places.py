@@ -10,11 +10,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.osm.features import features_from_elements as features_from_elements
+from yushu_circle.osm.features import string_column
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.residential import (
     DEFAULT_YES_BUILDINGS,
     KIND_TYPED,
@@ -44,6 +48,7 @@ _POPULATION_NAMES = ("population", "pop", "人口", "residents")
 _ID_NAMES = ("residence_id", "id", "编号")
 
 
+@paused_gc()
 def residences_from_features(
     features: gpd.GeoDataFrame,
     utm: Any,
@@ -106,12 +111,16 @@ def residences_from_features(
         )
     buildings = _column(features, "building")
     landuse = _column(features, "landuse")
-    polygonal = features.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    geometry = features.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geometry), (3, 6))  # Polygon, MultiPolygon
     residential_areas = features[polygonal & (landuse == "residential").to_numpy()]
-    points = representative_points(features.geometry.to_numpy())
     # Typed homes count as points too (address nodes tagged building=house).
     typed = buildings.isin(RESIDENTIAL_BUILDINGS).to_numpy()
     yes = (buildings == "yes").to_numpy() & polygonal
+    # Representative points only of what may become a residence (not of streets, shops…).
+    points = np.full(len(features), None, dtype=object)
+    maybe = typed | yes
+    points[maybe] = representative_points(geometry[maybe])
     in_zone = np.zeros(len(features), dtype=bool)
     if yes.any() and not residential_areas.empty:
         zone = shapely.union_all(residential_areas.geometry.values)
@@ -127,23 +136,25 @@ def residences_from_features(
     kinds[in_residential] = KIND_YES_IN_RESIDENTIAL
     kinds[other_yes] = KIND_YES_ELSEWHERE
     chosen_mask = typed | in_residential | other_yes
-    chosen = features[chosen_mask]
-    if len(chosen) >= MIN_MAPPED_BUILDINGS:
-        footprint = surface_areas(chosen.geometry, utm)
-        floor = footprint * _levels(chosen, _column(chosen, "building").to_numpy())
-        elements, osm_ids = (chosen.index.get_level_values(k).tolist() for k in (0, 1))
+    chosen = int(chosen_mask.sum())
+    if chosen >= MIN_MAPPED_BUILDINGS:
+        # The chosen rows' columns only (a copy of the whole features frame is not needed).
+        footprint = surface_areas(features.geometry[chosen_mask], utm)
+        levels = _column(features, "building:levels")[chosen_mask]
+        floor = footprint * _levels(levels, buildings[chosen_mask].to_numpy())
+        chosen_kinds = kinds[chosen_mask]
         frame = gpd.GeoDataFrame(
             {
-                "residence_id": [f"osm-{e}-{i}" for e, i in zip(elements, osm_ids, strict=True)],
+                "residence_id": _osm_ids(features.index[chosen_mask]),
                 "population": np.maximum(1, np.round(floor * PERSONS_PER_FLOOR_M2)),
-                "kind": kinds[chosen_mask],
+                "kind": chosen_kinds,
                 "floor_m2": floor,
             },
             geometry=points[chosen_mask],
             crs="EPSG:4326",
         )
         counts = ", ".join(
-            f"{int((kinds == kind).sum()):,} {kind}"
+            f"{int((chosen_kinds == kind).sum()):,} {kind}"
             for kind in (KIND_TYPED, KIND_YES_IN_RESIDENTIAL, KIND_YES_ELSEWHERE)
         )
         how = f"{len(frame):,} OSM buildings as residences ({counts})"
@@ -164,7 +175,7 @@ def residences_from_features(
             else "residential streets"
         )
         how = (
-            f"only {len(chosen)} residential buildings mapped in OSM: {len(frame):,} sample "
+            f"only {chosen} residential buildings mapped in OSM: {len(frame):,} sample "
             f"points every {SAMPLE_SPACING_M:.0f} m in {where} stand in for residences"
         )
         basis = "sample points carry population 1 each (not an estimate of people)"
@@ -175,6 +186,13 @@ def residences_from_features(
             area = shapely.box(*streets().total_bounds)
         frame, basis = distribute(frame, population, area)
     return frame, f"{how}; {basis}"
+
+
+def _osm_ids(index: pd.MultiIndex) -> Any:
+    """``osm-{element}-{id}`` of each (element, id), built in Arrow (a million of them)."""
+    elements = pa.array(index.get_level_values(0).astype(str).to_numpy(), type=pa.string())
+    ids = pa.array(index.get_level_values(1).to_numpy(dtype=np.int64)).cast(pa.string())
+    return string_column(pc.binary_join_element_wise("osm-", elements, "-", ids, ""))
 
 
 def _sample_points(
@@ -231,6 +249,7 @@ def facilities_from_features(features: gpd.GeoDataFrame, catalog: Catalog) -> gp
     return classified_facilities(features, catalog)[0]
 
 
+@paused_gc()
 def classified_facilities(
     features: gpd.GeoDataFrame, catalog: Catalog
 ) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
@@ -307,9 +326,11 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.full(len(frame), None, dtype=object), index=frame.index)
 
 
-def _levels(frame: pd.DataFrame, building: np.ndarray) -> np.ndarray:
-    raw = pd.to_numeric(_column(frame, "building:levels"), errors="coerce").to_numpy()
-    default = np.array([_DEFAULT_LEVELS.get(str(b), 3) for b in building], dtype=float)
+def _levels(raw_levels: pd.Series, building: np.ndarray) -> np.ndarray:
+    """Floors per building: its ``building:levels`` where usable, else by building type."""
+    raw = pd.to_numeric(raw_levels, errors="coerce").to_numpy()
+    codes, kinds = pd.factorize(building, use_na_sentinel=False)  # a few types, asked once
+    default = np.array([_DEFAULT_LEVELS.get(str(b), 3) for b in kinds], dtype=float)[codes]
     levels = np.where(np.isfinite(raw) & (raw > 0) & (raw < 100), raw, default)
     return levels
 

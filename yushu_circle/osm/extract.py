@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -49,6 +49,7 @@ class Extract:
     way_ids : ndarray of int64
         Tagged ways, and untagged ways used by an area relation, in id order.
     way_tags : list of dict
+        Read-only: a reader may give objects with equal tags one shared dict.
     way_offsets : ndarray of int64
         Start of each way in the flat arrays below (one more entry than ways).
     way_refs : ndarray of int64
@@ -79,17 +80,7 @@ class Extract:
     @cached_property
     def walkable(self) -> np.ndarray:
         """Per way: whether the walk filter (:mod:`yushu_circle.osm.walkfilter`) keeps it."""
-        # Most ways repeat a few tag sets (highway=residential, footway…): decide each once.
-        verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
-
-        def walkable(tags: dict[str, str]) -> bool:
-            key = tuple(tags.items())
-            verdict = verdicts.get(key)
-            if verdict is None:
-                verdict = verdicts[key] = is_walkable(tags)
-            return verdict
-
-        return np.fromiter((walkable(t) for t in self.way_tags), bool, len(self.way_tags))
+        return decide_per_tag_set(self.way_tags, is_walkable)
 
     @property
     def street_way_count(self) -> int:
@@ -255,6 +246,31 @@ def extract_from_elements(elements: Iterable[Mapping[str, Any]], label: str = ""
         ways.append((way_id, refs, tags, lon, lat))
     notes = [absent_note(absent, label)] if absent else []
     return build_extract(ways, points, relations, notes)
+
+
+def decide_per_tag_set(
+    tags: Sequence[Mapping[str, str]], rule: Callable[[Mapping[str, str]], bool]
+) -> np.ndarray:
+    """``rule`` of every tag dict, asked once per distinct tag set.
+
+    Most ways repeat a few tag sets (``highway=residential``, ``building=yes``…), and a
+    reader may give equal tag sets as one shared dict: it is looked up by identity first,
+    then by its items.
+    """
+    by_items: dict[tuple[tuple[str, str], ...], bool] = {}
+    by_dict: dict[int, bool] = {}  # every dict stays alive (in ``tags``) while this runs
+
+    def decide(one: Mapping[str, str]) -> bool:
+        verdict = by_dict.get(id(one))
+        if verdict is None:
+            key = tuple(one.items())
+            verdict = by_items.get(key)
+            if verdict is None:
+                verdict = by_items[key] = rule(one)
+            by_dict[id(one)] = verdict
+        return verdict
+
+    return np.fromiter(map(decide, tags), bool, len(tags))
 
 
 def absent_note(count: int, label: str) -> str:

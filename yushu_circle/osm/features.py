@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import linemerge
 
-from yushu_circle.osm.extract import Extract, Relation, extract_from_elements
+from yushu_circle.osm.extract import (
+    Extract,
+    Relation,
+    decide_per_tag_set,
+    extract_from_elements,
+)
+from yushu_circle.osm.gcpause import paused_gc
 
 _LINEAR_KEYS = ("highway", "barrier", "railway", "waterway", "route", "power")
 _LINEAR_NATURAL = frozenset({"coastline", "cliff", "ridge", "arete", "tree_row"})
@@ -35,6 +43,7 @@ def polygonal(tags: Mapping[str, str]) -> bool:
     return not any(k in tags for k in _LINEAR_KEYS)
 
 
+@paused_gc()
 def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd.GeoDataFrame:
     """Tagged features carrying any of ``tag_keys``, one row per OSM element.
 
@@ -66,9 +75,7 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     records: list[dict[str, str]] = [extract.point_tags[i] for i in p_idx]
     records += [extract.way_tags[i] for i in w_idx]
     records += [r.tags for r in r_list]
-    elements = np.repeat(
-        np.array(["node", "way", "relation"], dtype=object), [len(p_idx), len(w_idx), len(r_list)]
-    )
+    counts = [len(p_idx), len(w_idx), len(r_list)]
     ids = np.concatenate(
         [
             extract.point_ids[p_idx],
@@ -84,9 +91,9 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
         ]
     )
     valid = ~(pd.isna(geometry) | shapely.is_empty(geometry))
-    index = pd.MultiIndex.from_arrays([elements, ids], names=["element", "id"])
-    frame = pd.DataFrame(_tag_columns(records), index=index)
-    frame = frame[sorted(frame.columns)]
+    index = _element_index(counts, ids)
+    columns = _tag_columns(records)
+    frame = pd.DataFrame({key: columns[key] for key in sorted(columns)}, index=index)
     result = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[valid]
     notes = []
     if skipped:
@@ -98,23 +105,78 @@ def features_frame(extract: Extract, tag_keys: set[str] | frozenset[str]) -> gpd
     return result
 
 
-def _tag_columns(records: list[dict[str, str]]) -> dict[str, np.ndarray]:
+def _element_index(counts: list[int], ids: np.ndarray) -> pd.MultiIndex:
+    """The (``element``, ``id``) index of ``counts`` nodes, ways and relations, as
+    ``MultiIndex.from_arrays`` makes it (sorted levels of the present values), without
+    factorizing a million element names."""
+    kinds = ["node", "way", "relation"]
+    present = sorted(k for k, n in zip(kinds, counts, strict=True) if n)
+    code_of = {k: i for i, k in enumerate(present)}
+    element_codes = np.repeat([code_of.get(k, -1) for k in kinds], counts).astype(np.int8)
+    id_level, id_codes = np.unique(ids, return_inverse=True)
+    levels = [pd.Index(np.array(present, dtype=object)), pd.Index(id_level)]
+    codes: list[Any] = [element_codes, id_codes]
+    return pd.MultiIndex(
+        levels=levels,
+        codes=codes,
+        names=["element", "id"],
+        verify_integrity=False,
+    )
+
+
+def _tag_columns(records: list[dict[str, str]]) -> dict[str, Any]:
     """One column per tag key, NaN where a feature lacks the tag, as
-    ``DataFrame.from_records`` gives them, with work per tag rather than per key and row."""
-    rows_of: dict[str, tuple[list[int], list[str]]] = {}
-    for row, tags in enumerate(records):
-        for key, value in tags.items():
-            entry = rows_of.get(key)
-            if entry is None:
-                entry = rows_of[key] = ([], [])
-            entry[0].append(row)
-            entry[1].append(value)
-    columns = {}
-    for key, (rows, values) in rows_of.items():
-        column = np.full(len(records), np.nan, dtype=object)
-        column[rows] = values
-        columns[key] = column
+    ``DataFrame.from_records`` gives them, with no Python work per row in the columns.
+
+    Every (row, key, value) is laid out flat once, grouped by key with one stable sort,
+    and where pandas reads strings as its ``str`` dtype (pandas 3), each column is built
+    as that Arrow-backed array straight from its present values.
+    """
+    count = len(records)
+    if not count:
+        return {}
+    lengths = np.fromiter(map(len, records), np.int64, count)
+    rows = np.repeat(np.arange(count), lengths)
+    keys = np.fromiter(chain.from_iterable(records), object, len(rows))
+    values = np.fromiter(chain.from_iterable(t.values() for t in records), object, len(rows))
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")  # rows stay in order within a key
+    bounds = np.zeros(len(uniques) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(uniques)), out=bounds[1:])
+    dtype = string_dtype()
+    columns: dict[str, Any] = {}
+    for k, key in enumerate(uniques):
+        picked = order[bounds[k] : bounds[k + 1]]
+        if dtype is None:
+            column = np.full(count, np.nan, dtype=object)
+            column[rows[picked]] = values[picked]
+            columns[str(key)] = column
+            continue
+        # Position of each row's value among the present ones; -1 (null) where absent.
+        where = np.full(count, -1, dtype=np.int64)
+        where[rows[picked]] = np.arange(len(picked))
+        present = pa.array(values[picked], type=pa.large_string())
+        columns[str(key)] = pd.array(present.take(pa.array(where, mask=where < 0)), dtype=dtype)
     return columns
+
+
+def string_column(values: pa.Array) -> Any:
+    """Strings (no nulls) as the column pandas makes of the same Python strings: its
+    Arrow-backed ``str`` dtype (pandas 3), built without a Python object per value;
+    else an object array."""
+    dtype = string_dtype()
+    if dtype is None:
+        return np.asarray(values.to_pylist(), dtype=object)
+    return pd.array(values.cast(pa.large_string()), dtype=dtype)
+
+
+def string_dtype() -> Any:
+    """The dtype pandas gives a column of strings and NaN: its Arrow-backed ``str`` (pandas
+    3, or ``future.infer_string``), or None where it keeps them as objects."""
+    dtype = pd.Series(np.array(["x", np.nan], dtype=object)).dtype
+    if getattr(dtype, "storage", None) != "pyarrow":
+        return None
+    return dtype
 
 
 def _way_shapes(extract: Extract, w_idx: np.ndarray) -> np.ndarray:
@@ -135,9 +197,7 @@ def _way_shapes(extract: Extract, w_idx: np.ndarray) -> np.ndarray:
     closed = (counts >= 4) & (extract.way_refs[starts] == extract.way_refs[np.maximum(ends - 1, 0)])
     # Only closed ways can be areas: ask their tags alone.
     area = closed.copy()
-    area[closed] = np.fromiter(
-        (polygonal(extract.way_tags[i]) for i in w_idx[closed]), bool, int(closed.sum())
-    )
+    area[closed] = decide_per_tag_set([extract.way_tags[i] for i in w_idx[closed]], polygonal)
     for kind in ("polygon", "line"):
         pick = complete & (area if kind == "polygon" else ~area & (counts >= 2))
         if not pick.any():

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import osmium
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import InputError
 from yushu_circle.osm.extract import Extract, Relation, absent_note, area_relation
 from yushu_circle.osm.features import features_frame
+from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.osm.streets import street_edges
 
 PBFExtract = Extract
@@ -21,15 +27,19 @@ PBFExtract = Extract
 __all__ = ["PBFExtract", "features_frame", "read_pbf", "street_edges"]
 
 _KINDS = {"n": "node", "w": "way", "r": "relation"}
+_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+_OPL_OPTIONS = "opl,add_metadata=false,locations_on_ways=true"
 
 
 def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
     """Read the ways, tagged nodes and area relations of a PBF file.
 
-    Two passes: the first reads only relations, to learn which untagged ways are members
-    of a multipolygon; the second reads nodes (untagged ones are dropped in C++) and ways
-    with their node locations. A way whose nodes are partly absent (an extract clipped at
-    its edge) keeps NaN coordinates for them, exactly as the XML reader does.
+    One pass in libosmium's C++, with no Python call per object: node locations are
+    added to the ways, untagged nodes dropped, and everything else written as OPL text
+    (``locations_on_ways``) to a temporary file, which is then parsed in bulk (tags per
+    line, node ids and coordinates by pyarrow's CSV reader). Untagged ways that no area
+    relation uses are dropped afterwards. A way whose nodes are partly absent (an extract
+    clipped at its edge) keeps NaN coordinates for them, exactly as the XML reader does.
 
     Parameters
     ----------
@@ -44,10 +54,13 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
         When the file cannot be read as PBF.
     """
     try:
-        relations = _relations(path)
-        members = {ref for r in relations for kind, ref, _ in r.members if kind == "way"}
         with tempfile.TemporaryDirectory(prefix="yushu_pbf_") as folder:
-            extract = _ways_and_points(path, members, Path(folder) / "ways.opl", relations)
+            opl = Path(folder) / "all.opl"
+            _write_opl(path, opl)
+            with paused_gc():
+                extract = _read_opl(opl, path.name)
+        # Arrow's allocator keeps freed memory for reuse; nothing of it is used later.
+        pa.default_memory_pool().release_unused()
     except RuntimeError as exc:
         raise InputError(
             f"{path} is not a readable OSM PBF file ({exc})",
@@ -56,99 +69,99 @@ def read_pbf(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
     return extract if area is None else extract.clip(area)
 
 
-def _relations(path: Path) -> list[Relation]:
-    result = []
-    obj: Any
-    for obj in osmium.FileProcessor(str(path), osmium.osm.RELATION):
-        tags = _tags(obj)
-        if area_relation(tags):
-            members = tuple((_KINDS[m.type], int(m.ref), str(m.role)) for m in obj.members)
-            result.append(Relation(int(obj.id), tags, members))
-    return sorted(result, key=lambda r: r.id)
-
-
-def _ways_and_points(
-    path: Path, members: set[int], opl: Path, relations: list[Relation]
-) -> Extract:
-    """The second pass, straight into the flat arrays of an :class:`Extract`.
-
-    Per-node work stays in C++: each kept way's node ids are written by libosmium's OPL
-    writer to ``opl`` and parsed back in one numpy call, and its coordinates come as WKB
-    decoded in bulk; only a way with absent nodes is walked node by node in Python.
-    """
+def _write_opl(path: Path, opl: Path) -> None:
+    """The file as OPL text, in C++: ways with their node locations, tagged nodes only."""
+    locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
+    locations.ignore_errors()  # absent nodes stay without a location (a clipped extract)
     untagged_nodes = osmium.filter.EmptyTagFilter()
     untagged_nodes.enable_for(osmium.osm.NODE)
-    processor: Any = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(untagged_nodes)
-    )
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false"))
-    create = osmium.geom.WKBFactory().create_linestring
-    every_node = osmium.geom.ALL
-    way_ids: list[int] = []
-    way_tags: list[dict[str, str]] = []
-    wkbs: list[str] = []
-    complete: list[bool] = []
-    partial: list[tuple[int, np.ndarray, np.ndarray]] = []
-    point_ids: list[int] = []
-    point_lon: list[float] = []
-    point_lat: list[float] = []
-    point_tags: list[dict[str, str]] = []
-    # One str object per distinct tag key: a city's million tag dicts repeat a few keys
-    # ("building") over and over (sharing values too saved less than it cost).
-    strings: dict[str, str] = {}
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL_OPTIONS))
     try:
-        for obj in processor:
-            if obj.is_way():
-                tags = _tags(obj, strings)
-                if not tags and obj.id not in members:
-                    continue
-                writer.add_way(obj)
-                try:
-                    # Fast path: every location known, geometry built in C++.
-                    wkbs.append(create(obj, every_node))
-                    complete.append(True)
-                except (osmium.InvalidLocationError, RuntimeError):
-                    complete.append(False)
-                    partial.append((len(way_ids), *_locations(obj)))
-                way_ids.append(int(obj.id))
-                way_tags.append(tags)
-            else:
-                location = obj.location
-                if location.valid():
-                    point_ids.append(int(obj.id))
-                    point_lon.append(location.lon)
-                    point_lat.append(location.lat)
-                    point_tags.append(_tags(obj, strings))
+        # The location handler sees every node; the filter keeps the untagged ones from
+        # the writer only.
+        osmium.apply(str(path), locations, untagged_nodes, writer)
     finally:
         writer.close()
-    refs, lengths = _opl_refs(opl, len(way_ids))
-    offsets = np.zeros(len(way_ids) + 1, dtype=np.int64)
+
+
+def _parse_tags(field: str) -> dict[str, str]:
+    """An OPL tag field (``Tk=v,k=v``) as a dict; equal keys share one str."""
+    if len(field) <= 1:
+        return {}
+    # "=" and "," inside keys and values are escaped, so they only separate.
+    parts = field[1:].replace("=", ",").split(",")
+    if "%" in field:
+        parts = [_unescape(p) for p in parts]
+    return dict(zip(map(sys.intern, parts[0::2]), parts[1::2], strict=True))
+
+
+def _tag_dicts(column: pa.ChunkedArray) -> list[dict[str, str]]:
+    """The tag fields of a column as dicts, each distinct field parsed once and its dict
+    shared (read-only) by every object with that field: a city repeats a few tag sets
+    (``highway=residential``, ``building=yes``) hundreds of thousands of times."""
+    # 64-bit offsets: one array of a huge file's tag fields may pass 2 GiB.
+    encoded = pc.dictionary_encode(column.cast(pa.large_string()).combine_chunks())
+    parsed = [_parse_tags(f) for f in encoded.dictionary.to_pylist()]
+    return list(map(parsed.__getitem__, encoded.indices.to_numpy().tolist()))
+
+
+def _unescape(text: str) -> str:
+    """An OPL string with its ``%hex%`` escapes (Unicode code points) decoded."""
+    if "%" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _read_opl(opl: Path, label: str) -> Extract:
+    """The OPL text of :func:`_write_opl` as an :class:`Extract` (ways, points, relations).
+
+    Each kind's lines are split into fields by pyarrow's CSV reader (space-separated:
+    OPL escapes spaces inside strings); only tags and relations are read in Python.
+    """
+    node_text, way_text, relation_text = _sections(opl.read_bytes())
+    nodes = _fields(node_text, ("id", "tags", "x", "y"))
+    ways = _fields(way_text, ("id", "tags", "nodes"))
+    found = (_relation(line.split(" ")) for line in str(relation_text, "utf-8").splitlines())
+    relations = sorted((r for r in found if r is not None), key=lambda r: r.id)
+    ids = _ids(ways["id"])
+    way_tags = _tag_dicts(ways["tags"])
+    lists = ways["nodes"]
+    # "Nn1x..y..,n2x..y..": one list per way ("N" alone when it has no nodes).
+    lengths = np.where(
+        pc.equal(lists, "N").to_numpy(zero_copy_only=False),
+        0,
+        pc.count_substring(lists, ",").to_numpy(zero_copy_only=False) + 1,
+    ).astype(np.int64)
+    refs, lon, lat = _node_table("\n".join(lists.to_pylist()).replace("N", ""))
+    del ways, lists
+    if len(refs) != int(lengths.sum()):
+        raise RuntimeError("node lists of the ways could not be read back")
+    # Untagged ways count only as members of an area relation.
+    untagged = np.fromiter((not t for t in way_tags), bool, len(way_tags))
+    if untagged.any():
+        members = {ref for r in relations for kind, ref, _ in r.members if kind == "way"}
+        keep = ~(untagged & ~np.isin(ids, np.fromiter(members, np.int64, len(members))))
+        refs, lon, lat = (a[np.repeat(keep, lengths)] for a in (refs, lon, lat))
+        ids, lengths = ids[keep], lengths[keep]
+        way_tags = [t for t, k in zip(way_tags, keep.tolist(), strict=True) if k]
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    lon = np.full(len(refs), np.nan)
-    lat = np.full(len(refs), np.nan)
-    is_complete = np.asarray(complete, dtype=bool)
-    if wkbs:
-        coords = _wkb_coordinates(wkbs, lengths[is_complete])
-        in_complete = np.repeat(is_complete, lengths)
-        lon[in_complete] = coords[:, 0]
-        lat[in_complete] = coords[:, 1]
-    absent = 0
-    for k, way_lon, way_lat in partial:
-        lon[offsets[k] : offsets[k + 1]] = way_lon
-        lat[offsets[k] : offsets[k + 1]] = way_lat
-        absent += bool(np.isnan(way_lon).any())
-    ids = np.asarray(way_ids, dtype=np.int64)
     if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
         order = np.argsort(ids, kind="stable")
         ids, way_tags = ids[order], [way_tags[i] for i in order]
         flat = _ranges(offsets[order], offsets[order + 1])
         refs, lon, lat = refs[flat], lon[flat], lat[flat]
         np.cumsum(lengths[order], out=offsets[1:])
-    pids = np.asarray(point_ids, dtype=np.int64)
-    porder = np.argsort(pids, kind="stable")
-    notes = [absent_note(absent, path.name)] if absent else []
+    nonempty = np.diff(offsets) > 0
+    absent = 0
+    if nonempty.any():
+        absent = int(np.count_nonzero(np.add.reduceat(np.isnan(lon), offsets[:-1][nonempty])))
+    pids = _ids(nodes["id"])
+    plon, plat = _valid(_coordinate(nodes["x"]), _coordinate(nodes["y"]))
+    located = np.flatnonzero(np.isfinite(plon))
+    porder = located[np.argsort(pids[located], kind="stable")]
+    point_tags = _tag_dicts(nodes["tags"].take(pa.array(porder)))
+    notes = [absent_note(absent, label)] if absent else []
     return Extract(
         way_ids=ids,
         way_tags=way_tags,
@@ -157,46 +170,121 @@ def _ways_and_points(
         way_lon=lon,
         way_lat=lat,
         point_ids=pids[porder],
-        point_lon=np.asarray(point_lon, dtype=np.float64)[porder],
-        point_lat=np.asarray(point_lat, dtype=np.float64)[porder],
-        point_tags=[point_tags[i] for i in porder],
+        point_lon=plon[porder],
+        point_lat=plat[porder],
+        point_tags=point_tags,
         relations=relations,
         notes=notes,
     )
 
 
-def _opl_refs(opl: Path, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Node ids of every way in an OPL file (its last field, ``Nn1,n2,…``), and counts."""
-    lists = [line.rpartition(" N")[2] for line in opl.read_text(encoding="utf-8").splitlines()]
-    if len(lists) != count:  # never expected: the writer wrote one line per way
-        raise RuntimeError(f"{count} ways read but {len(lists)} written")
-    lengths = np.fromiter((s.count(",") + 1 if s else 0 for s in lists), np.int64, count)
-    text = ",".join(s for s in lists if s).replace("n", "")
+def _sections(text: bytes) -> tuple[memoryview, memoryview, memoryview]:
+    """The node, way and relation lines of OPL text.
+
+    libosmium writes objects in the file's order, and a PBF file normally holds nodes,
+    then ways, then relations: then each kind is one slice of the text. Otherwise the
+    lines are grouped by kind (keeping their order). The slices share the text's memory.
+    """
+    view = memoryview(text)
+    way_at = _first_line(text, b"w")
+    relation_at = _first_line(text, b"r")
+    way_at = min(way_at, relation_at)
+    ordered = (
+        text.find(b"\nn", max(way_at - 1, 0)) == -1
+        and text.find(b"\nw", max(relation_at - 1, 0)) == -1
+        and not text.startswith(b"n", way_at)
+        and not text.startswith((b"n", b"w"), relation_at)
+    )
+    if ordered:
+        return view[:way_at], view[way_at:relation_at], view[relation_at:]
+    lines = text.splitlines(keepends=True)
+    return tuple(  # type: ignore[return-value]
+        memoryview(b"".join(line for line in lines if line[:1] == kind))
+        for kind in (b"n", b"w", b"r")
+    )
+
+
+def _first_line(text: bytes, kind: bytes) -> int:
+    """Where the first line of a kind starts (the end of the text if there is none)."""
+    if text.startswith(kind):
+        return 0
+    at = text.find(b"\n" + kind)
+    return len(text) if at == -1 else at + 1
+
+
+def _fields(text: memoryview, names: tuple[str, ...]) -> pa.Table:
+    """Space-separated OPL lines as a table of string columns (no quoting in OPL)."""
     if not text:
-        return np.empty(0, dtype=np.int64), lengths
-    refs = np.fromstring(text, dtype=np.int64, sep=",")
-    if len(refs) != int(lengths.sum()):
-        raise RuntimeError("node lists of the ways could not be read back")
-    return refs, lengths
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    try:
+        return pa_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(text)),
+            read_options=pa_csv.ReadOptions(column_names=list(names)),
+            parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # never expected: the writer's fields are fixed
+        raise RuntimeError(f"OPL text could not be split into fields ({exc})") from None
 
 
-def _wkb_coordinates(wkbs: list[str], lengths: np.ndarray) -> np.ndarray:
-    """(lon, lat) rows of hex WKB linestrings, decoded in one go (9-byte header, then
-    16 bytes per point); checks each header's point count against ``lengths``."""
-    raw = np.frombuffer(bytes.fromhex("".join(wkbs)), dtype=np.uint8)
-    sizes = 9 + 16 * lengths
-    starts = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    header = starts[:, None] + np.arange(9)
-    head = raw[header]
-    if len(raw) != int(sizes.sum()) or not (head[:, 0] == 1).all():
-        raise RuntimeError("way geometry and node list differ in length")
-    counts = head[:, 5:9].copy().view("<u4").ravel()
-    if not np.array_equal(counts, lengths):
-        raise RuntimeError("way geometry and node list differ in length")
-    keep = np.ones(len(raw), dtype=bool)
-    keep[header.ravel()] = False
-    return raw[keep].view("<f8").reshape(-1, 2)
+def _ids(heads: pa.ChunkedArray) -> np.ndarray:
+    """Object ids of OPL lines (``w123``)."""
+    return pc.cast(pc.utf8_slice_codeunits(heads, 1), pa.int64()).to_numpy().astype(np.int64)
+
+
+def _coordinate(column: pa.ChunkedArray) -> np.ndarray:
+    """A node's ``x…``/``y…`` field as degrees (NaN where it has no location)."""
+    digits = pc.utf8_slice_codeunits(column, 1)
+    missing = pc.equal(digits, "")
+    values = pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), digits), pa.float64())
+    return values.to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _valid(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Locations outside the world as NaN: libosmium writes any defined location, while
+    pyosmium (and every reader here) calls those invalid."""
+    invalid = ~((np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0))
+    if invalid.any():
+        lon, lat = lon.copy(), lat.copy()
+        lon[invalid] = np.nan
+        lat[invalid] = np.nan
+    return lon, lat
+
+
+def _node_table(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids and locations of OPL nodes ``n1x2.5y3.5`` separated by commas or newlines
+    (``n1xy`` for a node without a location: NaN), read by pyarrow's CSV parser."""
+    rows = text.replace("n", "").replace(",", "\n").replace("x", ",").replace("y", ",")
+    if not rows.strip():
+        return np.empty(0, np.int64), np.empty(0), np.empty(0)
+    table = pa_csv.read_csv(
+        io.BytesIO(rows.encode("ascii")),
+        read_options=pa_csv.ReadOptions(column_names=["ref", "lon", "lat"]),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"ref": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}
+        ),
+    )
+    # Copies the extract owns (writable, and the Arrow buffers can be given back).
+    refs = table["ref"].to_numpy().astype(np.int64)
+    lon = table["lon"].to_numpy().astype(np.float64)
+    lat = table["lat"].to_numpy().astype(np.float64)
+    return (refs, *_valid(lon, lat))
+
+
+def _relation(fields: list[str]) -> Relation | None:
+    """An OPL relation line (``r1 Tk=v Mw2@outer,n3@``) if it is an area relation."""
+    head, tag_field, member_field = fields
+    tags = _parse_tags(tag_field)
+    if not area_relation(tags):
+        return None
+    members = []
+    text = member_field.rstrip("\n")[1:]
+    for member in text.split(",") if text else ():
+        ref, _, role = member[1:].partition("@")
+        members.append((_KINDS[member[0]], int(ref), _unescape(role)))
+    return Relation(int(head[1:]), tags, tuple(members))
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -208,39 +296,3 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     run_starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=run_starts[1:])
     return np.repeat(starts - run_starts, lengths) + np.arange(total)
-
-
-def _locations(way: Any) -> tuple[np.ndarray, np.ndarray]:
-    """A way's node locations, NaN for nodes absent from the file."""
-    lon = []
-    lat = []
-    for node in way.nodes:
-        location = node.location
-        if location.valid():
-            lon.append(location.lon)
-            lat.append(location.lat)
-        else:
-            lon.append(np.nan)
-            lat.append(np.nan)
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-
-
-def _tags(obj: Any, strings: dict[str, str] | None = None) -> dict[str, str]:
-    """An object's tags as a dict, through pyosmium's C accessors (twice as fast as ``dict``).
-
-    With ``strings``, equal keys share one str object (the dict keeps them).
-    """
-    data = obj._pyosmium_data
-    cursor = data.tags_begin()
-    step = data.tags_next
-    tags = {}
-    if strings is None:
-        for _ in range(data.tags_size()):
-            key, value = step(cursor)
-            tags[key] = value
-        return tags
-    shared = strings.setdefault
-    for _ in range(data.tags_size()):
-        key, value = step(cursor)
-        tags[shared(key, key)] = value
-    return tags

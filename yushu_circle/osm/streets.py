@@ -12,6 +12,7 @@ import shapely
 
 from yushu_circle.errors import DataError
 from yushu_circle.osm.extract import Extract, extract_from_elements
+from yushu_circle.osm.gcpause import paused_gc
 
 
 def street_runs(extract: Extract) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -42,16 +43,30 @@ def street_runs(extract: Extract) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     run_id = np.cumsum(first | after_gap) - 1
     keep = present
     run_id, refs, lon, lat, way_of = (a[keep] for a in (run_id, refs, lon, lat, way_of))
-    _, run_id, counts = np.unique(run_id, return_inverse=True, return_counts=True)
+    run_id, counts = _renumbered(run_id)
     long_enough = counts[run_id] >= 2
     run_id, refs, lon, lat, way_of = (a[long_enough] for a in (run_id, refs, lon, lat, way_of))
-    _, run_id, counts = np.unique(run_id, return_inverse=True, return_counts=True)
+    run_id, counts = _renumbered(run_id)
     run_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=run_offsets[1:])
     run_way = way_of[run_offsets[:-1]] if len(counts) else np.empty(0, dtype=np.int64)
     return refs, np.column_stack([lon, lat]), run_offsets, run_way
 
 
+def _renumbered(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(ordered, return_inverse=True, return_counts=True)[1:]`` of a
+    non-decreasing array, in one linear pass (no sort)."""
+    if not len(ordered):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    new = np.empty(len(ordered), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    return inverse, np.diff(np.append(starts, len(ordered)))
+
+
+@paused_gc()
 def street_edges(extract: Extract) -> dict[str, Any]:
     """Split the walkable ways into street edges between junctions and dead ends.
 
@@ -99,7 +114,7 @@ def street_edges(extract: Extract) -> dict[str, Any]:
     # began at the last cut at or before p.
     seg = np.flatnonzero(~is_last)
     cut_before = np.cumsum(cut) - 1
-    _, edge_of_seg = np.unique(cut_before[seg], return_inverse=True)
+    edge_of_seg, _ = _renumbered(cut_before[seg])
     edge_count = int(edge_of_seg.max()) + 1 if len(seg) else 0
     starts = np.flatnonzero(np.r_[True, edge_of_seg[1:] != edge_of_seg[:-1]])
     ends = np.r_[starts[1:], len(seg)] - 1
