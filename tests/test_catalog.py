@@ -15,8 +15,9 @@ from shapely.geometry import Point
 
 from yushu_circle import Catalog
 from yushu_circle.errors import InputError
-from yushu_circle.places import classified_facilities, user_facilities
+from yushu_circle.places import classified_facilities
 from yushu_circle.tagrules import compile_pattern
+from yushu_circle.user_points import user_facilities
 
 REQUIRED = {
     "kindergarten",

@@ -12,8 +12,8 @@ from conftest import street_side_points_csv, town_xml
 
 from yushu_circle.errors import YushuError
 from yushu_circle.osm.sources import read_osm_file
-from yushu_circle.places import user_facilities, user_residences
 from yushu_circle.study import Study
+from yushu_circle.user_points import user_facilities, user_residences
 
 SEED = 20240615
 CASES = 200

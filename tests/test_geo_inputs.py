@@ -18,7 +18,7 @@ from shapely.geometry import Point
 
 from yushu_circle.errors import InputError, YushuError
 from yushu_circle.osm.overpass import ALLOW_LARGE_AREA_ENV, MAX_QUERY_AREA_KM2, check_query_area
-from yushu_circle.places import read_user_points, user_facilities, user_residences
+from yushu_circle.user_points import read_user_points, user_facilities, user_residences
 
 # --- study areas too large for one Overpass query ------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 import shapely
 from osm_formats import OAKLAND
 
+from yushu_circle import edge_search
 from yushu_circle import network as network_module
 from yushu_circle._core.nearest import EdgeGrid, edge_grid, nearest_on_edges, segment_grid
 from yushu_circle.network import WalkNetwork
@@ -95,12 +96,12 @@ def _network(lines: np.ndarray) -> WalkNetwork:
 def _snap_both_ways(
     monkeypatch: pytest.MonkeyPatch, lines: np.ndarray, x: np.ndarray, y: np.ndarray
 ) -> tuple[network_module.Snap, network_module.Snap]:
-    monkeypatch.setattr(network_module, "_GRID_MIN_POINTS", 10**12)
-    monkeypatch.setattr(network_module, "_GRID_MIN_EDGES", 10**12)
+    monkeypatch.setattr(edge_search, "_GRID_MIN_POINTS", 10**12)
+    monkeypatch.setattr(edge_search, "_GRID_MIN_EDGES", 10**12)
     net = _network(lines)
     assert net._edge_grid(len(x)) is None
     shapely_snap = net.snap(x, y, limit_m=50.0)
-    monkeypatch.setattr(network_module, "_GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(edge_search, "_GRID_MIN_POINTS", 0)
     assert net._edge_grid(len(x)) is not None
     return shapely_snap, net.snap(x, y, limit_m=50.0)
 
@@ -199,7 +200,7 @@ def test_snap_gives_the_same_answer_on_the_grid_as_through_shapely(
 
 
 def test_the_grid_is_kept_with_its_geometry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(network_module, "_GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(edge_search, "_GRID_MIN_POINTS", 0)
     net = _network(_random_lines(np.random.default_rng(2), 50, 500.0))
     grid = net._edge_grid(1)
     assert grid is not None and net._edge_grid(1) is grid
@@ -231,7 +232,7 @@ def test_west_oakland_matches_the_oracle_and_shapely(monkeypatch: pytest.MonkeyP
 
 
 def test_geometry_other_than_2d_lines_takes_shapely_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(network_module, "_GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(edge_search, "_GRID_MIN_POINTS", 0)
     rng = np.random.default_rng(4)
     flat = _random_lines(rng, 40, 300.0)
     raised = shapely.force_3d(flat, 5.0)

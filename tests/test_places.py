@@ -10,7 +10,7 @@ import pandas as pd
 import prcoords
 import pytest
 
-from yushu_circle.places import read_user_points, to_wgs84, user_facilities, user_residences
+from yushu_circle.user_points import read_user_points, to_wgs84, user_facilities, user_residences
 
 
 def test_csv_aliases_and_gbk_encoding(tmp_path: Path) -> None:

@@ -289,7 +289,7 @@ class Catalog:
 
         Only a key the catalog already has adds nothing. A caller holding a user's category
         value maps it with :meth:`resolve` first (``新时代文明实践站`` → ``civilization_station``),
-        as ``places.user_facilities`` does; a value passed here as it is becomes its own
+        as ``user_points.user_facilities`` does; a value passed here as it is becomes its own
         category, so no facility is dropped for want of a column.
 
         Parameters

@@ -20,9 +20,8 @@ from yushu_circle.places import (
     classified_facilities,
     empty_facilities,
     residences_from_features,
-    user_facilities,
-    user_residences,
 )
+from yushu_circle.user_points import user_facilities, user_residences
 
 _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""

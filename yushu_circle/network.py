@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,8 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString
 
 from yushu_circle._core.kernels import min_arcs_csr
-from yushu_circle._core.nearest import EdgeGrid, edge_grid, nearest_on_edges
+from yushu_circle._core.nearest import EdgeGrid
+from yushu_circle.edge_search import grid_of, nearest_by_grid, nearest_by_tree, uses_grid
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
 from yushu_circle.osm.gcpause import paused_gc
@@ -34,17 +34,6 @@ __all__ = [
     "utm_crs",
     "walk_graph_from_elements",
 ]
-
-_QUERY_CELL_M = 200.0
-_GRID_MIN_POINTS = 20_000
-"""Calls with this many points use the compiled grid search, whatever the network's size."""
-_GRID_MIN_EDGES = 200_000
-"""Networks with this many edges use it for every call (shapely would build a big tree:
-~0.06 s at this size, ~0.6 s at 1.5M edges, before the first query)."""
-_GRID_MAX_VERTICES = 2**28
-"""The grid indexes vertices with int32 (eight cells per segment at most)."""
-_SNAP_THREADS = min(2, os.cpu_count() or 1)
-"""Threads a large snap searches on (the calling one included; the kernel drops the GIL)."""
 
 
 @dataclass
@@ -507,60 +496,22 @@ class WalkNetwork:
         return Snap(edge, frac, snap_m, on_network, sx, sy)
 
     def _nearest_edges(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Nearest edge of finite points: which points found one (index into ``x``), the
-        edge, the distance, the position along the edge, its length and the snapped x, y.
-
-        Large calls (and every call once the grid exists) search the compiled grid; small
-        ones on small networks ask shapely, which needs no compiling on a first run. Both
-        compute with GEOS's formulas and give bit-identical answers (tests compare them).
-        """
+        """:func:`yushu_circle.edge_search.nearest_edges` on this network's search index."""
         grid = self._edge_grid(len(x))
         if grid is not None:
-            hit, dist, along, line_len, px, py = nearest_on_edges(grid, x, y, _SNAP_THREADS)
-            found = np.flatnonzero(hit >= 0)
-            if len(found) < len(hit):  # only when no edge has a segment
-                hit, dist, along = hit[found], dist[found], along[found]
-                line_len, px, py = line_len[found], px[found], py[found]
-            return found, hit, dist, along, line_len, px, py
-        points = shapely.points(x, y)
-        cell = np.floor(x / _QUERY_CELL_M).astype(np.int64) * 1_000_003 + np.floor(
-            y / _QUERY_CELL_M
-        ).astype(np.int64)
-        # Asked in spatial order: neighbouring queries walk the same tree nodes, which is
-        # several times faster on a big city than input order.
-        order = np.argsort(cell, kind="stable")
-        (src, hit), dist = self.tree.query_nearest(
-            points[order], return_distance=True, all_matches=True
-        )
-        # A point equally near several edges takes the lowest edge index, whatever order
-        # the tree visits them in, so results do not depend on the index's layout.
-        first = np.lexsort((hit, src))
-        keep = first[np.r_[True, src[first][1:] != src[first][:-1]]]
-        src, hit, dist = order[src[keep]], hit[keep], dist[keep]
-        lines = self.edge_geometry[hit]
-        along = shapely.line_locate_point(lines, points[src])
-        snapped = shapely.line_interpolate_point(lines, along)
-        return (
-            src, hit, dist, along, shapely.length(lines), shapely.get_x(snapped),
-            shapely.get_y(snapped),
-        )  # fmt: skip
+            return nearest_by_grid(grid, x, y)
+        return nearest_by_tree(self.tree, self.edge_geometry, x, y)
 
     def _edge_grid(self, points: int) -> EdgeGrid | None:
-        """The compiled search's grid over the edges (built on first use, kept with the
-        geometry it was built from); ``None`` for shapely's path: a small call on a small
-        network, or geometry other than 2-D LineStrings (the kernels read x, y only)."""
+        # Built on first use and kept with the geometry it was built from (``None`` kept
+        # too: the geometry is checked once).
         held = self._grid
         if held is not None and held[0] is self.edge_geometry:
             return held[1]
-        lines = self.edge_geometry
-        if points < _GRID_MIN_POINTS and len(lines) < _GRID_MIN_EDGES:
+        if not uses_grid(points, len(self.edge_geometry)):
             return None
-        grid = None
-        if not ((shapely.get_type_id(lines) != 1).any() or shapely.has_z(lines).any()):
-            coords = shapely.get_coordinates(lines)
-            if np.isfinite(coords).all() and len(coords) < _GRID_MAX_VERTICES:
-                grid = edge_grid(coords, shapely.get_num_coordinates(lines))
-        self._grid = (lines, grid)  # None kept too: the geometry is checked once
+        grid = grid_of(self.edge_geometry)
+        self._grid = (self.edge_geometry, grid)
         return grid
 
     def to_projected(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import shapely
 
 from yushu_circle.errors import InputError
 from yushu_circle.osm.sources import read_polygons
-from yushu_circle.places import labels_from_column
+from yushu_circle.user_points import labels_from_column
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study

@@ -20,9 +20,9 @@ from yushu_circle.access import (
 )
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork
-from yushu_circle.places import _find_column, read_user_points
 from yushu_circle.planning._shared import study_category
 from yushu_circle.planning.cover import exact_cover, greedy_cover, rank_picks
+from yushu_circle.user_points import _find_column, read_user_points
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
