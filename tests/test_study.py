@@ -168,7 +168,7 @@ def test_the_extract_is_let_go_once_network_and_features_are_built() -> None:
     _ = released.network
     assert released.data.extract is not None  # the features still need it
     _ = released.features
-    assert released.data.extract is None and released.data.elements == []
+    assert released.data.extract is None and released.data.elements == kept.data.elements
     assert released.data.has_features and released.data.bounds == bounds
     assert released.data.label == label
     # Nothing the study computes afterwards changes: residences, facilities, notes, results.

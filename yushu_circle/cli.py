@@ -373,9 +373,21 @@ def _signals() -> Iterator[None]:
         return
     names = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
     previous = {s: signal.signal(s, _on_signal) for s in names}
+    reporter = sys.unraisablehook
+
+    def quiet_interrupts(unraisable: Any) -> None:
+        # The stop raised inside a native callback (llvmlite's, while numba compiles) is
+        # swallowed there and reported as "Exception ignored"; the run stops at the next
+        # step anyway (``raise_if_stopped``), so the one-line message stays the only one.
+        if STOP_SIGNALS and isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        reporter(unraisable)
+
+    sys.unraisablehook = quiet_interrupts
     try:
         yield
     finally:
+        sys.unraisablehook = reporter
         for s, handler in previous.items():
             signal.signal(s, handler)
 

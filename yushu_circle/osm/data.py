@@ -51,7 +51,7 @@ class OSMData:
     _released_features: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.extract is None and self.elements:
+        if self.extract is None and self.elements and not self._released_features:
             extract = extract_from_elements(self.elements, self.label)
             if self.reach_area is not None:
                 extract = extract.clip(self.reach_area)
@@ -78,14 +78,14 @@ class OSMData:
         return bool(self.elements) or self.extract is not None or self._released_features
 
     def released(self) -> OSMData:
-        """This data without its elements and extract, everything else kept.
+        """This data without its extract, everything else kept.
 
-        A study lets them go once its network and features are built from them: a
-        city's extract is a gigabyte of arrays and tag dicts that nothing reads again.
+        A study lets it go once its network and features are built from it: a city's
+        extract is a gigabyte of arrays and tag dicts that nothing reads again. The
+        elements an XML or JSON source came as stay (street names are read from them).
         """
         return replace(
             self,
-            elements=[],
             extract=None,
             _released_bounds=self.bounds,
             _released_features=self.has_features,
