@@ -48,7 +48,12 @@ def heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
 
 @numba.njit(cache=True, nogil=True)
 def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
-    """:func:`heap_push` on a 4-ary heap (children of ``i`` at ``4i+1 … 4i+4``)."""
+    """:func:`heap_push` on a 4-ary heap (children of ``i`` at ``4i+1 … 4i+4``).
+
+    Only for searches whose result is distances alone: the binary heap stays for the route,
+    isochrone and coverage searches, as the order equal keys leave a heap decides which of
+    equally short paths a route search returns, and changing it would change their outputs.
+    """
     i = size
     while i > 0:
         parent = (i - 1) >> 2
