@@ -1244,6 +1244,64 @@ def test_signal_mid_write_is_one_line_and_leaves_no_staging(
     assert snapshot(good_out) == before  # no staging folder, nothing changed
 
 
+_SWALLOWED_SCRIPT = """
+import os, signal, sys, time
+from pathlib import Path
+from yushu_circle import io as outputs
+from yushu_circle.cli import main
+from yushu_circle.render import maps
+
+def slow(text):
+    def write(path):
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+        Path(sys.argv[1]).write_text("writing")
+        time.sleep(60)
+    return write
+
+class Finalized:
+    def __del__(self):
+        # The user's Ctrl-C lands while Python runs a finalizer, where an exception
+        # cannot propagate: it is reported as unraisable and dropped.
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):
+            pass
+
+drawn = maps.coverage_map
+
+def coverage_map(*args, **kwargs):
+    while not Path(sys.argv[1]).exists():  # the background writer is inside its file
+        time.sleep(0.05)
+    Finalized()
+    return drawn(*args, **kwargs)
+
+outputs.text_writer = slow
+maps.coverage_map = coverage_map
+sys.exit(main(["--quiet", "run", "--osm-file", sys.argv[2], "--out", sys.argv[3]]))
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_swallowed_in_a_finalizer_still_stops_the_writes(
+    good_out: Path, town_osm: Path, tmp_path: Path
+) -> None:
+    # A Ctrl-C whose KeyboardInterrupt is dropped (inside a finalizer, or llvmlite's
+    # callbacks) used to let the run wait out the file the background writer was in.
+    before = snapshot(good_out)
+    marker = tmp_path / "writing"
+    done = subprocess.run(
+        [sys.executable, "-c", _SWALLOWED_SCRIPT, str(marker), str(town_osm), str(good_out)],
+        capture_output=True,
+        text=True,
+        timeout=45,
+    )
+    assert marker.exists(), done.stderr
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "yushu-circle: interrupted; earlier outputs are intact"
+    ]
+    assert snapshot(good_out) == before
+
+
 _COMPILE_SCRIPT = """
 import sys
 from pathlib import Path

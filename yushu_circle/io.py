@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from yushu_circle.errors import InputError, OutputError
+from yushu_circle.errors import InputError, OutputError, raise_if_stopped
 from yushu_circle.geoparquet import write_wgs84_parquet
 from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 Writer = Callable[[Path], None]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_STOP_POLL_SECONDS = 0.1
+"""How often a wait for the background writer looks for a stop signal."""
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
@@ -104,6 +106,9 @@ class StagedWrites:
         self.written: list[Path] = []
 
     def _claim(self, name: str) -> Path:
+        # A stop whose KeyboardInterrupt was swallowed (see STOP_SIGNALS) ends the writes
+        # here rather than after the next file.
+        raise_if_stopped()
         _check_not_linked(self._out, name)
         if (self._out / name).resolve().parent != self._out.resolve():
             raise InputError(
@@ -172,7 +177,9 @@ class StagedWrites:
             for pending in self._pending:
                 pending.cancel()  # those not yet begun
         else:
-            self._background.join()
+            while self._background.is_alive():
+                self._background.join(_STOP_POLL_SECONDS)
+                raise_if_stopped()
 
 
 @contextmanager

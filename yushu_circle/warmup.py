@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from yushu_circle import _core
+from yushu_circle.errors import raise_if_stopped
 
 DISABLE_ENV = "YUSHU_NO_WARMUP"
 """Set to ``1`` to compile in-line, in one process (e.g. on a one-core machine)."""
@@ -66,6 +67,7 @@ class Warmup:
                     code = self.process.wait(timeout=0.5)
                     break
                 except subprocess.TimeoutExpired:
+                    raise_if_stopped()
                     bar.n = min(usual, time.perf_counter() - self.started)
                     bar.refresh()
         if code == 0:
