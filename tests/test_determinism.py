@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from osm_formats import OAKLAND, OAKLAND_CLIP, write_copy
 
-from yushu_circle.network import WalkNetwork, one_highway
+from yushu_circle.network import WalkNetwork
+from yushu_circle.osm.streets import one_highway, one_name
 
 SEEDS = ("0", "1", "2", "3")
 
@@ -68,6 +69,20 @@ def test_rerun_gives_identical_files(tmp_path: Path) -> None:
 )
 def test_a_merged_edge_takes_one_documented_highway(value: object, expected: str) -> None:
     assert one_highway(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["Willow Street", "8th Street"], "8th Street / Willow Street"),
+        ({"Willow Street", "8th Street", ""}, "8th Street / Willow Street"),
+        ("Campbell Street", "Campbell Street"),
+        ([], ""),
+        (None, ""),
+    ],
+)
+def test_a_merged_edge_names_all_its_streets_in_one_order(value: object, expected: str) -> None:
+    assert one_name(value) == expected
 
 
 def test_graph_with_merged_highway_lists_gives_the_same_network_in_any_order() -> None:

@@ -4,6 +4,7 @@ relations never crash."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from osm_formats import (
 )
 
 from yushu_circle import Study
+from yushu_circle.check import check_location
 from yushu_circle.columns import walk_min
 from yushu_circle.osm.sources import read_osm_file
 
@@ -59,9 +61,36 @@ def _network_sets(study: Study) -> tuple[set[int], set[tuple[int, int, float]]]:
     return set(ids.tolist()), edges
 
 
+def _edge_names(study: Study) -> dict[tuple[int, int, float], str]:
+    net = study.network
+    assert net.edge_name is not None
+    ids = net.node_ids
+    return {
+        (int(min(ids[u], ids[v])), int(max(ids[u], ids[v])), round(float(length), 6)): str(name)
+        for u, v, length, name in zip(
+            net.edge_u, net.edge_v, net.edge_length, net.edge_name, strict=True
+        )
+    }
+
+
+def _routes(study: Study) -> list[tuple[str, float | None, list[str]]]:
+    """The resident's check from the first residence: what a planner reads, per category."""
+    home = study.residences.sort_values("residence_id").geometry.iloc[0]
+    checked = check_location(study, home.x, home.y)
+    return [
+        (
+            r.category,
+            None if math.isnan(r.minutes) else round(r.minutes, 6),
+            [s.name for s in r.streets],
+        )
+        for r in checked.routes
+    ]
+
+
 def _assert_same(studies: dict[str, Study]) -> dict[str, Any]:
     base = studies["osm"]
     nodes, edges = _network_sets(base)
+    names, routes = _edge_names(base), _routes(base)
     access = base.access().set_index("residence_id").sort_index()
     columns = [walk_min(key) for key in base.catalog.keys]
     facilities = sorted(base.facilities["facility_id"])
@@ -69,6 +98,8 @@ def _assert_same(studies: dict[str, Study]) -> dict[str, Any]:
         other_nodes, other_edges = _network_sets(study)
         assert other_nodes == nodes, kind
         assert other_edges == edges, kind
+        assert _edge_names(study) == names, kind
+        assert _routes(study) == routes, kind
         assert sorted(study.facilities["facility_id"]) == facilities, kind
         other = study.access().set_index("residence_id").sort_index()
         assert list(other.index) == list(access.index), kind
@@ -76,7 +107,13 @@ def _assert_same(studies: dict[str, Study]) -> dict[str, Any]:
         a, b = access[columns].to_numpy(), other[columns].to_numpy()
         assert np.array_equal(np.isnan(a), np.isnan(b)), kind
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-6, equal_nan=True)
-    return {"residences": len(access), "facilities": len(facilities), "edges": len(edges)}
+    return {
+        "residences": len(access),
+        "facilities": len(facilities),
+        "edges": len(edges),
+        "named": sorted({n for n in names.values() if n}),
+        "routes": routes,
+    }
 
 
 @needs_oakland
@@ -86,6 +123,13 @@ def test_west_oakland_is_the_same_in_every_format(
     paths = formats(tmp_path, OAKLAND)
     counts = _assert_same(_three_studies(paths, osm_server, _bbox_of(paths["osm"])))
     assert counts["residences"] > 0 and counts["facilities"] >= 6
+    # Every street name comes from a highway way of the file, and the check names them.
+    elements = json.loads(paths["json"].read_text(encoding="utf-8"))["elements"]
+    tagged = [e.get("tags", {}) for e in elements if e["type"] == "way"]
+    street_names = {t["name"] for t in tagged if "highway" in t and "name" in t}
+    assert counts["named"] and set(counts["named"]) <= street_names
+    walked = {name for _, _, streets in counts["routes"] for name in streets}
+    assert walked & set(counts["named"]), counts["routes"]
 
 
 @needs_oakland

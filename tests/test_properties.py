@@ -11,7 +11,8 @@ from oracle import oracle_distances, random_planar_graph
 
 from yushu_circle.access import minutes_to_nearest
 from yushu_circle.errors import InputError
-from yushu_circle.network import Snap, WalkNetwork, check_speed
+from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.options import check_speed
 
 SETTINGS = settings(
     max_examples=40,

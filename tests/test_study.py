@@ -10,6 +10,7 @@ import pytest
 from shapely.geometry import Point
 
 from yushu_circle import Study
+from yushu_circle.check import check_location
 from yushu_circle.errors import InputError
 from yushu_circle.osm.sources import demo as demo_data
 
@@ -168,7 +169,7 @@ def test_the_extract_is_let_go_once_network_and_features_are_built() -> None:
     _ = released.network
     assert released.data.extract is not None  # the features still need it
     _ = released.features
-    assert released.data.extract is None and released.data.elements == kept.data.elements
+    assert released.data.extract is None and released.data.elements == []
     assert released.data.has_features and released.data.bounds == bounds
     assert released.data.label == label
     # Nothing the study computes afterwards changes: residences, facilities, notes, results.
@@ -176,6 +177,14 @@ def test_the_extract_is_let_go_once_network_and_features_are_built() -> None:
     assert released.facilities.equals(kept.facilities)
     assert released.notes == kept.notes
     assert released.metadata() == kept.metadata()
+    # The resident's check still names the streets it walks (the network carries them).
+    home = kept.residences.geometry.iloc[0]
+    routes = [
+        [(r.category, [street.name for street in r.streets]) for r in check.routes]
+        for check in (check_location(s, home.x, home.y) for s in (released, kept))
+    ]
+    assert routes[0] == routes[1]
+    assert any(name.startswith("示例") for _, names in routes[0] for name in names)
     # The caller's own data object keeps its extract.
     data = demo_data()
     study = Study(data)

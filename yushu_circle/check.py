@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -230,7 +229,6 @@ def check_location(
         float(limit),
     )
     facilities = study.facilities
-    names = _street_names(study)
     origin_xy = (float(x[0]), float(y[0]))
     to_wgs84 = pyproj.Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
     routes = []
@@ -252,10 +250,7 @@ def check_location(
         coords = [origin_xy, *walk.coords, (float(facility_xy[0][0]), float(facility_xy[1][0]))]
         streets = [
             (ACCESS_LEG, float(origin.snap_m[0])),
-            *_merge(
-                (names.get(edge, _unnamed(network, edge)), metres)
-                for edge, metres in walk.stretches
-            ),
+            *_merge((_street_name(network, edge), metres) for edge, metres in walk.stretches),
             (ACCESS_LEG, float(snaps.snap_m[index])),
         ]
         mpm = network.metres_per_minute
@@ -373,34 +368,8 @@ def _merge(stretches: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     return merged
 
 
-def _unnamed(network: WalkNetwork, edge: int) -> str:
-    highway = str(network.edge_highway[edge] or "street")
-    return f"(无名 unnamed {highway})"
-
-
-def _street_names(study: Study) -> dict[int, str]:
-    """Edge index → street name, from the OSM ways whose nodes the edge joins."""
-    network = study.network
-    elements: Sequence[Mapping[str, Any]] = getattr(getattr(study, "data", None), "elements", [])
-    pair_name: dict[tuple[int, int], str] = {}
-    node_ways: dict[int, set[str]] = {}
-    for element in elements:
-        tags = element.get("tags") or {}
-        if element.get("type") != "way" or "highway" not in tags or not tags.get("name"):
-            continue
-        refs = [int(r) for r in element.get("nodes", [])]
-        for a, b in itertools.pairwise(refs):
-            pair_name[(min(a, b), max(a, b))] = str(tags["name"])
-        for r in refs:
-            node_ways.setdefault(r, set()).add(str(tags["name"]))
-    out: dict[int, str] = {}
-    ids = network.node_ids
-    for edge in range(network.edge_count):
-        a, b = int(ids[network.edge_u[edge]]), int(ids[network.edge_v[edge]])
-        name = pair_name.get((min(a, b), max(a, b)))
-        if name is None:
-            shared = node_ways.get(a, set()) & node_ways.get(b, set())
-            name = min(shared) if len(shared) == 1 else None
-        if name is not None:
-            out[edge] = name
-    return out
+def _street_name(network: WalkNetwork, edge: int) -> str:
+    named = "" if network.edge_name is None else str(network.edge_name[edge] or "")
+    if named:
+        return named
+    return f"(无名 unnamed {network.edge_highway[edge] or 'street'})"

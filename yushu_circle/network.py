@@ -18,9 +18,9 @@ from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle._core.nearest import EdgeGrid
 from yushu_circle.edge_search import grid_of, nearest_by_grid, nearest_by_tree, uses_grid
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH
+from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, check_speed
 from yushu_circle.osm.gcpause import paused_gc
-from yushu_circle.osm.streets import utm_crs, walk_graph_from_elements
+from yushu_circle.osm.streets import one_highway, one_name, utm_crs, walk_graph_from_elements
 from yushu_circle.osm.walkfilter import is_walkable
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "DEFAULT_SPEED_KMH",
     "Snap",
     "WalkNetwork",
-    "check_speed",
     "is_walkable",
     "min_csr",
     "utm_crs",
@@ -99,6 +98,9 @@ class WalkNetwork:
         Projected edge geometry, from ``u`` to ``v``.
     edge_highway : ndarray of str
         The OSM ``highway`` value (``steps``, ``footway``, …).
+    edge_name : ndarray of str, optional
+        The street's OSM ``name`` (``""`` where it has none); None when the source gave no
+        names.
     speed_kmh : float
         Walking speed on the flat; also the speed of the access leg to the street.
     time_uv, time_vu : ndarray of float64
@@ -115,6 +117,7 @@ class WalkNetwork:
     edge_length: np.ndarray
     edge_geometry: np.ndarray
     edge_highway: np.ndarray
+    edge_name: np.ndarray | None = None
     speed_kmh: float = DEFAULT_SPEED_KMH
     time_uv: np.ndarray = field(default_factory=lambda: np.empty(0))
     time_vu: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -154,8 +157,8 @@ class WalkNetwork:
         Parameters
         ----------
         graph : networkx graph
-            Nodes need ``x`` and ``y``; edges may carry ``length`` (metres), ``geometry``
-            and ``highway``.
+            Nodes need ``x`` and ``y``; edges may carry ``length`` (metres), ``geometry``,
+            ``highway`` and ``name``.
         speed_kmh : float
             Walking speed on the flat, km/h.
         keep_all_components : bool
@@ -188,6 +191,7 @@ class WalkNetwork:
         lengths: list[float] = []
         geometries: list[LineString] = []
         highways: list[str] = []
+        names: list[str] = []
         for u, v, data in graph.edges(data=True):
             iu, iv = index[u], index[v]
             geometry = data.get("geometry")
@@ -211,6 +215,7 @@ class WalkNetwork:
             lengths.append(length)
             geometries.append(geometry)
             highways.append(one_highway(data.get("highway", "")))
+            names.append(one_name(data.get("name")))
         network = cls(
             crs=crs,
             node_ids=node_ids,
@@ -220,6 +225,7 @@ class WalkNetwork:
             edge_length=np.asarray(lengths, dtype=float),
             edge_geometry=np.asarray(geometries, dtype=object),
             edge_highway=np.asarray(highways, dtype=object),
+            edge_name=np.asarray(names, dtype=object),
             speed_kmh=speed_kmh,
         )
         if not keep_all_components:
@@ -239,6 +245,7 @@ class WalkNetwork:
         edge_offsets: np.ndarray,
         node_ids: np.ndarray | None = None,
         edge_highway: np.ndarray | None = None,
+        edge_name: np.ndarray | None = None,
         speed_kmh: float = DEFAULT_SPEED_KMH,
         keep_all_components: bool = False,
     ) -> WalkNetwork:
@@ -262,6 +269,8 @@ class WalkNetwork:
             OSM node ids (default ``0..n-1``).
         edge_highway : ndarray of str, optional
             The ``highway`` value of each edge.
+        edge_name : ndarray of str, optional
+            The street name of each edge (``""`` for none).
         speed_kmh : float
             Walking speed on the flat, km/h.
         keep_all_components : bool
@@ -320,6 +329,7 @@ class WalkNetwork:
             edge_length=length[keep],
             edge_geometry=geometry[keep],
             edge_highway=highway[keep],
+            edge_name=None if edge_name is None else np.asarray(edge_name, dtype=object)[keep],
             speed_kmh=speed_kmh,
         )
         if not keep_all_components:
@@ -351,6 +361,7 @@ class WalkNetwork:
             edge_length=self.edge_length[keep_edges],
             edge_geometry=self.edge_geometry[keep_edges],
             edge_highway=self.edge_highway[keep_edges],
+            edge_name=None if self.edge_name is None else self.edge_name[keep_edges],
             time_uv=self.time_uv[keep_edges],
             time_vu=self.time_vu[keep_edges],
             node_elevation=None if self.node_elevation is None else self.node_elevation[keep_nodes],
@@ -554,28 +565,6 @@ class WalkNetwork:
         return gpd.GeoDataFrame(columns, geometry=made, crs=wgs84)
 
 
-def check_speed(speed_kmh: float, name: str = "speed") -> float:
-    """Validate a walking speed in km/h.
-
-    Raises
-    ------
-    InputError
-        When the speed is not a number between 0 and 20 km/h.
-    """
-    try:
-        value = float(speed_kmh)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"{name} {speed_kmh!r} is not a number", "give the walking speed in km/h, e.g. 4.0"
-        ) from None
-    if not (0 < value <= 20):
-        raise InputError(
-            f"{name} {speed_kmh!r} km/h is out of range",
-            "give a walking speed above 0 and at most 20 km/h (default 4.0)",
-        )
-    return value
-
-
 def min_csr(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int) -> sp.csr_matrix:
     """A CSR matrix keeping the smallest weight of duplicate arcs; drops inf and self-loops.
 
@@ -602,19 +591,3 @@ def _oriented(geometry: LineString, start: np.ndarray, end: np.ndarray) -> LineS
     forward = np.hypot(*(coords[0] - start)) + np.hypot(*(coords[-1] - end))
     backward = np.hypot(*(coords[-1] - start)) + np.hypot(*(coords[0] - end))
     return geometry.reverse() if backward < forward else geometry
-
-
-def one_highway(value: Any) -> str:
-    """One ``highway`` value for an edge that may carry several (an osmnx-merged edge).
-
-    ``steps`` if any piece is steps (the value walker profiles act on: the wheelchair
-    profile closes the whole edge), else the alphabetically first — never the first of a
-    list built through a set, whose order depends on ``PYTHONHASHSEED``. Edges read from
-    OSM by this package never span two ways, so they carry a single value.
-    """
-    if isinstance(value, list | tuple | set | frozenset):
-        values = sorted({str(v) for v in value})
-        if "steps" in values:
-            return "steps"
-        return values[0] if values else ""
-    return str(value) if value is not None else ""

@@ -202,3 +202,25 @@ def check_minutes(text: str, option: NumberRange = ISO_MINUTE) -> tuple[float, .
     if not parts:
         raise InputError(f"{option.name} {clip_text(repr(text))} lists no minutes", "e.g. 5,10,15")
     return tuple(check_number(option, part) for part in parts)
+
+
+def check_speed(speed_kmh: float, name: str = "speed") -> float:
+    """Validate a walking speed in km/h.
+
+    Raises
+    ------
+    InputError
+        When the speed is not a number between 0 and 20 km/h.
+    """
+    try:
+        value = float(speed_kmh)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{name} {speed_kmh!r} is not a number", "give the walking speed in km/h, e.g. 4.0"
+        ) from None
+    if not (0 < value <= 20):
+        raise InputError(
+            f"{name} {speed_kmh!r} km/h is out of range",
+            "give a walking speed above 0 and at most 20 km/h (default 4.0)",
+        )
+    return value

@@ -10,7 +10,8 @@ import numpy as np
 import pyproj
 
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.network import WalkNetwork, check_speed
+from yushu_circle.network import WalkNetwork
+from yushu_circle.options import check_speed
 
 TOBLER_FLAT_KMH = 6.0 * np.exp(-3.5 * 0.05)
 """Tobler's hiking speed on the flat, ≈ 5.04 km/h."""

@@ -32,8 +32,8 @@ from yushu_circle.inputs import (
     snap_notes,
     what_if_inputs,
 )
-from yushu_circle.network import Snap, WalkNetwork, check_speed, walk_graph_from_elements
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
+from yushu_circle.network import Snap, WalkNetwork, walk_graph_from_elements
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, check_speed
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     features_from_elements,

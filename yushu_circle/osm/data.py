@@ -81,11 +81,13 @@ class OSMData:
         """This data without its extract, everything else kept.
 
         A study lets it go once its network and features are built from it: a city's
-        extract is a gigabyte of arrays and tag dicts that nothing reads again. The
-        elements an XML or JSON source came as stay (street names are read from them).
+        extract is a gigabyte of arrays and tag dicts that nothing reads again, and the
+        elements an XML or JSON source came as go with it (the network carries the street
+        names).
         """
         return replace(
             self,
+            elements=[],
             extract=None,
             _released_bounds=self.bounds,
             _released_features=self.has_features,

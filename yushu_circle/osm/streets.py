@@ -84,8 +84,9 @@ def street_edges(extract: Extract) -> dict[str, Any]:
     -------
     dict
         ``node_ids``, ``lon``, ``lat`` (per node), ``edge_u``, ``edge_v`` (node indices),
-        ``edge_lon``, ``edge_lat``, ``edge_offsets`` (flat edge geometry) and
-        ``edge_highway`` — arguments of :meth:`WalkNetwork.from_arrays`.
+        ``edge_lon``, ``edge_lat``, ``edge_offsets`` (flat edge geometry),
+        ``edge_highway`` and ``edge_name`` (its way's ``name``, ``""`` when none) —
+        arguments of :meth:`WalkNetwork.from_arrays`.
 
     Raises
     ------
@@ -128,6 +129,8 @@ def street_edges(extract: Extract) -> dict[str, Any]:
     np.cumsum(np.bincount(point_edge, minlength=edge_count), out=edge_offsets[1:])
     run_of = np.repeat(np.arange(len(run_way)), np.diff(offsets))
     highway = np.asarray([t.get("highway", "") for t in extract.way_tags], dtype=object)
+    name = np.asarray([t.get("name", "") for t in extract.way_tags], dtype=object)
+    way_of_edge = run_way[run_of[start_pos]]
     return {
         "node_ids": node_ids,
         "lon": coords[first, 0],
@@ -137,9 +140,8 @@ def street_edges(extract: Extract) -> dict[str, Any]:
         "edge_lon": coords[point_pos, 0],
         "edge_lat": coords[point_pos, 1],
         "edge_offsets": edge_offsets,
-        "edge_highway": highway[run_way[run_of[start_pos]]]
-        if len(highway)
-        else np.empty(0, object),
+        "edge_highway": highway[way_of_edge] if len(highway) else np.empty(0, object),
+        "edge_name": name[way_of_edge] if len(name) else np.empty(0, object),
     }
 
 
@@ -158,8 +160,9 @@ def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiD
     Returns
     -------
     networkx.MultiDiGraph
-        Nodes with ``x``/``y`` (degrees), edges with ``geometry`` (EPSG:4326), ``highway``
-        and ``length`` (metres, in the UTM zone of the data: the metric of every study).
+        Nodes with ``x``/``y`` (degrees), edges with ``geometry`` (EPSG:4326), ``highway``,
+        ``name`` (when the way has one) and ``length`` (metres, in the UTM zone of the data:
+        the metric of every study).
 
     Raises
     ------
@@ -184,6 +187,8 @@ def walk_graph_from_elements(elements: Iterable[Mapping[str, Any]]) -> nx.MultiD
     ):
         u, v = ids[iu], ids[iv]
         common = {"length": float(lengths[e]), "highway": str(edges["edge_highway"][e])}
+        if edges["edge_name"][e]:
+            common["name"] = str(edges["edge_name"][e])
         graph.add_edge(u, v, geometry=lines[e], **common)
         if u != v:
             graph.add_edge(v, u, geometry=lines[e].reverse(), **common)
@@ -200,3 +205,30 @@ def utm_crs(lon: float, lat: float) -> pyproj.CRS:
     """
     zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def one_highway(value: Any) -> str:
+    """One ``highway`` value for an edge that may carry several (an osmnx-merged edge).
+
+    ``steps`` if any piece is steps (the value walker profiles act on: the wheelchair
+    profile closes the whole edge), else the alphabetically first — never the first of a
+    list built through a set, whose order depends on ``PYTHONHASHSEED``. Edges read from
+    OSM by this package never span two ways, so they carry a single value.
+    """
+    if isinstance(value, list | tuple | set | frozenset):
+        values = sorted({str(v) for v in value})
+        if "steps" in values:
+            return "steps"
+        return values[0] if values else ""
+    return str(value) if value is not None else ""
+
+
+def one_name(value: Any) -> str:
+    """The street name of an edge that may carry several (an osmnx-merged edge).
+
+    All of them, sorted and joined by `` / `` (never in the order of a list built
+    through a set, which depends on ``PYTHONHASHSEED``); ``""`` when it has none.
+    """
+    if isinstance(value, list | tuple | set | frozenset):
+        return " / ".join(sorted({str(v) for v in value if v}))
+    return str(value) if value else ""
