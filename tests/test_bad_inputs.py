@@ -1051,6 +1051,10 @@ def slow(text):
 outputs.text_writer = slow
 main(["--quiet", "run", "--osm-file", sys.argv[2], "--out", sys.argv[3]])
 """
+_EXITING_KILL_SCRIPT = _KILL_SCRIPT.replace("\nmain([", "\nsys.exit(main([").replace(
+    "])\n", "]))\n"
+)
+"""The same run, exiting with the command's status."""
 
 
 @pytest.mark.slow
@@ -1060,14 +1064,8 @@ def test_run_killed_mid_write_keeps_earlier_outputs(
 
     before = snapshot(good_out)
     marker = tmp_path / "writing"
-    process = subprocess.Popen(
-        [sys.executable, "-c", _KILL_SCRIPT, str(marker), str(town_osm), str(good_out)]
-    )
+    process = _run_until(marker, _KILL_SCRIPT, str(town_osm), str(good_out))
     try:
-        for _ in range(1200):  # wait (up to 2 minutes) until the run is inside a writer
-            if marker.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
         assert marker.exists(), "the run never reached the writers"
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=30) == -signal.SIGKILL
@@ -1229,9 +1227,7 @@ def test_signal_mid_write_is_one_line_and_leaves_no_staging(
 ) -> None:
     before = snapshot(good_out)
     marker = tmp_path / "writing"
-    script = _KILL_SCRIPT.replace("\nmain([", "\nsys.exit(main([").replace("])\n", "]))\n")
-    assert "sys.exit(main([" in script
-    process = _run_until(marker, script, str(town_osm), str(good_out))
+    process = _run_until(marker, _EXITING_KILL_SCRIPT, str(town_osm), str(good_out))
     try:
         assert marker.exists(), "the run never reached the writers"
         process.send_signal(signum)
@@ -1244,19 +1240,10 @@ def test_signal_mid_write_is_one_line_and_leaves_no_staging(
     assert snapshot(good_out) == before  # no staging folder, nothing changed
 
 
-_SWALLOWED_SCRIPT = """
-import os, signal, sys, time
-from pathlib import Path
-from yushu_circle import io as outputs
-from yushu_circle.cli import main
+_SWALLOWED_SCRIPT = _EXITING_KILL_SCRIPT.replace(
+    "outputs.text_writer = slow\n",
+    """import os, signal
 from yushu_circle.render import maps
-
-def slow(text):
-    def write(path):
-        path.write_text(text[: len(text) // 2], encoding="utf-8")
-        Path(sys.argv[1]).write_text("writing")
-        time.sleep(60)
-    return write
 
 class Finalized:
     def __del__(self):
@@ -1274,10 +1261,10 @@ def coverage_map(*args, **kwargs):
     Finalized()
     return drawn(*args, **kwargs)
 
-outputs.text_writer = slow
 maps.coverage_map = coverage_map
-sys.exit(main(["--quiet", "run", "--osm-file", sys.argv[2], "--out", sys.argv[3]]))
-"""
+outputs.text_writer = slow
+""",
+)
 
 
 @pytest.mark.slow
