@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import re
 import signal
 import sys
@@ -376,10 +377,12 @@ def _signals() -> Iterator[None]:
     reporter = sys.unraisablehook
 
     def quiet_interrupts(unraisable: Any) -> None:
-        # The stop raised inside a native callback (llvmlite's, while numba compiles) is
-        # swallowed there and reported as "Exception ignored"; the run stops at the next
-        # step anyway (``raise_if_stopped``), so the one-line message stays the only one.
-        if STOP_SIGNALS and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        # Once a stop came, "Exception ignored" reports are its echoes: the stop itself,
+        # swallowed inside a native callback (llvmlite's, while numba compiles; the run
+        # stops at the next step anyway, ``raise_if_stopped``), or the finalizer of an
+        # object the stop left half-built (llvmlite's ``PipelineTuningOptions``, with no
+        # ``_as_parameter_``). The one-line message stays the only one.
+        if STOP_SIGNALS:
             return
         reporter(unraisable)
 
@@ -387,6 +390,8 @@ def _signals() -> Iterator[None]:
     try:
         yield
     finally:
+        if STOP_SIGNALS:
+            gc.collect()  # those half-built objects are finalized while the hook is quiet
         sys.unraisablehook = reporter
         for s, handler in previous.items():
             signal.signal(s, handler)

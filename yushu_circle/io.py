@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -189,7 +190,7 @@ def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
     Every file is first written into a hidden staging folder inside ``out_dir``; only
     when the ``with`` block ends and all are written are they moved into place with
     ``os.replace`` (atomic on one file system). If anything fails, nothing in
-    ``out_dir`` changes.
+    ``out_dir`` changes, and a folder this call created is removed again.
 
     Parameters
     ----------
@@ -202,10 +203,12 @@ def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
         ``write(name, writer)`` / ``start(name, writer)``; ``written`` lists the files
         once the block has ended.
     """
+    created = not Path(out_dir).exists()
     out = prepare_out_dir(out_dir)
     _remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     stage = StagedWrites(out, staging)
+    finished = False
     try:
         try:
             yield stage
@@ -214,8 +217,12 @@ def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
             raise
         stage._stop(cancel=False)
         stage._finish()
+        finished = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not finished:
+            with contextlib.suppress(OSError):  # not empty: files were moved in; keep them
+                out.rmdir()  # the folder this call made, for outputs that never came
 
 
 def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
