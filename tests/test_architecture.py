@@ -267,3 +267,17 @@ def test_every_dependency_is_used(requirement: str) -> None:
         for c in candidates
     )
     assert used, f"dependency {name!r} is never imported by the package"
+
+
+def test_every_subpackage_is_installed() -> None:
+    # A package missing from [tool.setuptools] packages works from the checkout (editable)
+    # and is absent from a `pip install .`.
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        "yushu_circle." + ".".join(p.parent.relative_to(PACKAGE).parts)
+        for p in PACKAGE.rglob("__init__.py")
+        if p.parent != PACKAGE
+    }
+    assert found - listed == set(), f"not installed by pip install .: {sorted(found - listed)}"
