@@ -16,9 +16,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from yushu_circle.catalog import Catalog, Category
-    from yushu_circle.inputs import StudyOptions
     from yushu_circle.io import read_results, write_results
     from yushu_circle.network import WalkNetwork
+    from yushu_circle.options import StudyOptions
     from yushu_circle.outputs import write_plan, write_study
     from yushu_circle.results import StudyResults
     from yushu_circle.source import Source
@@ -29,7 +29,7 @@ _ATTRIBUTES = {
     "Category": "yushu_circle.catalog",
     "Source": "yushu_circle.source",
     "Study": "yushu_circle.study",
-    "StudyOptions": "yushu_circle.inputs",
+    "StudyOptions": "yushu_circle.options",
     "StudyResults": "yushu_circle.results",
     "WalkNetwork": "yushu_circle.network",
     "read_results": "yushu_circle.io",

@@ -118,9 +118,11 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         catalog=args.catalog,
         residences=args.residences,
         facilities=tuple(args.facilities or ()),
-        speed_kmh=args.speed,
-        snap_limit_m=args.snap_limit,
-        datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+        options=opt.StudyOptions(
+            speed_kmh=args.speed,
+            snap_limit_m=args.snap_limit,
+            datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+        ),
         population=getattr(args, "population", None),
     )
 

@@ -14,8 +14,19 @@ import pandas as pd
 from yushu_circle.access import coverage_summary, edge_minutes
 from yushu_circle.columns import walk_min
 from yushu_circle.network import WalkNetwork
+from yushu_circle.options import (
+    DEFAULT_MEASURE,
+    DEFAULT_METHOD,
+    DEFAULT_PROFILE,
+    DEFAULT_SITES,
+    DEFAULT_STANDARD,
+    Measure,
+    ProfileName,
+    SitingMethod,
+    parse_choice,
+)
 from yushu_circle.planning.completeness import completeness
-from yushu_circle.planning.compliance import Compliance, Measure, compliance, level_label
+from yushu_circle.planning.compliance import Compliance, compliance, level_label
 from yushu_circle.planning.gaps import Gaps, gaps
 from yushu_circle.planning.report import (
     banner,
@@ -26,7 +37,7 @@ from yushu_circle.planning.report import (
     supply_text,
     whatif_text,
 )
-from yushu_circle.planning.siting import Siting, SitingMethod, site_facilities
+from yushu_circle.planning.siting import Siting, site_facilities
 from yushu_circle.planning.supply import Supply, supply_demand
 from yushu_circle.planning.walkers import profile_coverage, profile_networks
 from yushu_circle.planning.whatif import WhatIf, compare
@@ -47,9 +58,9 @@ class PlanOptions:
     ----------
     standard : str or Path
         ``gb50180``, ``tdt1062`` or a standards TOML file.
-    measure : {"minutes", "metres"}
+    measure : Measure
         A level's reach: its walk minutes or its radius walked at flat speed.
-    profile : str
+    profile : ProfileName
         Walker profile (``adult``, ``elderly``, ``child``, ``wheelchair``).
     dem : Path, optional
         Elevation GeoTIFF: slope-aware walk times.
@@ -61,25 +72,31 @@ class PlanOptions:
         Number of new sites.
     candidates : Path, optional
         Candidate sites file; default the network's nodes.
-    method : {"greedy", "milp"}
-        Siting method.
+    method : SitingMethod
+        Siting method (``greedy`` or ``milp``).
     added : Path, optional
         What-if: a facilities file to add.
     removed : tuple of str
         What-if: ``facility_id`` values to take out.
     """
 
-    standard: str | Path = "gb50180"
-    measure: Measure = "minutes"
-    profile: str = "adult"
+    standard: str | Path = DEFAULT_STANDARD
+    measure: Measure = DEFAULT_MEASURE
+    profile: ProfileName = DEFAULT_PROFILE
     dem: Path | None = None
     areas: Path | None = None
     site: str | None = None
-    k: int = 3
+    k: int = DEFAULT_SITES
     candidates: Path | None = None
-    method: SitingMethod = "greedy"
+    method: SitingMethod = DEFAULT_METHOD
     added: Path | None = None
     removed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Frozen: a choice given by name ("metres", from the command line) becomes its member.
+        object.__setattr__(self, "measure", parse_choice(Measure, "measure", self.measure))
+        object.__setattr__(self, "profile", parse_choice(ProfileName, "profile", self.profile))
+        object.__setattr__(self, "method", parse_choice(SitingMethod, "method", self.method))
 
 
 @dataclass(frozen=True)

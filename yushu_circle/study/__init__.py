@@ -18,13 +18,12 @@ from yushu_circle.inputs import (
     ResidenceInput,
     SharedResults,
     StudyInputs,
-    StudyOptions,
     catalog_of,
     read_user_facilities,
     snap_notes,
     what_if_inputs,
 )
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, check_speed
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, StudyOptions
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.results import StudyResults
 from yushu_circle.results.basemap import basemap_frame
@@ -94,7 +93,6 @@ class Study(StudyComputed):
         population: str | Path | None = None,
     ) -> None:
         options = options or StudyOptions()
-        check_speed(options.speed_kmh)
         base = catalog_of(catalog)
         if facilities is None:
             items: list[Any] = []

@@ -20,12 +20,11 @@ from yushu_circle.inputs import (
     ResidenceSet,
     SharedResults,
     StudyInputs,
-    StudyOptions,
     find_facilities,
     find_residences,
 )
 from yushu_circle.network import Snap, WalkNetwork, walk_graph_from_elements
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, StudyOptions
 from yushu_circle.osm.sources import OSMData
 from yushu_circle.places import features_from_elements
 
