@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import threading
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlparse
 from xml.sax.saxutils import quoteattr
 
 import pytest
@@ -150,6 +151,63 @@ def write_town(path: Path, **options: Any) -> Path:
     """Write :func:`town_xml` to ``path`` (``.osm``) and return the path."""
     path.write_text(town_xml(**options), encoding="utf-8")
     return path
+
+
+# --- a sparse synthetic town shaped like Jiegu's OSM (示例数据: made up, not survey data) -----
+
+SPARSE_COLS = 7
+"""North-south streets of the sparse town (100 m apart); east-west: :data:`SPARSE_ROWS`."""
+SPARSE_ROWS = 5
+SPARSE_SPACING_M = 100.0
+SPARSE_KINDERGARTEN_M = (-300.0, -200.0)
+"""Where the sparse town's one kindergarten stands (metres from its centre): on its
+south-west corner, on the southern residential street."""
+
+
+def sparse_town_xml(center: tuple[float, float] = JIEGU, first_id: int = 1) -> str:
+    """OSM XML of a synthetic town that looks like Jiegu's real OSM: streets, few buildings.
+
+    Real OSM around the 结古街道 seat maps 242 street segments but 4 buildings and a handful
+    of facilities (OSMChina's 2025 counts); this made-up town has the same shape:
+    :data:`SPARSE_ROWS` east-west ``highway=residential`` streets and :data:`SPARSE_COLS`
+    north-south ``highway=unclassified`` streets, 100 m apart (600 m × 400 m); 4
+    ``building=yes`` huts (too few: the residences become sample points along the
+    residential streets); one kindergarten (:data:`SPARSE_KINDERGARTEN_M`), one primary
+    school, one clinic, two shops; no elderly care.
+    """
+    osm = _Osm(next_id=first_id)
+    half_x = (SPARSE_COLS - 1) * SPARSE_SPACING_M / 2
+    half_y = (SPARSE_ROWS - 1) * SPARSE_SPACING_M / 2
+    ids = [
+        [
+            osm.node(_offset(center, i * SPARSE_SPACING_M - half_x, j * SPARSE_SPACING_M - half_y))
+            for j in range(SPARSE_ROWS)
+        ]
+        for i in range(SPARSE_COLS)
+    ]
+    for j in range(SPARSE_ROWS):
+        tags = {"highway": "residential", "name": f"示例稀疏东西路 {j} (synthetic)"}
+        osm.way([ids[i][j] for i in range(SPARSE_COLS)], tags)
+    for i in range(SPARSE_COLS):
+        tags = {"highway": "unclassified", "name": f"示例稀疏南北路 {i} (synthetic)"}
+        osm.way([ids[i][j] for j in range(SPARSE_ROWS)], tags)
+    for dx, dy in ((-150, -150), (50, -50), (150, 50), (-50, 150)):
+        corners = [(-6, -6), (6, -6), (6, 6), (-6, 6)]
+        refs = [osm.node(_offset(center, dx + cx, dy + cy)) for cx, cy in corners]
+        osm.way([*refs, refs[0]], {"building": "yes"})
+    pois = [
+        ({"amenity": "kindergarten", "name": "示例稀疏幼儿园 (synthetic)"}, SPARSE_KINDERGARTEN_M),
+        (
+            {"amenity": "school", "isced:level": "1", "name": "示例稀疏小学 (synthetic)"},
+            (250.0, 150.0),
+        ),
+        ({"amenity": "clinic", "name": "示例稀疏诊所 (synthetic)"}, (0.0, 40.0)),
+        ({"shop": "convenience", "name": "示例稀疏商店1 (synthetic)"}, (-100.0, 40.0)),
+        ({"shop": "convenience", "name": "示例稀疏商店2 (synthetic)"}, (150.0, -40.0)),
+    ]
+    for tags, (dx, dy) in pois:
+        osm.node(_offset(center, dx, dy), tags)
+    return osm.xml()
 
 
 def nominatim_result(center: tuple[float, float] = JIEGU, half_m: float = 400.0) -> list[Any]:
@@ -363,6 +421,127 @@ def osm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     try:
         yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# --- recorded answers of areas studied settlement by settlement ----------------------------
+
+# An Overpass QL bbox filter: (south,west,north,east).
+_QL_BBOX = re.compile(r"\((-?\d+\.\d+),(-?\d+\.\d+),(-?\d+\.\d+),(-?\d+\.\d+)\)")
+
+
+@dataclass
+class RecordedOSM:
+    """Recorded (synthetic) answers of county-sized areas, served like Overpass and Nominatim.
+
+    ``areas`` maps a place query to its Nominatim answer and its settlement-search answer;
+    ``towns`` are the synthetic towns an Overpass study query gets when their centre lies in
+    its box. ``requests`` records every request: (kind, query text) with kind
+    ``nominatim``, ``search`` (the settlement search) or ``overpass`` (a study query).
+    """
+
+    areas: dict[str, Any]
+    towns: list[dict[str, Any]]
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, name: str) -> RecordedOSM:
+        document = json.loads((DATA / name).read_text(encoding="utf-8"))
+        return cls(document["areas"], document["towns"])
+
+    def boxes(self, kind: str) -> list[tuple[float, float, float, float]]:
+        """(west, south, east, north) of the first box of every request of ``kind``."""
+        found = []
+        for k, text in self.requests:
+            match = _QL_BBOX.search(text)
+            if k == kind and match is not None:
+                south, west, north, east = (float(v) for v in match.groups())
+                found.append((west, south, east, north))
+        return found
+
+    def answer(self, kind: str, text: str) -> Any:
+        if kind == "nominatim":
+            query = parse_qs(urlparse(text).query).get("q", [""])[0]
+            area = self.areas.get(query)
+            return [] if area is None else area["nominatim"]
+        match = _QL_BBOX.search(text)
+        assert match is not None, text[:200]
+        south, west, north, east = (float(v) for v in match.groups())
+        if kind == "search":
+            for area in self.areas.values():
+                ring = area["nominatim"][0]["geojson"]["coordinates"][0]
+                lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+                if (
+                    west <= (min(lons) + max(lons)) / 2 <= east
+                    and south <= (min(lats) + max(lats)) / 2 <= north
+                ):
+                    return area["search"]
+            return {"elements": []}
+        elements = []
+        for town in self.towns:
+            lon, lat = town["center"]
+            if west <= lon <= east and south <= lat <= north:
+                elements += town["overpass"]["elements"]
+        return {"generator": "recorded synthetic answers (示例数据)", "elements": elements}
+
+
+@pytest.fixture
+def recorded_osm(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RecordedOSM]:
+    """A local Overpass + Nominatim serving the recorded file named by the test's
+    ``recorded`` mark (``@pytest.mark.recorded("county_recorded.json")``)."""
+    import osmnx as ox
+
+    marker = request.node.get_closest_marker("recorded")
+    recorded = RecordedOSM.load(marker.args[0] if marker else "county_recorded.json")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, kind: str, text: str) -> None:
+            with recorded.lock:
+                recorded.requests.append((kind, text))
+            data = json.dumps(recorded.answer(kind, text), ensure_ascii=False).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if urlparse(self.path).path.startswith("/nominatim"):
+                self._send("nominatim", self.path)
+            else:
+                self._post(unquote_plus(urlparse(self.path).query))
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self._post(unquote_plus(body.decode("utf-8")))
+
+        def _post(self, text: str) -> None:
+            self._send("search" if '["place"~' in text else "overpass", text)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    port = httpd.server_address[1]
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    monkeypatch.setattr(ox.settings, "overpass_url", f"http://127.0.0.1:{port}/api")
+    monkeypatch.setattr(ox.settings, "nominatim_url", f"http://127.0.0.1:{port}/nominatim/")
+    monkeypatch.setattr(ox.settings, "cache_folder", str(tmp_path / "cache"))
+    monkeypatch.setattr(ox.settings, "use_cache", True)
+    monkeypatch.setattr(ox.settings, "requests_timeout", 5)
+    monkeypatch.setenv("YUSHU_CIRCLE_OVERPASS_BACKOFF_S", "0.01")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        yield recorded
     finally:
         httpd.shutdown()
         httpd.server_close()

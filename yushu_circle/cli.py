@@ -102,7 +102,7 @@ def _add_study_options(parser: argparse.ArgumentParser) -> None:
         "--datum",
         default=opt.DEFAULT_DATUM.value,
         choices=[d.value for d in opt.Datum],
-        help="datum of --residences/--facilities coordinates (Amap: gcj02, Baidu: bd09)",
+        help="datum of --residences/--facilities/--areas coordinates (Amap: gcj02, Baidu: bd09)",
     )
     group.add_argument("--catalog", type=Path, help="facility catalog TOML (default: shipped)")
     group.add_argument(

@@ -235,6 +235,7 @@ class Study:
                 **street_edges(data.extract),
                 speed_kmh=options.speed_kmh,
                 keep_all_components=options.keep_all_components,
+                within=data.area,  # a county's settlements: the main streets of each
             )
             if "features" in self.__dict__:
                 self._release_data()

@@ -12,7 +12,13 @@ import pandas as pd
 
 from yushu_circle.columns import walk_min
 from yushu_circle.planning._shared import share
-from yushu_circle.planning.areas import ALL_AREA, area_geometry, area_members, area_polygons
+from yushu_circle.planning.areas import (
+    ALL_AREA,
+    area_codes,
+    area_geometry,
+    area_members,
+    area_polygons,
+)
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
@@ -163,12 +169,15 @@ def compliance(
     )
     polygons = area_polygons(study, areas)
     members = area_members(residences, polygons)
+    codes = area_codes(polygons)  # the areas file's division codes, for the bureau's joins
     table_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     for (name, kind), index in members:
         pop = population[index]
         ones = np.ones(len(index))
         base = {"area": name, "area_kind": kind, "residences": len(index), "population": pop.sum()}
+        if codes is not None:
+            base = {"area": name, "code": codes.get((name, kind), "")} | base
         area_row = dict(base)
         for req in assessed:
             flags = met[req.label][index]
