@@ -153,63 +153,6 @@ def write_town(path: Path, **options: Any) -> Path:
     return path
 
 
-# --- a sparse synthetic town shaped like Jiegu's OSM (示例数据: made up, not survey data) -----
-
-SPARSE_COLS = 7
-"""North-south streets of the sparse town (100 m apart); east-west: :data:`SPARSE_ROWS`."""
-SPARSE_ROWS = 5
-SPARSE_SPACING_M = 100.0
-SPARSE_KINDERGARTEN_M = (-300.0, -200.0)
-"""Where the sparse town's one kindergarten stands (metres from its centre): on its
-south-west corner, on the southern residential street."""
-
-
-def sparse_town_xml(center: tuple[float, float] = JIEGU, first_id: int = 1) -> str:
-    """OSM XML of a synthetic town that looks like Jiegu's real OSM: streets, few buildings.
-
-    Real OSM around the 结古街道 seat maps 242 street segments but 4 buildings and a handful
-    of facilities (OSMChina's 2025 counts); this made-up town has the same shape:
-    :data:`SPARSE_ROWS` east-west ``highway=residential`` streets and :data:`SPARSE_COLS`
-    north-south ``highway=unclassified`` streets, 100 m apart (600 m × 400 m); 4
-    ``building=yes`` huts (too few: the residences become sample points along the
-    residential streets); one kindergarten (:data:`SPARSE_KINDERGARTEN_M`), one primary
-    school, one clinic, two shops; no elderly care.
-    """
-    osm = _Osm(next_id=first_id)
-    half_x = (SPARSE_COLS - 1) * SPARSE_SPACING_M / 2
-    half_y = (SPARSE_ROWS - 1) * SPARSE_SPACING_M / 2
-    ids = [
-        [
-            osm.node(_offset(center, i * SPARSE_SPACING_M - half_x, j * SPARSE_SPACING_M - half_y))
-            for j in range(SPARSE_ROWS)
-        ]
-        for i in range(SPARSE_COLS)
-    ]
-    for j in range(SPARSE_ROWS):
-        tags = {"highway": "residential", "name": f"示例稀疏东西路 {j} (synthetic)"}
-        osm.way([ids[i][j] for i in range(SPARSE_COLS)], tags)
-    for i in range(SPARSE_COLS):
-        tags = {"highway": "unclassified", "name": f"示例稀疏南北路 {i} (synthetic)"}
-        osm.way([ids[i][j] for j in range(SPARSE_ROWS)], tags)
-    for dx, dy in ((-150, -150), (50, -50), (150, 50), (-50, 150)):
-        corners = [(-6, -6), (6, -6), (6, 6), (-6, 6)]
-        refs = [osm.node(_offset(center, dx + cx, dy + cy)) for cx, cy in corners]
-        osm.way([*refs, refs[0]], {"building": "yes"})
-    pois = [
-        ({"amenity": "kindergarten", "name": "示例稀疏幼儿园 (synthetic)"}, SPARSE_KINDERGARTEN_M),
-        (
-            {"amenity": "school", "isced:level": "1", "name": "示例稀疏小学 (synthetic)"},
-            (250.0, 150.0),
-        ),
-        ({"amenity": "clinic", "name": "示例稀疏诊所 (synthetic)"}, (0.0, 40.0)),
-        ({"shop": "convenience", "name": "示例稀疏商店1 (synthetic)"}, (-100.0, 40.0)),
-        ({"shop": "convenience", "name": "示例稀疏商店2 (synthetic)"}, (150.0, -40.0)),
-    ]
-    for tags, (dx, dy) in pois:
-        osm.node(_offset(center, dx, dy), tags)
-    return osm.xml()
-
-
 def nominatim_result(center: tuple[float, float] = JIEGU, half_m: float = 400.0) -> list[Any]:
     """A Nominatim ``search`` answer for the synthetic demo town: a square around it."""
     (w, s), (e, n) = _offset(center, -half_m, -half_m), _offset(center, half_m, half_m)

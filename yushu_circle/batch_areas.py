@@ -11,7 +11,13 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.errors import InputError
-from yushu_circle.options import DEFAULT_DATUM, DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Datum
+from yushu_circle.options import (
+    DEFAULT_DATUM,
+    DEFAULT_SNAP_LIMIT_M,
+    DEFAULT_SPEED_KMH,
+    AgeShares,
+    Datum,
+)
 from yushu_circle.source import Source
 
 _ID_COLUMNS = ("area_id", "name")
@@ -41,6 +47,10 @@ class StudySettings:
         Datum of the user's point files.
     population : Path or None
         A population GeoTIFF spread over the OSM residences (default: floor-area estimates).
+    population_total : float or None
+        A known total (a census figure) spread over each area's residences.
+    age_shares : AgeShares or None
+        Children and elderly shares of the population (一老一小).
     """
 
     catalog: Path | None = None
@@ -50,6 +60,8 @@ class StudySettings:
     snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
     datum: Datum = DEFAULT_DATUM
     population: Path | None = None
+    population_total: float | None = None
+    age_shares: AgeShares | None = None
 
     def study_kwargs(self, progress: bool = False) -> dict[str, object]:
         """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
@@ -65,6 +77,8 @@ class StudySettings:
             "options": options,
             "progress": progress,
             "population": self.population,
+            "population_total": self.population_total,
+            "age_shares": self.age_shares,
         }
 
 

@@ -116,6 +116,11 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
     """The study settings of the options (the servers travel on the source)."""
     from yushu_circle.batch import StudySettings
 
+    if getattr(args, "population", None) and getattr(args, "population_total", None):
+        raise InputError(
+            "--population and --population-total both set the population",
+            "pass the raster (--population FILE) or the known total (--population-total N)",
+        )
     return StudySettings(
         catalog=args.catalog,
         residences=args.residences,
@@ -124,6 +129,10 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         snap_limit_m=args.snap_limit,
         datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
         population=getattr(args, "population", None),
+        population_total=getattr(args, "population_total", None),
+        age_shares=(
+            opt.parse_age_shares(args.age_shares) if getattr(args, "age_shares", None) else None
+        ),
     )
 
 

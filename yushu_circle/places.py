@@ -48,6 +48,7 @@ def residences_from_features(
     yes_buildings: YesBuildings = DEFAULT_YES_BUILDINGS,
     population: Any = None,
     area: Any = None,
+    population_total: float | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Residences from OSM buildings, or sample points where buildings are too few.
 
@@ -87,7 +88,11 @@ def residences_from_features(
         A population GeoTIFF (any CRS) whose people are spread over the residences.
     area : shapely Polygon, optional
         The study area (EPSG:4326) the raster is summed over; default the box around the
-        streets.
+        streets. When it has several parts (a county's settlements), residences are found
+        part by part: each decides between its buildings and sample points.
+    population_total : float, optional
+        A known total (a census figure) spread over the residences inside ``area``
+        (:func:`yushu_circle.population.spread_total`); not with ``population``.
 
     Returns
     -------
@@ -113,12 +118,21 @@ def residences_from_features(
             "and no residential streets in the area",
             "pass your own residences with --residences FILE (CSV with lon, lat, population)",
         )
+    if population is not None and population_total is not None:
+        raise InputError(
+            "both a population raster and a population total were given",
+            "pass --population FILE or --population-total N, not both",
+        )
     if population is not None:
         from yushu_circle.population import distribute
 
         if area is None and streets is not None:
             area = shapely.box(*streets().total_bounds)
         frame, basis = distribute(frame, population, area)
+    elif population_total is not None:
+        from yushu_circle.population import spread_total
+
+        frame, basis = spread_total(frame, population_total, area)
     return frame, f"{how}; {basis}"
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import osmnx as ox
 
+from yushu_circle.osm.sparse import sparse_town_elements
+
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 TOWNSHIPS_FILE = "townships_recorded.json"
@@ -128,7 +130,7 @@ def county() -> dict[str, object]:
 
     A hexagon around (97.25 E, 32.80 N) holding: a town (the seat, a 6 x 6 street grid
     with buildings and facilities) with a village node 1.2 km east (one settlement: their
-    reach areas overlap); the sparse village of ``conftest.sparse_town_xml`` (streets, 4
+    reach areas overlap); the sparse village of ``yushu_circle.osm.sparse`` (streets, 4
     buildings); a hamlet whose answer has no street (skipped); a ``landuse=residential``
     area without a place node (a 4 x 4 grid town); a village inside the search box but
     outside the county (left out).
@@ -159,8 +161,8 @@ def county() -> dict[str, object]:
         {"name": "town", "center": list(town),
          "overpass": _town_answer(conftest.town_xml(center=town), 1_000_000, "county town")},
         {"name": "sparse", "center": list(sparse),
-         "overpass": _town_answer(conftest.sparse_town_xml(center=sparse), 2_000_000,
-                                  "sparse village")},
+         "overpass": {"generator": "yushu_circle.osm.sparse: sparse village (synthetic 示例数据)",
+                      "elements": sparse_town_elements(sparse, 2_000_001)}},
         {"name": "hamlet", "center": list(hamlet),
          "overpass": {"generator": "tests/data/make_fixtures.py: a hamlet without streets",
                       "elements": [search[3]]}},
