@@ -199,3 +199,25 @@ def _xml(elements: list[dict]) -> str:
             refs = "".join(f'<nd ref="{r}"/>' for r in e["nodes"])
             lines.append(f'<way id="{e["id"]}">{refs}{"".join(tags)}</way>')
     return "\n".join([*lines, "</osm>"]) + "\n"
+
+
+def test_a_batch_takes_each_areas_own_total(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    from yushu_circle.batch_areas import read_areas
+    from yushu_circle.errors import InputError
+
+    path = tmp_path / "areas.csv"
+    path.write_text(
+        "area_id,code,place,population_total\n"
+        'jiegu,632701001,"结古街道, 玉树市",52000\nlongbao,632701101,"隆宝镇, 玉树市",\n',
+        encoding="utf-8",
+    )
+    areas = read_areas(path)
+    assert [a.population_total for a in areas] == [52000.0, None]
+    assert [a.code for a in areas] == ["632701001", "632701101"]
+    path.write_text("area_id,place,population_total\nx,somewhere,-3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2 \(x\), column population_total: .*-3"):
+        read_areas(path)
+    # One total for every area of a batch would be wrong for all but one: refused.
+    result = cli("batch", path, "--population-total", "100", "--out", tmp_path / "out")
+    assert result.code == 2 and "population_total column" in result.err
+    assert not (tmp_path / "out").exists()

@@ -207,7 +207,13 @@ def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
     """What an area's outputs depend on; a done area whose fingerprint changed runs again."""
     # The servers an area is read from are not what its outputs depend on.
     source = {k: v for k, v in _jsonable(area.source).items() if k != "servers"}
-    area_spec = {"area_id": area.area_id, "source": source, "residences": area.residences}
+    area_spec: dict[str, Any] = {
+        "area_id": area.area_id,
+        "source": source,
+        "residences": area.residences,
+    }
+    if area.population_total is not None:
+        area_spec["population_total"] = area.population_total
     return {"area": area_spec, "settings": job.settings_spec}
 
 
@@ -389,6 +395,8 @@ def _study_for(area: Area, settings: StudySettings) -> Any:
     kwargs = settings.study_kwargs(progress=False)
     if area.residences is not None:
         kwargs["residences"] = area.residences
+    if area.population_total is not None:
+        kwargs["population_total"] = area.population_total
     return Study.from_source(area.source, **kwargs)
 
 

@@ -15,6 +15,7 @@ from yushu_circle.options import (
     DEFAULT_DATUM,
     DEFAULT_SNAP_LIMIT_M,
     DEFAULT_SPEED_KMH,
+    POPULATION_TOTAL,
     AgeShares,
     Datum,
 )
@@ -101,6 +102,8 @@ class Area:
     code : str, optional
         The area's official division code (e.g. ``632701001``), carried into the batch's
         tables so a bureau can join them to its own.
+    population_total : float, optional
+        The area's own known population (a census figure), spread over its residences.
     """
 
     area_id: str
@@ -108,6 +111,7 @@ class Area:
     residences: str | None = None
     origin: str = dataclasses.field(default="", compare=False)
     code: str | None = None
+    population_total: float | None = None
 
 
 # --- reading the AREAS file -------------------------------------------------------------
@@ -120,9 +124,10 @@ def read_areas(path: str | Path) -> list[Area]:
     AREAS file's folder), ``place``, ``bbox`` (``"WEST,SOUTH,EAST,NORTH"``) or the row's
     polygon ``geometry`` (GeoPackage/GeoJSON). An ``osm_file`` with a ``bbox`` or polygon is
     clipped to it. Optional columns: ``residences`` (the area's own residences file),
-    ``code`` (its official division code) and ``by_settlement`` (``yes``: read a place or
-    polygon settlement by settlement whatever its size; ``no``: whole; empty: by settlement
-    when it is over the Overpass size limit).
+    ``code`` (its official division code), ``population_total`` (its own known population,
+    e.g. from the census) and ``by_settlement`` (``yes``: read a place or polygon settlement
+    by settlement whatever its size; ``no``: whole; empty: by settlement when it is over the
+    Overpass size limit).
 
     Parameters
     ----------
@@ -261,6 +266,13 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
     origin = where.rsplit(" (", 1)[0]
     code = _text(row.get("code"))
     by_settlement = _yes_no(row.get("by_settlement"), where)
+    total_text = _text(row.get("population_total"))
+    total = None
+    if total_text is not None:
+        try:
+            total = POPULATION_TOTAL.check(total_text)
+        except InputError as exc:
+            raise InputError(f"{where}, column population_total: {exc.problem}", exc.fix) from None
     if osm_file is not None:
         if place is not None:
             raise InputError(
@@ -270,7 +282,9 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
         source = Source.osm_file(
             (base / osm_file).resolve(), clip_bbox=bbox, clip_polygon=polygon_wkt
         )
-        return Area(area_id, source, residences=residences, origin=origin, code=code)
+        return Area(
+            area_id, source, residences=residences, origin=origin, code=code, population_total=total
+        )
     sources = {"place": place, "bbox": bbox, "geometry": polygon_wkt}
     given = [name for name, value in sources.items() if value is not None]
     if not given:
@@ -289,7 +303,9 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
     else:
         assert polygon_wkt is not None
         source = Source.polygon(polygon_wkt, by_settlement=by_settlement)
-    return Area(area_id, source, residences=residences, origin=origin, code=code)
+    return Area(
+        area_id, source, residences=residences, origin=origin, code=code, population_total=total
+    )
 
 
 def _yes_no(value: Any, where: str) -> bool | None:

@@ -235,6 +235,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """``yushu-circle batch``: one study per area on Dask; 1 when any area failed."""
     from yushu_circle.batch import format_batch_report, read_areas, run_batch
 
+    if getattr(args, "population_total", None) is not None:
+        raise InputError(
+            "--population-total is one area's population: in a batch every area would get it",
+            "give each area its own total in a population_total column of the AREAS file",
+        )
+
     servers = servers_from_args(args)
     areas = [
         dataclasses.replace(area, source=area.source.with_servers(servers))
