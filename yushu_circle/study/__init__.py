@@ -23,7 +23,7 @@ from yushu_circle.inputs import (
     snap_notes,
     what_if_inputs,
 )
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, StudyOptions
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, AgeShares, StudyOptions
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.results import StudyResults
 from yushu_circle.results.basemap import basemap_frame
@@ -74,6 +74,10 @@ class Study(StudyComputed):
     population : str or Path, optional
         A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
         (:func:`yushu_circle.population.distribute`).
+    population_total : float, optional
+        A known total (a census figure), :func:`yushu_circle.population.spread_total`.
+    age_shares : AgeShares, optional
+        Children and elderly shares, :func:`yushu_circle.population.age_groups`.
 
     Examples
     --------
@@ -91,6 +95,8 @@ class Study(StudyComputed):
         options: StudyOptions | None = None,
         progress: bool = False,
         population: str | Path | None = None,
+        population_total: float | None = None,
+        age_shares: AgeShares | None = None,
     ) -> None:
         options = options or StudyOptions()
         base = catalog_of(catalog)
@@ -109,6 +115,8 @@ class Study(StudyComputed):
             facilities=read,
             options=options,
             population=population,
+            population_total=population_total,
+            age_shares=age_shares,
         )
         self.progress = progress
         self._shared: SharedResults | None = None

@@ -28,6 +28,8 @@ from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, Stud
 from yushu_circle.osm.sources import OSMData
 from yushu_circle.places import features_from_elements
 
+_PEOPLE_COLUMNS = ("population_method", "children", "elderly")  # carried when a study has them
+
 
 class StudyComputed:
     """The computing half of :class:`yushu_circle.study.Study`: its inputs and every value
@@ -72,6 +74,7 @@ class StudyComputed:
                 **street_edges(data.extract),
                 speed_kmh=options.speed_kmh,
                 keep_all_components=options.keep_all_components,
+                within=data.area,  # a county's settlements: the main streets of each
             )
             if "features" in self.__dict__:
                 self._release_data()
@@ -269,6 +272,9 @@ class StudyComputed:
             geometry=residences.geometry.values,
             crs="EPSG:4326",
         )
+        extra = [c for c in _PEOPLE_COLUMNS if c in residences]  # a known total, age groups
+        if extra:
+            frame = frame.assign(**{c: residences[c].to_numpy() for c in extra})
         frame = pd.concat([frame, table], axis=1)
         if categories is None:
             frame["score"] = score(table, self.catalog, self.catalog.standard_keys)
