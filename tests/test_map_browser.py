@@ -346,7 +346,11 @@ def test_real_clicks_on_ten_random_residences_draw_their_reach_and_route(
     page, drawn in the legend's three isochrone colours and the buffer's width."""
     residences = gpd.read_parquet(out_dir / "residences.parquet")
     assert _js(page, "return Object.keys(yushuMap.app.data.iso.by).length") == 0
-    iso_colors = _js(page, "return YushuMap.ISO_COLORS")
+    iso_colors = _js(
+        page,
+        "var o = {}; yushuMap.app.colors.reach.forEach(function (r) { o[r.minutes] = r.color; });"
+        "return o;",
+    )
     rng = np.random.default_rng(15 if page.yc_size == "desktop" else 16)
     done = 0
     for i in rng.permutation(len(residences)):

@@ -1,8 +1,9 @@
 """The planner map's folium elements: inlined Leaflet, the data and layers, and each control.
 
-Each element is a folium ``MacroElement`` carrying its own script, as folium's ``plugins/``
-do, except that its JavaScript and CSS are inlined from files shipped in the package
-(``render/assets/``) instead of linked from a CDN, so the page makes no request.
+Each element is a folium ``MacroElement`` whose script calls the page's JavaScript (the ES
+modules of ``render/js/``, bundled into one inline script by :func:`page_script`); that script,
+Leaflet and the stylesheet are inlined from files shipped in the package instead of linked
+from a CDN, so the page makes no request.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from folium.template import Template
 
 from yushu_circle.render import vendor
 from yushu_circle.render._encode import script_json
-from yushu_circle.render.network_payload import engine_script, payload_script
+from yushu_circle.render.bundle import bundle
+from yushu_circle.render.network_payload import ENGINE_MODULES, payload_script
 from yushu_circle.render.payload import MapPayload
 
-_CORE = ("yushu_core.js",)
+MAP_CSS = "yushu_map.css"
+"""The map's stylesheet (``render/assets/``)."""
 
 
 class OfflineMap(folium.Map):
@@ -33,11 +36,15 @@ class OfflineMap(folium.Map):
     default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
     def render(self, **kwargs: Any) -> Any:
-        """Render into the figure, Leaflet first in its header."""
+        """Render into the figure: Leaflet, the map's stylesheet and script in its header."""
         figure = self.get_root()
         assert isinstance(figure, Figure), "an OfflineMap renders inside a Figure"
         figure.header.add_child(vendor.style(vendor.leaflet_css()), name="leaflet_css")
         figure.header.add_child(vendor.script(vendor.leaflet_js()), name="leaflet")
+        if any(isinstance(child, PlannerLayers) for child in self._children.values()):
+            live = any(isinstance(child, LiveEngine) for child in self._children.values())
+            figure.header.add_child(vendor.style(vendor.asset(MAP_CSS)), name=MAP_CSS)
+            figure.header.add_child(vendor.script(page_script(live)), name="yushu_map")
         # Layers an analyst added after the map was built must exist before the layer
         # control lists them, and the controls stack under it: those render last.
         for name, child in list(self._children.items()):
@@ -48,24 +55,7 @@ class OfflineMap(folium.Map):
         return super().render(**kwargs)
 
 
-class _Inlined(MacroElement):
-    """A MacroElement that inlines its shipped JS and CSS files into the figure's header once."""
-
-    js_files: tuple[str, ...] = ()
-    css_files: tuple[str, ...] = ()
-
-    def render(self, **kwargs: Any) -> Any:
-        """Add the files (once per page, by name), then render the element's macros."""
-        figure = self.get_root()
-        assert isinstance(figure, Figure), "a map element renders inside a Figure"
-        for name in self.css_files:
-            figure.header.add_child(vendor.style(vendor.asset(name)), name=name)
-        for name in self.js_files:
-            figure.header.add_child(vendor.script(vendor.asset(name)), name=name)
-        return super().render(**kwargs)
-
-
-class PlannerLayers(_Inlined):
+class PlannerLayers(MacroElement):
     """The map's data (JSON) and its drawing into folium feature groups.
 
     Parameters
@@ -78,8 +68,6 @@ class PlannerLayers(_Inlined):
         (a list, one per payload overlay).
     """
 
-    js_files = (*_CORE, "yushu_layers.js")
-    css_files = ("yushu_map.css",)
     _template = Template(
         """
         {% macro html(this, kwargs) %}
@@ -105,10 +93,9 @@ class PlannerLayers(_Inlined):
         return super().render(**kwargs)
 
 
-class _AppControl(_Inlined):
+class _AppControl(MacroElement):
     """A control driven by the page's :class:`PlannerLayers` application."""
 
-    js_files = (*_CORE, "yushu_controls.js")
     call = ""
     _template = Template(
         """
@@ -148,7 +135,7 @@ class CoverageTable(_AppControl):
     call = "addTable"
 
 
-class LiveEngine(_Inlined):
+class LiveEngine(MacroElement):
     """The in-page engine (render/js/) with the study's network: reach and route of any
     residence, and the what-if panel (add, remove, reset, download scenario).
 
@@ -160,7 +147,6 @@ class LiveEngine(_Inlined):
         The engine's payload as JSON text (``StudyResults.engine``).
     """
 
-    js_files = (*_CORE, "yushu_controls.js", "yushu_live.js")
     _template = Template(
         """
         {% macro html(this, kwargs) %}
@@ -179,10 +165,7 @@ class LiveEngine(_Inlined):
         self.engine = engine
 
     def render(self, **kwargs: Any) -> Any:
-        """Inline the engine once in the header; the network as inert JSON in the body."""
-        figure = self.get_root()
-        assert isinstance(figure, Figure), "a map element renders inside a Figure"
-        figure.header.add_child(vendor.script(engine_script()), name="yushu_engine")
+        """The network as inert JSON in the body (the engine is in the page's script)."""
         self.data = payload_script(self.engine, element_id=f"{self.get_name()}_network")
         return super().render(**kwargs)
 
@@ -216,6 +199,14 @@ class MapReady(_AppControl):
     """Colours the map for the opening category and publishes ``window.yushuMap``."""
 
     call = "start"
+
+
+def page_script(live: bool) -> str:
+    """The page's JavaScript: ``window.YushuMap`` (``map.mjs``, and ``live.mjs`` with the
+    engine) and, with the engine, ``window.yushuEngine`` — one bundle, each module once."""
+    if not live:
+        return bundle({"YushuMap": ("map.mjs",)})
+    return bundle({"YushuMap": ("map.mjs", "live.mjs"), "yushuEngine": ENGINE_MODULES})
 
 
 def _js_groups(groups: Mapping[str, Any]) -> str:

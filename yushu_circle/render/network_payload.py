@@ -8,7 +8,6 @@ page's "download scenario" CSV is read back by :func:`read_scenario`.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,41 +16,26 @@ import numpy as np
 import pandas as pd
 
 from yushu_circle.errors import InputError
+from yushu_circle.render.bundle import bundle
 
 SCENARIO_COLUMNS = ("action", "facility_id", "category", "name", "lon", "lat")
 """Columns of a what-if scenario CSV written by the page (``yushuMap.scenarioCsv()``)."""
-ENGINE_MODULES = ("payload.mjs", "geo.mjs", "search.mjs", "engine.mjs")
-"""The engine's ES modules (render/js/), in dependency order."""
-_JS_DIR = Path(__file__).with_name("js")
+ENGINE_MODULES = ("engine.mjs", "payload.mjs")
+"""The engine's entry modules (render/js/): their exports make the ``yushuEngine`` global."""
 
 
 def engine_script(name: str = "yushuEngine") -> str:
     """The engine's modules as one classic script for inlining into a page.
 
-    The modules are plain ES modules (tested as such with node); inlined, their
-    one-line ``import`` statements are dropped, ``export`` keywords removed, and the
-    whole wrapped in a function that sets ``window[name] = {createEngine, hooks,
-    decodePayload}``. No build tool is involved.
+    :func:`yushu_circle.render.bundle.bundle` of ``engine.mjs`` and ``payload.mjs``: it
+    sets ``window[name]`` to their exports (``createEngine``, ``hooks``, ``decodePayload``, …).
 
     Parameters
     ----------
     name : str
         The global the engine is published as.
     """
-    parts = []
-    for module in ENGINE_MODULES:
-        lines = []
-        for line in (_JS_DIR / module).read_text(encoding="utf-8").splitlines():
-            if line.startswith("import "):
-                continue
-            lines.append(line.removeprefix("export "))
-        parts.append(f"// --- {module}\n" + "\n".join(lines))
-    body = "\n".join(parts)
-    return (
-        '(function () {\n"use strict";\n'
-        + body
-        + f"\nwindow[{json.dumps(name)}] = {{ createEngine, hooks, decodePayload }};\n}})();\n"
-    )
+    return bundle({name: ENGINE_MODULES})
 
 
 def payload_script(payload: str, element_id: str = "yushu-network") -> str:

@@ -15,10 +15,11 @@ import shapely
 
 from yushu_circle.errors import InputError
 from yushu_circle.render._encode import HEX_COLOR, SCALE, encode_shape, missing, rounded
+from yushu_circle.render.palette import RED_TO_GREEN
 
 MAX_OVERLAY_FEATURES = 40_000
 """Features of one overlay drawn at most; a larger layer shows an even sample (a note says so)."""
-RAMP = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+RAMP = RED_TO_GREEN
 """Default class colours of an overlay's ``column``, lowest class first (red → green)."""
 _SIMPLIFY_DEG = 0.000005  # ≈ 0.5 m
 

@@ -26,6 +26,7 @@ from yushu_circle.render._encode import (
 )
 from yushu_circle.render.basemap import basemap_overlays
 from yushu_circle.render.overlays import overlay_payload
+from yushu_circle.render.palette import FACILITY_PALETTE, page_colors
 from yushu_circle.render.view import MapView
 from yushu_circle.results import StudyFile, StudyResults
 
@@ -35,23 +36,6 @@ MAX_MAP_EDGES = 40_000
 """Street edges drawn at most; a larger network keeps its main roads, then its longest streets."""
 SYNTHETIC_BANNER = "合成示例数据 Synthetic demo data — not survey data"
 TITLE = "15分钟生活圈 步行可达性 · 15-minute living circle walk access"
-FACILITY_PALETTE = (
-    "#332288",
-    "#88ccee",
-    "#44aa99",
-    "#aa4499",
-    "#882255",
-    "#4477aa",
-    "#cc99dd",
-    "#117a8b",
-    "#99ddff",
-    "#6f4e7c",
-    "#bbbbbb",
-    "#222222",
-)
-"""Facility colours, by category order: cool and purple hues kept apart from the red-yellow-green
-minutes scale (Paul Tol's muted/light schemes, without their red, green and yellow)."""
-
 _MAJOR_ROADS = {"trunk", "primary", "secondary", "tertiary", "pedestrian", "living_street"}
 _ISO_SCALE = 20_000  # isochrone units per degree: ≈ 5.5 m, finer than the simplification
 _ISO_SIMPLIFY_DEG = 0.00007  # ≈ 7 m: well inside the isochrones' 25 m buffer
@@ -86,6 +70,8 @@ class MapPayload:
         Encoded :class:`~yushu_circle.render.overlays.Overlay` layers.
     unreached : list of str
         Categories no residence reaches: sent by name, the page fills in their nulls.
+    colors : dict
+        Every colour the page draws with (:func:`yushu_circle.render.palette.page_colors`).
     """
 
     title: str
@@ -105,6 +91,7 @@ class MapPayload:
     tianditu: str | None
     overlays: list[dict[str, Any]]
     unreached: list[str]
+    colors: dict[str, Any]
 
     def to_json(self) -> str:
         """The payload as JSON safe inside a ``<script>`` element."""
@@ -209,6 +196,7 @@ def build_payload(
         tianditu=tianditu_key,
         overlays=layers,
         unreached=unreached,
+        colors=page_colors(),
     )
 
 

@@ -16,19 +16,20 @@ from yushu_circle.columns import walk_min
 from yushu_circle.errors import InputError
 from yushu_circle.render.maps import coverage_map
 from yushu_circle.render.overlays import Overlay
+from yushu_circle.render.palette import NEUTRAL, RED_TO_GREEN
 from yushu_circle.render.view import MapView
 from yushu_circle.results import PlanLayers, PlanResults
 
 RATE_BREAKS = (0.2, 0.4, 0.6, 0.8)
 """Class bounds of the 达标率 layer (红 < 20 % … 绿 ≥ 80 %)."""
 _SAVED_BREAKS = (-5.0, -0.5, 0.5, 5.0)
-_SAVED_RAMP = ("#d73027", "#fc8d59", "#d9d9d9", "#91cf60", "#1a9850")
+_SAVED_RAMP = (*RED_TO_GREEN[:2], NEUTRAL, *RED_TO_GREEN[3:])
 _GAP_RAMP = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
-_RATE_RAMP = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
+_RATE_RAMP = RED_TO_GREEN
 _SHARE_RAMP = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 # one hue, darker = more people served: the classes are relative to the areas, so no
 # "green = good" reading of, say, 23 %
-_LOAD_RAMP = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
+_LOAD_RAMP = tuple(reversed(RED_TO_GREEN))
 
 
 def plan_overlays(plan: PlanResults, layers: PlanLayers) -> list[Overlay]:

@@ -13,12 +13,11 @@ from matplotlib.axes import Axes
 
 from yushu_circle.catalog import LEVELS, Catalog, Category
 from yushu_circle.errors import InputError
+from yushu_circle.render.palette import MINUTE_BANDS, MINUTE_COLORS
+
+__all__ = ["MINUTE_BANDS", "MINUTE_COLORS"]  # the HTML map's classes (render/palette.py)
 
 DEFAULT_MAX_MINUTES = 30.0
-MINUTE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
-"""Walk-minute class colours, best first: the HTML map's ≤5, 5–10, 10–15, 15–30, > 30 min."""
-MINUTE_BANDS = (5.0, 10.0, 15.0, 30.0)
-"""Upper bounds of the walk-minute classes, as on the HTML map."""
 
 # Fonts that draw Chinese; the first one installed is used for the 中文 half of labels.
 _CJK_FONTS = (

@@ -1,0 +1,83 @@
+// Keeping things clear of one another: an open popup is panned clear of every control (on a
+// phone the panel it still meets folds), and the open layer list folds the panels it meets.
+
+import { controlRects, overlaps, rect } from "./screen.mjs";
+
+const PAD = 8;
+
+// The smallest pan (dx, dy) that moves box p inside `box` and then off `hit`; null if none.
+export function clearingMove(p, box, hit) {
+  const moves = [
+    [0, hit.bottom + PAD - p.top],
+    [hit.right + PAD - p.left, 0],
+    [hit.left - PAD - p.right, 0],
+    [0, hit.top - PAD - p.bottom],
+  ].filter((m) => p.left + m[0] >= box.left && p.right + m[0] <= box.right
+    && p.top + m[1] >= box.top && p.bottom + m[1] <= box.bottom);
+  if (!moves.length) return null;
+  moves.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - Math.abs(b[0]) - Math.abs(b[1]));
+  return moves[0];
+}
+
+// The pan that brings box p inside `box` (PAD from its edges); [0, 0] when it is inside.
+export function insideMove(p, box) {
+  let dx = 0;
+  let dy = 0;
+  if (p.top < box.top + PAD) dy = box.top + PAD - p.top;
+  else if (p.bottom > box.bottom - PAD) dy = box.bottom - PAD - p.bottom;
+  if (p.left < box.left + PAD) dx = box.left + PAD - p.left;
+  else if (p.right > box.right - PAD) dx = box.right - PAD - p.right;
+  return [dx, dy];
+}
+
+// Pan the map (no animation) until the open popup lies inside the map and clear of every
+// control; on a phone, fold the panel it still meets.
+export function keepPopupClear(app, popup) {
+  const node = popup.getElement();
+  if (!node) return;
+  for (let pass = 0; pass < 4; pass++) {
+    const box = app.map.getContainer().getBoundingClientRect();
+    const p = rect(node);
+    let [dx, dy] = insideMove(p, box);
+    if (!dx && !dy) {
+      const hit = controlRects(app).filter((r) => overlaps(p, r))[0];
+      if (!hit) return;
+      const move = clearingMove(p, box, hit);
+      if (!move) break;
+      [dx, dy] = move;
+    }
+    app.map.panBy([-dx, -dy], { animate: false });
+  }
+  for (const r of controlRects(app, true)) {
+    if (overlaps(rect(node), r) && r.panel && r.panel.ycSetOpen) r.panel.ycSetOpen(false);
+  }
+}
+
+// While the layer list is open, fold (or, if still in its way, hide) the panels it meets;
+// they come back as they were when it closes.
+export function watchLayerList(app) {
+  const list = app.map.getContainer().querySelector(".leaflet-control-layers");
+  if (!list || !window.MutationObserver) return;
+  let saved = null;
+  function update() {
+    const open = list.classList.contains("leaflet-control-layers-expanded");
+    if (open && !saved) {
+      saved = app.panels.map((p) => {
+        const was = p.getContainer().classList.contains("yc-open");
+        if (was) p.ycSetOpen(false);
+        return { panel: p, open: was };
+      });
+      for (const item of saved) {
+        const node = item.panel.getContainer();
+        if (overlaps(rect(node), rect(list))) node.classList.add("yc-hidden");
+      }
+    } else if (!open && saved) {
+      for (const item of saved) {
+        item.panel.getContainer().classList.remove("yc-hidden");
+        if (item.open) item.panel.ycSetOpen(true);
+      }
+      saved = null;
+    }
+  }
+  new MutationObserver(update).observe(list, { attributes: true, attributeFilter: ["class"] });
+}

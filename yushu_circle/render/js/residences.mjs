@@ -1,0 +1,89 @@
+// The residences: one clickable point each, coloured by score or by walk minutes to the
+// chosen category, the "only residences beyond N min" filter, and the click that opens a
+// residence's popup with its reach (the engine's, or the precomputed isochrones).
+
+import { minutesColor, scoreColor } from "./classes.mjs";
+import { showIsochrones } from "./isochrones.mjs";
+import { residencePopup } from "./popups.mjs";
+import { isPhone, popupOptions } from "./screen.mjs";
+
+// The filter's counts for a state: residences beyond the threshold and their people.
+export function beyondCounts(app, s) {
+  const R = app.data.res;
+  let beyond = 0;
+  let beyondPop = 0;
+  if (!s.category) return { beyond, beyondPop };
+  const minutes = R.min[s.category];
+  for (let i = 0; i < R.id.length; i++) {
+    const m = minutes[i];
+    if (m === null || m > s.threshold) {
+      beyond += 1;
+      beyondPop += R.pop[i] || 0;
+    }
+  }
+  return { beyond, beyondPop };
+}
+
+export function drawResidences(app) {
+  const R = app.data.res;
+  const markers = [];
+  const radius = isPhone() ? 5 : 4;
+  for (let i = 0; i < R.lon.length; i++) {
+    const marker = L.circleMarker([R.lat[i], R.lon[i]], {
+      renderer: app.renderer,
+      radius,
+      weight: 1,
+      color: "#333",
+      fillOpacity: 0.9,
+    });
+    marker.ycIndex = i;
+    marker.on("click", onClick);
+    markers.push(marker);
+    marker.addTo(app.groups.residences);
+  }
+  function onClick(event) {
+    // Placing a facility: the click belongs to the map (whatif.mjs).
+    if (app.live && app.live.mode === "add") return;
+    const i = event.target.ycIndex;
+    const box = residencePopup(app, i);
+    const popup = L.popup(popupOptions()).setLatLng(event.target.getLatLng()).setContent(box);
+    popup.ycResidence = i;
+    app.state.selected = R.id[i];
+    if (app.live) app.live.showResidence(i, box);
+    else showIsochrones(app, i);
+    popup.openOn(app.map);
+    app.emit("select");
+  }
+  app.map.on("popupclose", (e) => {
+    if (e.popup.ycResidence !== undefined && app.state.selected === R.id[e.popup.ycResidence]) {
+      app.state.selected = null;
+      showIsochrones(app, null);
+      if (app.live) app.live.showResidence(null);
+      app.emit("select");
+    }
+  });
+  app.on("change", (s) => {
+    let shown = 0;
+    const minutes = s.category ? R.min[s.category] : null;
+    markers.forEach((marker, i) => {
+      let color;
+      let visible = true;
+      if (minutes) {
+        const m = minutes[i];
+        color = minutesColor(app.colors, m);
+        visible = !s.onlyBeyond || m === null || m > s.threshold;
+      } else {
+        color = scoreColor(app.colors, R.score[i]);
+      }
+      // Hidden markers keep their place in the draw order and take no clicks.
+      marker.options.interactive = visible;
+      marker.setStyle({ fillColor: color, opacity: visible ? 1 : 0, fillOpacity: visible ? 0.9 : 0 });
+      if (visible) shown += 1;
+    });
+    const counts = beyondCounts(app, s);
+    s.shown = shown;
+    s.beyond = counts.beyond;
+    s.beyondPop = counts.beyondPop;
+  });
+  return markers;
+}
