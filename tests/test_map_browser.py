@@ -391,7 +391,9 @@ def test_real_clicks_on_ten_random_residences_draw_their_reach_and_route(
             page.save_screenshot(str(shots / f"{page.yc_size}_residence_popup.png"))
         _close_popup(page)
         assert _js(page, "return yushuMap.selected()") is None
-        assert _js(page, "return yushuMap.app.groups.isochrones.getLayers().length") == 0
+        # The reach and route stay when the popup closes (it covered part of them), until the
+        # next click on the map (issue 27, item 3; tests/test_map_planner.py clicks it away).
+        assert _js(page, "return yushuMap.app.groups.isochrones.getLayers().length") == len(drawn)
         done += 1
     assert done == CLICKS
 

@@ -141,7 +141,8 @@ def test_the_notes_count_schools_taken_by_the_fallback_rule(demo: Study) -> None
     assert note == [
         f"{fell_back['primary_school']:,} OSM feature(s) counted as Primary school (小学) only "
         "by the documented fallback rule (nothing told their level; see the README's facility "
-        "categories)"
+        f"categories) / {fell_back['primary_school']:,} 个 OSM 要素仅按文档中的默认规则计为小学"
+        "（未标注级别）"
     ]
     assert note[0] in demo.metadata()["notes"]
 

@@ -209,25 +209,35 @@ def snap_notes(
     base_keys: Sequence[str],
     options: StudyOptions,
     user_residences: bool,
+    catalog: Catalog | None = None,
 ) -> list[str]:
-    """What snapping found worth saying: off-network points, missing categories, datums."""
+    """What snapping found worth saying (中文 / English): off-network points, categories with
+    no facility mapped (named from ``catalog``), datums."""
     notes = []
     off = int((~residence_snap.on_network).sum())
     if off:
         notes.append(
             f"{off:,} residence(s) are farther than {options.snap_limit_m:g} m from any "
-            "walkable street: flagged off-network, no walk time"
+            f"walkable street: flagged off-network, no walk time / {off:,} 个居住点距"
+            f"可步行街道超过 {options.snap_limit_m:g} 米：标为不在路网上，无步行时间"
         )
     base = set(base_keys)
     thin = [k for k, s in facility_snaps.items() if len(s) == 0 and k in base]
     if thin:
-        notes.append("no facility found for: " + ", ".join(thin))
+        names = "、".join(catalog[k].name_zh if catalog and k in catalog else k for k in thin)
+        notes.append(
+            "no facility found for: "
+            + ", ".join(thin)
+            + f" / 本区无以下设施（none mapped here）：{names}"
+        )
     stranded = sum(int((~s.on_network).sum()) for s in facility_snaps.values())
     if stranded:
         notes.append(
             f"{stranded:,} facilit{'y is' if stranded == 1 else 'ies are'} farther than "
             f"{options.snap_limit_m:g} m from the walk network (off the streets or on "
-            "a disconnected street part): no walk time to them"
+            f"a disconnected street part): no walk time to them / {stranded:,} 处设施距"
+            f"步行路网超过 {options.snap_limit_m:g} 米（不在街道上或在不连通的街道片段上）："
+            "无法步行到达"
         )
     if user_residences and len(residence_snap) and off < len(residence_snap):
         median = float(np.median(residence_snap.snap_m[np.isfinite(residence_snap.snap_m)]))
@@ -240,7 +250,9 @@ def snap_notes(
             )
             notes.append(
                 f"residences sit a median {median:.0f} m from the nearest street (over "
-                f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint}"
+                f"{_LARGE_MEDIAN_SNAP_M:g} m): {hint} / 居住点距最近街道的中位距离为 "
+                f"{median:.0f} 米（超过 {_LARGE_MEDIAN_SNAP_M:g} 米）：请检查坐标系"
+                "（高德/腾讯为 GCJ-02，百度为 BD-09）"
             )
     return notes
 
@@ -282,7 +294,9 @@ def find_residences(
         if not inside.all():
             notes.append(
                 f"{int((~inside).sum()):,} residence(s) outside the study area left out; "
-                f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count"
+                f"streets and facilities up to {CLIP_MARGIN_M:g} m beyond it still count / "
+                f"研究区外的 {int((~inside).sum()):,} 个居住点未计入；区外 {CLIP_MARGIN_M:g} 米内的"
+                "街道和设施仍计入"
             )
             frame = frame[inside]
             how += f" ({len(frame):,} inside the study area)"
@@ -332,7 +346,9 @@ def find_facilities(
         notes += [
             f"{count:,} OSM feature(s) counted as {inputs.catalog[key].name_en} "
             f"({inputs.catalog[key].name_zh}) only by the documented fallback rule "
-            "(nothing told their level; see the README's facility categories)"
+            "(nothing told their level; see the README's facility categories) / "
+            f"{count:,} 个 OSM 要素仅按文档中的默认规则计为{inputs.catalog[key].name_zh}"
+            "（未标注级别）"
             for key, count in sorted(fell_back.items())
             if count
         ]

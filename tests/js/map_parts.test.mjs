@@ -88,7 +88,8 @@ test("layout: the pans that bring a popup inside the map and off a control", () 
 function fakeApp(state = {}) {
   const data = unpackData(mapData({ live: false }));
   const catByKey = Object.fromEntries(data.cats.map((c) => [c.key, c]));
-  return { data, catByKey, colors: COLORS, state: { category: null, threshold: 15, ...state } };
+  const exactMinutes = (key, i) => data.res.min[key][i];
+  return { data, catByKey, colors: COLORS, exactMinutes, state: { category: null, threshold: 15, ...state } };
 }
 
 test("popups: a residence's people, score and minutes; a facility's level and source", () => {
@@ -98,7 +99,12 @@ test("popups: a residence's people, score and minutes; a facility's level and so
   assert.equal(box.querySelector(".yc-name").textContent, "居住点 Residence r1");
   assert.match(box.textContent, /人口 Population: 2/);
   assert.match(box.textContent, /Score \(categories within level\): 50%/);
-  assert.deepEqual(texts(box, "tr.yc-selected td"), ["卫生服务站 Clinic", "3.1 分钟 min"]);
+  assert.deepEqual(texts(box, "tr.yc-selected td"), ["卫生服务站 Clinic", "≤ 15 min", "3.1 分钟 min", "✓"]);
+  // The kindergarten (5 min) is 3.5 min away: met; residence r2's 8 min is not.
+  assert.deepEqual(texts(box, "tr[data-key=kindergarten] td").slice(1), ["≤ 5 min", "3.5 分钟 min", "✓"]);
+  assert.equal(texts(residencePopup(app, 2), "tr[data-key=kindergarten] td")[3], "✗");
+  // The route's note goes first, before the table.
+  assert.equal(box.children[1].className, "yc-route-slot");
   const facility = facilityPopup(app, 0, app.catByKey.kindergarten);
   assert.equal(facility.querySelector(".yc-name").textContent, "示例幼儿园1");
   assert.match(facility.textContent, /5 分钟 min/);
@@ -117,7 +123,9 @@ test("legend rows: a dot, a line or a ring in the colour", () => {
 test("table cells and filter status, in both languages", () => {
   const c = { zh: "幼儿园", en: "Kindergarten", level: 5 };
   assert.deepEqual(rowCells(c, { facilities: 4, s5: 0.25, s10: 0.5, s15: 1, median: null }),
-    ["幼儿园 Kindergarten", "5 min", "4", "25%", "50%", "100%", "–"]);
+    ["幼儿园 Kindergarten", "5 min", "4", "25%", "50%", "100%", "不可达 unreachable"]);
+  assert.equal(rowCells(c, { facilities: 0, s5: 0, s10: 0, s15: 0, median: null })[6], "本区无 none mapped here");
+  assert.equal(rowCells(c, { facilities: 4, s5: 0, s10: 0, s15: 0, median: 6.5 })[6], "6.5 min");
   const s = { beyond: 3, beyondPop: 7.4, threshold: 5 };
   const status = filterStatus(s, c);
   assert.match(status, /^3 个居住点\(人口 7\)在 5 分钟内到不了幼儿园/);

@@ -46,12 +46,21 @@ class OfflineMap(folium.Map):
             figure.header.add_child(vendor.style(vendor.asset(MAP_CSS)), name=MAP_CSS)
             figure.header.add_child(vendor.script(page_script(live)), name="yushu_map")
         # Layers an analyst added after the map was built must exist before the layer
-        # control lists them, and the controls stack under it: those render last.
-        for name, child in list(self._children.items()):
-            if isinstance(
-                child, folium.LayerControl | Legend | CoverageTable | LiveEngine | MapReady
-            ):
-                self._children.move_to_end(name)
+        # control lists them, and the controls stack under it: those render last, then the
+        # opening view (it measures the controls), an analyst's own fit_bounds, and start.
+        late = (
+            folium.LayerControl,
+            Legend,
+            CoverageTable,
+            LiveEngine,
+            OpeningView,
+            folium.FitBounds,
+            MapReady,
+        )
+        for kind in late:
+            for name, child in list(self._children.items()):
+                if isinstance(child, kind):
+                    self._children.move_to_end(name)
         return super().render(**kwargs)
 
 
@@ -170,29 +179,16 @@ class LiveEngine(MacroElement):
         return super().render(**kwargs)
 
 
-class OpeningView(MacroElement):
-    """The opening view: the map fitted to ``bounds``, at once rather than animated.
+class OpeningView(_AppControl):
+    """The opening view (``opening.mjs``): every residence in the part of the screen the
+    panels leave free (on a phone, zoomed in until residences can be tapped), set at once.
 
     folium's ``fit_bounds`` animates the zoom, and an animated zoom that ends a moment after
     the page is ready puts back its own target, undoing a planner's (or a test's) first pan
-    or zoom made meanwhile.
+    or zoom made meanwhile. An analyst's own ``fit_bounds`` added later still wins.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.fitBounds(
-                {{ this.bounds|tojson }}, {padding: {{ this.padding|tojson }}, animate: false}
-            );
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, bounds: Sequence[Sequence[float]], padding: tuple[int, int]) -> None:
-        super().__init__()
-        self._name = "OpeningView"
-        self.bounds = [list(map(float, corner)) for corner in bounds]
-        self.padding = list(padding)
+    call = "openingView"
 
 
 class MapReady(_AppControl):

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 import folium
-import numpy as np
 from branca.element import Figure
 
 from yushu_circle.errors import DataError
@@ -148,9 +147,7 @@ def map_from_payload(payload: MapPayload, engine: str | None = None) -> folium.M
     fmap.add_child(CoverageTable(app))
     if engine is not None:
         fmap.add_child(LiveEngine(app, engine))
-    bounds = _bounds(payload)
-    if bounds is not None:
-        fmap.add_child(OpeningView(bounds, padding=(10, 10)))
+    fmap.add_child(OpeningView(app))
     fmap.add_child(MapReady(app))
     return fmap
 
@@ -222,14 +219,3 @@ def _tianditu(key: str) -> folium.FeatureGroup:
             url, attr="© 天地图 Tianditu", subdomains="01234567", max_zoom=18, control=False
         ).add_to(group)
     return group
-
-
-def _bounds(payload: MapPayload) -> list[list[float]] | None:
-    lat = [v for v in payload.res["lat"] if v is not None]
-    lon = [v for v in payload.res["lon"] if v is not None]
-    for flat in payload.edges["coords"]:
-        lon.extend(flat[0::2])
-        lat.extend(flat[1::2])
-    if not lat:
-        return None
-    return [[float(np.min(lat)), float(np.min(lon))], [float(np.max(lat)), float(np.max(lon))]]

@@ -25,8 +25,10 @@ from yushu_circle.render._encode import (
     step_code,
 )
 from yushu_circle.render.basemap import basemap_overlays
+from yushu_circle.render.opening import opening_view
 from yushu_circle.render.overlays import overlay_payload
 from yushu_circle.render.palette import FACILITY_PALETTE, page_colors
+from yushu_circle.render.people import people_payload
 from yushu_circle.render.view import MapView
 from yushu_circle.results import StudyFile, StudyResults
 
@@ -72,6 +74,11 @@ class MapPayload:
         Categories no residence reaches: sent by name, the page fills in their nulls.
     colors : dict
         Every colour the page draws with (:func:`yushu_circle.render.palette.page_colors`).
+    view : dict or None
+        Where the map opens (:func:`yushu_circle.render.opening.opening_view`).
+    people : dict
+        Why each residence counts the people it does
+        (:func:`yushu_circle.render.people.people_payload`).
     """
 
     title: str
@@ -92,6 +99,8 @@ class MapPayload:
     overlays: list[dict[str, Any]]
     unreached: list[str]
     colors: dict[str, Any]
+    view: dict[str, Any] | None
+    people: dict[str, Any]
 
     def to_json(self) -> str:
         """The payload as JSON safe inside a ``<script>`` element."""
@@ -166,7 +175,10 @@ def build_payload(
     shown = [] if minutes_in_page else keys
     unreached = [k for k in shown if not np.isfinite(residences[walk_min(k)].to_numpy(float)).any()]
     shown = [k for k in shown if k not in unreached]
-    res_payload, ids = _residence_payload(residences, shown, decimals)
+    res_payload, ids, drawn = _residence_payload(residences, shown, decimals)
+    people, people_notes = people_payload(drawn)
+    fac_payload = _facility_payload(facilities)
+    notes.extend(people_notes)
     edge_payload = _edge_payload(edges, shown, decimals)
     if minutes_in_page and edges is not None:
         edge_payload["index"] = edges["_position"].astype(int).tolist()
@@ -188,7 +200,7 @@ def build_payload(
         cats=cats,
         summary=_summary_payload(summary, keys),
         res=res_payload,
-        fac=_facility_payload(facilities),
+        fac=fac_payload,
         edges=edge_payload,
         iso=_isochrone_payload(
             None if minutes_in_page else results.isochrones, ids, view.isochrone_budget_bytes
@@ -197,6 +209,8 @@ def build_payload(
         overlays=layers,
         unreached=unreached,
         colors=page_colors(),
+        view=_opening(res_payload, fac_payload),
+        people=people,
     )
 
 
@@ -238,7 +252,7 @@ def categories(
 
 def _residence_payload(
     residences: gpd.GeoDataFrame, keys: Sequence[str], minute_decimals: int = 1
-) -> tuple[dict[str, Any], dict[str, int]]:
+) -> tuple[dict[str, Any], dict[str, int], gpd.GeoDataFrame]:
     points = residences.geometry
     valid = np.array(~points.is_empty & points.notna(), dtype=bool)
     if valid.any():
@@ -259,7 +273,14 @@ def _residence_payload(
         "score": rounded(score, 3),
         "min": {k: _minutes(frame[walk_min(k)], minute_decimals) for k in keys},
     }
-    return payload, {rid: i for i, rid in enumerate(ids)}
+    return payload, {rid: i for i, rid in enumerate(ids)}, frame
+
+
+def _opening(res: Mapping[str, Any], fac: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The opening view of the drawn residences and facilities (their payloads' lon/lat)."""
+    lonlat = np.array([res["lon"], res["lat"]], dtype=float).T.reshape(-1, 2)
+    points = np.array([fac["lon"], fac["lat"]], dtype=float).T.reshape(-1, 2)
+    return opening_view(lonlat, np.asarray(res["pop"], dtype=float), points)
 
 
 def _minutes(values: pd.Series, decimals: int) -> list[float | None] | str:

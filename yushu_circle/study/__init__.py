@@ -357,6 +357,7 @@ class Study(StudyComputed):
             self.inputs.base_keys,
             self.options,
             user_residences=self.inputs.residences is not None,
+            catalog=self.catalog,
         )
         return {
             "tool": f"yushu_circle {__version__}",

@@ -139,7 +139,9 @@ class StudyComputed:
         if dropped:
             notes.append(
                 f"{len(dropped)} disconnected street part(s) with {sum(dropped):,} nodes left out "
-                f"(largest part kept: {self.network.node_count:,} nodes)"
+                f"(largest part kept: {self.network.node_count:,} nodes) / 已略去 "
+                f"{len(dropped)} 个不连通的街道片段（共 {sum(dropped):,} 个节点；保留最大的一片，"
+                f"{self.network.node_count:,} 个节点）"
             )
         data = self.inputs.data
         if data.has_features:

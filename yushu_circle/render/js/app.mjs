@@ -16,14 +16,20 @@ export function createApp(map, data, groups) {
     panels: [],
   };
   for (const c of data.cats) app.catByKey[c.key] = c;
+  // A residence's minutes as exactly as the page knows them (the engine's, with live.mjs).
+  app.exactMinutes = (key, i) => app.data.res.min[key][i];
   app.on = (name, fn) => {
     (app.handlers[name] = app.handlers[name] || []).push(fn);
   };
   app.emit = (name) => {
     for (const fn of app.handlers[name] || []) fn(app.state);
   };
+  // A category chosen: its filter threshold starts at its own level (a 5-minute item is
+  // filtered at 5 minutes), as the standard judges it.
   app.setCategory = (key) => {
-    app.state.category = key && app.catByKey[key] ? key : null;
+    const category = key && app.catByKey[key] ? key : null;
+    if (category && category !== app.state.category) app.state.threshold = levelOf(app.catByKey[category]);
+    app.state.category = category;
     app.emit("change");
   };
   app.setFilter = (onlyBeyond, threshold) => {
@@ -46,6 +52,13 @@ export function createApp(map, data, groups) {
     data.synthetic ? "合成示例数据 synthetic demo" : "街道 streets © OpenStreetMap contributors",
   );
   return app;
+}
+
+export const THRESHOLDS = [5, 10, 15];
+
+// The filter threshold of a category: its level when it is one of the buttons, else 15.
+export function levelOf(cat) {
+  return cat && THRESHOLDS.includes(cat.level) ? cat.level : 15;
 }
 
 // The app of a folium page: its data read from the inert JSON element `dataId`.

@@ -1,9 +1,23 @@
 // The study's facilities: one point per facility in its category's group, the chosen
-// category picked out and the others dimmed; in Remove mode a click removes one.
+// category picked out and the others dimmed; a click opens its popup, or in Remove mode
+// removes it (no popup opens, so the map does not move and no panel folds).
 
 import { facilityPopup } from "./popups.mjs";
 import { isPhone, popupOptions } from "./screen.mjs";
 import { catLabel, el } from "./text.mjs";
+
+// A facility marker's click: remove it in Remove mode, else open `content` in a popup.
+export function facilityClick(app, content) {
+  return (event) => {
+    if (event.originalEvent) event.originalEvent.ycFeature = true;
+    const marker = event.target;
+    if (app.live && app.live.mode === "remove") {
+      app.live.remove(marker.ycId);
+      return;
+    }
+    L.popup(popupOptions()).setLatLng(marker.getLatLng()).setContent(content).openOn(app.map);
+  };
+}
 
 export function drawFacilities(app) {
   const F = app.data.fac;
@@ -24,17 +38,10 @@ export function drawFacilities(app) {
     });
     marker.ycCategory = cat.key;
     marker.ycId = F.id[i];
-    marker.bindPopup(facilityPopup(app, i, cat), popupOptions());
-    marker.on("click", onClick);
+    marker.on("click", facilityClick(app, facilityPopup(app, i, cat)));
     marker.bindTooltip(el("span", F.name[i] || catLabel(cat)), { direction: "top" });
     markers.push(marker);
     marker.addTo(group);
-  }
-  function onClick(event) {
-    if (app.live && app.live.mode === "remove") {
-      event.target.closePopup();
-      app.live.remove(event.target.ycId);
-    }
   }
   app.on("change", (s) => {
     for (const m of markers) {

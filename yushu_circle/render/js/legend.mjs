@@ -1,5 +1,6 @@
-// The legend: the residences' and streets' classes (minutes or score), the reach colours,
-// the facilities per category with their counts, and every shown overlay's classes.
+// The legend: the residences' and streets' classes (minutes or score), the reach colours
+// (as seen, one band over the other), the facilities per category with their counts (which
+// follow a what-if), and every shown overlay's classes.
 
 import { panel } from "./panel.mjs";
 import { isPhone } from "./screen.mjs";
@@ -33,10 +34,10 @@ export function drawLegend(app, body) {
     body.appendChild(legendRow(colors.none, "无数据 no data"));
   }
   body.appendChild(el("div", "点击居住点的等时圈 · Isochrones of a clicked residence", "yc-legend-title"));
-  for (const r of colors.reach) body.appendChild(legendRow(r.color, `${r.minutes} 分钟 min`, 3));
+  for (const r of colors.reach) body.appendChild(legendRow(r.seen, `${r.minutes} 分钟 min`, 3));
   const title = s.category
     ? `设施(已选 ${app.catByKey[s.category].zh} 突出显示) · Facilities (chosen category highlighted)`
-    : `设施 Facilities (${D.fac.lon.length})`;
+    : `设施 Facilities (${D.cats.reduce((sum, c) => sum + (c.count || 0), 0)})`;
   body.appendChild(el("div", title, "yc-legend-title"));
   for (const c of D.cats) {
     if (!c.count) continue;

@@ -26,6 +26,14 @@ export function engineMinutes(app, engine) {
     || (D.edges.coords.length === engine.network.edgeCount ? D.edges.coords.map((_, k) => k) : null);
   const resCache = {};
   const edgeCache = {};
+  const exactCache = {};
+  // The popup's ✓ / ✗ compare the engine's own minutes with the level, not the rounded ones.
+  app.exactMinutes = (key, i) => {
+    if (engine.categories.indexOf(key) < 0 || toEngine[i] < 0) return R.min[key][i];
+    if (!exactCache[key]) exactCache[key] = engine.residenceMinutes(key);
+    const m = exactCache[key][toEngine[i]];
+    return Number.isNaN(m) ? null : m;
+  };
   for (const c of D.cats) {  // a category the engine lacks: nobody reaches it here
     if (engine.categories.indexOf(c.key) < 0 && !R.min[c.key]) R.min[c.key] = R.id.map(() => null);
   }
@@ -60,6 +68,7 @@ export function engineMinutes(app, engine) {
     forget(key) {
       resCache[key] = null;
       edgeCache[key] = null;
+      exactCache[key] = null;
     },
   };
 }

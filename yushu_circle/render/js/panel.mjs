@@ -34,6 +34,7 @@ export function panel(app, id, position, heading, open, build) {
           }
         }
         this.ycSetOpen(opening);
+        app.emit("layout");
       });
       build(body, div);
       this.ycSetOpen(open);

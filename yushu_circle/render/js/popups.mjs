@@ -1,7 +1,28 @@
-// The popups' contents: a residence (its people, score and minutes to every category, and
-// what its reach shows) and a facility (name, category, life-circle level, source).
+// The popups' contents: a residence (its people and why it counts them, its score, and per
+// category the level, the minutes and ✓ / ✗ against that level) and a facility (name,
+// category, life-circle level, source).
 
 import { catLabel, el, fmt, pct } from "./text.mjs";
+
+export const NONE_MAPPED = "本区无 none mapped here";
+export const UNREACHABLE = "不可达 unreachable";
+
+// Why a residence counts the people it does (a sample point, a spread total), or null.
+export function peopleBasis(data, i) {
+  const people = data.people;
+  if (!people || !people.texts.length) return null;
+  const code = Array.isArray(people.of) ? people.of[i] : people.of;
+  return code === null || code === undefined ? null : people.texts[code];
+}
+
+// One category's row: [label, level, minutes, mark] with mark ✓ (within its level), ✗ or –.
+export function categoryRow(cat, minutes, exact) {
+  const level = `≤ ${cat.level} min`;
+  if (!cat.count) return [catLabel(cat), level, NONE_MAPPED, "–"];
+  if (minutes === null || minutes === undefined) return [catLabel(cat), level, UNREACHABLE, "✗"];
+  const within = (exact === null || exact === undefined ? minutes : exact) <= cat.level;
+  return [catLabel(cat), level, `${minutes} 分钟 min`, within ? "✓" : "✗"];
+}
 
 export function residencePopup(app, i) {
   const D = app.data;
@@ -9,14 +30,25 @@ export function residencePopup(app, i) {
   const s = app.state;
   const box = el("div", null, "yc-popup");
   box.appendChild(el("b", `居住点 Residence ${R.id[i]}`, "yc-name"));
-  box.appendChild(el("div", `人口 Population: ${fmt(R.pop[i])}`));
+  // The route's note goes here, first (reach.mjs), before the long table.
+  const slot = el("div", null, "yc-route-slot");
+  box.appendChild(slot);
+  box.appendChild(el("div", `人口 Population: ${fmt(R.pop[i])}`, "yc-people"));
+  const basis = peopleBasis(D, i);
+  if (basis) box.appendChild(el("div", basis, "yc-note yc-people-basis"));
   box.appendChild(el("div", `达标率 Score (categories within level): ${pct(R.score[i])}`));
-  const table = el("table");
+  const table = el("table", null, "yc-minutes");
+  const head = el("tr");
+  for (const h of ["类别 Category", "级别 level", "步行 walk", "达标 met"]) head.appendChild(el("th", h));
+  table.appendChild(head);
   for (const c of D.cats) {
     const row = el("tr", null, c.key === s.category ? "yc-selected" : "");
-    row.appendChild(el("td", catLabel(c)));
-    const m = R.min[c.key][i];
-    row.appendChild(el("td", m === null ? "不可达 unreachable" : `${m} 分钟 min`));
+    row.setAttribute("data-key", c.key);
+    const cells = categoryRow(c, R.min[c.key][i], app.exactMinutes(c.key, i));
+    cells.forEach((text, k) => {
+      const cls = k < 3 ? "" : text === "✓" ? "yc-met" : text === "✗" ? "yc-unmet" : "";
+      row.appendChild(el("td", text, cls));
+    });
     table.appendChild(row);
   }
   box.appendChild(table);
@@ -26,14 +58,14 @@ export function residencePopup(app, i) {
 
 function isochroneNote(app, i) {
   const D = app.data;
+  const seen = app.colors.reach.map((r) => `${r.minutes}`).join(" / ");
   if (app.live) {
-    return "5 / 10 / 15 分钟可达街道在页面中计算 · 5/10/15-minute reach computed in the page "
-      + "(深蓝 navy / 紫 purple / 青 teal).";
+    return `${seen} 分钟可达街道在页面中计算（颜色见图例），关闭弹窗后仍保留，点击地图空白处清除 · `
+      + `${seen}-minute reach computed in the page (colours in the legend); it stays when the `
+      + "popup closes, until you click the map.";
   }
   if (!D.iso.available) return "本次未生成等时圈 Isochrones were not computed for this run.";
-  if (D.iso.by[String(i)]) {
-    return "等时圈 Isochrones: 5 / 10 / 15 分钟 min (深蓝 navy / 紫 purple / 青 teal).";
-  }
+  if (D.iso.by[String(i)]) return `等时圈 Isochrones: ${seen} 分钟 min（颜色见图例 colours in the legend）.`;
   return `此居住点无预计算等时圈(文件大小限制 ${D.iso.embedded} / ${D.iso.total}), 见 `
     + "isochrones.parquet · No precomputed isochrones for this residence (size cap: "
     + `${D.iso.embedded} of ${D.iso.total} embedded); see isochrones.parquet.`;

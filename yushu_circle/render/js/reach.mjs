@@ -1,5 +1,6 @@
 // A clicked residence's 5/10/15-minute reach (the reached streets, 2 × bufferM wide at the
-// map's scale) and its walking route to the nearest facility, with the popup's route note.
+// map's scale) and its walking route to the nearest facility, with the popup's route note
+// (first in the popup). Both stay when the popup closes, until the next click on the map.
 
 import { reachColor } from "./classes.mjs";
 import { catLabel, el } from "./text.mjs";
@@ -17,13 +18,18 @@ export function bandPixels(bufferM, lat, zoom) {
   return Math.max(2, (2 * bufferM) / metresPerPx);
 }
 
-// The route note of the popup (bilingual).
-export function routeNote(route, cat, key) {
+// The route note of the popup (bilingual); `scoreView`: the route's category is the
+// What-if panel's, and the note says so.
+export function routeNote(route, cat, key, scoreView = false) {
   const label = cat ? catLabel(cat) : key;
-  if (!route) return `步行不可达 ${label} · no ${label} reachable on foot`;
+  const why = scoreView
+    ? "（评分视图：路线去往情景分析面板所选类别；在“显示”中选择类别可改） · in the score view "
+      + "the route goes to the What-if panel's category (pick a category under Show to change it)"
+    : "";
+  if (!route) return `步行不可达 ${label} · no ${label} reachable on foot${why ? ` ${why}` : ""}`;
   const m = route.minutes.toFixed(1);
   return `步行路线(黑色虚线)到最近的${cat ? cat.zh : key}: ${m} 分钟 · Walking route (black dashes) `
-    + `to the nearest ${cat ? cat.en : key}: ${m} min`;
+    + `to the nearest ${cat ? cat.en : key}: ${m} min${why ? ` ${why}` : ""}`;
 }
 
 // The function that shows residence i's reach and route (null clears them).
@@ -77,9 +83,10 @@ export function drawReach(app, live, toEngine) {
     }
     if (!map.hasLayer(group)) group.addTo(map);
     if (box) {
-      const note = el("div", routeNote(route, app.catByKey[key], key), "yc-note yc-route-note");
+      const text = routeNote(route, app.catByKey[key], key, !app.state.category);
+      const note = el("div", text, "yc-note yc-route-note");
       note.id = "yc-route-note";
-      box.appendChild(note);
+      (box.querySelector(".yc-route-slot") || box).appendChild(note);
     }
   };
 }

@@ -1,6 +1,8 @@
 // The residences: one clickable point each, coloured by score or by walk minutes to the
 // chosen category, the "only residences beyond N min" filter, and the click that opens a
-// residence's popup with its reach (the engine's, or the precomputed isochrones).
+// residence's popup with its reach (the engine's, or the precomputed isochrones). The reach
+// and route stay when the popup closes (the popup covers part of them) until the next click
+// on the map.
 
 import { minutesColor, scoreColor } from "./classes.mjs";
 import { showIsochrones } from "./isochrones.mjs";
@@ -24,6 +26,11 @@ export function beyondCounts(app, s) {
   return { beyond, beyondPop };
 }
 
+export function clearReach(app) {
+  showIsochrones(app, null);
+  if (app.live) app.live.showResidence(null);
+}
+
 export function drawResidences(app) {
   const R = app.data.res;
   const markers = [];
@@ -44,6 +51,7 @@ export function drawResidences(app) {
   function onClick(event) {
     // Placing a facility: the click belongs to the map (whatif.mjs).
     if (app.live && app.live.mode === "add") return;
+    if (event.originalEvent) event.originalEvent.ycFeature = true; // not a click on the map
     const i = event.target.ycIndex;
     const box = residencePopup(app, i);
     const popup = L.popup(popupOptions()).setLatLng(event.target.getLatLng()).setContent(box);
@@ -57,10 +65,13 @@ export function drawResidences(app) {
   app.map.on("popupclose", (e) => {
     if (e.popup.ycResidence !== undefined && app.state.selected === R.id[e.popup.ycResidence]) {
       app.state.selected = null;
-      showIsochrones(app, null);
-      if (app.live) app.live.showResidence(null);
       app.emit("select");
     }
+  });
+  // A click on the map itself (not on a feature, not placing a facility) clears the reach.
+  app.map.on("click", (e) => {
+    if ((e.originalEvent && e.originalEvent.ycFeature) || (app.live && app.live.mode)) return;
+    clearReach(app);
   });
   app.on("change", (s) => {
     let shown = 0;

@@ -1,6 +1,9 @@
 // The "View & filter" panel: title and subtitle, the category switcher (score view or walk
-// minutes to one category), the "only residences beyond N min" filter and its count.
+// minutes to one category), the "only residences beyond N min" filter (at the category's
+// own level, off in the score view) and its count, and the places to jump to.
 
+import { THRESHOLDS } from "./app.mjs";
+import { placeButtons } from "./opening.mjs";
 import { panel } from "./panel.mjs";
 import { isPhone } from "./screen.mjs";
 import { el } from "./text.mjs";
@@ -67,7 +70,7 @@ export function addSwitcher(app) {
     row.appendChild(box);
     row.appendChild(label);
     const steps = el("span", null, "yc-steps");
-    for (const t of [5, 10, 15]) {
+    for (const t of THRESHOLDS) {
       const b = el("button", `${t} min`, "yc-step");
       b.type = "button";
       b.id = `yc-threshold-${t}`;
@@ -79,13 +82,19 @@ export function addSwitcher(app) {
     const status = el("div", "", "yc-status");
     status.id = "yc-status";
     body.appendChild(status);
+    const places = placeButtons(app);
+    if (places) body.appendChild(places);
     box.addEventListener("change", () => app.setFilter(box.checked));
     app.on("change", (s) => {
       const c = s.category ? app.catByKey[s.category] : null;
       chooser.textContent = `${c ? minutesLabel(c) : SCORE_LABEL} ▾`;
       box.checked = s.onlyBeyond;
       box.disabled = !c;
-      for (const b of steps.children) b.classList.toggle("yc-on", b.id === `yc-threshold-${s.threshold}`);
+      // In the score view there is nothing to filter: no step is on, none can be pressed.
+      for (const b of steps.children) {
+        b.disabled = !c;
+        b.classList.toggle("yc-on", Boolean(c) && b.id === `yc-threshold-${s.threshold}`);
+      }
       for (const b of list.children) {
         b.classList.toggle("yc-on", b.getAttribute("data-key") === (s.category || ""));
       }

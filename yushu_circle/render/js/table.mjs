@@ -2,11 +2,14 @@
 // 5 / 10 / 15 minutes and median; a what-if's changed rows in bold; the map's notes.
 
 import { panel } from "./panel.mjs";
+import { NONE_MAPPED, UNREACHABLE } from "./popups.mjs";
 import { catLabel, el, fmt, pct } from "./text.mjs";
 
+// A row of the table; a missing median says why: no facility mapped, or none reached.
 export function rowCells(c, s) {
-  return [catLabel(c), `${c.level} min`, fmt(s.facilities), pct(s.s5), pct(s.s10), pct(s.s15),
-    s.median === null ? "–" : `${s.median} min`];
+  const median = s.median !== null && s.median !== undefined ? `${s.median} min`
+    : !s.facilities ? NONE_MAPPED : UNREACHABLE;
+  return [catLabel(c), `${c.level} min`, fmt(s.facilities), pct(s.s5), pct(s.s10), pct(s.s15), median];
 }
 
 export function addTable(app) {

@@ -1,8 +1,9 @@
 // Live what-if: the panel (category, add, remove, reset, download the scenario), the added
 // facilities' markers, and after each change the category's minutes, table row and colours.
 
+import { facilityClick } from "./facilities.mjs";
 import { panel } from "./panel.mjs";
-import { isPhone, popupOptions } from "./screen.mjs";
+import { isPhone } from "./screen.mjs";
 import { catLabel, el } from "./text.mjs";
 
 function round3(v) {
@@ -28,6 +29,19 @@ export function applyTable(summary, table, changed) {
   }
 }
 
+// The "download scenario" link's target: the CSV with a UTF-8 byte-order mark, as every CSV
+// the tool writes, so that Excel on a Chinese Windows (GBK) reads 示例幼儿园 as written.
+export function csvHref(csv) {
+  return `data:text/csv;charset=utf-8,${encodeURIComponent(`\uFEFF${csv}`)}`;
+}
+
+// Every category's facility count now (the legend's counts follow the what-if).
+export function updateCounts(cats, engine) {
+  for (const c of cats) {
+    if (engine.categories.indexOf(c.key) >= 0) c.count = engine.facilitiesOf(c.key).length;
+  }
+}
+
 // The categories an added or removed facility touches.
 export function changedCategories(scenario) {
   const out = {};
@@ -35,7 +49,7 @@ export function changedCategories(scenario) {
   return out;
 }
 
-function addedMarker(app, live, f) {
+function addedMarker(app, f) {
   const cat = app.catByKey[f.category]
     || { key: f.category, zh: f.category, en: f.category, color: "#777777" };
   const marker = L.circleMarker([f.lat, f.lon], {
@@ -55,13 +69,7 @@ function addedMarker(app, live, f) {
   box.appendChild(el("div", f.edge >= 0
     ? `距街道 ${f.snapM.toFixed(1)} 米 · ${f.snapM.toFixed(1)} m from its street`
     : "离街道太远, 不服务任何居住点 · too far from any street: serves nobody", "yc-note"));
-  marker.bindPopup(box, popupOptions());
-  marker.on("click", () => {
-    if (live.mode === "remove") {
-      marker.closePopup();
-      live.remove(f.id);
-    }
-  });
+  marker.on("click", facilityClick(app, box));
   marker.addTo(app.groups.facilities[f.category] || app.map);
   return marker;
 }
@@ -78,6 +86,11 @@ export function addWhatIf(app, live, forget) {
       if (m.ycId !== undefined) facilityMarkers[m.ycId] = { marker: m, key };
     });
   }
+  function dropAdded(marker) {
+    const group = app.groups.facilities[marker.ycCategory];
+    if (group) group.removeLayer(marker);
+    else marker.remove();
+  }
   let status;
   let download;
   const buttons = {};
@@ -86,6 +99,7 @@ export function addWhatIf(app, live, forget) {
   function refresh(key, table) {
     forget(key);
     applyTable(D.summary, table, changedCategories(engine.scenario()));
+    updateCounts(D.cats, engine);
     app.emit("summary");
     app.emit("change");
     if (live.selected !== null) live.showResidence(live.selected);
@@ -97,7 +111,7 @@ export function addWhatIf(app, live, forget) {
     const table = engine.addFacility(key, lon, lat);
     const sc = engine.scenario();
     const f = sc.added[sc.added.length - 1];
-    addedMarkers[f.id] = addedMarker(app, live, f);
+    addedMarkers[f.id] = addedMarker(app, f);
     return refresh(key, table);
   };
   live.remove = (id) => {
@@ -105,11 +119,12 @@ export function addWhatIf(app, live, forget) {
     let key = null;
     if (addedMarkers[id]) {
       key = engine.scenario().added.filter((f) => f.id === id)[0].category;
-      addedMarkers[id].remove();
+      dropAdded(addedMarkers[id]);
       delete addedMarkers[id];
     } else if (facilityMarkers[id]) {
+      // Out of its group, not only off the map: Reset puts it back into the group.
       key = facilityMarkers[id].key;
-      facilityMarkers[id].marker.remove();
+      app.groups.facilities[key].removeLayer(facilityMarkers[id].marker);
     }
     const table = engine.removeFacility(id);
     if (key === null) key = engine.scenario().removed.filter((f) => f.id === id)[0].category;
@@ -117,12 +132,12 @@ export function addWhatIf(app, live, forget) {
   };
   live.reset = () => {
     const touched = changedCategories(engine.scenario());
-    for (const id of Object.keys(addedMarkers)) addedMarkers[id].remove();
+    for (const id of Object.keys(addedMarkers)) dropAdded(addedMarkers[id]);
     addedMarkers = {};
     for (const id of Object.keys(facilityMarkers)) {
       const item = facilityMarkers[id];
       if (!app.groups.facilities[item.key].hasLayer(item.marker)) {
-        item.marker.addTo(app.groups.facilities[item.key]);
+        app.groups.facilities[item.key].addLayer(item.marker);
       }
     }
     const table = engine.reset();
@@ -149,7 +164,7 @@ export function addWhatIf(app, live, forget) {
     status.textContent = `${hint}已新增 ${sc.added.length} · 已移除 ${sc.removed.length} · added `
       + `${sc.added.length}, removed ${sc.removed.length}`;
     const csv = engine.scenarioCsv();
-    download.href = `data:text/csv;charset=utf-8,${encodeURIComponent(csv)}`;
+    download.href = csvHref(csv);
     download.ycCsv = csv;
   }
   // Desktop: bottom right, clear of the other panels; phone: stacked with the bottom ones.
