@@ -207,3 +207,65 @@ def overlaps(rects: list[list[Any]]) -> list[tuple[str, str]]:
 
 def console_errors(driver: Any) -> list[Any]:
     return [e for e in driver.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
+
+
+def clear_spot(driver: Any, lat: float, lon: float, radius: float = 10) -> bool:
+    """True when a click at the point hits the map's canvas (no control, no popup over it) and
+    no other residence or facility is within ``radius`` px of it."""
+    x, y = pixel(driver, lat, lon)
+    return bool(
+        js(
+            driver,
+            "var x = arguments[0], y = arguments[1], m = yushuMap.map;"
+            "var hit = document.elementFromPoint(x, y);"
+            "if (!hit || hit.tagName !== 'CANVAS') { return false; }"
+            "var me = m.latLngToContainerPoint([arguments[2], arguments[3]]);"
+            "var pts = yushuMap.residences.concat(yushuMap.facilities);"
+            "for (var i = 0; i < pts.length; i++) {"
+            "  var p = m.latLngToContainerPoint([pts[i].lat, pts[i].lon]);"
+            "  var d = Math.hypot(p.x - me.x, p.y - me.y);"
+            "  if (d > 0.01 && d < arguments[4]) { return false; }"
+            "} return true;",
+            x,
+            y,
+            lat,
+            lon,
+            radius,
+        )
+    )
+
+
+def free_pixel(driver: Any) -> tuple[float, float]:
+    """A pixel near the map's centre where only the canvas is, 15 px from any point."""
+    found = js(
+        driver,
+        "var m = yushuMap.map, r = m.getContainer().getBoundingClientRect();"
+        "var pts = yushuMap.residences.concat(yushuMap.facilities).map(function (p) {"
+        "  var q = m.latLngToContainerPoint([p.lat, p.lon]);"
+        "  return [r.left + q.x, r.top + q.y]; });"
+        "var cx = r.left + r.width / 2, cy = r.top + r.height / 2;"
+        "for (var d = 0; d < 300; d += 6) { for (var a = 0; a < 16; a++) {"
+        "  var x = cx + d * Math.cos(a * Math.PI / 8), y = cy + d * Math.sin(a * Math.PI / 8);"
+        "  var hit = document.elementFromPoint(x, y);"
+        "  if (!hit || hit.tagName !== 'CANVAS') { continue; }"
+        "  if (pts.every(function (p) { return Math.hypot(p[0] - x, p[1] - y) > 15; })) {"
+        "    return [x, y]; } } } return null;",
+    )
+    assert found, "no free spot on the map"
+    return float(found[0]), float(found[1])
+
+
+def open_panel(driver: Any, panel: str) -> None:
+    """Unfold a panel (a real click on its header) unless it is open."""
+    expanded = js(
+        driver,
+        "return document.getElementById(arguments[0]).getAttribute('aria-expanded')",
+        f"{panel}-toggle",
+    )
+    if expanded != "true":
+        click_element(driver, f"#{panel}-toggle")
+
+
+def close_popup(driver: Any) -> None:
+    click_element(driver, ".leaflet-popup-close-button")
+    wait_gone(driver, ".leaflet-popup")

@@ -29,9 +29,11 @@ STREET_GREY = "#9a9a9a"
 """Streets in the score view."""
 BACKGROUND = "#f4f1ea"
 """The offline basemap's paper colour (the page's background)."""
-REACH_COLORS = {5: "#08306b", 10: "#7b3294", 15: "#00a6a6"}
-"""A clicked residence's 5/10/15-minute reach: three hues apart from both scales."""
-REACH_OPACITY = 0.35
+REACH_COLORS = {5: "#3f007d", 10: "#f768a1", 15: "#00a6a6"}
+"""A clicked residence's 5/10/15-minute reach: deep purple, pink, teal — hues apart from the
+red-yellow-green minutes, and apart from one another as seen one over the other (CIE76 ΔE
+≥ 40 between the bands; the navy and purple of before were 17 apart, hard to tell)."""
+REACH_OPACITY = 0.5
 """Opacity of each reach band (the streets' colours show through)."""
 ROUTE_COLOR = "#111111"
 """The walking route (dashed)."""

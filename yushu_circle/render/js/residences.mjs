@@ -9,16 +9,21 @@ import { showIsochrones } from "./isochrones.mjs";
 import { residencePopup } from "./popups.mjs";
 import { isPhone, popupOptions } from "./screen.mjs";
 
+// Is residence i beyond the state's threshold? By the exact minutes (the engine's), so the
+// count is Python's: 5.04 minutes is beyond 5 though its colour and popup say 5.0.
+export function isBeyond(app, s, i) {
+  const m = app.exactMinutes(s.category, i);
+  return m === null || m === undefined || m > s.threshold;
+}
+
 // The filter's counts for a state: residences beyond the threshold and their people.
 export function beyondCounts(app, s) {
   const R = app.data.res;
   let beyond = 0;
   let beyondPop = 0;
   if (!s.category) return { beyond, beyondPop };
-  const minutes = R.min[s.category];
   for (let i = 0; i < R.id.length; i++) {
-    const m = minutes[i];
-    if (m === null || m > s.threshold) {
+    if (isBeyond(app, s, i)) {
       beyond += 1;
       beyondPop += R.pop[i] || 0;
     }
@@ -80,9 +85,8 @@ export function drawResidences(app) {
       let color;
       let visible = true;
       if (minutes) {
-        const m = minutes[i];
-        color = minutesColor(app.colors, m);
-        visible = !s.onlyBeyond || m === null || m > s.threshold;
+        color = minutesColor(app.colors, app.exactMinutes(s.category, i));
+        visible = !s.onlyBeyond || isBeyond(app, s, i);
       } else {
         color = scoreColor(app.colors, R.score[i]);
       }
