@@ -269,3 +269,14 @@ def open_panel(driver: Any, panel: str) -> None:
 def close_popup(driver: Any) -> None:
     click_element(driver, ".leaflet-popup-close-button")
     wait_gone(driver, ".leaflet-popup")
+
+
+def fold_panel(driver: Any, panel: str) -> None:
+    """Fold a panel (a real click on its header) if it is open."""
+    expanded = js(
+        driver,
+        "return document.getElementById(arguments[0]).getAttribute('aria-expanded')",
+        f"{panel}-toggle",
+    )
+    if expanded == "true":
+        click_element(driver, f"#{panel}-toggle")

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 
 import { binOf, minutesColor, reachColor, scoreColor } from "../../yushu_circle/render/js/classes.mjs";
 import { decodeSteps, unpackData, unpackMinutes } from "../../yushu_circle/render/js/decode.mjs";
-import { clearingMove, insideMove } from "../../yushu_circle/render/js/layout.mjs";
+import { clearMove, insideMove } from "../../yushu_circle/render/js/layout.mjs";
 import { legendRow } from "../../yushu_circle/render/js/legend.mjs";
 import { facilityPopup, residencePopup } from "../../yushu_circle/render/js/popups.mjs";
 import { bandPixels, latlngs, routeNote } from "../../yushu_circle/render/js/reach.mjs";
@@ -73,16 +73,22 @@ test("screen: phone below 600 px, popup sizes, rectangles that overlap", () => {
   assert.equal(overlaps(a, { left: 10, right: 20, top: 0, bottom: 10 }), false);
 });
 
-test("layout: the pans that bring a popup inside the map and off a control", () => {
+test("layout: the smallest pan that brings a popup inside the map and off every control", () => {
   const box = { left: 0, right: 1000, top: 0, bottom: 700 };
   assert.deepEqual(insideMove({ left: 100, right: 300, top: -50, bottom: 150 }, box), [0, 58]);
   assert.deepEqual(insideMove({ left: 100, right: 300, top: 100, bottom: 200 }, box), [0, 0]);
   // A popup under a panel at the top left: the shortest way out is down, below the panel.
   const popup = { left: 100, right: 340, top: 100, bottom: 300 };
   const panel = { left: 10, right: 310, top: 10, bottom: 130 };
-  assert.deepEqual(clearingMove(popup, box, panel), [0, 38]);
+  assert.deepEqual(clearMove(popup, box, [panel]), [0, 38]);
+  assert.deepEqual(clearMove({ left: 400, right: 500, top: 200, bottom: 300 }, box, [panel]), [0, 0]);
+  // Up off the table would land on the banner: it goes right instead, clear of both.
+  const banner = { left: 0, right: 1000, top: 0, bottom: 25 };
+  const table = { left: 10, right: 570, top: 372, bottom: 700 };
+  const tall = { left: 466, right: 813, top: 33, bottom: 381 };
+  assert.deepEqual(clearMove(tall, box, [banner, table]), [112, 0]);
   // No room anywhere: null.
-  assert.equal(clearingMove({ left: 0, right: 1000, top: 0, bottom: 700 }, box, panel), null);
+  assert.equal(clearMove({ left: 0, right: 1000, top: 0, bottom: 700 }, box, [panel]), null);
 });
 
 function fakeApp(state = {}) {

@@ -79,18 +79,26 @@ export function keepPanelsFitted(app) {
   fit();
 }
 
-// The smallest pan (dx, dy) that moves box p inside `box` and then off `hit`; null if none.
-export function clearingMove(p, box, hit) {
-  const moves = [
-    [0, hit.bottom + PAD - p.top],
-    [hit.right + PAD - p.left, 0],
-    [hit.left - PAD - p.right, 0],
-    [0, hit.top - PAD - p.bottom],
-  ].filter((m) => p.left + m[0] >= box.left && p.right + m[0] <= box.right
-    && p.top + m[1] >= box.top && p.bottom + m[1] <= box.bottom);
-  if (!moves.length) return null;
-  moves.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - Math.abs(b[0]) - Math.abs(b[1]));
-  return moves[0];
+// The smallest pan [dx, dy] that puts box p inside `box` (PAD from its edges) and clear of
+// every rectangle in `rects` at once (a move off one control must not land on another);
+// null when there is none.
+export function clearMove(p, box, rects) {
+  const xs = [0, box.left + PAD - p.left, box.right - PAD - p.right];
+  const ys = [0, box.top + PAD - p.top, box.bottom - PAD - p.bottom];
+  for (const r of rects) {
+    xs.push(r.right + PAD - p.left, r.left - PAD - p.right);
+    ys.push(r.bottom + PAD - p.top, r.top - PAD - p.bottom);
+  }
+  let best = null;
+  for (const dx of xs) {
+    for (const dy of ys) {
+      const q = { left: p.left + dx, right: p.right + dx, top: p.top + dy, bottom: p.bottom + dy };
+      if (q.left < box.left || q.right > box.right || q.top < box.top || q.bottom > box.bottom) continue;
+      if (rects.some((r) => overlaps(q, r))) continue;
+      if (!best || Math.abs(dx) + Math.abs(dy) < Math.abs(best[0]) + Math.abs(best[1])) best = [dx, dy];
+    }
+  }
+  return best;
 }
 
 // The pan that brings box p inside `box` (PAD from its edges); [0, 0] when it is inside.
@@ -104,24 +112,14 @@ export function insideMove(p, box) {
   return [dx, dy];
 }
 
-// Pan the map (no animation) until the open popup lies inside the map and clear of every
-// control; on a phone, fold the panel it still meets.
+// Pan the map (no animation) so that the open popup lies inside the map and clear of every
+// control; when no pan does it, bring it inside and fold the panels it still meets.
 export function keepPopupClear(app, popup) {
   const node = popup.getElement();
   if (!node) return;
-  for (let pass = 0; pass < 4; pass++) {
-    const box = app.map.getContainer().getBoundingClientRect();
-    const p = rect(node);
-    let [dx, dy] = insideMove(p, box);
-    if (!dx && !dy) {
-      const hit = controlRects(app).filter((r) => overlaps(p, r))[0];
-      if (!hit) return;
-      const move = clearingMove(p, box, hit);
-      if (!move) break;
-      [dx, dy] = move;
-    }
-    app.map.panBy([-dx, -dy], { animate: false });
-  }
+  const box = app.map.getContainer().getBoundingClientRect();
+  const move = clearMove(rect(node), box, controlRects(app)) || insideMove(rect(node), box);
+  if (move[0] || move[1]) app.map.panBy([-move[0], -move[1]], { animate: false });
   for (const r of controlRects(app, true)) {
     if (overlaps(rect(node), r) && r.panel && r.panel.ycSetOpen) r.panel.ycSetOpen(false);
   }
