@@ -133,6 +133,78 @@ def _offline_map(cell: nbformat.NotebookNode) -> str:
     return page
 
 
+def _reach_and_route_after_a_click(shown: str, tmp_path: Path) -> None:
+    """Open a cell's HTML output (the iframe Jupyter shows) in Chromium and click a residence
+    in it with the mouse: the page computes its reach and route, as map.html does."""
+
+    page = tmp_path / "explore_output.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{shown}</body></html>", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        # The kernel's refusing proxy is for the notebook: selenium talks to its driver
+        # on this machine (and Chromium has its own closed proxy).
+        for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            patch.delenv(var, raising=False)
+        _click_in_frame(page)
+
+
+def _click_in_frame(page: Path) -> None:
+    from browser import (
+        SIZES,
+        center_on,
+        chromium,
+        clear_spot,
+        click_at,
+        console_errors,
+        js,
+        pixel,
+        wait_for,
+        wait_ready,
+    )
+
+    with chromium() as driver:
+        width, height, _ = SIZES["1280x757"]
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+        driver.get(page.as_uri())
+        from selenium.webdriver.common.by import By
+
+        driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
+        wait_ready(driver)
+        assert js(driver, "return typeof yushuMap.routeFrom") == "function"  # the engine
+        residences = js(driver, "return yushuMap.residences")
+        for r in residences[len(residences) // 2 :]:
+            center_on(driver, r["lat"], r["lon"], 18)
+            if clear_spot(driver, r["lat"], r["lon"]):
+                break
+        # The click lands on the notebook's page at the residence's place in the iframe.
+        x, y = pixel(driver, r["lat"], r["lon"])
+        driver.switch_to.default_content()
+        left, top = js(
+            driver,
+            "var f = document.querySelector('iframe'), r = f.getBoundingClientRect();"
+            "return [r.left + f.clientLeft, r.top + f.clientTop];",
+        )
+        click_at(driver, left + x, top + y)
+        driver.switch_to.frame(driver.find_element(By.TAG_NAME, "iframe"))
+        wait_for(driver, ".leaflet-popup")
+        assert js(driver, "return yushuMap.selected()") == r["id"]
+        drawn = js(
+            driver,
+            "return yushuMap.app.groups.isochrones.getLayers().map(function (l) {"
+            " return [l.ycMinutes || null, l.ycRoute ? l.ycRoute.minutes : null]; })",
+        )
+        assert 15 in [m for m, _ in drawn], drawn  # the reach, computed in the page
+        route = [m for _, m in drawn if m is not None]
+        want = js(driver, "return yushuMap.minutesFrom(arguments[0], 'kindergarten')", r["id"])
+        assert route and abs(route[0] - want) < 1e-9  # the route, with its minutes
+        assert "Walking route" in js(driver, "return document.getElementById('yc-route-note')"
+                                     ".textContent")  # fmt: skip
+        driver.switch_to.default_content()
+        assert console_errors(driver) == []
+
+
 def _cell_after(notebook: nbformat.NotebookNode, starts: str) -> nbformat.NotebookNode:
     matches = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith(starts)]
     assert len(matches) == 1, f"no single code cell starting with {starts!r}"
@@ -177,8 +249,11 @@ def test_quickstart_runs_on_the_demo_with_parameters(kernel_env: Path, tmp_path:
     assert all(key in shown for key in keys)
     # The demo is called synthetic where it appears.
     assert "示例数据" in _text(_cell_after(notebook, "if study.synthetic:"))
-    # The planner's map is inline, offline, and takes an analyst's own folium layer.
-    _offline_map(_cell_after(notebook, "study.explore()"))
+    # The planner's map is inline, offline, and takes an analyst's own folium layer; a real
+    # click on a residence in the executed notebook's output shows its reach and route.
+    explore = _cell_after(notebook, "study.explore()")
+    _offline_map(explore)
+    _reach_and_route_after_a_click(_html(explore), tmp_path)
     page = _offline_map(_cell_after(notebook, "import folium"))
     layer = json.dumps("最差的 10 个居住点 · 10 worst-served residences")  # as folium quotes it
     assert layer in page and page.count("L.circleMarker(") >= 10
