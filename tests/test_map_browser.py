@@ -1,7 +1,7 @@
 """The planner's map in a real browser: real mouse events, two screen sizes, no network.
 
-Headless Debian chromium through selenium, every network route closed. Clicks are real
-input events (DevTools ``Input.dispatchMouseEvent``) at the pixel Leaflet computes for a
+Headless Debian chromium through selenium, every network route closed (``tests/browser.py``).
+Clicks are real mouse events (Selenium ActionChains) at the pixel Leaflet computes for a
 feature (``yushuMap.map.latLngToContainerPoint``), never calls of the page's functions.
 Screenshots go to ``$YUSHU_SCREENSHOTS`` (default: a folder under pytest's tmp).
 """
@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from browser import (
+    center_on,
+    chromium,
+    clear_spot,
+    click_at,
+    click_element,
+    close_popup,
+    free_pixel,
+    js,
+    overlaps,
+    pixel,
+    wait_for,
+    wait_ready,
+)
 
 from yushu_circle import Study, write_study
 from yushu_circle.io import rebuild_maps
@@ -36,12 +49,6 @@ HOSTILE_CATEGORY = "<b onmouseover=\"window.__yc_pwned='cat'\">文明实践站</
 ISOCHRONE_RESIDENCES = 120
 SIZES = {"desktop": (1280, 900, False), "phone": (390, 844, True)}
 CLICKS = 10
-
-
-def _binaries() -> tuple[str, str] | None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
 
 
 @pytest.fixture(scope="module")
@@ -106,41 +113,8 @@ def pre_dir(out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium through selenium, every network route closed, requests logged."""
-    binaries = _binaries()
-    if binaries is None:
-        message = "Debian chromium and chromium-driver are not installed"
-        if os.environ.get("YUSHU_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " (YUSHU_REQUIRE_BROWSER=1)")
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = binaries[0]
-    profile = tempfile.mkdtemp(prefix="yc-chromium-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--proxy-server=http://127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={profile}",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(binaries[1]), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _open(driver: Any, path: Path, size: str) -> Any:
@@ -153,11 +127,7 @@ def _open(driver: Any, path: Path, size: str) -> Any:
     driver.get_log("browser")
     driver.get_log("performance")
     driver.get(path.as_uri())
-    deadline = time.monotonic() + 60
-    while not driver.execute_script("return window.yushuMapReady === true"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the map never became ready; console: {driver.get_log('browser')}")
-        time.sleep(0.1)
+    wait_ready(driver)
     assert _js(driver, "return [window.innerWidth, window.innerHeight]") == [width, height]
     return driver
 
@@ -172,109 +142,21 @@ def page(request: pytest.FixtureRequest, browser: Any, out_dir: Path) -> Iterato
     assert severe == [], severe
 
 
-def _js(page: Any, script: str, *args: Any) -> Any:
-    return page.execute_script(script, *args)
-
-
-def _click(page: Any, x: float, y: float) -> None:
-    """A real left click at viewport pixel (x, y): mouse moved, pressed and released."""
-    for kind, extra in (
-        ("mouseMoved", {}),
-        ("mousePressed", {"button": "left", "buttons": 1, "clickCount": 1}),
-        ("mouseReleased", {"button": "left", "buttons": 0, "clickCount": 1}),
-    ):
-        page.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, **extra})
-    time.sleep(0.05)
-
-
-def _wait_for(page: Any, css: str, seconds: float = 10.0) -> None:
-    """Wait until an element ``css`` is in the page (a popup opens a moment after the click)."""
-    deadline = time.monotonic() + seconds
-    while not _js(page, "return !!document.querySelector(arguments[0])", css):
-        assert time.monotonic() < deadline, f"{css} never appeared"
-        time.sleep(0.05)
-
-
-def _click_element(page: Any, css: str) -> None:
-    """A real click at the centre of the element ``css`` (which must be visible), scrolled
-    into its panel's view first as a planner scrolls a long list."""
-    _wait_for(page, css)
-    box = _js(
-        page,
-        "var n = document.querySelector(arguments[0]); n.scrollIntoView({block: 'nearest'});"
-        "var r = n.getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2, r.width, r.height];",
-        css,
-    )
-    assert box[2] > 0 and box[3] > 0, f"{css} is not visible"
-    _click(page, box[0], box[1])
-
-
-def _pixel(page: Any, lat: float, lon: float) -> tuple[float, float]:
-    """The viewport pixel of a point, as Leaflet draws it."""
-    x, y = _js(
-        page,
-        "var m = yushuMap.map, p = m.latLngToContainerPoint([arguments[0], arguments[1]]);"
-        "var r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y];",
-        lat,
-        lon,
-    )
-    return float(x), float(y)
-
-
-def _center(page: Any, lat: float, lon: float, zoom: int) -> None:
-    """Test setup, not behaviour: centre the view on a point (as a planner would pan there)."""
-    _js(
-        page,
-        "yushuMap.map.setView([arguments[0], arguments[1]], arguments[2], {animate: false})",
-        lat,
-        lon,
-        zoom,
-    )
-    # The canvas redraws (and learns where its points now are) on the next frames: a click
-    # before that would miss.
-    page.execute_async_script(
-        "var done = arguments[0];"
-        "requestAnimationFrame(function () { requestAnimationFrame(function () { done(); }); });"
-    )
-    time.sleep(0.1)
+# The shared helpers (tests/browser.py): real clicks at the pixel Leaflet computes.
+_js, _click, _wait_for, _click_element = js, click_at, wait_for, click_element
+_pixel, _center, _close_popup, _free_pixel = pixel, center_on, close_popup, free_pixel
+_overlaps = overlaps
 
 
 def _clear_spot(page: Any, x: float, y: float, lat: float, lon: float) -> bool:
-    """True when nothing but the map's canvas is at (x, y) and no other point is within 10 px."""
-    return bool(
-        _js(
-            page,
-            "var x = arguments[0], y = arguments[1], m = yushuMap.map;"
-            "var hit = document.elementFromPoint(x, y);"
-            "if (!hit || hit.tagName !== 'CANVAS') { return false; }"
-            "var me = m.latLngToContainerPoint([arguments[2], arguments[3]]);"
-            "var pts = yushuMap.residences.concat(yushuMap.facilities);"
-            "for (var i = 0; i < pts.length; i++) {"
-            "  var p = m.latLngToContainerPoint([pts[i].lat, pts[i].lon]);"
-            "  var d = Math.hypot(p.x - me.x, p.y - me.y);"
-            "  if (d > 0.01 && d < 10) { return false; }"
-            "} return true;",
-            x,
-            y,
-            lat,
-            lon,
-        )
-    )
+    """True when only the map's canvas is at the point and no other point is within 10 px."""
+    return clear_spot(page, lat, lon)
 
 
 def _embedded(page: Any) -> list[int]:
     """Indices of the residences whose isochrones the page carries."""
     keys = _js(page, "return Object.keys(yushuMap.app.data.iso.by)")
     return sorted(int(k) for k in keys)
-
-
-def _close_popup(page: Any) -> None:
-    _click_element(page, ".leaflet-popup-close-button")
-    deadline = time.monotonic() + 5  # Leaflet fades the popup out before removing it
-    while _js(page, "return document.querySelectorAll('.leaflet-popup').length"):
-        assert time.monotonic() < deadline, "the popup did not close"
-        time.sleep(0.05)
 
 
 # --- offline ---------------------------------------------------------------------------------
@@ -503,26 +385,6 @@ def test_clinic_and_the_15_minute_filter_through_the_controls(
 # --- live what-if ----------------------------------------------------------------------------
 
 
-def _free_pixel(page: Any) -> tuple[float, float]:
-    """A pixel near the map's centre where only the map's canvas is, 15 px from any point."""
-    found = _js(
-        page,
-        "var m = yushuMap.map, r = m.getContainer().getBoundingClientRect();"
-        "var pts = yushuMap.residences.concat(yushuMap.facilities).map(function (p) {"
-        "  var q = m.latLngToContainerPoint([p.lat, p.lon]);"
-        "  return [r.left + q.x, r.top + q.y]; });"
-        "var cx = r.left + r.width / 2, cy = r.top + r.height / 2;"
-        "for (var d = 0; d < 200; d += 6) { for (var a = 0; a < 16; a++) {"
-        "  var x = cx + d * Math.cos(a * Math.PI / 8), y = cy + d * Math.sin(a * Math.PI / 8);"
-        "  var hit = document.elementFromPoint(x, y);"
-        "  if (!hit || hit.tagName !== 'CANVAS') { continue; }"
-        "  if (pts.every(function (p) { return Math.hypot(p[0] - x, p[1] - y) > 15; })) {"
-        "    return [x, y]; } } } return null;",
-    )
-    assert found, "no free spot on the map"
-    return float(found[0]), float(found[1])
-
-
 def _row_text(page: Any, key: str) -> str:
     return str(
         _js(page, f"return document.querySelector('#yc-summary tr[data-key={key}]').textContent")
@@ -617,15 +479,6 @@ _RECTS = (
     " return [n.id || n.className, r.left, r.top, r.right, r.bottom]; })"
     ".filter(function (r) { return r[3] > r[1] && r[4] > r[2]; })"
 )
-
-
-def _overlaps(rects: list[list[Any]]) -> list[tuple[str, str]]:
-    found = []
-    for i, a in enumerate(rects):
-        for b in rects[i + 1 :]:
-            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
-                found.append((a[0], b[0]))
-    return found
 
 
 def _covered_share(rects: list[list[Any]], width: int, height: int) -> float:

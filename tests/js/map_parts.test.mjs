@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { binOf, minutesColor, reachColor, scoreColor } from "../../yushu_circle/render/js/classes.mjs";
 import { decodeSteps, unpackData, unpackMinutes } from "../../yushu_circle/render/js/decode.mjs";
 import { clearMove, insideMove } from "../../yushu_circle/render/js/layout.mjs";
+import { dropdown } from "../../yushu_circle/render/js/dropdown.mjs";
 import { legendRow } from "../../yushu_circle/render/js/legend.mjs";
 import { facilityPopup, residencePopup } from "../../yushu_circle/render/js/popups.mjs";
 import { bandPixels, latlngs, routeNote } from "../../yushu_circle/render/js/reach.mjs";
@@ -162,4 +163,18 @@ test("what-if: the engine's table into the page's rows, changed categories marke
     median: 3.1, p90: null, unreachable: 0, changed: true });
   assert.equal(summary[1].facilities, 1); // untouched: not in the table
   assert.deepEqual(changedCategories({ added: [], removed: [{ category: "clinic" }] }), { clinic: true });
+});
+
+test("dropdown: the chooser unfolds its list; a pick folds it and is handed on", () => {
+  openPage();
+  const picked = [];
+  const { chooser, list } = dropdown("c", "l", [{ key: "a", label: "A" }, { key: "b", label: "B" }],
+    (key) => picked.push(key));
+  assert.equal(list.hidden, true);
+  chooser.click();
+  assert.equal(list.hidden, false);
+  list.querySelector("[data-key=b]").click();
+  assert.deepEqual(picked, ["b"]);
+  assert.equal(list.hidden, true);
+  assert.deepEqual(texts(list, "button"), ["A", "B"]);
 });

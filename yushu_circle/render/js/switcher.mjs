@@ -3,6 +3,7 @@
 // own level, off in the score view) and its count, and the places to jump to.
 
 import { THRESHOLDS } from "./app.mjs";
+import { dropdown } from "./dropdown.mjs";
 import { placeButtons } from "./opening.mjs";
 import { panel } from "./panel.mjs";
 import { isPhone } from "./screen.mjs";
@@ -36,28 +37,11 @@ export function addSwitcher(app) {
       sub.id = "yc-subtitle";
       div.insertBefore(sub, title.nextSibling);
     }
-    const chooser = el("button", "", "yc-chooser");
-    chooser.type = "button";
-    chooser.id = "yc-category-button";
-    const list = el("div", null, "yc-choices");
-    list.id = "yc-category-list";
-    list.hidden = true;
     const options = [{ key: "", label: SCORE_LABEL }].concat(
       D.cats.map((c) => ({ key: c.key, label: minutesLabel(c) })),
     );
-    for (const o of options) {
-      const b = el("button", o.label, "yc-choice");
-      b.type = "button";
-      b.setAttribute("data-key", o.key);
-      b.addEventListener("click", () => {
-        list.hidden = true;
-        app.setCategory(o.key || null);
-      });
-      list.appendChild(b);
-    }
-    chooser.addEventListener("click", () => {
-      list.hidden = !list.hidden;
-    });
+    const { chooser, list } = dropdown("yc-category-button", "yc-category-list", options,
+      (key) => app.setCategory(key || null));
     body.appendChild(el("div", "显示 Show:", "yc-label"));
     body.appendChild(chooser);
     body.appendChild(list);

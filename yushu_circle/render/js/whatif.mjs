@@ -1,6 +1,7 @@
 // Live what-if: the panel (category, add, remove, reset, download the scenario), the added
 // facilities' markers, and after each change the category's minutes, table row and colours.
 
+import { dropdown } from "./dropdown.mjs";
 import { facilityClick } from "./facilities.mjs";
 import { panel } from "./panel.mjs";
 import { isPhone } from "./screen.mjs";
@@ -171,31 +172,16 @@ export function addWhatIf(app, live, forget) {
   const corner = isPhone() ? "bottomleft" : "bottomright";
   const control = panel(app, "yc-whatif", corner, "情景分析 What-if", !isPhone(), (body) => {
     body.appendChild(el("div", "设施类别 Category:", "yc-label"));
-    const chooser = el("button", "", "yc-chooser");
-    chooser.type = "button";
-    chooser.id = "yc-whatif-category";
-    const list = el("div", null, "yc-choices");
-    list.id = "yc-whatif-list";
-    list.hidden = true;
+    const options = D.cats.filter((c) => engine.categories.indexOf(c.key) >= 0)
+      .map((c) => ({ key: c.key, label: catLabel(c) }));
+    const { chooser, list } = dropdown("yc-whatif-category", "yc-whatif-list", options, (key) => {
+      live.category = key;
+      label();
+    });
     function label() {
       const c = app.catByKey[live.category];
       chooser.textContent = `${c ? catLabel(c) : live.category} ▾`;
     }
-    for (const c of D.cats) {
-      if (engine.categories.indexOf(c.key) < 0) continue;
-      const b = el("button", catLabel(c), "yc-choice");
-      b.type = "button";
-      b.setAttribute("data-key", c.key);
-      b.addEventListener("click", () => {
-        list.hidden = true;
-        live.category = c.key;
-        label();
-      });
-      list.appendChild(b);
-    }
-    chooser.addEventListener("click", () => {
-      list.hidden = !list.hidden;
-    });
     label();
     body.appendChild(chooser);
     body.appendChild(list);
