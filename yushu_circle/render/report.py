@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 
 from yushu_circle.errors import InputError
+from yushu_circle.render import fonts
+from yushu_circle.render.fonts import legible
 
 REQUIRED_FILES = ("plan_summary.json", "compliance.csv", "compliance_areas.parquet")
 """Files of ``yushu-circle plan`` the report cannot do without."""
 SYNTHETIC_NOTICE = "合成示例数据 SYNTHETIC demo data — places, names and numbers are made up"
 _CSS = """
 @page { size: A4; margin: 16mm 14mm; }
-body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; font-size: 9.5pt;
-       color: #222; }
+body { font-size: 9.5pt; color: #222; }
 h1 { font-size: 17pt; margin: 0 0 4pt; } h2 { font-size: 12.5pt; margin: 14pt 0 4pt;
      border-bottom: 1px solid #999; } h3 { font-size: 10.5pt; margin: 10pt 0 3pt; }
 .banner { background: #b30000; color: #fff; padding: 5pt 8pt; font-weight: bold; }
@@ -73,7 +74,7 @@ def report_documents(out_dir: str | Path) -> dict[str, Callable[[Path], None]]:
 
 
 def report_html(folder: Path) -> str:
-    """The report as one self-contained HTML document (maps inlined as PNG)."""
+    """The report as one self-contained HTML document (maps inlined as SVG, their words kept as text)."""
     summary = json.loads((folder / "plan_summary.json").read_text(encoding="utf-8"))
     table = pd.read_csv(folder / "compliance.csv", encoding="utf-8-sig")
     areas = gpd.read_parquet(folder / "compliance_areas.parquet")
@@ -89,7 +90,7 @@ def report_html(folder: Path) -> str:
         )
     }
     parts = [
-        f"<style>{_CSS}</style>",
+        f"<style>{fonts.css()}{_CSS}</style>",
         "<h1>15分钟生活圈规划评估报告 · 15-minute living circle planning report</h1>",
     ]
     if summary.get("synthetic"):
@@ -222,23 +223,21 @@ def _figure(draw: Callable[[Any], None], caption: str) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
 
-    font = font_manager.findfont("WenQuanYi Micro Hei", fallback_to_default=True)
-    font_manager.fontManager.addfont(font)
-    name = font_manager.FontProperties(fname=font).get_name()
-    with plt.rc_context({"font.family": [name, "DejaVu Sans"], "axes.unicode_minus": False}):
-        figure, axes = plt.subplots(figsize=(7.0, 4.2), dpi=110)
+    # SVG with its text kept as text: the PDF embeds the CJK font for the figures' words too
+    # (searchable, sharp at any zoom); a fixed salt keeps the SVG's ids, so the file, stable.
+    with fonts.figure_fonts(), plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "yc"}):
+        figure, axes = plt.subplots(figsize=(7.0, 4.2))
         draw(axes)
         axes.set_axis_off()
         axes.set_aspect("equal")
         figure.tight_layout()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
         plt.close(figure)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (
-        f'<div class="figure"><img alt="{_e(caption)}" src="data:image/png;base64,{data}">'
+        f'<div class="figure"><img alt="{_e(caption)}" src="data:image/svg+xml;base64,{data}">'
         f'<p class="small">{_e(caption)}</p></div>'
     )
 
@@ -267,14 +266,14 @@ def _maps(
                 vmax=1,
                 edgecolor="#333",
                 legend=True,
-                legend_kwds={"label": "覆盖率 share of population", "shrink": 0.7},
+                legend_kwds={"label": legible("覆盖率 share of population"), "shrink": 0.7},
             )
             for row in polygons.itertuples():
                 point = row.geometry.representative_point()
                 axes.annotate(
                     f"{_pct(getattr(row, column))}", (point.x, point.y), ha="center", fontsize=7
                 )
-            axes.set_title(title, fontsize=10)
+            axes.set_title(legible(title), fontsize=10)
 
         return draw
 
@@ -291,7 +290,9 @@ def _maps(
         def gaps(axes: Any) -> None:
             polygons.boundary.plot(ax=axes, color="#555", linewidth=0.8)
             clusters.plot(ax=axes, column="population", cmap="Reds", alpha=0.6, legend=True)
-            axes.set_title("缺口聚类（未覆盖人口）Gap clusters (unserved population)", fontsize=10)
+            axes.set_title(
+                legible("缺口聚类（未覆盖人口）Gap clusters (unserved population)"), fontsize=10
+            )
 
         out.append(_figure(gaps, "缺口聚类 · gap clusters of every category (gaps.parquet)"))
     if sites is not None and len(sites):
@@ -308,7 +309,8 @@ def _maps(
                     fontsize=8,
                 )
             axes.set_title(
-                "新选址与新增覆盖人口 Proposed sites, population newly covered", fontsize=10
+                legible("新选址与新增覆盖人口 Proposed sites, population newly covered"),
+                fontsize=10,
             )
 
         out.append(_figure(proposed, "新选址 · proposed sites (siting.parquet)"))
