@@ -201,6 +201,7 @@ def plan_overlays(study: Study, plan: Plan) -> list[Overlay]:
                     "服务范围人口 Catchment population": "catchment_population",
                     "千人拥有量 Per 1,000": "ratio_per_1000",
                     "超负荷 Over capacity": "overloaded",
+                    "假设 Assumed": "assumption",
                 },
                 shown=False,
                 fill_opacity=0.9,

@@ -74,7 +74,7 @@ def report_documents(out_dir: str | Path) -> dict[str, Callable[[Path], None]]:
 
 
 def report_html(folder: Path) -> str:
-    """The report as one self-contained HTML document (maps inlined as SVG, their words kept as text)."""
+    """The report as one self-contained HTML document (maps inlined as SVG, words as text)."""
     summary = json.loads((folder / "plan_summary.json").read_text(encoding="utf-8"))
     table = pd.read_csv(folder / "compliance.csv", encoding="utf-8-sig")
     areas = gpd.read_parquet(folder / "compliance_areas.parquet")
@@ -324,28 +324,28 @@ def _supply(areas: pd.DataFrame | None, facilities: pd.DataFrame | None) -> str:
     study = areas[areas["area_kind"] == "study"]
     out.append(
         "<p>千人拥有量 capacity per 1,000 residents within reach (2SFCA; E2SFCA with distance "
-        "decay). 容量来源 capacity from: the planner's inventory, the standard's norm, or one "
-        "per facility where neither is given.</p><table><tr><th>类别 Category</th>"
-        "<th>2SFCA</th><th>E2SFCA</th><th>无供给人口 No supply</th><th>容量来源 Capacity from</th>"
-        "</tr>"
-    )
-    sources = (
-        facilities.groupby("category")["capacity_source"].agg(lambda s: ", ".join(sorted(set(s))))
-        if facilities is not None and len(facilities)
-        else pd.Series(dtype=str)
+        "decay; for the whole study both equal total capacity / population). 容量来源 capacity "
+        "from: the planner's inventory; else the planner's assumption 假设 (* below: not a "
+        "standard's figure); else one per facility (the ratio then counts facilities).</p>"
+        "<table><tr><th>类别 Category</th><th>2SFCA</th><th>E2SFCA</th>"
+        "<th>无供给人口 No supply</th><th>容量来源 Capacity from</th></tr>"
     )
     for row in study.itertuples():
+        mark = " *" if _true(row.capacity_assumed) else ""
         out.append(
-            f"<tr><td>{_e(row.category)}</td><td class='num'>{row.sfca_per_1000:.3f}</td>"
+            f"<tr><td>{_e(row.category)}{mark}</td><td class='num'>{row.sfca_per_1000:.3f}</td>"
             f"<td class='num'>{row.e2sfca_per_1000:.3f}</td>"
             f"<td class='num'>{_pct(row.share_pop_no_supply)}</td>"
-            f"<td class='small'>{_e(sources.get(row.category, ''))}</td></tr>"
+            f"<td class='small'>{_e(row.capacity_from)}</td></tr>"
         )
     out.append("</table>")
+    used = sorted({str(a) for a in study["assumption"].fillna("") if str(a)})
+    out += [f'<p class="small warn">* {_e(text)}</p>' for text in used]
     if facilities is not None and "overloaded" in facilities:
         over = facilities[facilities["overloaded"].map(_true)]
         out.append(
-            f"<p>超负荷设施 facilities over capacity: {len(over)}"
+            f"<p>超负荷设施 facilities over capacity (need = catchment × the assumed per-1,000 "
+            f"figure 按假设指标): {len(over)}"
             + (": " + _e(", ".join(over["facility_id"].astype(str))) if len(over) else "")
             + "</p>"
         )
