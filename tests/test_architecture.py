@@ -260,6 +260,7 @@ _IMPORT_NAMES = {
     "pyproj": ["pyproj"],
     "osmium": ["osmium"],
     "google-re2": ["re2"],
+    "python-docx": ["docx"],
 }
 
 

@@ -159,7 +159,8 @@ def test_report_and_pngs_use_noto_cjk_where_wenquanyi_is_absent(
         ["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     # a figure's title: the maps' words are text in the PDF, drawn with the CJK font
-    assert re.search(r"分钟覆盖率 share within \d+ min", text)
+    assert re.search(r"分钟覆盖率 · share within \d+ min", text)
+    assert "示例社区A" in text and "比例尺 scale" in text  # the maps' own words
     done = _yushu(env, "map", good_out, "--png", "--category", "clinic")
     assert done.returncode == 0, done.stderr
     _no_font_complaints(done.stderr)
@@ -185,7 +186,7 @@ def test_without_a_cjk_font_the_command_says_so_once_and_still_writes(
         ["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     # a figure's title, its English half only: no boxes where Chinese was
-    assert re.search(r"\n[a-z_]+: (\d+ )?share within \d+ min\n", text)
+    assert re.search(r"Kindergarten ⚠ 5 · share within 5 min \(study [\d.]+%\)", text)
     done = _yushu(env, "map", good_out, "--png", "--category", "clinic")
     assert done.returncode == 0, done.stderr
     assert sum(MISSING in line for line in done.stderr.splitlines()) == 1

@@ -59,12 +59,18 @@ def _text(path: Path) -> str:
         return subprocess.run(
             ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
         ).stdout
+    if path.suffix == ".docx":
+        import docx
+
+        document = docx.Document(str(path))
+        cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
 def test_no_output_cites_a_working_note_no_user_has(outputs: tuple[Path, Path]) -> None:
     files = sorted(p for folder in outputs for p in folder.rglob("*") if p.is_file())
-    assert {"summary.json", "plan_summary.json", "report.pdf", "report.html"} <= {
+    assert {"summary.json", "plan_summary.json", "report.pdf", "report.docx", "report.html"} <= {
         p.name for p in files
     }
     for path in files:
@@ -114,8 +120,9 @@ def test_every_figure_on_an_assumed_capacity_is_flagged(outputs: tuple[Path, Pat
             assert capacity == {brief["assumption"]["capacity"]}
             assert brief["assumption"]["file"] == "data/assumptions/capacity.toml"
     report = (plan / "report.html").read_text(encoding="utf-8")
+    word = _text(plan / "report.docx")
     for text in set(areas.loc[flagged, "assumption"]):
-        assert text.replace("'", "&#x27;") in report
+        assert text.replace("'", "&#x27;") in report and text in word
     for path in plan.iterdir():  # the old label presented a norm as the standard's
         if path.suffix in (".csv", ".json", ".html"):
             assert "standard-sized" not in path.read_text(encoding="utf-8-sig")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ from oracle import CRS, oracle_distances, projected_graph, random_planar_graph
 from shapely.geometry import Point, box
 
 from yushu_circle import Study, StudyOptions
+from yushu_circle._resources import data_path
 from yushu_circle.assumptions import (
     CapacityAssumption,
     CapacityAssumptions,
@@ -313,3 +316,36 @@ def test_every_figure_on_an_assumed_capacity_is_flagged() -> None:
     assert not supply.facilities["capacity_assumed"].any()
     assert assumed_column("kindergarten") not in supply.residences
     assert supply.brief()["kindergarten"]["assumption"] is None
+
+
+def test_plan_takes_the_planners_own_capacity_file(cli, tmp_path) -> None:
+    text = data_path("assumptions", "capacity.toml").read_text(encoding="utf-8")
+    mine = tmp_path / "bureau.toml"
+    # the bureau's own figure: 45 kindergarten seats per 1,000 residents
+    mine.write_text(
+        text.replace('per_1000 = 30\nunit = "seats"', 'per_1000 = 45\nunit = "seats"', 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan"
+    result = cli("--quiet", "plan", "--capacity", mine, "--out", out)
+    assert result.code == 0, result.err
+    facilities = pd.read_csv(out / "supply_facilities.csv", encoding="utf-8-sig")
+    kindergartens = facilities[facilities["category"] == "kindergarten"]
+    assert len(kindergartens) and (kindergartens["capacity"] == 45 * 12_000 / 1000).all()
+    assert kindergartens["assumption"].str.contains("45 seats per 1,000 residents").all()
+    assert kindergartens["assumption"].str.contains(str(mine), regex=False).all()
+    summary = json.loads((out / "plan_summary.json").read_text(encoding="utf-8"))
+    assert summary["supply"]["kindergarten"]["assumption"]["file"] == str(mine)
+    primary = facilities[facilities["category"] == "primary_school"]
+    assert (primary["capacity"] == 60 * 25_000 / 1000).all()  # the rows left as shipped
+
+
+def test_a_bad_capacity_file_fails_before_any_work(cli, tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[[capacity]]\ncategory = "kindergarten"\n', encoding="utf-8")
+    out = tmp_path / "plan"
+    result = cli("plan", "--capacity", bad, "--out", out)
+    assert result.code == 2
+    assert str(bad) in result.err and "per_1000" in result.err
+    assert "loading OSM data" not in result.out + result.err  # refused before the study loads
+    assert not out.exists()

@@ -170,7 +170,8 @@ def _latin(line: str) -> str:
 
 
 def css() -> str:
-    """The report's font rules: an ``@font-face`` for a given file, then the body's families."""
+    """The report's font rules: an ``@font-face`` for a given file, then the families of the
+    body and of the page margins (running header, page numbers)."""
     font = cjk_font()
     names = [font.family] if font else []
     names += [n for n in CJK_FAMILIES if n not in names]
@@ -179,7 +180,10 @@ def css() -> str:
         url = Path(font.path).as_uri()
         face = f'@font-face {{ font-family: "{font.family}"; src: url("{url}"); }}\n'
     stack = ", ".join(f'"{n}"' for n in names)
-    return f"{face}body {{ font-family: {stack}, sans-serif; }}\n"
+    return (
+        f"{face}body {{ font-family: {stack}, sans-serif; }}\n"
+        f"@page {{ font-family: {stack}, sans-serif; }}\n"
+    )
 
 
 def _given_font(text: str) -> CjkFont:
