@@ -74,6 +74,7 @@ p { margin: 3pt 0; } ul { margin: 3pt 0; padding-left: 14pt; } li { margin: 1.5p
 table { border-collapse: collapse; width: 100%; margin: 4pt 0 2pt; table-layout: fixed; }
 th, td { border: 0.6px solid #aaa; padding: 1.5pt 3pt; text-align: left; vertical-align: top;
          font-size: 8pt; overflow-wrap: break-word; }
+table.compact th, table.compact td { font-size: 7pt; padding: 1pt 2.5pt; line-height: 1.2; }
 th { background: #eee; font-weight: bold; } td.num, th.num { text-align: right; }
 thead { display: table-header-group; } tr { page-break-inside: avoid; }
 .note { font-size: 7pt; color: #555; margin: 0 0 6pt; }
@@ -272,4 +273,5 @@ def _html_table(table: Table) -> str:
         for row in table.rows
     )
     note = f'<p class="note">{e(table.note)}</p>' if table.note else ""
-    return f"<table>{cols}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"
+    kind = ' class="compact"' if table.compact else ""
+    return f"<table{kind}>{cols}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}"

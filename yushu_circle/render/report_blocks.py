@@ -59,6 +59,8 @@ class Table:
         Relative column widths (empty: the renderer's).
     note : str
         A small line under the table.
+    compact : bool
+        Smaller type (the long per-community tables).
     """
 
     header: tuple[str, ...]
@@ -66,6 +68,7 @@ class Table:
     numeric: tuple[int, ...] = ()
     widths: tuple[float, ...] = ()
     note: str = ""
+    compact: bool = False
 
 
 @dataclass(frozen=True)

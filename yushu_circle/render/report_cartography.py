@@ -145,7 +145,13 @@ def _fit(bounds: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def map_axes(made: Any, frame: MapFrame, title: str) -> Any:
-    made.text(0.01, 0.975, legible(title), fontsize=10, va="top")
+    """The map's axes in the frame's extent, under its title and the walker's name."""
+    heading = made.text(0.01, 0.975, legible(title), fontsize=10, va="top")
+    # A long item name would run off the figure: the title shrinks to fit its width.
+    width = heading.get_window_extent(made.canvas.get_renderer()).width
+    room = 0.98 * made.get_figwidth() * made.dpi
+    if width > room:
+        heading.set_fontsize(max(6.5, 10 * room / width))
     made.text(0.01, 0.915, legible(frame.walker), fontsize=7, color="#444", va="top")
     axes = made.add_axes(_AXES)
     axes.set_xlim(frame.extent[0], frame.extent[1])

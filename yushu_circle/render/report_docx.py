@@ -134,7 +134,7 @@ def _table(document: Any, table: Table, header: bool = True) -> None:
             cell.width = widths[c]
             paragraph = cell.paragraphs[0]
             run = paragraph.add_run(str(value))
-            run.font.size = Pt(8 if header or c else 8.5)
+            run.font.size = Pt(7 if table.compact else 8 if header or c else 8.5)
             run.bold = (header and r == 0) or (not header and c == 0)
             if c in table.numeric:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT

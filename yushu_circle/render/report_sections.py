@@ -61,10 +61,19 @@ def item_name(row: Mapping[Any, Any], english: dict[str, str]) -> str:
 
 def english_names(plan: PlanResults) -> dict[str, str]:
     """Each category's English name, from the plan's completeness table."""
+    return _names(plan, "name_en")
+
+
+def chinese_names(plan: PlanResults) -> dict[str, str]:
+    """Each category's Chinese name, from the plan's completeness table."""
+    return _names(plan, "name_zh")
+
+
+def _names(plan: PlanResults, column: str) -> dict[str, str]:
     table = frame(plan.completeness)
-    if table is None or "name_en" not in table:
+    if table is None or column not in table:
         return {}
-    return dict(zip(table["category"].astype(str), table["name_en"].astype(str), strict=True))
+    return dict(zip(table["category"].astype(str), table[column].astype(str), strict=True))
 
 
 def cover(plan: PlanResults, date: datetime.date, date_note: str, version: str) -> list[Block]:
@@ -75,12 +84,17 @@ def cover(plan: PlanResults, date: datetime.date, date_note: str, version: str) 
     standard = summary.get("standard", {})
     made_by = str(study.get("tool") or "yushu_circle (version not recorded)")
     tool = made_by if made_by.endswith(version) else f"{made_by} (report drawn by {version})"
-    communities = (plan.areas["area_kind"] != "study").sum()
+    communities = int((plan.areas["area_kind"] != "study").sum())
+    parts = (
+        f"{communities} 个社区/片区 communities"
+        if communities
+        else "研究区整体，无社区边界 the study area as one (no community polygons)"
+    )
     fields = [
         ("区域 Area", str(summary.get("data", ""))),
         (
             "范围 Extent",
-            f"{communities} 个社区/片区 communities · {people(study.get('population'))} 人 people "
+            f"{parts} · {people(study.get('population'))} 人 people "
             f"· {people(study.get('residences'))} 个居住点 residences",
         ),
         ("日期 Date", f"{date.isoformat()} ({date_note})"),
@@ -176,10 +190,11 @@ def findings_section(plan: PlanResults, english: dict[str, str]) -> list[Block]:
     siting = found.get("siting")
     if siting:
         name = english.get(siting["category"], siting["category"])
+        name_zh = chinese_names(plan).get(siting["category"], name)
         out.append(Heading(2, "新选址的效果 · What the proposed sites change", "findings-sites"))
         out.append(
             Text(
-                f"新增 {siting['sites']} 处 {name}（§ 选址）：{siting['threshold_min']:g} 分钟内"
+                f"新增 {siting['sites']} 处{name_zh}（§ 选址）：{siting['threshold_min']:g} 分钟内"
                 f"覆盖人口 {people(siting['covered_before'])} → {people(siting['covered_after'])}"
                 f"（+{people(siting['added_population'])}），覆盖率 "
                 f"{pct(siting['share_pop_before'])} → {pct(siting['share_pop_after'])}。 "
@@ -475,7 +490,8 @@ def appendix_areas(plan: PlanResults, english: dict[str, str], per_table: int = 
                 ("设施 Item", *(f"{start + i + 1}" for i in range(len(chunk)))),
                 tuple(rows),
                 numeric=tuple(range(1, len(chunk) + 1)),
-                widths=(3.2, *([1.0] * len(chunk))),
+                widths=(3.6, *([1.0] * len(chunk))),
+                compact=True,
             )
         )
     return out

@@ -26,6 +26,7 @@ from yushu_circle.render.report_maps import (
 )
 from yushu_circle.render.report_sections import (
     UNVERIFIED,
+    chinese_names,
     english_names,
     frame,
     item_name,
@@ -71,10 +72,10 @@ def maps_section(plan: PlanResults, view: MapFrame, numbers: FigureNumbers) -> l
     out: list[Block] = [
         Heading(1, "地图 · Maps", "maps"),
         Text(
-            "每幅图：社区按覆盖率着色并标注名称与百分比，灰线为研究区街道，◆ 为现有设施，斜线"
-            "为该类设施步行范围外的居民聚类；比例尺、指北针、坐标系（UTM，米）见图。 Each map: "
+            "每幅图：社区按覆盖率着色并标注名称与百分比，灰线为研究区街道，◆ 为现有设施，虚线"
+            "圈出该类设施步行范围外的居民聚类；比例尺、指北针、坐标系（UTM，米）见图。 Each map: "
             "communities coloured and labelled by their share, the study's streets in grey, ◆ "
-            "the category's facilities today, hatched the clusters of residents beyond its "
+            "the category's facilities today, dashed the clusters of residents beyond its "
             f"level; scale bar, north arrow and UTM grid (metres). {walker}.",
             "small",
         ),
@@ -158,10 +159,7 @@ def _item_map(
 
 
 def _name_zh(plan: PlanResults, category: str) -> str:
-    table = frame(plan.completeness)
-    if table is not None and category in set(table["category"].astype(str)):
-        return str(table.loc[table["category"].astype(str) == category, "name_zh"].iloc[0])
-    return category
+    return chinese_names(plan).get(category, category)
 
 
 def siting_section(plan: PlanResults, view: MapFrame, numbers: FigureNumbers) -> list[Block]:
@@ -346,7 +344,8 @@ def supply_section(plan: PlanResults, per_table: int = 7) -> list[Block]:
                     ("类别 Category", *(f"{start + i + 1}" for i in range(len(chunk)))),
                     tuple(rows),
                     numeric=tuple(range(1, len(chunk) + 1)),
-                    widths=(2.0, *([1.3] * len(chunk))),
+                    widths=(2.6, *([1.3] * len(chunk))),
+                    compact=True,
                 )
             )
     facilities = frame(plan.supply_facilities)
