@@ -12,7 +12,6 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from yushu_circle.render.report_blocks import (
@@ -495,11 +494,3 @@ def appendix_areas(plan: PlanResults, english: dict[str, str], per_table: int = 
             )
         )
     return out
-
-
-def finite(value: Any) -> bool:
-    """True for a number that is not NaN or infinite."""
-    try:
-        return bool(np.isfinite(float(value)))
-    except (TypeError, ValueError):
-        return False
