@@ -7,6 +7,7 @@ checked against the plan's own CSV tables, not against the JSON the report was d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
@@ -273,3 +274,56 @@ def test_report_of_a_folder_that_is_no_plan_says_so(cli, tmp_path: Path) -> None
     assert result.code == 2
     assert "plan_summary.json" in result.err and "yushu-circle plan" in result.err
     assert not (tmp_path / "report.pdf").exists()
+
+
+def test_a_city_of_streets_is_drawn_as_one_image_under_vector_words() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from yushu_circle.render.report_cartography import RASTER_STREETS, map_frame
+    from yushu_circle.render.report_maps import MapWords, Marks, share_map
+    from yushu_circle.results import PlanResults
+
+    # a made-up grid of short streets, more than the vector limit, over two communities
+    side = int((RASTER_STREETS + 2000) ** 0.5) + 1
+    step = 0.0002
+    lines = [
+        shapely.LineString(
+            [(97.0 + i * step, 33.0 + j * step), (97.0 + (i + 1) * step, 33.0 + j * step)]
+        )
+        for i in range(side)
+        for j in range(side)
+    ]
+    streets = gpd.GeoDataFrame(
+        {"kind": ["street"] * len(lines), "highway": "residential", "name": ""},
+        geometry=lines,
+        crs="EPSG:4326",
+    )
+    edge = 97.0 + side * step
+    top = 33.0 + side * step
+    areas = gpd.GeoDataFrame(
+        {
+            "area": ["全部 all", "示例西区 West (synthetic)", "示例东区 East (synthetic)"],
+            "area_kind": ["study", "place", "place"],
+            "share": [0.5, 0.2, 0.8],
+        },
+        geometry=[
+            shapely.box(97.0, 33.0, edge, top),
+            shapely.box(97.0, 33.0, (97.0 + edge) / 2, top),
+            shapely.box((97.0 + edge) / 2, 33.0, edge, top),
+        ],
+        crs="EPSG:4326",
+    )
+    plan = PlanResults(
+        summary={"synthetic": True}, compliance=areas[["area"]], areas=areas, streets=streets
+    )
+    words = MapWords("title 标题", "caption", "share (%)")
+    view = map_frame(plan, "步行者 Walker: test")
+    assert view.streets is not None and len(view.streets) > RASTER_STREETS
+    drawn = share_map(view, "share", words, Marks())
+    few = dataclasses.replace(view, streets=view.streets.head(100))
+    svg = drawn.svg.decode("utf-8")
+    # the streets, one picture more than the same map with streets few enough to stay lines
+    assert svg.count("<image") == share_map(few, "share", words, Marks()).svg.count(b"<image") + 1
+    assert "示例西区" in svg and "比例尺 scale" in svg  # the words stay text
+    assert len(drawn.svg) < 3_000_000

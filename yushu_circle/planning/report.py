@@ -92,9 +92,14 @@ def siting_text(siting: Siting, study: Study) -> str:
     for row in siting.sites.itertuples():
         lines.append(
             f"  #{row.rank} candidate {row.candidate}  +{row.added_population:,.0f} residents "
-            f"新增覆盖人口 ({row.geometry.y:.5f} N, {row.geometry.x:.5f} E)"
+            f"新增覆盖人口 ({_degrees(row.geometry.y, 'NS')}, {_degrees(row.geometry.x, 'EW')})"
         )
     return "\n".join(lines)
+
+
+def _degrees(value: float, hemispheres: str) -> str:
+    """``33.00620 N`` / ``122.29128 W``: degrees with their hemisphere, never a minus sign."""
+    return f"{abs(value):.5f} {hemispheres[0] if value >= 0 else hemispheres[1]}"
 
 
 def whatif_text(diff: WhatIf) -> str:
