@@ -1,26 +1,40 @@
-"""Reading OSM XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) into elements, with clear errors."""
+"""Reading OSM XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) through the one libosmium
+reader, and the checks every element list (XML or an Overpass answer) passes."""
 
 from __future__ import annotations
 
 import bz2
 import gzip
-import xml.sax
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
+
+from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import InputError
+from yushu_circle.osm.extract import Extract, elements_of
+from yushu_circle.osm.libosmium import read_extract
 
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
 
-def read_xml_elements(path: Path) -> list[dict[str, Any]]:
-    """The elements of an OSM XML file, each checked for an id and a valid position.
+def read_xml(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
+    """The ways, tagged nodes and area relations of an OSM XML file (plain, bz2 or gzip).
+
+    Read by libosmium in C++ and parsed in bulk, as a PBF file is
+    (:func:`~yushu_circle.osm.libosmium.read_extract`); its ways may come before its nodes.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    area : shapely Polygon, optional
+        Keep only what touches this area (EPSG:4326), see :meth:`Extract.clip`.
 
     Raises
     ------
     InputError
-        When the file is not (valid) OSM XML or cannot be decompressed.
+        When the file is not (valid) OSM XML, cannot be decompressed, holds a tag longer
+        than libosmium reads, an id beyond 64 bits or a node without a valid position.
     """
     head = _open_bytes(path, 64)
     if b"<" not in head:
@@ -28,38 +42,18 @@ def read_xml_elements(path: Path) -> list[dict[str, Any]]:
             f"{path} is not OSM XML (it does not start with an XML tag)",
             "pass an OSM XML export (.osm), a .osm.pbf or a .graphml file",
         )
-    # osmnx (with sklearn, scipy.stats and matplotlib: ~1.8 s) only when XML is read, so
-    # a study of a .osm.pbf does not pay for it.
-    from yushu_circle.osm import _osmnx
+    return read_extract(path, "xml", area)
 
-    try:
-        document = _osmnx.overpass_json_from_xml(path)
-    except xml.sax.SAXParseException as exc:
-        raise InputError(
-            f"{path} is not valid OSM XML (line {exc.getLineNumber()}: {exc.getMessage()})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except ElementTree.ParseError as exc:
-        line, _ = exc.position
-        raise InputError(
-            f"{path} is not valid OSM XML (line {line}: {exc})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(
-            f"{path} cannot be read as OSM XML ({exc})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            f"{path} is XML but not OSM XML: a <tag>, <nd> or <member> is out of place "
-            f"or lacks an attribute ({type(exc).__name__}: {exc})",
-            "export the area again as OSM XML (.osm)",
-        ) from None
-    elements = document.get("elements", [])
-    if not isinstance(elements, list):
-        raise InputError(f"{path} holds no OSM elements", "export the area again")
-    return valid_elements(elements, str(path))
+
+def read_xml_elements(path: Path) -> list[dict[str, Any]]:
+    """The elements of an OSM XML file in Overpass-JSON form (see :func:`read_xml`).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_xml`.
+    """
+    return elements_of(read_xml(path))
 
 
 def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
