@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import osmium
 import pytest
-from conftest import town_xml
+from conftest import DATA, CliResult, FakeOSMServer, Reply, town_xml
 from osm_formats import OAKLAND, multipolygon_town_xml
 
 from yushu_circle.osm import _osmnx
@@ -235,3 +237,53 @@ def test_an_element_without_id_or_position_is_refused(tmp_path: Path, body: str,
     path.write_text(f'<osm version="0.6">{body}</osm>', encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(said)):
         read_xml(path)
+
+
+@pytest.mark.parametrize("kind", ["node", "way"])
+def test_an_object_longer_than_two_csv_blocks_is_read(tmp_path: Path, kind: str) -> None:
+    # 40,000 tags: ~4.5 MB of OPL on one line, more than two of pyarrow's 1 MiB CSV blocks
+    # (one line may straddle one boundary); this used to be refused as "not valid OSM XML".
+    tags = {f"k{i}": "v" * 100 for i in range(40_000)}
+    tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+    body = {
+        "node": _NODE.format(tag_xml),
+        "way": '<node id="1" lat="33" lon="97"/><node id="2" lat="33.001" lon="97"/>'
+        f'<way id="3"><nd ref="1"/><nd ref="2"/>{tag_xml}</way>',
+    }[kind]
+    path = tmp_path / "many_tags.osm"
+    path.write_text(f'<osm version="0.6">{body}</osm>', encoding="utf-8")
+    got = read_xml(path)
+    assert (got.point_tags if kind == "node" else got.way_tags) == [tags]
+    if kind == "way":
+        np.testing.assert_array_equal(got.way_lat, [33.0, 33.001])
+
+
+def test_an_object_too_long_for_any_block_is_refused_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yushu_circle.errors import InputError
+    from yushu_circle.osm import libosmium
+
+    # The real limit (64 MiB) would need a file of hundreds of MB; the same path with 1 MiB.
+    monkeypatch.setattr(libosmium, "MAX_OBJECT_BYTES", 2**20)
+    tags = "".join(f'<tag k="k{i}" v="{"v" * 100}"/>' for i in range(40_000))  # ~4.5 MB
+    path = tmp_path / "many_tags.osm"
+    path.write_text(f'<osm version="0.6">{_NODE.format(tags)}</osm>', encoding="utf-8")
+    with pytest.raises(InputError, match="too long to read") as refused:
+        read_xml(path)
+    assert str(path) in str(refused.value) and "over 1 MiB" in str(refused.value)
+
+
+def test_an_overpass_answer_with_an_id_beyond_64_bits_is_one_line(
+    cli: Callable[..., CliResult], osm_server: FakeOSMServer, tmp_path: Path
+) -> None:
+    answer = json.loads((DATA / "overpass_demo_town.json").read_text(encoding="utf-8"))
+    way = next(e for e in answer["elements"] if e["type"] == "way")
+    way["nodes"][0] = 2**64 + 5
+    osm_server.overpass_replies = [Reply(200, answer)]
+    result = cli("--quiet", "run", "--bbox", "97.005,32.996,97.015,33.004", "--out", tmp_path / "o")
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err and "OverflowError" not in result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "whole number of 64 bits" in lines[0], result.err
+    assert f"way {way['id']}" in lines[0]

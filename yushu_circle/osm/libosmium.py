@@ -27,6 +27,11 @@ MAX_STRING_BYTES = 1024
 """The longest tag key, tag value or member role libosmium reads (``max_osm_string_length``:
 256 characters of up to 4 bytes); OSM itself allows 255 characters."""
 
+MAX_OBJECT_BYTES = 64 * 1024 * 1024
+"""About the longest node or way read, as OPL text (its tags and node list; pyarrow's CSV
+blocks, which a line may straddle once): a way of 2,000 nodes, the most OSM allows, takes
+~30 kB."""
+
 _KINDS = {"n": "node", "w": "way", "r": "relation"}
 _ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
 _OPL_OPTIONS = "opl,add_metadata=false"
@@ -108,6 +113,12 @@ def _write_opl(path: Path, libosmium_format: str, opl: Path) -> None:
 def _refusal(path: Path, kind: OSMFormat, exc: Exception) -> InputError:
     """The one-line refusal for what libosmium (or the OPL parse) said about a file."""
     said = clip_text(str(exc), 160)
+    if said.startswith("OSM object is too long"):
+        return InputError(
+            f"{path} holds an OSM node or way too long to read (its tags and node list take "
+            f"over {MAX_OBJECT_BYTES // 2**20} MiB as text; OSM allows 2,000 nodes per way)",
+            "the file is damaged or not an OSM export: export or download it again",
+        )
     too_long = re.match(r"OSM (.+) is too long", said)
     if too_long:
         return InputError(
@@ -276,20 +287,28 @@ def _first_line(text: bytes, kind: bytes) -> int:
 
 
 def _fields(text: memoryview, names: tuple[str, ...]) -> pa.Table:
-    """Space-separated OPL lines as a table of string columns (no quoting in OPL)."""
+    """Space-separated OPL lines as a table of string columns (no quoting in OPL).
+
+    pyarrow's blocks (1 MiB) must each hold a whole line; a longer line (a way of more than
+    ~80,000 nodes, an object with thousands of tags: never real OSM) is read once more with
+    blocks of :data:`MAX_OBJECT_BYTES`, and refused beyond that.
+    """
     if not text:
         return pa.table({name: pa.array([], pa.string()) for name in names})
-    try:
-        return pa_csv.read_csv(
-            pa.BufferReader(pa.py_buffer(text)),
-            read_options=pa_csv.ReadOptions(column_names=list(names)),
-            parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as exc:  # never expected: the writer's fields are fixed
-        raise RuntimeError(f"OPL text could not be split into fields ({exc})") from None
+    for block_size in (None, MAX_OBJECT_BYTES):
+        try:
+            return pa_csv.read_csv(
+                pa.BufferReader(pa.py_buffer(text)),
+                read_options=pa_csv.ReadOptions(column_names=list(names), block_size=block_size),
+                parse_options=pa_csv.ParseOptions(delimiter=" ", quote_char=False),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):  # never expected: the writer's fields are fixed
+                raise RuntimeError(f"OPL text could not be split into fields ({exc})") from None
+    raise RuntimeError(f"OSM object is too long ({names[1]} and node list as text)")
 
 
 def _ids(heads: pa.ChunkedArray) -> np.ndarray:

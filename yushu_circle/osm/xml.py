@@ -10,7 +10,7 @@ from typing import Any
 
 from shapely.geometry import MultiPolygon, Polygon
 
-from yushu_circle.errors import InputError
+from yushu_circle.errors import InputError, clip_text
 from yushu_circle.osm.extract import Extract, elements_of
 from yushu_circle.osm.libosmium import read_extract
 
@@ -61,9 +61,10 @@ def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str,
     a node list and every relation a member list (XML files and Overpass answers alike)."""
     for element in elements:
         kind = element.get("type")
-        if not isinstance(element.get("id"), int) or isinstance(element.get("id"), bool):
+        if not _is_id(element.get("id")):
             raise InputError(
-                f"{where}: a <{kind}> has no whole-number id ({element.get('id')!r})",
+                f"{where}: a <{kind}> has no whole-number id of 64 bits "
+                f"({clip_text(repr(element.get('id')), 40)})",
                 "export the area again as OSM XML (.osm)",
             )
         if kind == "node":
@@ -82,23 +83,27 @@ def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str,
                 )
         elif kind == "way":
             refs = element.get("nodes", [])
-            if not isinstance(refs, list) or not all(
-                isinstance(r, int) and not isinstance(r, bool) for r in refs
-            ):
+            if not isinstance(refs, list) or not all(map(_is_id, refs)):
                 raise InputError(
-                    f"{where}: way {element['id']} has a node reference that is not a number",
+                    f"{where}: way {element['id']} has a node reference that is not a "
+                    "whole number of 64 bits",
                     "export the area again as OSM XML (.osm)",
                 )
         elif kind == "relation":
             members = element.get("members", [])
             if not isinstance(members, list) or not all(
-                isinstance(m, dict) and isinstance(m.get("ref"), int) for m in members
+                isinstance(m, dict) and _is_id(m.get("ref")) for m in members
             ):
                 raise InputError(
-                    f"{where}: relation {element['id']} has a member without a numeric ref",
+                    f"{where}: relation {element['id']} has a member without a ref of 64 bits",
                     "export the area again as OSM XML (.osm)",
                 )
     return elements
+
+
+def _is_id(value: object) -> bool:
+    """Whether a value is an OSM id: a whole number that fits 64 bits (as the arrays hold)."""
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def _open_bytes(path: Path, count: int) -> bytes:
