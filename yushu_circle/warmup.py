@@ -89,9 +89,11 @@ def start() -> Warmup | None:
     Returns
     -------
     Warmup or None
-        The running child; None when this installation's kernels were compiled before or
-        warm-ups are disabled (``YUSHU_NO_WARMUP=1``).
+        The running child; None when this installation's kernels were compiled before,
+        warm-ups are disabled (``YUSHU_NO_WARMUP=1``) or there is no kernel cache to fill.
     """
+    if _core.cache_problem() is not None:
+        return None
     marker = _marker()
     if os.environ.get(DISABLE_ENV, "") == "1" or marker.exists():
         return None
