@@ -134,7 +134,8 @@ def _settle(
             candidate = d + weights[k]
             if candidate < dist[v] and candidate <= limit:
                 dist[v] = candidate
-                size = _push4(keys, vals, size, candidate, v)
+                # An int64 as above (the CSR's columns are int32): one heap specialisation.
+                size = _push4(keys, vals, size, candidate, np.int64(v))
     for node in range(len(dist)):
         if dist[node] > limit:
             dist[node] = np.inf
