@@ -135,7 +135,7 @@ def _settle(
             if candidate < dist[v] and candidate <= limit:
                 dist[v] = candidate
                 # An int64 as above (the CSR's columns are int32): one heap specialisation.
-                size = _push4(keys, vals, size, candidate, np.int64(v))
+                size = _push4(keys, vals, size, candidate, int(np.int64(v)))
     for node in range(len(dist)):
         if dist[node] > limit:
             dist[node] = np.inf
