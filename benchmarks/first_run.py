@@ -33,12 +33,18 @@ def _command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "yushu_circle.cli"]
 
 
+_CPU: list[float] = []  # CPU seconds of each _timed run, its children (the warm-up) included
+
+
 def _timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    start = time.perf_counter()
+    start, before = time.perf_counter(), os.times()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, after = time.perf_counter() - start, os.times()
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    _CPU.append(
+        after.children_user - before.children_user + after.children_system - before.children_system
+    )
     return seconds, done.stderr
 
 
@@ -83,7 +89,7 @@ def _busy_loops(count: int) -> list[subprocess.Popen[bytes]]:
 
 def _cold_and_warm(
     run: list[str], env: dict[str, str], work: Path, busy: int
-) -> tuple[float, str, float, str, tuple[float, float]]:
+) -> tuple[float, str, float, str, tuple[float, float], tuple[float, float]]:
     """A first run on an empty kernel cache, then a second, with ``busy`` loops alongside."""
     cache = work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
@@ -99,7 +105,7 @@ def _cold_and_warm(
         for loop in loops:
             loop.kill()
             loop.wait()
-    return cold, progress, warm, warm_progress, (before, after)
+    return cold, progress, warm, warm_progress, (before, after), (_CPU[-2], _CPU[-1])
 
 
 def main() -> None:
@@ -121,11 +127,16 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"command: {' '.join(['yushu-circle', 'run', *extra])} (demo)")
     print(f"busy-loop processes alongside both runs: {args.busy}")
-    for cold, progress, warm, warm_progress, (before, after) in pairs:
+    for cold, progress, warm, warm_progress, (before, after), (cpu_cold, cpu_warm) in pairs:
         print(f"load average {before:.1f} before the first run, {after:.1f} after the second")
-        print(f"first run (fresh kernel cache): {cold:6.1f} s")
-        print(f"second run (warm cache):        {warm:6.1f} s")
-        print(f"ratio first / second:           {cold / warm:6.2f}  (target ≤ 2)")
+        print(
+            f"first run (fresh kernel cache): {cold:6.1f} s  ({cpu_cold:.1f} CPU-s, all processes)"
+        )
+        print(f"second run (warm cache):        {warm:6.1f} s  ({cpu_warm:.1f} CPU-s)")
+        print(
+            f"ratio first / second:           {cold / warm:6.2f}  (target ≤ 2; CPU "
+            f"{cpu_cold / cpu_warm:.2f})"
+        )
         cold_steps, warm_steps = _steps(progress), _steps(warm_progress)
         for label, seconds in cold_steps.items():
             warm_s = warm_steps.get(label, 0.0)
