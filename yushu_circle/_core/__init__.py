@@ -1,8 +1,8 @@
 """The routing core: every compiled (numba) kernel — heap, searches, the edge-end → point rule.
 
 Importing this package (which every kernel module does first, being inside it) points
-numba's on-disk cache at a per-user folder *before* any ``@njit(cache=True)`` decorator
-runs: numba picks a function's cache folder when it is decorated. Left to itself numba
+numba's on-disk cache at a per-user folder *before* any kernel is decorated (:mod:`.jit`):
+numba picks a function's cache folder when it is decorated. Left to itself numba
 writes next to the source, i.e. into ``site-packages/yushu_circle/…/__pycache__``, files
 ``pip uninstall`` does not know about — the leftover folder then shadows a later editable
 install as an empty namespace package.

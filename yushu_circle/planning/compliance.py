@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from yushu_circle.columns import walk_min
+from yushu_circle.options import DEFAULT_MEASURE, DEFAULT_STANDARD, Measure, Serves, parse_choice
 from yushu_circle.planning._shared import share
-from yushu_circle.planning.areas import ALL_AREA, area_geometry, area_members, area_polygons
+from yushu_circle.planning.areas import (
+    ALL_AREA,
+    area_codes,
+    area_geometry,
+    area_members,
+    area_polygons,
+)
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
 
-Measure = Literal["minutes", "metres"]
-"""How a level's reach is measured: its walk minutes, or its radius walked at flat speed."""
 NOT_ASSESSED = "not assessed: category not in the catalog, bring a --facilities file 无数据未评估"
 """Status of a row whose category the study has no data for."""
 _ALL_ZH = "全部必配设施达标"
@@ -98,10 +103,10 @@ class Compliance:
 
 def compliance(
     study: Study,
-    standard: str | Path | Standard = "gb50180",
+    standard: str | Path | Standard = DEFAULT_STANDARD,
     areas: str | Path | gpd.GeoDataFrame | None = None,
     access: pd.DataFrame | None = None,
-    measure: Measure = "minutes",
+    measure: Measure | str = DEFAULT_MEASURE,
     include_recommended: bool = False,
 ) -> Compliance:
     """Which residences meet a standard's items, per item, per level and overall, per area.
@@ -117,7 +122,7 @@ def compliance(
         one area per community (:func:`yushu_circle.planning.areas.merge_same_communities`).
     access : DataFrame, optional
         Walk minutes (e.g. of a walker profile); default ``study.access()``.
-    measure : {"minutes", "metres"}
+    measure : Measure or {"minutes", "metres"}
         Walk minutes of the level, or the standard's radius walked at the network speed.
     include_recommended : bool
         Assess the △ rows too (they never count towards a level or 达标率).
@@ -127,6 +132,7 @@ def compliance(
     Compliance
     """
     chosen = standard if isinstance(standard, Standard) else load_standard(standard)
+    measure = parse_choice(Measure, "measure", measure)
     access = study.access() if access is None else access
     catalog = study.catalog
     per_minute = study.network.metres_per_minute
@@ -163,12 +169,16 @@ def compliance(
     )
     polygons = area_polygons(study, areas)
     members = area_members(residences, polygons)
+    codes = area_codes(polygons)  # the areas file's division codes, for the bureau's joins
+    people = _group_people(access, catalog, assessed)  # 一老一小: when age shares were given
     table_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     for (name, kind), index in members:
         pop = population[index]
         ones = np.ones(len(index))
         base = {"area": name, "area_kind": kind, "residences": len(index), "population": pop.sum()}
+        if codes is not None:
+            base = {"area": name, "code": codes.get((name, kind), "")} | base
         area_row = dict(base)
         for req in assessed:
             flags = met[req.label][index]
@@ -176,6 +186,7 @@ def compliance(
                 base
                 | _item_row(chosen, req, measure, per_minute)
                 | {"share_res": share(flags, ones), "share_pop": share(flags, pop)}
+                | _served(people, req.category, index, flags)
             )
             area_row[f"item_{req.label}"] = share(flags, pop)
         for m in levels:
@@ -279,4 +290,39 @@ def _group_row(
         "threshold_min": level,
         "verified": not unverified,
         "source": source,
+    }
+
+
+def _group_people(
+    access: pd.DataFrame, catalog: Any, assessed: list[Requirement]
+) -> dict[str, tuple[str, np.ndarray]] | None:
+    """Per assessed category, whom it serves and their people per residence (一老一小);
+    None when the residences carry no age groups."""
+    if not any(str(g) in access for g in (Serves.CHILDREN, Serves.ELDERLY)):
+        return None
+    found = {}
+    for req in assessed:
+        serves = catalog[req.category].serves
+        column = str(serves) if serves is not Serves.ALL and str(serves) in access else ""
+        values = access[column or "population"].to_numpy(dtype=float)
+        found[req.category] = (column or str(Serves.ALL), values)
+    return found
+
+
+def _served(
+    people: dict[str, tuple[str, np.ndarray]] | None,
+    category: str,
+    index: np.ndarray,
+    flags: np.ndarray,
+) -> dict[str, Any]:
+    """An item row's group columns: whom it serves, their people, those within its level."""
+    if people is None:
+        return {}
+    serves, values = people[category]
+    group = values[index]
+    return {
+        "serves": serves,
+        "group_people": float(group.sum()),
+        "group_within": float(group[flags].sum()),
+        "share_group": share(flags, group),
     }
