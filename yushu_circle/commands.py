@@ -53,18 +53,13 @@ def _compile_notice(module: str) -> None:
         return
     from tqdm.auto import tqdm
 
-    from yushu_circle._core import COMPILE_SECONDS, cache_dir
+    from yushu_circle._core import COMPILE_SECONDS, compile_notice
 
     name = module.rsplit(".", 1)[-1]
     what = (
         "isochrone" if name.startswith("isochrone") else "siting" if name == "coverage" else "walk"
     )
-    seconds = COMPILE_SECONDS.get(name, 10)
-    tqdm.write(
-        f"  compiling {what} kernels once (一次性编译), ~{seconds} s; "
-        f"later runs load them from {cache_dir()}",
-        file=sys.stderr,
-    )
+    tqdm.write(compile_notice(what, COMPILE_SECONDS.get(name, 10)), file=sys.stderr)
 
 
 def _parse_bbox(name: str, text: str) -> list[float]:
