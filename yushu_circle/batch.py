@@ -9,6 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -37,6 +42,7 @@ DONE_MARKER = "_DONE"
 STATUS_FILE = "batch_status.csv"
 COMBINED_FILE = "combined_summary.csv"
 SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
+_TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
 
 # osmnx settings the workers take over from the process that starts the batch.
 _OSMNX_SETTINGS = ("overpass_url", "nominatim_url", "cache_folder", "use_cache", "requests_timeout")
@@ -161,9 +167,15 @@ def run_batch(
             rows[area.area_id] = _row(area, "ok", resumed=True)
         else:
             todo.append(area)
+    staging = _staging_folders(out, todo)
+    existed = {area.area_id for area in todo if (out / area.area_id).exists()}
     try:
-        if todo:
-            rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+        try:
+            if todo:
+                rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+        finally:
+            if scheduler is None:  # the local workers are gone; a remote one may still write
+                _remove_leftovers(out, todo, staging, existed)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a batch that could not start leaves no empty output folder behind
@@ -178,6 +190,24 @@ def run_batch(
         },
     )
     return BatchResult(status, combined, out)
+
+
+def _staging_folders(out: Path, areas: Sequence[Area]) -> set[Path]:
+    """The staging folders inside the areas' output folders (see :mod:`yushu_circle.io`)."""
+    return {path for area in areas for path in (out / area.area_id).glob(".staging-*")}
+
+
+def _remove_leftovers(
+    out: Path, areas: Sequence[Area], staging: set[Path], existed: set[str]
+) -> None:
+    """What workers stopped mid-write (Ctrl-C, SIGTERM, a crash) could not tidy up: the
+    staging folders this batch made, then the area folders it made that stayed empty."""
+    for folder in _staging_folders(out, areas) - staging:
+        shutil.rmtree(folder, ignore_errors=True)
+    for area in areas:
+        folder = out / area.area_id
+        if area.area_id not in existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _make_job(out: Path, settings: StudySettings, gpkg: bool) -> _Job:
@@ -240,8 +270,9 @@ def _row(
 
 
 @contextmanager
-def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
+def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]:
     """A Dask client on the given scheduler, or on a local cluster closed afterwards."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -265,19 +296,57 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,  # failures are reported in the status table
-    )
+    # Dask's scratch space (lock files, spilled data) in a staging folder of this batch,
+    # removed with the cluster; not dask-scratch-space/ in the user's TMPDIR.
+    scratch = Path(tempfile.mkdtemp(prefix=".staging-dask-", dir=out_dir))
     try:
-        with Client(cluster) as client:
-            yield client
+        with dask.config.set({"temporary-directory": str(scratch)}), _quiet_workers():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # failures are reported in the status table
+            )
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
     finally:
-        cluster.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def _quiet_workers() -> Iterator[None]:
+    """Worker processes started inside ignore SIGINT and SIGHUP (inherited when spawned).
+
+    Ctrl-C in a terminal, and the hang-up of a closed one, reach every process of the
+    foreground group: each worker would print its own KeyboardInterrupt traceback. Only
+    this process is stopped by them; it closes the cluster, which ends its workers. A
+    Ctrl-C in the second or two the workers take to start is ignored too.
+
+    multiprocessing's resource tracker, started with the first worker, reports the
+    semaphores of a cluster stopped mid-way as "leaked" (and removes them): the report is
+    kept quiet, the one-line message stays the only one.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n)]
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in names}
+    warning_options = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [warning_options, _TRACKER_QUIET]))
+    try:
+        yield
+    finally:
+        if warning_options is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = warning_options
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _run_on_dask(
@@ -293,7 +362,7 @@ def _run_on_dask(
 
     rows: dict[str, dict[str, Any]] = {}
     token = uuid.uuid4().hex[:8]  # unique task keys: two batches may share a scheduler
-    with _client(scheduler, workers) as client:
+    with _client(scheduler, workers, Path(job.out_dir)) as client:
         futures = {
             client.submit(
                 run_area, area, job, retries=retries, key=f"area-{area.area_id}-{token}"

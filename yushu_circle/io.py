@@ -570,6 +570,7 @@ def rebuild_maps(
     html = rebuilt_map(parts, category=category, tianditu_key=tianditu_key, **budget)
     written = write_atomically(out_dir, {"map.html": text_writer(html)})
     if png:
+        _check_not_linked(Path(out_dir), "png")  # no PNG written through a link out of OUT
         writers = png_writers(
             parts["residences"], parts["facilities"], parts["meta"], parts["edges"]
         )
