@@ -397,7 +397,11 @@ AREA_KIND = "admin"  # which OSM areas to tabulate: "admin", "residential" or "p
 SITE_CATEGORY = "kindergarten"  # the category to site new facilities for
 K = 2  # how many new sites
 METHOD = "greedy"  # "greedy" or "milp" (exact)
-OUT = "yushu_circle_out/planning"  # folder for the what-if outputs""",
+OUT = "yushu_circle_out/planning"  # folder for the what-if outputs
+# Section 5 (a town with streets but no buildings): Yushu city's 2020 census population and
+# its 0-14 and 65+ shares (tudigong, from the census: ../shared/data/yushu/PROVENANCE.md)
+POPULATION_TOTAL = 141_308
+AGE_SHARES = "0-14=0.277,65+=0.061"  # or a file of AGES,SHARE lines""",
     ),
     (
         "code",
@@ -557,6 +561,51 @@ its facilities (click one), and the residences show their walk minutes after the
         "code",
         """\
 after.explore(category=SITE_CATEGORY)""",
+    ),
+    (
+        "md",
+        """\
+## 5. 只有街道的城镇 · A town with streets but no buildings (一老一小)
+
+Real OSM of Jiegu maps its streets but almost none of its buildings (4 within 1 km of the
+结古街道 seat, against 242 street segments). There every residence is a **sample point
+along a residential street**, and the tool says so. A known total — the census — is spread
+over them by street length, and the census age shares give each residence its children and
+its elderly, so the items meant for them (kindergarten, primary school, elderly day care,
+nursing home: the catalog's `serves`) are scored against **their** people.
+
+This section runs on a small **synthetic sparse town (示例数据)** shaped like Jiegu's OSM:
+5 residential streets, 4 huts, one kindergarten, one primary school, one clinic, two shops,
+no elderly care. The census figures are Yushu city's; the town is made up.""",
+    ),
+    (
+        "code",
+        """\
+from yushu_circle.options import parse_age_shares
+from yushu_circle.osm.sparse import sparse_town
+
+sparse = Study(sparse_town(), population_total=POPULATION_TOTAL,
+               age_shares=parse_age_shares(AGE_SHARES))
+display(Markdown("> **⚠ 示例数据 · Synthetic sparse town** — made up, shaped like Jiegu's "
+                 "OSM (streets, few buildings). 本节城镇为合成数据。"))
+print(sparse.residence_source)""",
+    ),
+    (
+        "code",
+        """\
+# Whom each item serves, how many of them there are, and how many live within its level.
+groups = sparse.summary()[["name_zh", "level_min", "facilities", "serves", "group_people",
+                           "group_within_level", "share_group_within_level"]]
+groups[groups["serves"] != "all"].round(1)""",
+    ),
+    (
+        "code",
+        """\
+# 一老一小 in the compliance table: the kindergarten counted in children, elderly care in elders.
+rows = planning.compliance(sparse, STANDARD).table
+rows = rows[(rows["area"] == "全部 all") & (rows["row_kind"] == "item") & (rows["serves"] != "all")]
+rows[["requirement", "serves", "population", "share_pop", "group_people", "group_within",
+      "share_group"]].round(3)""",
     ),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import threading
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlparse
 from xml.sax.saxutils import quoteattr
 
 import pytest
@@ -363,6 +364,127 @@ def osm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     try:
         yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# --- recorded answers of areas studied settlement by settlement ----------------------------
+
+# An Overpass QL bbox filter: (south,west,north,east).
+_QL_BBOX = re.compile(r"\((-?\d+\.\d+),(-?\d+\.\d+),(-?\d+\.\d+),(-?\d+\.\d+)\)")
+
+
+@dataclass
+class RecordedOSM:
+    """Recorded (synthetic) answers of county-sized areas, served like Overpass and Nominatim.
+
+    ``areas`` maps a place query to its Nominatim answer and its settlement-search answer;
+    ``towns`` are the synthetic towns an Overpass study query gets when their centre lies in
+    its box. ``requests`` records every request: (kind, query text) with kind
+    ``nominatim``, ``search`` (the settlement search) or ``overpass`` (a study query).
+    """
+
+    areas: dict[str, Any]
+    towns: list[dict[str, Any]]
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, name: str) -> RecordedOSM:
+        document = json.loads((DATA / name).read_text(encoding="utf-8"))
+        return cls(document["areas"], document["towns"])
+
+    def boxes(self, kind: str) -> list[tuple[float, float, float, float]]:
+        """(west, south, east, north) of the first box of every request of ``kind``."""
+        found = []
+        for k, text in self.requests:
+            match = _QL_BBOX.search(text)
+            if k == kind and match is not None:
+                south, west, north, east = (float(v) for v in match.groups())
+                found.append((west, south, east, north))
+        return found
+
+    def answer(self, kind: str, text: str) -> Any:
+        if kind == "nominatim":
+            query = parse_qs(urlparse(text).query).get("q", [""])[0]
+            area = self.areas.get(query)
+            return [] if area is None else area["nominatim"]
+        match = _QL_BBOX.search(text)
+        assert match is not None, text[:200]
+        south, west, north, east = (float(v) for v in match.groups())
+        if kind == "search":
+            for area in self.areas.values():
+                ring = area["nominatim"][0]["geojson"]["coordinates"][0]
+                lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+                if (
+                    west <= (min(lons) + max(lons)) / 2 <= east
+                    and south <= (min(lats) + max(lats)) / 2 <= north
+                ):
+                    return area["search"]
+            return {"elements": []}
+        elements = []
+        for town in self.towns:
+            lon, lat = town["center"]
+            if west <= lon <= east and south <= lat <= north:
+                elements += town["overpass"]["elements"]
+        return {"generator": "recorded synthetic answers (示例数据)", "elements": elements}
+
+
+@pytest.fixture
+def recorded_osm(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RecordedOSM]:
+    """A local Overpass + Nominatim serving the recorded file named by the test's
+    ``recorded`` mark (``@pytest.mark.recorded("county_recorded.json")``)."""
+    import osmnx as ox
+
+    marker = request.node.get_closest_marker("recorded")
+    recorded = RecordedOSM.load(marker.args[0] if marker else "county_recorded.json")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, kind: str, text: str) -> None:
+            with recorded.lock:
+                recorded.requests.append((kind, text))
+            data = json.dumps(recorded.answer(kind, text), ensure_ascii=False).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if urlparse(self.path).path.startswith("/nominatim"):
+                self._send("nominatim", self.path)
+            else:
+                self._post(unquote_plus(urlparse(self.path).query))
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self._post(unquote_plus(body.decode("utf-8")))
+
+        def _post(self, text: str) -> None:
+            self._send("search" if '["place"~' in text else "overpass", text)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    port = httpd.server_address[1]
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    monkeypatch.setattr(ox.settings, "overpass_url", f"http://127.0.0.1:{port}/api")
+    monkeypatch.setattr(ox.settings, "nominatim_url", f"http://127.0.0.1:{port}/nominatim/")
+    monkeypatch.setattr(ox.settings, "cache_folder", str(tmp_path / "cache"))
+    monkeypatch.setattr(ox.settings, "use_cache", True)
+    monkeypatch.setattr(ox.settings, "requests_timeout", 5)
+    monkeypatch.setenv("YUSHU_CIRCLE_OVERPASS_BACKOFF_S", "0.01")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    try:
+        yield recorded
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -232,3 +232,10 @@ def test_planning_runs_on_the_demo(kernel_env: Path, tmp_path: Path) -> None:
             before.loc[key, "share_pop_5min"],
             abs=1e-4,  # summary.csv keeps 4 decimals
         )
+    # Section 5: the sparse town's residences are street samples carrying the census total,
+    # and the kindergarten is counted in children (27.7 % of 141,308 = 39,142).
+    sparse = _text(_cell_after(notebook, "from yushu_circle.options import parse_age_shares"))
+    assert "30 residences are sample points" in sparse and "示例数据" in sparse
+    assert "known total 141,308 spread by residential street length" in sparse
+    groups = _text(_cell_after(notebook, "# Whom each item serves"))
+    assert "children" in groups and "elderly" in groups and "39142" in groups.replace(",", "")

@@ -197,3 +197,36 @@ def test_bad_backoff_setting_is_named(
     result = cli("--quiet", "run", "--bbox", BBOX, "--out", tmp_path / "out")
     assert_one_line_error(result, "YUSHU_CIRCLE_OVERPASS_BACKOFF_S", "'soon'")
     assert osm_server.count("overpass") == 0
+
+
+def test_server_urls_travel_on_the_source_and_osmnx_settings_are_left_alone(
+    cli: Callable[..., CliResult],
+    osm_server: FakeOSMServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import osmnx as ox
+
+    monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/closed")
+    monkeypatch.setattr(ox.settings, "nominatim_url", "http://127.0.0.1:9/closed/")
+    out = tmp_path / "out"
+    result = cli(
+        "--quiet", "run", "--place", DEMO_TOWN, "--overpass-url", osm_server.overpass_url,
+        "--nominatim-url", osm_server.nominatim_url, "--no-isochrones", "--out", out,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert osm_server.count("overpass") == 1 and osm_server.count("nominatim") == 1
+    # The command set nothing global: osmnx's settings are what they were.
+    assert ox.settings.overpass_url == "http://127.0.0.1:9/closed"
+    assert ox.settings.nominatim_url == "http://127.0.0.1:9/closed/"
+    # Only the osmnx adapter writes osmnx's settings.
+    import re
+
+    writes = re.compile(r"ox\.settings\.\w+\s*=(?!=)|setattr\(\s*ox\.settings")
+    package = Path(__file__).resolve().parents[1] / "yushu_circle"
+    writing = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if writes.search(p.read_text(encoding="utf-8"))
+    )
+    assert writing == ["osm/_osmnx.py"]

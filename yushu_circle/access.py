@@ -21,6 +21,7 @@ from yushu_circle.catalog import LEVELS, Catalog
 from yushu_circle.columns import walk_min
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.options import Serves
 
 PARALLEL_WORKERS = min(2, os.cpu_count() or 1)
 """Threads searching categories at once (the compiled kernels drop the GIL); the calling
@@ -483,11 +484,16 @@ def coverage_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by category key.
+        Indexed by category key. When the residences carry ``children``/``elderly`` (age
+        shares, 一老一小) each row also says whom its item serves (``serves``: the
+        catalog's ``all``, ``children`` or ``elderly``), how many of those people there are
+        (``group_people``), how many live within the item's level (``group_within_level``)
+        and their share (``share_group_within_level``).
     """
     check_thresholds(thresholds)
     population = residences["population"].to_numpy(dtype=float)
     total_pop = float(np.nansum(population))
+    groups = [g for g in (Serves.CHILDREN, Serves.ELDERLY) if str(g) in residences]
     rows = []
     for category in catalog:
         column = walk_min(category.key)
@@ -512,5 +518,21 @@ def coverage_summary(
         row["median_min"] = float(np.median(finite)) if len(finite) else np.nan
         row["p90_min"] = float(np.percentile(finite, 90)) if len(finite) else np.nan
         row["unreachable"] = int((~np.isfinite(minutes)).sum())
+        if groups:
+            row |= _group_row(residences, category.serves, minutes <= category.level)
         rows.append(row)
     return pd.DataFrame(rows).set_index("category")
+
+
+def _group_row(residences: pd.DataFrame, serves: Serves, within: np.ndarray) -> dict[str, object]:
+    """Whom an item serves and how many of them live within its level (一老一小)."""
+    column = "population" if serves is Serves.ALL or str(serves) not in residences else serves
+    people = residences[str(column)].to_numpy(dtype=float)
+    total = float(np.nansum(people))
+    reached = float(np.nansum(people[within]))
+    return {
+        "serves": str(serves) if column != "population" else "all",
+        "group_people": total,
+        "group_within_level": reached,
+        "share_group_within_level": reached / total if total > 0 else np.nan,
+    }

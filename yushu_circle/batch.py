@@ -44,9 +44,6 @@ COMBINED_FILE = "combined_summary.csv"
 SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
 _TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
 
-# osmnx settings the workers take over from the process that starts the batch.
-_OSMNX_SETTINGS = ("overpass_url", "nominatim_url", "cache_folder", "use_cache", "requests_timeout")
-
 
 @dataclasses.dataclass(frozen=True)
 class _Job:
@@ -55,7 +52,6 @@ class _Job:
     out_dir: str
     settings: StudySettings
     gpkg: bool
-    osmnx_settings: dict[str, Any]
     settings_spec: dict[str, Any]
 
 
@@ -66,12 +62,13 @@ class BatchResult:
     Attributes
     ----------
     status : pandas.DataFrame
-        One row per area, in the AREAS file's order: ``area_id``, ``status`` (``ok`` or
-        ``failed``), ``resumed`` (True when done by an earlier run and skipped),
-        ``seconds``, ``source``, ``error`` (one line, empty when ok).
+        One row per area, in the AREAS file's order: ``area_id``, ``code`` (its division
+        code, ``""`` when the AREAS file gives none), ``status`` (``ok`` or ``failed``),
+        ``resumed`` (True when done by an earlier run and skipped), ``seconds``,
+        ``source``, ``error`` (one line, empty when ok).
     combined : pandas.DataFrame
-        Every ok area's ``summary.csv`` stacked: ``area_id``, ``category`` and the summary
-        columns.
+        Every ok area's ``summary.csv`` stacked: ``area_id``, ``code``, ``category`` and
+        the summary columns.
     out_dir : Path
         The batch output folder.
     """
@@ -157,6 +154,12 @@ def run_batch(
         raise InputError(f"duplicate area ids in {ids}", "give every area its own id")
     workers = int(WORKERS.check(workers))
     retries = int(RETRIES.check(retries))
+    # Each area's servers are resolved here, in the process that starts the batch: the
+    # workers (fresh processes) ask the same servers and share the same answer cache.
+    areas = [
+        dataclasses.replace(a, source=a.source.with_servers(a.source.servers.resolved()))
+        for a in areas
+    ]
     created = not Path(out_dir).exists()
     out = prepare_out_dir(out_dir).resolve()
     job = _make_job(out, settings or StudySettings(), gpkg)
@@ -181,7 +184,8 @@ def run_batch(
             out.rmdir()  # a batch that could not start leaves no empty output folder behind
         raise
     status = pd.DataFrame([rows[i] for i in ids])
-    combined = _combined_summary(out, [i for i in ids if rows[i]["status"] == "ok"])
+    codes = {a.area_id: a.code or "" for a in areas}
+    combined = _combined_summary(out, [i for i in ids if rows[i]["status"] == "ok"], codes)
     write_atomically(
         out,
         {
@@ -211,13 +215,8 @@ def _remove_leftovers(
 
 
 def _make_job(out: Path, settings: StudySettings, gpkg: bool) -> _Job:
-    import osmnx as ox
-
-    osmnx_settings = {name: getattr(ox.settings, name) for name in _OSMNX_SETTINGS}
-    if "cache_folder" in osmnx_settings:
-        osmnx_settings["cache_folder"] = str(Path(osmnx_settings["cache_folder"]).resolve())
     spec = {"study": _jsonable(settings), "gpkg": gpkg}
-    return _Job(str(out), settings, gpkg, osmnx_settings, spec)
+    return _Job(str(out), settings, gpkg, spec)
 
 
 def _jsonable(value: Any) -> Any:
@@ -236,11 +235,15 @@ def _jsonable(value: Any) -> Any:
 
 def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
     """What an area's outputs depend on; a done area whose fingerprint changed runs again."""
-    area_spec = {
+    # The servers an area is read from are not what its outputs depend on.
+    source = {k: v for k, v in _jsonable(area.source).items() if k != "servers"}
+    area_spec: dict[str, Any] = {
         "area_id": area.area_id,
-        "source": _jsonable(area.source),
+        "source": source,
         "residences": area.residences,
     }
+    if area.population_total is not None:
+        area_spec["population_total"] = area.population_total
     return {"area": area_spec, "settings": job.settings_spec}
 
 
@@ -261,6 +264,7 @@ def _row(
 ) -> dict[str, Any]:
     return {
         "area_id": area.area_id,
+        "code": area.code or "",
         "status": status,
         "resumed": resumed,
         "seconds": round(seconds, 2),
@@ -413,15 +417,11 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     dict
         The area's status row.
     """
-    import osmnx as ox
-
     from yushu_circle.io import json_writer, write_atomically, write_study
 
     start = time.perf_counter()
     folder = Path(job.out_dir) / area.area_id
     (folder / DONE_MARKER).unlink(missing_ok=True)
-    for name, value in job.osmnx_settings.items():
-        setattr(ox.settings, name, value)
     try:
         _check_area_files(area)
         with warnings.catch_warnings():
@@ -464,18 +464,20 @@ def _study_for(area: Area, settings: StudySettings) -> Any:
     kwargs = settings.study_kwargs(progress=False)
     if area.residences is not None:
         kwargs["residences"] = area.residences
+    if area.population_total is not None:
+        kwargs["population_total"] = area.population_total
     return Study.from_source(area.source, **kwargs)
 
 
-def _combined_summary(out: Path, area_ids: Sequence[str]) -> pd.DataFrame:
+def _combined_summary(out: Path, area_ids: Sequence[str], codes: dict[str, str]) -> pd.DataFrame:
     parts = []
     for area_id in area_ids:
         summary = pd.read_csv(out / area_id / "summary.csv", encoding="utf-8-sig")
-        parts.append(summary.assign(area_id=area_id))
+        parts.append(summary.assign(area_id=area_id, code=codes.get(area_id, "")))
     if not parts:
-        return pd.DataFrame(columns=["area_id", "category"])
+        return pd.DataFrame(columns=["area_id", "code", "category"])
     combined = pd.concat(parts, ignore_index=True)
-    first = ["area_id", "category"]
+    first = ["area_id", "code", "category"]
     return combined[first + [c for c in combined.columns if c not in first]]
 
 

@@ -11,7 +11,14 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.errors import InputError
-from yushu_circle.options import DEFAULT_DATUM, DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Datum
+from yushu_circle.options import (
+    DEFAULT_DATUM,
+    DEFAULT_SNAP_LIMIT_M,
+    DEFAULT_SPEED_KMH,
+    POPULATION_TOTAL,
+    AgeShares,
+    Datum,
+)
 from yushu_circle.source import Source
 
 _ID_COLUMNS = ("area_id", "name")
@@ -41,6 +48,10 @@ class StudySettings:
         Datum of the user's point files.
     population : Path or None
         A population GeoTIFF spread over the OSM residences (default: floor-area estimates).
+    population_total : float or None
+        A known total (a census figure) spread over each area's residences.
+    age_shares : AgeShares or None
+        Children and elderly shares of the population (一老一小).
     """
 
     catalog: Path | None = None
@@ -50,6 +61,8 @@ class StudySettings:
     snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
     datum: Datum = DEFAULT_DATUM
     population: Path | None = None
+    population_total: float | None = None
+    age_shares: AgeShares | None = None
 
     def study_kwargs(self, progress: bool = False) -> dict[str, object]:
         """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
@@ -65,6 +78,8 @@ class StudySettings:
             "options": options,
             "progress": progress,
             "population": self.population,
+            "population_total": self.population_total,
+            "age_shares": self.age_shares,
         }
 
 
@@ -84,12 +99,19 @@ class Area:
     origin : str
         Where the area was read, for messages (``"AREAS file areas.csv, row 3"``); not
         part of the area's identity.
+    code : str, optional
+        The area's official division code (e.g. ``632701001``), carried into the batch's
+        tables so a bureau can join them to its own.
+    population_total : float, optional
+        The area's own known population (a census figure), spread over its residences.
     """
 
     area_id: str
     source: Source
     residences: str | None = None
     origin: str = dataclasses.field(default="", compare=False)
+    code: str | None = None
+    population_total: float | None = None
 
 
 # --- reading the AREAS file -------------------------------------------------------------
@@ -101,7 +123,11 @@ def read_areas(path: str | Path) -> list[Area]:
     Columns: ``area_id`` (or ``name``) and a source — ``osm_file`` (a path, relative to the
     AREAS file's folder), ``place``, ``bbox`` (``"WEST,SOUTH,EAST,NORTH"``) or the row's
     polygon ``geometry`` (GeoPackage/GeoJSON). An ``osm_file`` with a ``bbox`` or polygon is
-    clipped to it. An optional ``residences`` column gives an area its own residences file.
+    clipped to it. Optional columns: ``residences`` (the area's own residences file),
+    ``code`` (its official division code), ``population_total`` (its own known population,
+    e.g. from the census) and ``by_settlement`` (``yes``: read a place or polygon settlement
+    by settlement whatever its size; ``no``: whole; empty: by settlement when it is over the
+    Overpass size limit).
 
     Parameters
     ----------
@@ -238,6 +264,15 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
     if residences is not None:
         residences = str((base / residences).resolve())
     origin = where.rsplit(" (", 1)[0]
+    code = _text(row.get("code"))
+    by_settlement = _yes_no(row.get("by_settlement"), where)
+    total_text = _text(row.get("population_total"))
+    total = None
+    if total_text is not None:
+        try:
+            total = POPULATION_TOTAL.check(total_text)
+        except InputError as exc:
+            raise InputError(f"{where}, column population_total: {exc.problem}", exc.fix) from None
     if osm_file is not None:
         if place is not None:
             raise InputError(
@@ -247,7 +282,9 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
         source = Source.osm_file(
             (base / osm_file).resolve(), clip_bbox=bbox, clip_polygon=polygon_wkt
         )
-        return Area(area_id, source, residences=residences, origin=origin)
+        return Area(
+            area_id, source, residences=residences, origin=origin, code=code, population_total=total
+        )
     sources = {"place": place, "bbox": bbox, "geometry": polygon_wkt}
     given = [name for name, value in sources.items() if value is not None]
     if not given:
@@ -260,10 +297,26 @@ def _area_from_row(row: pd.Series, area_id: str, base: Path, where: str) -> Area
             "keep one source per row (a bbox or polygon only clips an osm_file)",
         )
     if place is not None:
-        source = Source.place(place)
+        source = Source.place(place, by_settlement=by_settlement)
     elif bbox is not None:
-        source = Source.bbox(bbox)
+        source = dataclasses.replace(Source.bbox(bbox), by_settlement=by_settlement)
     else:
         assert polygon_wkt is not None
-        source = Source.polygon(polygon_wkt)
-    return Area(area_id, source, residences=residences, origin=origin)
+        source = Source.polygon(polygon_wkt, by_settlement=by_settlement)
+    return Area(
+        area_id, source, residences=residences, origin=origin, code=code, population_total=total
+    )
+
+
+def _yes_no(value: Any, where: str) -> bool | None:
+    """``by_settlement``: yes/no (or 1/0, true/false), empty for "when over the limit"."""
+    text = _text(value)
+    if text is None:
+        return None
+    flag = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+    if text.lower() not in flag:
+        raise InputError(
+            f"{where}: by_settlement {text!r} is not yes or no",
+            "write yes (study its settlements), no (the whole area) or leave it empty",
+        )
+    return flag[text.lower()]

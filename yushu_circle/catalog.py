@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 from yushu_circle._config import read_toml, shorten
 from yushu_circle._resources import data_path
 from yushu_circle.errors import InputError
+from yushu_circle.options import Serves, parse_choice
 from yushu_circle.tagrules import RuleIndex, TagRule, parse_rules
 
 LEVELS = (5, 10, 15)
@@ -31,6 +32,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "color": str,
     "verified": bool,
     "note": str,
+    "serves": str,
     "match": list,
     "fallback": list,
 }
@@ -70,6 +72,9 @@ class Category:
         civilization-practice tiers), ``extra`` or ``user`` (brought by a user file).
     note : str
         Caveat shown with the category.
+    serves : Serves
+        Whom the item is for: ``all`` (default), ``children`` or ``elderly`` (一老一小); with
+        age shares a study scores it against that group's people.
     """
 
     key: str
@@ -84,6 +89,7 @@ class Category:
     aliases: tuple[str, ...] = ()
     item: Item = "standard"
     note: str = ""
+    serves: Serves = Serves.ALL
 
     @property
     def label(self) -> str:
@@ -521,6 +527,7 @@ def _parse_category(table: Any, path: Path, index: int) -> Category:
     color = table.get("color", "#555555")
     if not _COLOR_RE.match(color):
         raise InputError(f"{where}: color {shorten(repr(color))} is not #rrggbb", 'e.g. "#1f77b4"')
+    serves = parse_choice(Serves, f"{where}: serves", table.get("serves", "all"))
     aliases = table.get("aliases", [])
     if not all(isinstance(a, str) and a.strip() for a in aliases):
         raise InputError(f"{where}: aliases must be non-empty strings", 'e.g. aliases = ["诊所"]')
@@ -537,6 +544,7 @@ def _parse_category(table: Any, path: Path, index: int) -> Category:
         aliases=tuple(aliases),
         item=item,
         note=table.get("note", ""),
+        serves=serves,
     )
 
 

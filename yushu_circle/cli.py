@@ -114,7 +114,7 @@ def _add_study_options(parser: argparse.ArgumentParser) -> None:
         "--datum",
         default=opt.DEFAULT_DATUM.value,
         choices=[d.value for d in opt.Datum],
-        help="datum of --residences/--facilities coordinates (Amap: gcj02, Baidu: bd09)",
+        help="datum of --residences/--facilities/--areas coordinates (Amap: gcj02, Baidu: bd09)",
     )
     group.add_argument("--catalog", type=Path, help="facility catalog TOML (default: shipped)")
     group.add_argument(
@@ -124,6 +124,16 @@ def _add_study_options(parser: argparse.ArgumentParser) -> None:
         "--snap-limit",
         default=opt.DEFAULT_SNAP_LIMIT_M,
         help=f"max metres from a street ({opt.SNAP_LIMIT.text})",
+    )
+    group.add_argument(
+        "--population-total",
+        metavar="N",
+        help="a known population total (e.g. the census) spread over the residences 已知总人口",
+    )
+    group.add_argument(
+        "--age-shares",
+        metavar="SHARES",
+        help="children/elderly shares, e.g. 0-14=0.277,65+=0.061, or a file 一老一小年龄结构",
     )
     group.add_argument("--overpass-url", help="Overpass API base URL")
     group.add_argument("--nominatim-url", help="Nominatim base URL for --place")
@@ -349,6 +359,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
             setattr(args, dest, int(number) if option.integer else number)
     if getattr(args, "iso_minutes", None) is not None:
         args.iso_minutes = opt.check_minutes(args.iso_minutes)
+    if getattr(args, "age_shares", None) is not None:
+        opt.parse_age_shares(args.age_shares)  # a bad value fails before any work
 
 
 _NAME_MAX = 255

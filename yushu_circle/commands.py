@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from yushu_circle import options as opt
 from yushu_circle.errors import InputError, clip_text, raise_if_stopped
+from yushu_circle.osm.servers import Servers
 from yushu_circle.source import Source
 
 if TYPE_CHECKING:
@@ -144,10 +145,18 @@ def parse_lonlat(name: str, text: str, datum: opt.Datum = opt.DEFAULT_DATUM) -> 
 
 def source_from_args(args: argparse.Namespace) -> Source:
     """The :class:`~yushu_circle.source.Source` an argument namespace describes."""
-    source = _named_source(args)
+    source = _named_source(args).with_servers(servers_from_args(args))
     if getattr(args, "allow_large_area", False):
         return dataclasses.replace(source, allow_large_area=True)
     return source
+
+
+def servers_from_args(args: argparse.Namespace) -> Servers:
+    """The servers of ``--overpass-url``/``--nominatim-url`` (unset: osmnx's settings)."""
+    return Servers(
+        overpass_url=getattr(args, "overpass_url", None) or None,
+        nominatim_url=getattr(args, "nominatim_url", None) or None,
+    )
 
 
 def _named_source(args: argparse.Namespace) -> Source:
@@ -166,16 +175,14 @@ def _named_source(args: argparse.Namespace) -> Source:
 
 
 def settings_from_args(args: argparse.Namespace) -> StudySettings:
-    """The study settings of the options (and set osmnx's server URLs)."""
+    """The study settings of the options (the servers travel on the source)."""
     from yushu_circle.batch import StudySettings
 
-    if getattr(args, "overpass_url", None) or getattr(args, "nominatim_url", None):
-        import osmnx as ox
-
-        if args.overpass_url:
-            ox.settings.overpass_url = args.overpass_url
-        if args.nominatim_url:
-            ox.settings.nominatim_url = args.nominatim_url
+    if getattr(args, "population", None) and getattr(args, "population_total", None):
+        raise InputError(
+            "--population and --population-total both set the population",
+            "pass the raster (--population FILE) or the known total (--population-total N)",
+        )
     return StudySettings(
         catalog=args.catalog,
         residences=args.residences,
@@ -184,6 +191,10 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         snap_limit_m=args.snap_limit,
         datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
         population=getattr(args, "population", None),
+        population_total=getattr(args, "population_total", None),
+        age_shares=(
+            opt.parse_age_shares(args.age_shares) if getattr(args, "age_shares", None) else None
+        ),
     )
 
 
@@ -286,7 +297,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """``yushu-circle batch``: one study per area on Dask; 1 when any area failed."""
     from yushu_circle.batch import format_batch_report, read_areas, run_batch
 
-    areas = read_areas(args.areas)
+    if getattr(args, "population_total", None) is not None:
+        raise InputError(
+            "--population-total is one area's population: in a batch every area would get it",
+            "give each area its own total in a population_total column of the AREAS file",
+        )
+
+    servers = servers_from_args(args)
+    areas = [
+        dataclasses.replace(area, source=area.source.with_servers(servers))
+        for area in read_areas(args.areas)
+    ]
     result = run_batch(
         areas,
         args.out,

@@ -15,6 +15,7 @@ import shapely
 from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Snap, WalkNetwork
+from yushu_circle.options import AgeShares
 from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData
 from yushu_circle.places import (
     classified_facilities,
@@ -81,6 +82,12 @@ class StudyInputs:
     population : str or Path, optional
         A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
         (:func:`yushu_circle.population.distribute`).
+    population_total : float, optional
+        A known total (a census figure) spread over the residences
+        (:func:`yushu_circle.population.spread_total`).
+    age_shares : AgeShares, optional
+        Shares of children and elderly: residences then carry ``children``/``elderly``
+        (:func:`yushu_circle.population.age_groups`).
     """
 
     data: OSMData
@@ -92,6 +99,8 @@ class StudyInputs:
     osm_facilities: bool = True
     scenario: str = ""
     population: str | Path | None = None
+    population_total: float | None = None
+    age_shares: AgeShares | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,6 +344,7 @@ def find_residences(
             network.edges_frame,
             population=inputs.population,
             area=data.area,
+            population_total=inputs.population_total,
         )
     if data.area is not None and not frame.empty:
         inside = shapely.contains_xy(
@@ -353,7 +363,31 @@ def find_residences(
         )
     if "population" not in frame:
         frame = frame.assign(population=1.0)
+    frame, how, notes = _people(inputs, frame, how, notes, user=source is not None)
     return ResidenceSet(frame.reset_index(drop=True), how, tuple(notes))
+
+
+def _people(
+    inputs: StudyInputs, frame: gpd.GeoDataFrame, how: str, notes: list[str], user: bool
+) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """A known total spread over the user's residences (OSM's got it where they were
+    found), then the age groups; each named in the notes."""
+    from yushu_circle.population import age_groups, spread_total
+
+    if inputs.population_total is not None and user:
+        if inputs.population is not None:
+            raise InputError(
+                "both a population raster and a population total were given",
+                "pass --population FILE or --population-total N, not both",
+            )
+        frame, basis = spread_total(frame, inputs.population_total)
+        how = f"{how}; {basis}"
+    if "population_method" in frame and len(frame):
+        notes = [*notes, f"population 人口: {frame['population_method'].iloc[0]}"]
+    if inputs.age_shares is not None:
+        frame, groups = age_groups(frame, inputs.age_shares)
+        how, notes = f"{how}; {groups}", [*notes, groups]
+    return frame, how, notes
 
 
 def find_facilities(

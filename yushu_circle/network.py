@@ -12,7 +12,7 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
-from shapely.geometry import LineString
+from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle._core.nearest import EdgeGrid
@@ -248,6 +248,7 @@ class WalkNetwork:
         edge_name: np.ndarray | None = None,
         speed_kmh: float = DEFAULT_SPEED_KMH,
         keep_all_components: bool = False,
+        within: Polygon | MultiPolygon | None = None,
     ) -> WalkNetwork:
         """Build the network from EPSG:4326 arrays, with no networkx graph on the way.
 
@@ -275,6 +276,8 @@ class WalkNetwork:
             Walking speed on the flat, km/h.
         keep_all_components : bool
             Keep every disconnected part instead of only the largest.
+        within : shapely Polygon or MultiPolygon, optional
+            The study area (EPSG:4326), for :meth:`largest_component`.
 
         Returns
         -------
@@ -333,11 +336,12 @@ class WalkNetwork:
             speed_kmh=speed_kmh,
         )
         if not keep_all_components:
-            network = network.largest_component()
+            network = network.largest_component(within)
         return network
 
-    def largest_component(self) -> WalkNetwork:
-        """Keep only the largest connected part; record the sizes of the others."""
+    def largest_component(self, within: Polygon | MultiPolygon | None = None) -> WalkNetwork:
+        """Keep only the largest connected part (of each part of ``within``, EPSG:4326, when
+        it has several: a county's settlements); record the sizes of the others."""
         n = self.node_count
         adjacency = sp.coo_matrix(
             (np.ones(len(self.edge_u)), (self.edge_u, self.edge_v)), shape=(n, n)
@@ -346,12 +350,12 @@ class WalkNetwork:
         if count == 1:
             return self
         sizes = np.bincount(labels)
-        keep_label = int(np.argmax(sizes))
-        keep_nodes = labels == keep_label
+        kept = self._largest_in_parts(within, labels, sizes) or {int(np.argmax(sizes))}
+        keep_nodes = np.isin(labels, sorted(kept))
         new_index = np.full(n, -1, dtype=np.int64)
         new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
         keep_edges = keep_nodes[self.edge_u]
-        dropped = sorted((int(s) for i, s in enumerate(sizes) if i != keep_label), reverse=True)
+        dropped = sorted((int(s) for i, s in enumerate(sizes) if i not in kept), reverse=True)
         return dataclasses.replace(
             self,
             node_ids=self.node_ids[keep_nodes],
@@ -370,6 +374,23 @@ class WalkNetwork:
             _tree=None,
             _csr={},
         )
+
+    def _largest_in_parts(
+        self, within: Polygon | MultiPolygon | None, labels: np.ndarray, sizes: np.ndarray
+    ) -> set[int]:
+        """The largest part's label in each part of ``within`` (nearest, if it holds no node)."""
+        parts = shapely.get_parts(within) if within is not None else []
+        kept: set[int] = set()
+        x, y = self.node_xy[:, 0], self.node_xy[:, 1]
+        for part in parts if len(parts) > 1 else []:
+            local = shapely.transform(part, lambda c: np.column_stack(self.to_projected(*c.T)))
+            inside = np.flatnonzero(shapely.contains_xy(local, x, y))
+            if len(inside) == 0:
+                point = local.representative_point()
+                inside = np.array([int(np.argmin(np.hypot(x - point.x, y - point.y)))])
+            candidates = labels[inside]
+            kept.add(int(candidates[np.argmax(sizes[candidates])]))
+        return kept
 
     def with_times(
         self,

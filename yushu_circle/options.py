@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -169,6 +170,7 @@ def check_number(option: NumberRange, value: Any) -> float:
     return number
 
 
+POPULATION_TOTAL = NumberRange("--population-total", 0.0, 1e10, "people", None, low_open=True)
 SPEED = NumberRange("--speed", 0.0, 20.0, "km/h", DEFAULT_SPEED_KMH, low_open=True)
 SNAP_LIMIT = NumberRange("--snap-limit", 0.0, 5000.0, "m", DEFAULT_SNAP_LIMIT_M, low_open=True)
 ISO_MINUTE = NumberRange("--iso-minutes", 0.0, 120.0, "min", None, low_open=True)
@@ -186,6 +188,7 @@ NUMERIC_OPTIONS: dict[str, NumberRange] = {
     "workers": WORKERS,
     "retries": RETRIES,
     "k": SITES,
+    "population_total": POPULATION_TOTAL,
 }
 """Every numeric command-line option by its argparse ``dest``, with its range."""
 
@@ -233,3 +236,124 @@ def check_speed(speed_kmh: float, name: str = "speed") -> float:
             "give a walking speed above 0 and at most 20 km/h (default 4.0)",
         )
     return value
+
+
+# --- age groups (一老一小) ----------------------------------------------------------------------
+
+
+class Serves(enum.StrEnum):
+    """Whom a facility category is for: everyone, children or the elderly (一老一小)."""
+
+    ALL = "all"
+    CHILDREN = "children"
+    ELDERLY = "elderly"
+
+
+@dataclass(frozen=True)
+class AgeShares:
+    """Shares of the population in the age groups that some items serve (e.g. a census's).
+
+    Attributes
+    ----------
+    children, elderly : float or None
+        Share (0–1) of each residence's people in the group; None when not given.
+    children_ages, elderly_ages : str
+        The groups' ages as given, e.g. ``"0-14"`` and ``"65+"``.
+    """
+
+    children: float | None = None
+    elderly: float | None = None
+    children_ages: str = "0-14"
+    elderly_ages: str = "65+"
+
+    def share(self, group: Serves) -> float | None:
+        """The share of ``group`` (None for everyone or a group not given)."""
+        if group is Serves.CHILDREN:
+            return self.children
+        if group is Serves.ELDERLY:
+            return self.elderly
+        return None
+
+    def ages(self, group: Serves) -> str:
+        """The ages of ``group`` as given (``"0-14"``), or ``"all"``."""
+        return {Serves.CHILDREN: self.children_ages, Serves.ELDERLY: self.elderly_ages}.get(
+            group, "all"
+        )
+
+    @property
+    def text(self) -> str:
+        """E.g. ``"0-14: 27.7 %, 65+: 6.1 %"``."""
+        parts = [
+            f"{ages}: {share * 100:.1f} %"
+            for ages, share in (
+                (self.children_ages, self.children),
+                (self.elderly_ages, self.elderly),
+            )
+            if share is not None
+        ]
+        return ", ".join(parts)
+
+
+_AGE_FIX = (
+    "give --age-shares as AGES=SHARE pairs, e.g. 0-14=0.277,65+=0.061 (children as 0-N, "
+    "elderly as N+, shares 0–1 or percentages, summing to at most 1), or a file of such lines"
+)
+
+
+def parse_age_shares(value: Any) -> AgeShares:
+    """``--age-shares``: ``"0-14=0.277,65+=0.061"``, or a file holding such pairs (one per line,
+    ``=`` or ``,`` between age and share; a header line ``age,share`` is skipped).
+
+    Raises
+    ------
+    InputError
+        One line naming the bad pair or value: a group that is neither ``0-N`` nor ``N+``,
+        a share outside 0–1, a group given twice, or shares summing to more than 1.
+    """
+    from pathlib import Path
+
+    text = str(value)
+    where = f"--age-shares {clip_text(repr(text))}"
+    path = Path(text)
+    if "=" not in text and path.suffix and not path.is_file():
+        raise InputError(f"--age-shares file {path} does not exist", _AGE_FIX)
+    if "=" not in text and path.suffix:
+        where = f"--age-shares file {path}"
+        text = path.read_text(encoding="utf-8-sig")
+    pairs = [p.strip() for p in re.split(r"[\n;]|,(?=[^,=]*=)", text) if p.strip()]
+    found: dict[str, tuple[str, float]] = {}
+    for pair in pairs:
+        age, _, share_text = pair.replace(",", "=", 1).partition("=")
+        age, share_text = age.strip().replace(" ", ""), share_text.strip()
+        if age.lower() in {"age", "ages", "年龄"}:
+            continue  # a CSV header
+        group = "children" if re.fullmatch(r"0-\d+", age) else None
+        group = "elderly" if re.fullmatch(r"\d+\+", age) else group
+        if group is None or not share_text:
+            raise InputError(f"{where}: {clip_text(repr(pair))} is not AGES=SHARE", _AGE_FIX)
+        try:
+            percent = share_text.endswith("%")
+            share = round(float(share_text.rstrip("%")) / (100.0 if percent else 1.0), 12)
+        except ValueError:
+            share = math.nan
+        if not (0.0 <= share <= 1.0):
+            raise InputError(
+                f"{where}: share {clip_text(repr(share_text))} of {age} is not 0–1", _AGE_FIX
+            )
+        if group in found:
+            raise InputError(
+                f"{where}: {group} given twice ({found[group][0]} and {age})", _AGE_FIX
+            )
+        found[group] = (age, share)
+    if not found:
+        raise InputError(f"{where} gives no age group", _AGE_FIX)
+    total = sum(share for _, share in found.values())
+    if total > 1.0 + 1e-9:
+        raise InputError(f"{where}: the shares sum to {total:g}, over 1", _AGE_FIX)
+    children, elderly = found.get("children"), found.get("elderly")
+    return AgeShares(
+        children=None if children is None else children[1],
+        elderly=None if elderly is None else elderly[1],
+        children_ages=children[0] if children else "0-14",
+        elderly_ages=elderly[0] if elderly else "65+",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,6 +48,7 @@ def residences_from_features(
     yes_buildings: YesBuildings = DEFAULT_YES_BUILDINGS,
     population: Any = None,
     area: Any = None,
+    population_total: float | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Residences from OSM buildings, or sample points where buildings are too few.
 
@@ -86,7 +88,11 @@ def residences_from_features(
         A population GeoTIFF (any CRS) whose people are spread over the residences.
     area : shapely Polygon, optional
         The study area (EPSG:4326) the raster is summed over; default the box around the
-        streets.
+        streets. When it has several parts (a county's settlements), residences are found
+        part by part: each decides between its buildings and sample points.
+    population_total : float, optional
+        A known total (a census figure) spread over the residences inside ``area``
+        (:func:`yushu_circle.population.spread_total`); not with ``population``.
 
     Returns
     -------
@@ -100,6 +106,53 @@ def residences_from_features(
             f"unknown building rule {yes_buildings!r}",
             f"use one of {', '.join(YES_BUILDING_RULES)}",
         )
+    parts = list(shapely.get_parts(area)) if area is not None else []
+    if len(parts) > 1:
+        frame, how, basis = _by_part(features, utm, streets, yes_buildings, parts)
+    else:
+        found = _residences(features, utm, streets, yes_buildings)
+        frame, how, basis = found.frame, found.how, found.basis
+    if frame.empty and population is None:
+        raise DataError(
+            "no residences found: OSM maps no residential buildings, no landuse=residential "
+            "and no residential streets in the area",
+            "pass your own residences with --residences FILE (CSV with lon, lat, population)",
+        )
+    if population is not None and population_total is not None:
+        raise InputError(
+            "both a population raster and a population total were given",
+            "pass --population FILE or --population-total N, not both",
+        )
+    if population is not None:
+        from yushu_circle.population import distribute
+
+        if area is None and streets is not None:
+            area = shapely.box(*streets().total_bounds)
+        frame, basis = distribute(frame, population, area)
+    elif population_total is not None:
+        from yushu_circle.population import spread_total
+
+        frame, basis = spread_total(frame, population_total, area)
+    return frame, f"{how}; {basis}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    """Residences of one area: the frame, how they were found, whether they are samples."""
+
+    frame: gpd.GeoDataFrame
+    how: str
+    basis: str
+    sampled: bool
+    buildings: int
+
+
+def _residences(
+    features: gpd.GeoDataFrame,
+    utm: Any,
+    streets: Callable[[], gpd.GeoDataFrame] | None,
+    yes_buildings: YesBuildings,
+) -> _Found:
     buildings = _column(features, "building")
     landuse = _column(features, "landuse")
     geometry = features.geometry.to_numpy()
@@ -128,6 +181,7 @@ def residences_from_features(
     kinds[other_yes] = KIND_YES_ELSEWHERE
     chosen_mask = typed | in_residential | other_yes
     chosen = int(chosen_mask.sum())
+    mapped = int(buildings.notna().sum())
     if chosen >= MIN_MAPPED_BUILDINGS:
         # The chosen rows' columns only (a copy of the whole features frame is not needed).
         footprint = surface_areas(features.geometry[chosen_mask], utm)
@@ -149,34 +203,81 @@ def residences_from_features(
             for kind in (KIND_TYPED, KIND_YES_IN_RESIDENTIAL, KIND_YES_ELSEWHERE)
         )
         how = f"{len(frame):,} OSM buildings as residences ({counts})"
-        basis = (
-            f"population estimated from floor area at {1 / PERSONS_PER_FLOOR_M2:.0f} m² per person"
-        )
-    else:
-        frame = _sample_points(residential_areas, streets, utm)
-        if frame.empty and population is None:
-            raise DataError(
-                "no residences found: OSM maps no residential buildings, no landuse=residential "
-                "and no residential streets in the area",
-                "pass your own residences with --residences FILE (CSV with lon, lat, population)",
-            )
-        where = (
-            "landuse=residential areas and residential streets outside them"
-            if not residential_areas.empty
-            else "residential streets"
-        )
-        how = (
-            f"only {chosen} residential buildings mapped in OSM: {len(frame):,} sample "
-            f"points every {SAMPLE_SPACING_M:.0f} m in {where} stand in for residences"
-        )
-        basis = "sample points carry population 1 each (not an estimate of people)"
-    if population is not None:
-        from yushu_circle.population import distribute
+        return _Found(frame, how, BUILDING_BASIS, False, mapped)
+    frame = _sample_points(residential_areas, streets, utm)
+    where = (
+        "in landuse=residential areas and along residential streets"
+        if not residential_areas.empty
+        else "along residential streets"
+    )
+    how = (
+        f"{len(frame):,} residences are sample points every {SAMPLE_SPACING_M:.0f} m {where} "
+        f"(OSM has {mapped:,} buildings here, {chosen:,} of them homes: too few) / "
+        f"{len(frame):,} 个居住点为沿居住街道的采样点（此处 OSM 仅有 {mapped:,} 栋建筑）"
+    )
+    return _Found(frame, how, SAMPLE_BASIS, True, mapped)
 
-        if area is None and streets is not None:
-            area = shapely.box(*streets().total_bounds)
-        frame, basis = distribute(frame, population, area)
-    return frame, f"{how}; {basis}"
+
+def _given(edges: gpd.GeoDataFrame | None) -> Callable[[], gpd.GeoDataFrame] | None:
+    return None if edges is None else (lambda: edges)
+
+
+BUILDING_BASIS = (
+    f"population estimated from floor area at {1 / PERSONS_PER_FLOOR_M2:.0f} m² per person"
+)
+SAMPLE_BASIS = "sample points carry population 1 each (not an estimate of people)"
+
+
+def _by_part(
+    features: gpd.GeoDataFrame,
+    utm: Any,
+    streets: Callable[[], gpd.GeoDataFrame] | None,
+    yes_buildings: YesBuildings,
+    parts: list[Any],
+) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Residences of a study area of several parts (a county's settlements), part by part:
+    where one settlement maps its buildings and another only its streets, each gets its own."""
+    tree = shapely.STRtree(features.geometry.values)
+    edges = streets() if streets is not None else None
+    found = []
+    for part in parts:
+        inside = np.sort(tree.query(part, predicate="intersects"))
+        near = None if edges is None else edges[edges.intersects(part)]
+        found.append(_residences(features.iloc[inside], utm, _given(near), yes_buildings))
+    # Sample ids restart in each part: told apart before the buildings (shared by two
+    # parts only if one stands across both) are counted once.
+    frames = [
+        f.frame.assign(residence_id=[f"{k}-{i}" for i in range(len(f.frame))])
+        if f.sampled
+        else f.frame
+        for k, f in enumerate(found)
+        if not f.frame.empty
+    ]
+    frame = (
+        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        if frames
+        else found[0].frame
+    )
+    frame = frame.drop_duplicates("residence_id").reset_index(drop=True)
+    sampled = frame["kind"].to_numpy() == "sample point"
+    frame.loc[sampled, "residence_id"] = [f"sample-{i}" for i in range(int(sampled.sum()))]
+    built = [f for f in found if not f.sampled]
+    samples = [f for f in found if f.sampled]
+    lines, bases = [], []
+    if built:
+        count = int((~sampled).sum())
+        lines.append(f"{count:,} OSM buildings as residences in {len(built)} part(s)")
+        bases.append(BUILDING_BASIS)
+    if samples:
+        count, mapped = int(sampled.sum()), sum(f.buildings for f in samples)
+        lines.append(
+            f"{count:,} residences are sample points along residential streets in "
+            f"{len(samples)} part(s) (OSM has {mapped:,} buildings there) / {count:,} "
+            f"个居住点为沿居住街道的采样点（该处 OSM 仅有 {mapped:,} 栋建筑）"
+        )
+        bases.append(SAMPLE_BASIS)
+    how = f"study area of {len(parts)} parts: " + "; ".join(lines)
+    return frame, how, "; ".join(bases)
 
 
 def _osm_ids(index: pd.MultiIndex) -> Any:
@@ -203,6 +304,9 @@ def _sample_points(
         for part in shapely.get_parts(zone):
             if not any(part.contains(p) for p in points):
                 points.append(part.representative_point())
+    # The street length each point stands for (a grid point: one spacing), for spreading a
+    # known population total by street length (:func:`yushu_circle.population.spread_total`).
+    street_m: list[float] = [SAMPLE_SPACING_M] * len(points)
     # Residential streets outside the mapped residential areas carry homes too (a clipped
     # extract may keep only a sliver of a residential area).
     if streets is not None and not (edges := streets()).empty:
@@ -211,14 +315,17 @@ def _sample_points(
         for line in residential.geometry:
             steps = np.arange(SAMPLE_SPACING_M / 2, line.length, SAMPLE_SPACING_M)
             along = shapely.line_interpolate_point(line, steps)
+            share = line.length / max(len(along), 1)
             if zone is not None and len(along):
                 along = along[~shapely.contains(zone, along)]
             points.extend(along)
+            street_m.extend([share] * len(along))
     frame = gpd.GeoDataFrame(
         {
             "residence_id": [f"sample-{i}" for i in range(len(points))],
             "population": np.ones(len(points)),
             "kind": "sample point",
+            "street_m": street_m,
         },
         geometry=points,
         crs=utm,

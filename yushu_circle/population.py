@@ -1,4 +1,4 @@
-"""Population from a raster (WorldPop, GHS-POP): each cell's people over its residences."""
+"""Population from a raster (WorldPop, GHS-POP) or a known total, and the age groups of it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.options import AgeShares, Serves
 
 KIND_RASTER_CELL = "raster cell without a mapped residence"
 
@@ -153,8 +155,6 @@ def distribute(
 
 
 def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> Any:
-    import pandas as pd
-
     if b.empty:
         return a
     return pd.concat([a, b], ignore_index=True)
@@ -163,3 +163,104 @@ def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> Any:
 def _apply(t: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An affine transform applied to arrays (column, row → x, y or back)."""
     return t.a * x + t.b * y + t.c, t.d * x + t.e * y + t.f
+
+
+# --- a known total (a census figure) and age groups (一老一小) ------------------------------
+
+
+def spread_total(
+    residences: gpd.GeoDataFrame, total: float, area: Any = None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Spread a known population total (e.g. the census's) over the residences.
+
+    Each residence inside ``area`` (all, when None) gets ``total × weight / Σ weight``; the
+    others get 0 (they are left out of the study). The weight, named in the returned
+    sentence and in the ``population_method`` column, is the first that every counted
+    residence has:
+
+    - its floor area (``floor_m2``: OSM buildings);
+    - the residential street length it stands for (``street_m``: sample points along
+      residential streets, :func:`yushu_circle.places.residences_from_features`);
+    - the population column of the user's residences file;
+    - else equal shares.
+
+    Parameters
+    ----------
+    residences : GeoDataFrame
+        ``residence_id``, ``population``, point geometry (EPSG:4326); optional ``kind``,
+        ``floor_m2``, ``street_m``.
+    total : float
+        People to spread (> 0).
+    area : shapely Polygon or MultiPolygon, optional
+        The study area (EPSG:4326).
+
+    Returns
+    -------
+    (GeoDataFrame, str)
+        The residences with ``population`` replaced and ``population_method`` added, and a
+        sentence (中文 / English) saying how.
+    """
+    residences = residences.reset_index(drop=True)
+    if area is None:
+        inside = np.ones(len(residences), dtype=bool)
+    else:
+        inside = shapely.contains_xy(
+            area, residences.geometry.x.to_numpy(), residences.geometry.y.to_numpy()
+        )
+    weights, method_en, method_zh = _spread_weights(residences[inside])
+    population = np.zeros(len(residences))
+    if inside.any():
+        population[inside] = float(total) * weights / weights.sum()
+    method = (
+        f"known total {total:,.0f} spread by {method_en} "
+        f"(已知总人口 {total:,.0f} 按{method_zh}分配)"
+    )
+    frame = residences.assign(population=population, population_method=method)
+    sentence = f"population: {method} over {int(inside.sum()):,} residences"
+    return frame, sentence
+
+
+def _spread_weights(residences: pd.DataFrame) -> tuple[np.ndarray, str, str]:
+    """Weights of a known total: floor area, street length, the file's population, or equal."""
+    for column, en, zh in (
+        ("floor_m2", "floor area", "建筑面积"),
+        ("street_m", "residential street length", "居住街道长度"),
+    ):
+        if column in residences:
+            values = residences[column].to_numpy(dtype=float)
+            if len(values) and np.all(np.isfinite(values) & (values > 0)):
+                return values, en, zh
+    if "kind" not in residences and "population" in residences:  # the user's own file
+        values = residences["population"].to_numpy(dtype=float)
+        if len(values) and values.sum() > 0:
+            return values, "the residences file's population", "居住点文件人口比例"
+    return np.ones(len(residences)), "equal shares", "平均"
+
+
+def age_groups(residences: gpd.GeoDataFrame, shares: AgeShares) -> tuple[gpd.GeoDataFrame, str]:
+    """Give every residence its children and elderly: its population × the groups' shares.
+
+    Parameters
+    ----------
+    residences : GeoDataFrame
+        With ``population``.
+    shares : AgeShares
+        E.g. the census's 0-14 and 65+ shares.
+
+    Returns
+    -------
+    (GeoDataFrame, str)
+        The residences with ``children`` and/or ``elderly`` columns (people), and a
+        sentence naming the shares.
+    """
+    population = residences["population"].to_numpy(dtype=float)
+    columns = {}
+    for group in (Serves.CHILDREN, Serves.ELDERLY):
+        share = shares.share(group)
+        if share is not None:
+            columns[str(group)] = population * share
+    sentence = (
+        f"age groups 一老一小: {shares.text} of each residence's population "
+        "(children 儿童 and elderly 老年人 columns)"
+    )
+    return residences.assign(**columns), sentence

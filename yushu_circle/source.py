@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from yushu_circle.osm.servers import Servers
 
 if TYPE_CHECKING:  # the readers (osmnx, shapely) load when a source is read, not on import
     from shapely.geometry import MultiPolygon, Polygon
@@ -46,6 +49,16 @@ class Source:
         ``osm_file``, the box it is clipped to.
     polygon_wkt : str or None
         The area (``polygon``) or, for an ``osm_file``, the polygon it is clipped to.
+    allow_large_area : bool
+        Read an Overpass area over the size limit in one query.
+    by_settlement : bool or None
+        A place or polygon read settlement by settlement (True), whole (False), or by
+        settlement when it is over the size limit (None; see
+        :func:`yushu_circle.osm.overpass.from_overpass`).
+    servers : Servers
+        The Overpass and Nominatim servers and osmnx's cache (unset fields: osmnx's
+        settings); not part of the source's identity (the same area from a mirror is the
+        same area).
     """
 
     kind: SourceKind = SourceKind.DEMO
@@ -54,6 +67,8 @@ class Source:
     box: Bbox | None = None
     polygon_wkt: str | None = None
     allow_large_area: bool = False
+    by_settlement: bool | None = None
+    servers: Servers = dataclasses.field(default_factory=Servers, compare=False)
 
     # --- builders ---------------------------------------------------------------------
 
@@ -78,9 +93,9 @@ class Source:
         )
 
     @classmethod
-    def place(cls, name: str) -> Source:
+    def place(cls, name: str, by_settlement: bool | None = None) -> Source:
         """A place name, geocoded with Nominatim and fetched from Overpass."""
-        return cls(SourceKind.PLACE, name=name)
+        return cls(SourceKind.PLACE, name=name, by_settlement=by_settlement)
 
     @classmethod
     def bbox(cls, box: Sequence[float]) -> Source:
@@ -88,9 +103,11 @@ class Source:
         return cls(SourceKind.BBOX, box=_box(box))
 
     @classmethod
-    def polygon(cls, polygon: Polygon | MultiPolygon | str) -> Source:
+    def polygon(
+        cls, polygon: Polygon | MultiPolygon | str, by_settlement: bool | None = None
+    ) -> Source:
         """A polygon (EPSG:4326, or its WKT), fetched from Overpass."""
-        return cls(SourceKind.POLYGON, polygon_wkt=_wkt(polygon))
+        return cls(SourceKind.POLYGON, polygon_wkt=_wkt(polygon), by_settlement=by_settlement)
 
     @classmethod
     def polygon_file(cls, path: str | Path) -> Source:
@@ -98,6 +115,10 @@ class Source:
         from yushu_circle.osm.sources import read_polygon_file
 
         return cls.polygon(read_polygon_file(path))
+
+    def with_servers(self, servers: Servers) -> Source:
+        """This source read from other servers (or with another cache)."""
+        return dataclasses.replace(self, servers=servers)
 
     # --- use --------------------------------------------------------------------------
 
@@ -121,12 +142,13 @@ class Source:
                 else ""
             )
             return f"osm_file {self.path.name}{clip}"
+        by = " by settlement" if self.by_settlement else ""
         if self.kind is SourceKind.PLACE:
-            return f"place {self.name}"
+            return f"place {self.name}{by}"
         if self.kind is SourceKind.BBOX:
             assert self.box is not None
-            return "bbox " + ",".join(f"{v:g}" for v in self.box)
-        return "polygon"
+            return "bbox " + ",".join(f"{v:g}" for v in self.box) + by
+        return f"polygon{by}"
 
     def load(self, tag_keys: Sequence[str] = ()) -> OSMData:
         """Read the source's OSM data.
@@ -153,12 +175,19 @@ class Source:
         if self.kind is SourceKind.OSM_FILE:
             assert self.path is not None
             return sources.read_osm_file(self.path, bbox=self.box, polygon=polygon)
-        large = self.allow_large_area or None  # None: the environment may allow it
-        if self.kind is SourceKind.PLACE:
-            return sources.from_overpass(place=self.name, tag_keys=tag_keys, allow_large_area=large)
-        if self.kind is SourceKind.BBOX:
-            return sources.from_overpass(bbox=self.box, tag_keys=tag_keys, allow_large_area=large)
-        return sources.from_overpass(polygon=polygon, tag_keys=tag_keys, allow_large_area=large)
+        areas: dict[SourceKind, dict[str, Any]] = {
+            SourceKind.PLACE: {"place": self.name},
+            SourceKind.BBOX: {"bbox": self.box},
+            SourceKind.POLYGON: {"polygon": polygon},
+        }
+        area = areas[self.kind]
+        return sources.from_overpass(
+            **area,
+            tag_keys=tag_keys,
+            allow_large_area=self.allow_large_area or None,  # None: the environment may allow it
+            servers=self.servers,
+            by_settlement=self.by_settlement,
+        )
 
 
 def _box(values: Sequence[float]) -> Bbox:

@@ -33,12 +33,14 @@ from yushu_circle.inputs import (
     what_if_inputs,
 )
 from yushu_circle.network import Snap, WalkNetwork, walk_graph_from_elements
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, check_speed
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES, AgeShares, check_speed
 from yushu_circle.osm.sources import OSMData, demo, from_overpass, read_osm_file
 from yushu_circle.places import (
     features_from_elements,
 )
 from yushu_circle.source import Source
+
+_PEOPLE_COLUMNS = ("population_method", "children", "elderly")  # carried when a study has them
 
 
 class Study:
@@ -81,6 +83,10 @@ class Study:
     population : str or Path, optional
         A population GeoTIFF (WorldPop, GHS-POP; any CRS) spread over the OSM residences
         (:func:`yushu_circle.population.distribute`).
+    population_total : float, optional
+        A known total (a census figure), :func:`yushu_circle.population.spread_total`.
+    age_shares : AgeShares, optional
+        Children and elderly shares, :func:`yushu_circle.population.age_groups`.
 
     Examples
     --------
@@ -98,6 +104,8 @@ class Study:
         options: StudyOptions | None = None,
         progress: bool = False,
         population: str | Path | None = None,
+        population_total: float | None = None,
+        age_shares: AgeShares | None = None,
     ) -> None:
         options = options or StudyOptions()
         check_speed(options.speed_kmh)
@@ -117,6 +125,8 @@ class Study:
             facilities=read,
             options=options,
             population=population,
+            population_total=population_total,
+            age_shares=age_shares,
         )
         self.progress = progress
         self._shared: SharedResults | None = None
@@ -235,6 +245,7 @@ class Study:
                 **street_edges(data.extract),
                 speed_kmh=options.speed_kmh,
                 keep_all_components=options.keep_all_components,
+                within=data.area,  # a county's settlements: the main streets of each
             )
             if "features" in self.__dict__:
                 self._release_data()
@@ -423,6 +434,9 @@ class Study:
             geometry=residences.geometry.values,
             crs="EPSG:4326",
         )
+        extra = [c for c in _PEOPLE_COLUMNS if c in residences]  # a known total, age groups
+        if extra:
+            frame = frame.assign(**{c: residences[c].to_numpy() for c in extra})
         frame = pd.concat([frame, table], axis=1)
         if categories is None:
             frame["score"] = score(table, self.catalog, self.catalog.standard_keys)

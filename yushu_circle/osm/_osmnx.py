@@ -7,10 +7,15 @@ that moves them fails with one clear line instead of an ``AttributeError`` deep 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import osmnx as ox
+
+if TYPE_CHECKING:
+    from yushu_circle.osm.servers import Servers
 
 SUPPORTED = ((2, 0), (2, 2))
 """osmnx versions whose internals this adapter was written against: ``>=2.0, <2.2``
@@ -66,3 +71,40 @@ def cached_answer(key: str) -> Any:
 def save_answer(key: str, document: dict[str, Any]) -> None:
     """Save an answer in osmnx's HTTP cache (when ``ox.settings.use_cache`` is on)."""
     ox._http._save_to_cache(key, document, True)
+
+
+# Servers' fields → the osmnx settings they stand for.
+_SETTINGS = {
+    "overpass_url": "overpass_url",
+    "nominatim_url": "nominatim_url",
+    "cache_folder": "cache_folder",
+    "use_cache": "use_cache",
+    "timeout_s": "requests_timeout",
+}
+
+
+def current_settings() -> dict[str, Any]:
+    """osmnx's current server settings, by :class:`~yushu_circle.osm.servers.Servers` field
+    (the cache folder as an absolute path, so another process finds the same one)."""
+    values = {field: getattr(ox.settings, name) for field, name in _SETTINGS.items()}
+    values["cache_folder"] = str(Path(values["cache_folder"]).resolve())
+    return values
+
+
+@contextmanager
+def using(servers: Servers | None) -> Iterator[None]:
+    """osmnx's settings set to ``servers`` for the duration of a call, then restored."""
+    wanted = {} if servers is None else servers.settings()
+    saved = {_SETTINGS[field]: getattr(ox.settings, _SETTINGS[field]) for field in wanted}
+    try:
+        for field, value in wanted.items():
+            setattr(ox.settings, _SETTINGS[field], value)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(ox.settings, name, value)
+
+
+def settings_value(name: str) -> Any:
+    """One of osmnx's settings (read inside :func:`using`: the servers in force)."""
+    return getattr(ox.settings, name)

@@ -1,7 +1,9 @@
-"""Fetching a study area from Overpass (one query, retried, cached) and geocoding place names."""
+"""Fetching a study area from Overpass (one query, or one per settlement of a county; retried,
+cached) and geocoding place names."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -10,11 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import requests
+import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from yushu_circle.errors import DataError, InputError
+from yushu_circle.osm import settlements
 from yushu_circle.osm.area import CLIP_MARGIN_M, bbox_area_km2, bbox_polygon, with_margin
 from yushu_circle.osm.data import OSMData
+from yushu_circle.osm.servers import Servers
+from yushu_circle.osm.walkfilter import is_walkable
 from yushu_circle.osm.xml import valid_elements
 
 BACKOFF_ENV = "YUSHU_CIRCLE_OVERPASS_BACKOFF_S"
@@ -50,8 +56,16 @@ def from_overpass(
     retries: int = 3,
     backoff_s: float | None = None,
     allow_large_area: bool | None = None,
+    servers: Servers | None = None,
+    by_settlement: bool | None = None,
 ) -> OSMData:
-    """Fetch one study area from Overpass in a single query, through osmnx's response cache.
+    """Fetch one study area from Overpass, through osmnx's response cache.
+
+    An area whose box (with its reach margin) is within :data:`MAX_QUERY_AREA_KM2` is read
+    in one query. A larger place or polygon — a county, a rural township — is read
+    settlement by settlement (:func:`from_settlements`): one small query finds its
+    settlements, then each is read with its reach margin, never the land between. A box
+    over the limit is refused (a box is one dense area), unless ``allow_large_area``.
 
     Parameters
     ----------
@@ -69,8 +83,13 @@ def from_overpass(
         First pause between attempts, doubled each time; default from the environment
         variable ``YUSHU_CIRCLE_OVERPASS_BACKOFF_S``, else 5 s.
     allow_large_area : bool, optional
-        Query areas over :data:`MAX_QUERY_AREA_KM2`; default from the environment
-        variable ``YUSHU_CIRCLE_ALLOW_LARGE_AREA`` (``1``), else False.
+        Query areas over :data:`MAX_QUERY_AREA_KM2` in one query; default from the
+        environment variable ``YUSHU_CIRCLE_ALLOW_LARGE_AREA`` (``1``), else False.
+    servers : Servers, optional
+        The Overpass and Nominatim servers and the cache (default: osmnx's settings).
+    by_settlement : bool, optional
+        True: study the area's settlements whatever its size; False: the whole area in
+        one query; None (default): settlements when a place or polygon is over the limit.
 
     Returns
     -------
@@ -83,32 +102,158 @@ def from_overpass(
     DataError
         When Overpass fails after the retries or returns no streets.
     """
-    if place is not None:
-        area = geocode(place)
-        label = f"OpenStreetMap (Overpass) for {place}"
-    elif polygon is not None:
-        area = polygon
-        label = "OpenStreetMap (Overpass) for the given polygon"
-    elif bbox is not None:
-        area = bbox_polygon(bbox)
-        label = "OpenStreetMap (Overpass) for bbox " + ",".join(f"{v:g}" for v in bbox)
-    else:
-        raise InputError("no study area given", "pass --place, --bbox, --polygon or --osm-file")
-    reach = with_margin(area, CLIP_MARGIN_M)
     if allow_large_area is None:
         allow_large_area = os.environ.get(ALLOW_LARGE_AREA_ENV, "").strip() == "1"
-    check_query_area(reach.bounds, label, allow_large_area)
-    query = overpass_query(reach, tag_keys)
     if backoff_s is None:
         backoff_s = _env_seconds(BACKOFF_ENV, 5.0)
-    response = _overpass_json(query, retries=retries, backoff_s=backoff_s)
-    elements = valid_elements(response.get("elements", []), f"the Overpass answer for {label}")
+    from yushu_circle.osm import _osmnx  # osmnx loads when data is fetched, not on import
+
+    fetch = _Fetch(tag_keys, retries, backoff_s)
+    with _osmnx.using(servers):
+        relation = None
+        if place is not None:
+            area, relation = _geocode(place)
+            label, name = f"OpenStreetMap (Overpass) for {place}", place
+        elif polygon is not None:
+            area = polygon
+            label, name = "OpenStreetMap (Overpass) for the given polygon", "the given polygon"
+        elif bbox is not None:
+            area = bbox_polygon(bbox)
+            name = "bbox " + ",".join(f"{v:g}" for v in bbox)
+            label = f"OpenStreetMap (Overpass) for {name}"
+        else:
+            raise InputError("no study area given", "pass --place, --bbox, --polygon or --osm-file")
+        reach = with_margin(area, CLIP_MARGIN_M)
+        large = bbox_area_km2(reach.bounds) > MAX_QUERY_AREA_KM2 and not allow_large_area
+        if by_settlement or (by_settlement is None and large and bbox is None):
+            return from_settlements(area, name, label, fetch, relation)
+        check_query_area(reach.bounds, label, allow_large_area)
+        elements = fetch.elements(reach, label)
     if not any(e.get("type") == "way" and "highway" in e.get("tags", {}) for e in elements):
         raise DataError(
             f"Overpass returned no streets for {label}",
             "check the place name or widen the area",
         )
     return OSMData(elements, label, area=area)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fetch:
+    """How one area's Overpass queries are sent: the facility tags, retries and backoff."""
+
+    tag_keys: Sequence[str]
+    retries: int
+    backoff_s: float
+
+    def answer(self, query: str) -> list[dict[str, Any]]:
+        """The valid elements of one query's answer."""
+        response = _overpass_json(query, retries=self.retries, backoff_s=self.backoff_s)
+        return valid_elements(response.get("elements", []), "the Overpass answer")
+
+    def elements(self, reach: Polygon | MultiPolygon, label: str) -> list[dict[str, Any]]:
+        """Streets, buildings, land use and facilities of an area (its box)."""
+        response = _overpass_json(
+            overpass_query(reach, self.tag_keys), retries=self.retries, backoff_s=self.backoff_s
+        )
+        return valid_elements(response.get("elements", []), f"the Overpass answer for {label}")
+
+
+def from_settlements(
+    area: Polygon | MultiPolygon,
+    name: str,
+    label: str,
+    fetch: _Fetch,
+    relation: int | None = None,
+) -> OSMData:
+    """Read a large area settlement by settlement (:mod:`yushu_circle.osm.settlements`).
+
+    One query finds the settlements; each is then read with its reach margin
+    (:data:`CLIP_MARGIN_M`). A settlement whose answer holds no walkable street, or whose
+    box is over :data:`MAX_QUERY_AREA_KM2`, is skipped with the reason; the others are
+    studied as one area of several parts (their cores), and the notes say what was done
+    and list every settlement.
+
+    Raises
+    ------
+    InputError
+        When the area is too large to search, or holds too many settlements.
+    DataError
+        When no settlement is found, or none has a walkable street.
+    """
+    from yushu_circle.osm import _osmnx
+
+    searched_km2 = bbox_area_km2(area.bounds)
+    if searched_km2 > settlements.SEARCH_MAX_KM2:
+        raise InputError(
+            f"{name} spans {searched_km2:,.0f} km²: over the "
+            f"{settlements.SEARCH_MAX_KM2:,.0f} km² searched for settlements (a county, not a "
+            "province)",
+            "pass one county or township at a time (batch lists several)",
+        )
+    query = settlements.search_query(area, relation, _osmnx.overpass_settings())
+    found = settlements.find_settlements(fetch.answer(query), area)
+    total_km2 = settlements.area_km2(area)
+    if not found:
+        raise DataError(
+            f"{name} ({total_km2:,.0f} km²): OSM maps no settlement in it (no place=city/"
+            "town/village/hamlet, no landuse=residential, no seat node) 未找到聚落",
+            "pass a smaller --polygon around the built-up area, or --osm-file with an extract",
+        )
+    if len(found) > settlements.MAX_SETTLEMENTS:
+        raise InputError(
+            f"{name}: {len(found):,} settlements found, over the "
+            f"{settlements.MAX_SETTLEMENTS} studied in one run",
+            "split the area: list its townships in an AREAS file for `yushu-circle batch`",
+        )
+    elements: dict[tuple[str, int], dict[str, Any]] = {}
+    studied, lines, queried_km2, requests_sent = [], [], 0.0, 1
+    for settlement in found:
+        reach = with_margin(settlement.core, CLIP_MARGIN_M)
+        box_km2 = bbox_area_km2(reach.bounds)
+        reason = ""
+        if box_km2 > MAX_QUERY_AREA_KM2:
+            reason = (
+                f"its box with the margin spans {box_km2:,.0f} km², over the "
+                f"{MAX_QUERY_AREA_KM2:,.0f} km² limit for one query 超过单次查询上限"
+            )
+        else:
+            queried_km2 += box_km2
+            requests_sent += 1
+            answer = fetch.elements(reach, f"{label}, settlement {settlement.title}")
+            if any(
+                e.get("type") == "way" and "highway" in e.get("tags", {}) and is_walkable(e["tags"])
+                for e in answer
+            ):
+                for element in answer:
+                    elements.setdefault((str(element["type"]), int(element["id"])), element)
+                studied.append(settlement)
+            else:
+                reason = "Overpass returned no walkable street 无可步行街道"
+        core_km2 = settlements.area_km2(settlement.core)
+        lines.append(
+            f"settlement 聚落 {settlement.title}: "
+            + (f"skipped 跳过 — {reason}" if reason else f"{core_km2:,.2f} km² studied 已研究")
+        )
+    if not studied:
+        raise DataError(
+            f"{name}: none of its {len(found)} settlement(s) has a walkable street in OSM "
+            "(无可步行街道)",
+            "check the area, or pass --osm-file with an extract that maps its streets",
+        )
+    core = shapely.union_all([s.core for s in studied])
+    studied_km2 = settlements.area_km2(core)
+    summary = (
+        f"{name} {total_km2:,.0f} km²: {len(found)} settlement(s) 聚落 ({len(studied)} studied, "
+        f"{len(found) - len(studied)} skipped 跳过), {studied_km2:,.1f} km² studied 已研究; "
+        f"{requests_sent} Overpass request(s) read {queried_km2:,.0f} km² (each settlement with "
+        f"its {CLIP_MARGIN_M:,.0f} m reach margin, not the land between 仅读取聚落及其周边)"
+    )
+    return OSMData(
+        list(elements.values()),
+        f"{label}: {len(studied)} settlement(s) 聚落",
+        area=core,
+        notes=[summary, *lines],
+    )
 
 
 def check_query_area(bounds: Sequence[float], label: str, allow_large_area: bool) -> float:
@@ -133,8 +278,9 @@ def check_query_area(bounds: Sequence[float], label: str, allow_large_area: bool
             f"{MAX_QUERY_AREA_KM2:,.0f} km² limit for one Overpass query (a city is a few "
             f"hundred km²; the download would be roughly {size} at an assumed "
             f"{ASSUMED_MB_PER_KM2:g} MB/km² of town)",
-            "pass a smaller --bbox/--polygon/--place, use a local extract with --osm-file, "
-            "or add --allow-large-area",
+            "pass a smaller --bbox, or the area as --place/--polygon (one over the limit is "
+            "read settlement by settlement), use a local extract with --osm-file, or add "
+            "--allow-large-area",
         )
     return km2
 
@@ -147,6 +293,11 @@ def geocode(place: str) -> Polygon | MultiPolygon:
     InputError
         When the geocoder does not find the place or finds only a point.
     """
+    return _geocode(place)[0]
+
+
+def _geocode(place: str) -> tuple[Polygon | MultiPolygon, int | None]:
+    """The place's boundary polygon, and its OSM relation id when it is one."""
     import osmnx as ox
 
     from yushu_circle.osm import _osmnx
@@ -155,8 +306,8 @@ def geocode(place: str) -> Polygon | MultiPolygon:
         frame = ox.geocode_to_gdf(place)
     except _osmnx.GeocoderHTTPError:
         raise DataError(
-            f"the geocoder at {ox.settings.nominatim_url} answered with an HTTP error "
-            f"for {place!r}",
+            f"the geocoder at {_osmnx.settings_value('nominatim_url')} answered with an HTTP "
+            f"error for {place!r}",
             "try again later, set another server with --nominatim-url, or pass --bbox",
         ) from None
     except (_osmnx.InsufficientResponse, TypeError, ValueError) as exc:
@@ -176,7 +327,13 @@ def geocode(place: str) -> Polygon | MultiPolygon:
             f"the geocoder found {place!r} only as a point, not an area",
             "pass --bbox or --polygon for the study area",
         )
-    return geometry
+    relation = None
+    if "osm_type" in frame and str(frame["osm_type"].iloc[0]) == "relation":
+        try:
+            relation = int(frame["osm_id"].iloc[0])
+        except (TypeError, ValueError):
+            relation = None
+    return geometry, relation
 
 
 def overpass_query(area: Polygon | MultiPolygon, tag_keys: Sequence[str] = ()) -> str:
@@ -221,11 +378,9 @@ def _env_seconds(name: str, default: float) -> float:
 
 def _overpass_json(query: str, retries: int, backoff_s: float) -> dict[str, Any]:
     """POST one query with retries on timeouts, 429 and 5xx; cache only complete answers."""
-    import osmnx as ox
-
     from yushu_circle.osm import _osmnx
 
-    url = ox.settings.overpass_url.rstrip("/") + "/interpreter"
+    url = str(_osmnx.settings_value("overpass_url")).rstrip("/") + "/interpreter"
     data = OrderedDict(data=query)
     cache_key = str(requests.Request("GET", url, params=data).prepare().url)
     cached = _osmnx.cached_answer(cache_key)
@@ -236,7 +391,10 @@ def _overpass_json(query: str, retries: int, backoff_s: float) -> dict[str, Any]
     for attempt in range(retries + 1):
         try:
             response = requests.post(
-                url, data=data, timeout=ox.settings.requests_timeout, **ox.settings.requests_kwargs
+                url,
+                data=data,
+                timeout=_osmnx.settings_value("requests_timeout"),
+                **_osmnx.settings_value("requests_kwargs"),
             )
         except requests.RequestException as exc:
             last_problem = f"{type(exc).__name__}"

@@ -13,7 +13,7 @@ import shapely
 
 from yushu_circle.errors import InputError
 from yushu_circle.osm.sources import read_polygons
-from yushu_circle.user_points import labels_from_column
+from yushu_circle.user_points import labels_from_column, to_wgs84
 
 if TYPE_CHECKING:
     from yushu_circle.study import Study
@@ -24,6 +24,8 @@ SAME_COMMUNITY_OVERLAP = 0.8
 """Two polygons whose shared area is at least this share of the smaller one, and whose
 names agree once generic words are dropped, are one community."""
 _AREA_NAMES = ("name", "名称", "社区", "街道", "community", "subdistrict", "name_zh")
+_CODE_NAMES = ("code", "区划代码", "行政区划代码", "adcode", "division_code")
+"""Columns that carry an area's official division code (统计用区划代码)."""
 _PLACE_KINDS = {"neighbourhood", "quarter", "suburb", "village", "hamlet", "town"}
 _KIND_ORDER = {"user": 0, "admin": 1, "place": 2, "residential": 3}
 # Words that say what kind of polygon a community is, not which community.
@@ -64,11 +66,54 @@ def area_polygons(study: Study, areas: str | Path | gpd.GeoDataFrame | None) -> 
     frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     if frame.empty:
         raise InputError(f"{label} hold no polygons", "give 社区/街道 boundary polygons")
+    geometry = frame.geometry.values
+    datum = str(study.options.datum)
+    if datum != "wgs84" and not isinstance(areas, gpd.GeoDataFrame):
+        # A file from Amap/Tencent (GCJ-02) or Baidu (BD-09): the same --datum as the points.
+        geometry = shapely.transform(
+            geometry, lambda c: np.column_stack(to_wgs84(c[:, 0], c[:, 1], datum))
+        )
     names = labels_from_column(frame, _AREA_NAMES, f"{label}-")
-    polygons = gpd.GeoDataFrame(
-        {"area": names, "area_kind": "user"}, geometry=frame.geometry.values, crs="EPSG:4326"
-    )
+    columns: dict[str, Any] = {"area": names, "area_kind": "user"}
+    code_column = next((c for c in frame.columns if str(c).lower() in _CODE_NAMES), None)
+    if code_column is not None:
+        codes = [_code_text(v) for v in frame[code_column]]
+        columns["area"] = _named_by_code([str(n) for n in names], codes)
+        columns["code"] = codes
+    polygons = gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
     return merge_same_communities(polygons, study.network.crs)
+
+
+def _code_text(value: Any) -> str:
+    """A division code as text (a number read from a file keeps no ``.0``)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _named_by_code(names: list[str], codes: list[str]) -> list[str]:
+    """Names that two divisions share (新寨村 in two townships) get their code added."""
+    seen: dict[str, set[str]] = {}
+    for name, code in zip(names, codes, strict=True):
+        seen.setdefault(name, set()).add(code)
+    return [
+        f"{name} ({code})" if len(seen[name]) > 1 and code else name
+        for name, code in zip(names, codes, strict=True)
+    ]
+
+
+def area_codes(polygons: gpd.GeoDataFrame) -> dict[tuple[str, str], str] | None:
+    """The division code of each (area, kind), or None when the areas carry no codes."""
+    if "code" not in polygons:
+        return None
+    return {
+        (str(name), str(kind)): str(code)
+        for name, kind, code in zip(
+            polygons["area"], polygons["area_kind"], polygons["code"], strict=True
+        )
+    }
 
 
 def community_areas(study: Study) -> gpd.GeoDataFrame:
@@ -159,21 +204,23 @@ def merge_same_communities(polygons: gpd.GeoDataFrame, metric_crs: Any) -> gpd.G
     groups: dict[int, list[int]] = {}
     for i in range(len(polygons)):
         groups.setdefault(root(i), []).append(i)
-    names, kinds, merged, shapes = [], [], [], []
+    names, kinds, merged, shapes, bests = [], [], [], [], []
     geometry = polygons.to_crs("EPSG:4326").geometry.values
     for members in groups.values():
         kind_of = [str(polygons["area_kind"].iloc[i]) for i in members]
         best = min(
             members, key=lambda i: (_KIND_ORDER.get(str(polygons["area_kind"].iloc[i]), 9), i)
         )
+        bests.append(best)
         names.append(str(polygons["area"].iloc[best]))
         kinds.append(kind_of[members.index(best)])
         ordered = sorted(kind_of, key=lambda k: _KIND_ORDER.get(k, 9))
         merged.append("+".join(dict.fromkeys(ordered)))
         shapes.append(shapely.union_all(geometry[members]))
-    return gpd.GeoDataFrame(
-        {"area": names, "area_kind": kinds, "merged": merged}, geometry=shapes, crs="EPSG:4326"
-    )
+    columns: dict[str, Any] = {"area": names, "area_kind": kinds, "merged": merged}
+    if "code" in polygons:  # the most official polygon's division code
+        columns["code"] = [str(polygons["code"].iloc[i]) for i in bests]
+    return gpd.GeoDataFrame(columns, geometry=shapes, crs="EPSG:4326")
 
 
 def area_members(

@@ -11,8 +11,15 @@ import numpy as np
 import pandas as pd
 
 from yushu_circle.columns import walk_min
+from yushu_circle.options import Serves
 from yushu_circle.planning._shared import share
-from yushu_circle.planning.areas import ALL_AREA, area_geometry, area_members, area_polygons
+from yushu_circle.planning.areas import (
+    ALL_AREA,
+    area_codes,
+    area_geometry,
+    area_members,
+    area_polygons,
+)
 from yushu_circle.standards import Requirement, Standard, load_standard
 
 if TYPE_CHECKING:
@@ -163,12 +170,16 @@ def compliance(
     )
     polygons = area_polygons(study, areas)
     members = area_members(residences, polygons)
+    codes = area_codes(polygons)  # the areas file's division codes, for the bureau's joins
+    people = _group_people(access, catalog, assessed)  # 一老一小: when age shares were given
     table_rows: list[dict[str, Any]] = []
     area_rows: list[dict[str, Any]] = []
     for (name, kind), index in members:
         pop = population[index]
         ones = np.ones(len(index))
         base = {"area": name, "area_kind": kind, "residences": len(index), "population": pop.sum()}
+        if codes is not None:
+            base = {"area": name, "code": codes.get((name, kind), "")} | base
         area_row = dict(base)
         for req in assessed:
             flags = met[req.label][index]
@@ -176,6 +187,7 @@ def compliance(
                 base
                 | _item_row(chosen, req, measure, per_minute)
                 | {"share_res": share(flags, ones), "share_pop": share(flags, pop)}
+                | _served(people, req.category, index, flags)
             )
             area_row[f"item_{req.label}"] = share(flags, pop)
         for m in levels:
@@ -279,4 +291,39 @@ def _group_row(
         "threshold_min": level,
         "verified": not unverified,
         "source": source,
+    }
+
+
+def _group_people(
+    access: pd.DataFrame, catalog: Any, assessed: list[Requirement]
+) -> dict[str, tuple[str, np.ndarray]] | None:
+    """Per assessed category, whom it serves and their people per residence (一老一小);
+    None when the residences carry no age groups."""
+    if not any(str(g) in access for g in (Serves.CHILDREN, Serves.ELDERLY)):
+        return None
+    found = {}
+    for req in assessed:
+        serves = catalog[req.category].serves
+        column = str(serves) if serves is not Serves.ALL and str(serves) in access else ""
+        values = access[column or "population"].to_numpy(dtype=float)
+        found[req.category] = (column or str(Serves.ALL), values)
+    return found
+
+
+def _served(
+    people: dict[str, tuple[str, np.ndarray]] | None,
+    category: str,
+    index: np.ndarray,
+    flags: np.ndarray,
+) -> dict[str, Any]:
+    """An item row's group columns: whom it serves, their people, those within its level."""
+    if people is None:
+        return {}
+    serves, values = people[category]
+    group = values[index]
+    return {
+        "serves": serves,
+        "group_people": float(group.sum()),
+        "group_within": float(group[flags].sum()),
+        "share_group": share(flags, group),
     }
