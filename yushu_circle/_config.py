@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,22 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 """Text encodings a config file may use: UTF-8 (with or without BOM), then GBK/GB 18030."""
 MAX_SHOWN = 200
 """Longest input fragment a message echoes."""
+
+
+CACHE_ENV = "YUSHU_CACHE_DIR"
+"""The environment variable naming the folder of the tool's caches (kernels, Overpass answers)."""
+
+
+def user_cache_dir(name: str) -> Path:
+    """A folder of the user's cache: ``$YUSHU_CACHE_DIR/<name>``, else ``<name>`` in the
+    user cache folder of :mod:`platformdirs` (``~/.cache/yushu_circle`` on Linux); never
+    the working folder, never the installed package."""
+    base = os.environ.get(CACHE_ENV, "").strip()
+    if not base:
+        import platformdirs
+
+        base = platformdirs.user_cache_dir("yushu_circle", appauthor=False)
+    return Path(base) / name
 
 
 MAX_TABLE_BYTES = 2 * 1024**3

@@ -200,8 +200,18 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
 
 def study_from_args(args: argparse.Namespace, source: Source, progress: bool) -> Any:
     """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
+    from yushu_circle.source import SourceKind
     from yushu_circle.study import Study
 
+    if source.kind in (SourceKind.PLACE, SourceKind.BBOX, SourceKind.POLYGON) and not args.quiet:
+        from yushu_circle.osm.servers import answer_cache_folder
+
+        print(
+            f"  Overpass/Nominatim answers are cached in {answer_cache_folder()} "
+            "(reused by later runs; delete it to fetch afresh) 网络数据缓存",
+            file=sys.stderr,
+            flush=True,
+        )
     return Study.from_source(source, **settings_from_args(args).study_kwargs(progress))
 
 
@@ -404,7 +414,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = check_location(study, lon, lat, categories=args.category)
     print(result.to_text(), end="")
     if args.geojson is not None:
-        target = args.geojson.resolve()
+        target = args.geojson.absolute()  # a planted link is refused, never written through
         write_atomically(target.parent, {target.name: json_writer(result.to_geojson())})
         print(f"Wrote {args.geojson}")
     return 0
