@@ -49,8 +49,14 @@ def png_writers(
     """
     writers = {}
     for cat in categories(residences, facilities, pd.DataFrame(), meta):
-        safe = re.sub(r"[^\w-]+", "_", cat["key"], flags=re.ASCII).strip("_") or "category"
-        writers[f"coverage_{safe}.png"] = _writer(residences, facilities, meta, edges, cat, dpi)
+        # A planner's own category keeps its name (村史馆 → coverage_村史馆.png): an ASCII-only
+        # name made every Chinese category "coverage_category.png", one over the other.
+        safe = re.sub(r"[^\w-]+", "_", cat["key"]).strip("_") or "category"
+        name, count = f"coverage_{safe}.png", 1
+        while name in writers:
+            count += 1
+            name = f"coverage_{safe}_{count}.png"
+        writers[name] = _writer(residences, facilities, meta, edges, cat, dpi)
     return writers
 
 
