@@ -61,13 +61,7 @@ def read_text(path: Path, what: str, fix: str, max_bytes: int = MAX_TABLE_BYTES)
         When the file is missing, not a regular file, too large, unreadable, UTF-16
         (Excel's "Unicode text") or not text in those encodings.
     """
-    if not path.exists():
-        raise InputError(f"{what} {path} does not exist", "check the path")
-    if not path.is_file():
-        raise InputError(
-            f"{what} {path} is not a regular file (a folder, device or pipe)",
-            "give the path of a file saved on disk",
-        )
+    check_regular_file(path, what)
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(
@@ -94,6 +88,23 @@ def read_text(path: Path, what: str, fix: str, max_bytes: int = MAX_TABLE_BYTES)
         if "\x00" not in text:
             return text
     raise InputError(f"{what} {path} is neither UTF-8 nor GBK text", fix)
+
+
+def check_regular_file(path: Path, what: str) -> None:
+    """Refuse a path that is missing, or no regular file (a folder, ``/dev/zero``, a pipe).
+
+    Raises
+    ------
+    InputError
+        Naming ``what`` and the path.
+    """
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist", "check the path")
+    if not path.is_file():
+        raise InputError(
+            f"{what} {path} is not a regular file (a folder, device or pipe)",
+            "give the path of a file saved on disk",
+        )
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:

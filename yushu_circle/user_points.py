@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from yushu_circle._config import MAX_TABLE_BYTES, read_text
+from yushu_circle._config import MAX_TABLE_BYTES, check_regular_file, read_text
 from yushu_circle.catalog import Catalog, check_category_name, normalize_key
 from yushu_circle.errors import InputError, clip_text
 
@@ -59,8 +59,7 @@ def read_user_points(
     if suffix in {".csv", ".txt", ".tsv"}:
         frame = _read_csv_points(path, what)
     else:
-        if not path.is_file():
-            raise InputError(f"{what} file {path} does not exist", "check the path")
+        check_regular_file(path, f"{what} file")
         if path.stat().st_size == 0:
             raise InputError(f"{what} file {path} is empty", "export it again")
         frame = _read_geo_points(path, layer, what)
