@@ -178,3 +178,16 @@ def test_an_empty_or_unreadable_scenario_is_one_line(
     result = _plan_with(path, town_osm, tmp_path / "out")
     assert_one_line_error(result, f"scenario file {path}", fragment)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_an_areas_file_saved_by_excel_is_read(encoding: str, tmp_path: Path) -> None:
+    from yushu_circle.batch import read_areas
+
+    (tmp_path / "结古.osm").write_text("<osm/>", encoding="utf-8")
+    areas = tmp_path / "areas.csv"
+    text = "# 玉树市 Yushu (示例)\narea_id,osm_file\n结古镇,结古.osm\n"
+    areas.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    (area,) = read_areas(areas)
+    assert area.area_id == "结古镇"
+    assert area.source.path == tmp_path / "结古.osm"
