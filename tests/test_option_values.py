@@ -212,3 +212,10 @@ def test_two_chinese_categories_get_two_pngs(town_osm: Path, tmp_path: Path) -> 
     for name in ("村史馆", "老年活动中心"):
         assert (out / "png" / f"coverage_{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert not (out / "png" / "coverage_category.png").exists()
+
+
+def test_a_path_longer_than_the_system_allows_is_one_line(tmp_path: Path) -> None:
+    deep = Path(*["d" * 200] * 20)  # each name fits; the whole path (4,000 bytes) does not
+    result = yushu("--quiet", "run", "--out", deep, cwd=tmp_path)
+    assert_one_line_error(result, "--out", "is too long a path")
+    assert list(tmp_path.iterdir()) == []

@@ -385,8 +385,8 @@ def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 def _check_path(option: str, path: Path) -> None:
     fix = f"give {option} a shorter name (a file name is at most {_NAME_MAX} bytes)"
-    encoded = os.fsencode(path)
-    if len(encoded) >= _PATH_MAX:
+    # Room is left for the names written inside (a staging folder, then the file).
+    if len(os.fsencode(path.absolute())) > _PATH_MAX - _NAME_MAX:
         raise InputError(f"{option} {clip_text(str(path))} is too long a path", fix)
     for part in path.parts:
         size = len(os.fsencode(part))
