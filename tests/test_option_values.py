@@ -158,13 +158,18 @@ def test_a_graphml_node_id_beyond_64_bits_is_one_line(town_osm: Path, tmp_path: 
 
 @pytest.mark.parametrize(
     ("option", "name"),
-    [("--out", "x" * 300), ("--residences", "村" * 90 + ".csv"), ("--scenario", "s" * 256)],
+    [
+        ("--out", "x" * 300),
+        ("--residences", "村" * 90 + ".csv"),
+        ("--scenario", "s" * 256),
+        ("--standard", "标" * 90 + ".toml"),
+    ],
 )
 def test_a_name_longer_than_the_file_system_allows_is_one_line(
     option: str, name: str, tmp_path: Path
 ) -> None:
     # Errno 36 (File name too long) used to surface as an internal error.
-    command = "plan" if option == "--scenario" else "run"
+    command = "plan" if option in ("--scenario", "--standard") else "run"
     result = yushu("--quiet", command, option, tmp_path / name, cwd=tmp_path)
     assert_one_line_error(result, f"{option}: the name", "longer than the file system allows")
     assert list(tmp_path.iterdir()) == []
@@ -219,3 +224,25 @@ def test_a_path_longer_than_the_system_allows_is_one_line(tmp_path: Path) -> Non
     result = yushu("--quiet", "run", "--out", deep, cwd=tmp_path)
     assert_one_line_error(result, "--out", "is too long a path")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_readers_refuse_a_name_too_long_through_the_api_too(tmp_path: Path) -> None:
+    from yushu_circle.render.network_payload import read_scenario
+
+    with pytest.raises(InputError, match="cannot be looked up"):
+        read_scenario(tmp_path / ("s" * 300 + ".csv"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["x" * 300, "foo://host:1", "tcp://127.0.0.1:notaport"],
+    ids=["no-port", "scheme", "port"],
+)
+def test_a_scheduler_address_that_is_none_is_one_line(
+    address: str, town_osm: Path, tmp_path: Path
+) -> None:
+    areas = tmp_path / "areas.csv"
+    areas.write_text(f"area_id,osm_file\na,{town_osm}\n", encoding="utf-8")
+    result = yushu("--quiet", "batch", areas, "--out", tmp_path / "out", "--scheduler", address)
+    assert_one_line_error(result, "is not a Dask scheduler address", "tcp://HOST:PORT")
+    assert not (tmp_path / "out").exists()

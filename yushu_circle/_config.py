@@ -98,7 +98,13 @@ def check_regular_file(path: Path, what: str) -> None:
     InputError
         Naming ``what`` and the path.
     """
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the file system, a path through a file
+        raise InputError(
+            f"{what} {path} cannot be looked up ({exc.strerror or exc})", "check the path"
+        ) from None
+    if not exists:
         raise InputError(f"{what} {path} does not exist", "check the path")
     if not path.is_file():
         raise InputError(

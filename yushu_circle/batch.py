@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.batch_areas import Area, StudySettings, read_areas
-from yushu_circle.errors import InputError, YushuError
+from yushu_circle.errors import InputError, YushuError, clip_text
 from yushu_circle.options import DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES, WORKERS
 
 __all__ = [
@@ -282,6 +282,12 @@ def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except ValueError as exc:  # no port, an unknown protocol
+            raise InputError(
+                f"--scheduler {clip_text(repr(scheduler))} is not a Dask scheduler address "
+                f"({clip_text(str(exc), 120)})",
+                "write it as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786",
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})",

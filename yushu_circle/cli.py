@@ -366,6 +366,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
 _NAME_MAX = 255
 """Longest file name, in bytes, most file systems allow (ext4, XFS, APFS, NTFS's 255 units)."""
 _PATH_MAX = 4096
+_NAME_OR_FILE = {"standard"}
+"""Options taking a shipped name or a file's path (``--standard gb50180`` or a TOML file)."""
 
 
 def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -379,8 +381,8 @@ def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         values = getattr(args, action.dest, None)
         name = action.option_strings[0] if action.option_strings else action.metavar
         for value in values if isinstance(values, list) else [values]:
-            if isinstance(value, Path):
-                _check_path(str(name or action.dest), value)
+            if isinstance(value, Path) or (action.dest in _NAME_OR_FILE and value):
+                _check_path(str(name or action.dest), Path(value))
 
 
 def _check_path(option: str, path: Path) -> None:
