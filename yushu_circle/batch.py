@@ -309,6 +309,14 @@ def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]
     # Dask's scratch space (lock files, spilled data) in a staging folder of this batch,
     # removed with the cluster; not dask-scratch-space/ in the user's TMPDIR.
     scratch = Path(tempfile.mkdtemp(prefix=".staging-dask-", dir=out_dir))
+    # Quiet until the cluster is closed, not only while it runs (silence_logs below): the
+    # scheduler logs a worker that dies on the way out (SIGTERM to the whole process group)
+    # with a traceback, after LocalCluster has put its logging level back.
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    loggers = [logging.getLogger(n) for n in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]  # some have their own (distributed.client)
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
         with dask.config.set({"temporary-directory": str(scratch)}), _quiet_workers():
             cluster = LocalCluster(
@@ -325,38 +333,49 @@ def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]
         finally:
             cluster.close()
     finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager
 def _quiet_workers() -> Iterator[None]:
-    """Worker processes started inside ignore SIGINT and SIGHUP (inherited when spawned).
+    """Worker processes started inside ignore SIGINT and SIGHUP and log nothing (both
+    inherited when spawned: signal dispositions and the environment).
 
     Ctrl-C in a terminal, and the hang-up of a closed one, reach every process of the
     foreground group: each worker would print its own KeyboardInterrupt traceback. Only
     this process is stopped by them; it closes the cluster, which ends its workers. A
-    Ctrl-C in the second or two the workers take to start is ignored too.
+    Ctrl-C in the second or two the workers take to start is ignored too. A worker's own
+    failures are reported in the status table, so its log stays quiet
+    (``DASK_LOGGING__DISTRIBUTED``), on its way out too.
 
     multiprocessing's resource tracker, started with the first worker, reports the
     semaphores of a cluster stopped mid-way as "leaked" (and removes them): the report is
     kept quiet, the one-line message stays the only one.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = [getattr(signal, n) for n in ("SIGINT", "SIGHUP") if hasattr(signal, n)]
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in names}
-    warning_options = os.environ.get("PYTHONWARNINGS")
-    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [warning_options, _TRACKER_QUIET]))
+    warnings_now = os.environ.get("PYTHONWARNINGS")
+    quiet = {
+        "PYTHONWARNINGS": ",".join(filter(None, [warnings_now, _TRACKER_QUIET])),
+        "DASK_LOGGING__DISTRIBUTED": "critical",
+    }
+    saved = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)
+    names = ("SIGINT", "SIGHUP") if threading.current_thread() is threading.main_thread() else ()
+    previous = {
+        signum: signal.signal(signum, signal.SIG_IGN)
+        for signum in (getattr(signal, n) for n in names if hasattr(signal, n))
+    }
     try:
         yield
     finally:
-        if warning_options is None:
-            del os.environ["PYTHONWARNINGS"]
-        else:
-            os.environ["PYTHONWARNINGS"] = warning_options
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run_on_dask(
