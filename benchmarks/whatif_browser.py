@@ -44,7 +44,8 @@ import numpy as np
 from yushu_circle import Study, write_study
 from yushu_circle.access import minutes_to_nearest
 from yushu_circle.network import Snap
-from yushu_circle.render.network_payload import engine_page, payload_json, study_payload
+from yushu_circle.render.network_payload import engine_page
+from yushu_circle.results.engine import network_payload, payload_json
 
 DEMO_BUDGET_MB = 3.0
 CITY_BUDGET_MB = 15.0
@@ -188,8 +189,20 @@ _FIELDS = ("edge", "frac", "snap_m", "on_network", "x", "y")
 def measure(study: Study, name: str, budget_mb: float, repeat: int, workdir: Path) -> dict:
     """Payload size and in-page timings of one study."""
     start = time.perf_counter()
-    payload = study_payload(study)
-    payload_bytes = len(payload_json(payload).encode())
+    payload = payload_json(
+        network_payload(
+            study.network,
+            study.residences,
+            study.residence_snap,
+            study.facilities,
+            study.facility_snaps,
+            study.catalog,
+            snap_limit_m=study.options.snap_limit_m,
+            synthetic=study.synthetic,
+            coverage=study.summary(),
+        )
+    )
+    payload_bytes = len(payload.encode())
     page = engine_page(payload)
     build_s = time.perf_counter() - start
     path = workdir / f"{name}.html"

@@ -231,7 +231,7 @@ columns = 3
 rows = int(np.ceil(len(keys) / columns))
 fig, axes = plt.subplots(rows, columns, figsize=(15, 3.2 * rows), sharex=True, layout="constrained")
 for ax, key in zip(axes.flat, keys):
-    plots.walk_minutes_histogram(access, key, ax=ax, catalog=catalog, max_minutes=MAX_MINUTES)
+    plots.walk_minutes_histogram(access, catalog[key], ax=ax, max_minutes=MAX_MINUTES)
     ax.set_xlabel("")
 for ax in list(axes.flat)[len(keys):]:
     ax.set_visible(False)

@@ -34,10 +34,12 @@ LAYERS: list[set[str]] = [
     {"outline_union"},
     {"isochrones", "check"},
     {"warmup"},
+    {"results"},
     {"planning"},
     {"render"},
     {"io"},
     {"study"},
+    {"outputs"},
     {"batch_areas"},
     {"batch"},
     {"commands"},
@@ -98,13 +100,15 @@ def _graph() -> nx.DiGraph:
                 continue
             if isinstance(node, ast.Import | ast.ImportFrom):
                 holder = ast.Module(body=[node], type_ignores=[])
-                for target in _resolve(_imports_of(holder, path, module), modules):
+                for target in _resolve(_imports_of(holder, path, module, modules), modules):
                     if target != module:
                         graph.add_edge(module, target)
     return graph
 
 
-def _imports_of(tree: ast.Module, path: Path, module: str) -> set[str]:
+def _imports_of(
+    tree: ast.Module, path: Path, module: str, modules: dict[str, Path] | None = None
+) -> set[str]:
     tmp = set()
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     for node in tree.body:
@@ -116,8 +120,12 @@ def _imports_of(tree: ast.Module, path: Path, module: str) -> set[str]:
                 head = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(head) + (f".{node.module}" if node.module else "")
             if base.startswith("yushu_circle"):
-                tmp.add(base)
-                tmp |= {f"{base}.{a.name}" for a in node.names}
+                named = {f"{base}.{a.name}" for a in node.names}
+                # "from package import module" depends on that module, not on the
+                # package's __init__ (which may well re-export the importing module).
+                if modules is None or not named <= set(modules):
+                    tmp.add(base)
+                tmp |= named
     return tmp
 
 
@@ -141,15 +149,60 @@ def test_every_module_says_what_it_owns_and_is_small() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_imports_form_no_cycle() -> None:
-    graph = _graph()
-    # A package's __init__ re-exporting its own modules is not a cycle between rooms.
+def test_imports_form_no_cycle_between_rooms() -> None:
     rooms = nx.DiGraph()
-    for a, b in graph.edges:
+    for a, b in _graph().edges:
         if _room(a) != _room(b):
             rooms.add_edge(_room(a), _room(b))
     cycles = list(nx.simple_cycles(rooms))
     assert not cycles, f"import cycles between rooms: {cycles}"
+
+
+def test_imports_form_no_cycle_inside_a_room() -> None:
+    # Module by module, a package's __init__ included: a room's modules import one another
+    # one way too (a module re-exported by its package's __init__ must not import it back).
+    cycles = sorted(sorted(c) for c in nx.simple_cycles(_graph()))
+    assert not cycles, f"import cycles between modules: {cycles}"
+
+
+def test_the_map_and_the_report_take_results_never_what_computes_them() -> None:
+    # render/ draws results values (StudyResults, PlanResults) and computes no search: it
+    # imports nothing of the study, the walk searches or planning, not even for a type.
+    banned = {"study", "access", "_core", "planning", "isochrones", "outputs"}
+    modules = _modules()
+    found = []
+    for module, path in modules.items():
+        if _room(module) != "render":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                holder = ast.Module(body=[node], type_ignores=[])
+                for target in _imports_of(holder, path, module):
+                    if _room(target) in banned:
+                        found.append(f"{module}:{node.lineno} imports {target}")
+    assert not found, "\n".join(found)
+
+
+MAX_PARAMETERS = 6
+
+
+def test_map_and_folder_functions_take_at_most_six_parameters() -> None:
+    # Results values and a small typed view travel, not long lists of loose arguments.
+    too_long = []
+    for module, path in _modules().items():
+        if _room(module) not in {"render", "io"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = node.args
+            names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+            names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            count = len([n for n in names if n not in ("self", "cls")])
+            if count > MAX_PARAMETERS:
+                too_long.append(f"{module}.{node.name}: {count} parameters")
+    assert not too_long, "\n".join(too_long)
 
 
 def test_imports_go_down_the_flow() -> None:
@@ -214,3 +267,17 @@ def test_every_dependency_is_used(requirement: str) -> None:
         for c in candidates
     )
     assert used, f"dependency {name!r} is never imported by the package"
+
+
+def test_every_subpackage_is_installed() -> None:
+    # A package missing from [tool.setuptools] packages works from the checkout (editable)
+    # and is absent from a `pip install .`.
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        "yushu_circle." + ".".join(p.parent.relative_to(PACKAGE).parts)
+        for p in PACKAGE.rglob("__init__.py")
+        if p.parent != PACKAGE
+    }
+    assert found - listed == set(), f"not installed by pip install .: {sorted(found - listed)}"

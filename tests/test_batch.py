@@ -25,6 +25,7 @@ from yushu_circle.batch import (
     run_area,
 )
 from yushu_circle.errors import InputError
+from yushu_circle.options import StudyOptions
 from yushu_circle.source import Source, SourceKind
 from yushu_circle.study import Study
 
@@ -191,11 +192,11 @@ def test_done_marker_counts_only_for_the_same_source_and_settings(tmp_path: Path
 
     town = write_town(tmp_path / "town.osm", n=4)
     area = Area("town", Source.osm_file(town))
-    job = _make_job(tmp_path / "out", StudySettings(speed_kmh=4.0), False)
+    job = _make_job(tmp_path / "out", StudySettings(options=StudyOptions(speed_kmh=4.0)), False)
     assert run_area(area, job)["status"] == "ok"
     folder = tmp_path / "out" / "town"
     assert _is_done(folder, _fingerprint(area, job))
-    slower = _make_job(tmp_path / "out", StudySettings(speed_kmh=3.0), False)
+    slower = _make_job(tmp_path / "out", StudySettings(options=StudyOptions(speed_kmh=3.0)), False)
     assert not _is_done(folder, _fingerprint(area, slower))
     clipped = Area("town", Source.osm_file(town, clip_bbox=(97.0, 32.99, 97.01, 33.0)))
     assert _is_done(folder, _fingerprint(Area("town", Source.osm_file(town), origin="x"), job))

@@ -327,6 +327,61 @@ def test_options_have_one_validator_and_typed_choices() -> None:
     assert StudyOptions().speed_kmh == DEFAULT_SPEED_KMH == opt.DEFAULT_SPEED_KMH
 
 
+def test_options_live_once_typed_checked_and_shared_from_the_cli_to_the_study() -> None:
+    import dataclasses
+    import re
+
+    from yushu_circle import options as opt
+    from yushu_circle.batch_areas import StudySettings
+    from yushu_circle.errors import InputError
+    from yushu_circle.planning.plan import PlanOptions
+
+    # StudyOptions: its datum a Datum, its numbers checked by the one range of each option.
+    options = opt.StudyOptions(speed_kmh="3.5", datum="GCJ02")  # type: ignore[arg-type]
+    assert options.datum is opt.Datum.GCJ02 and options.speed_kmh == 3.5
+    assert opt.StudyOptions().datum is opt.DEFAULT_DATUM
+    for bad, text in (
+        ({"speed_kmh": 25.0}, opt.SPEED.text),
+        ({"snap_limit_m": 0}, opt.SNAP_LIMIT.text),
+    ):
+        with pytest.raises(InputError) as info:
+            opt.StudyOptions(**bad)  # type: ignore[arg-type]
+        assert text in info.value.fix
+    with pytest.raises(InputError, match="datum 'utm' is not one of"):
+        opt.StudyOptions(datum="utm")  # type: ignore[arg-type]
+    with pytest.raises(InputError) as info:
+        opt.check_speed(20.5, "elderly speed")
+    assert info.value.message.startswith("elderly speed ") and opt.SPEED.text in info.value.fix
+    # One settings value from the command line and a batch to the study: its options are
+    # the study's own StudyOptions, not copied field by field.
+    settings = StudySettings(options=options)
+    assert settings.study_kwargs()["options"] is options
+    names = {f.name for f in dataclasses.fields(StudySettings)}
+    assert not names & {f.name for f in dataclasses.fields(opt.StudyOptions)}
+    # Planning's choices are options' StrEnums, their defaults options' defaults.
+    plan = PlanOptions(measure="metres", method="MILP", profile="elderly")  # type: ignore[arg-type]
+    assert (plan.measure, plan.method, plan.profile) == (
+        opt.Measure.METRES,
+        opt.SitingMethod.MILP,
+        opt.ProfileName.ELDERLY,
+    )
+    default = PlanOptions()
+    assert (default.standard, default.measure, default.profile, default.k, default.method) == (
+        opt.DEFAULT_STANDARD,
+        opt.DEFAULT_MEASURE,
+        opt.DEFAULT_PROFILE,
+        opt.DEFAULT_SITES,
+        opt.DEFAULT_METHOD,
+    )
+    with pytest.raises(InputError, match="measure 'km' is not one of minutes, metres"):
+        PlanOptions(measure="km")  # type: ignore[arg-type]
+    # No module spells the choices again as a Literal beside the StrEnums.
+    package = Path(opt.__file__).parent
+    spelled = re.compile(r"Literal\[\s*\"(minutes|metres|greedy|milp|wgs84|adult)\"")
+    again = [p.name for p in package.rglob("*.py") if spelled.search(p.read_text("utf-8"))]
+    assert again == []
+
+
 def test_long_input_fragments_are_cut_in_messages() -> None:
     from yushu_circle.errors import MAX_FRAGMENT, InputError, clip_text
 

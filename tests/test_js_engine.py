@@ -31,13 +31,9 @@ from yushu_circle import Study
 from yushu_circle.access import coverage_summary, multi_source_minutes, point_sources
 from yushu_circle.errors import InputError
 from yushu_circle.isochrones import isochrones
-from yushu_circle.render.network_payload import (
-    decode_typed,
-    engine_page,
-    payload_json,
-    read_scenario,
-    study_payload,
-)
+from yushu_circle.network import WalkNetwork
+from yushu_circle.render.network_payload import engine_page, read_scenario
+from yushu_circle.results.engine import decode_typed, network_payload, payload_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,7 +90,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def harness(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("js_engine") / "harness.html"
-    path.write_text(engine_page(study_payload(study)), encoding="utf-8")
+    path.write_text(engine_page(_engine(study)), encoding="utf-8")
     return path
 
 
@@ -354,8 +350,33 @@ def test_plan_command_reads_the_scenario_back(page: Any, study: Study, tmp_path:
 # --- without a browser -------------------------------------------------------------------
 
 
+def _engine(study: Study) -> str:
+    """The study's engine payload as JSON text, as map.html carries it."""
+    engine = study.results().engine
+    assert engine is not None
+    return engine
+
+
+def _profile_engine(study: Study, network: WalkNetwork) -> str:
+    """The engine payload of a walker profile's network (its own coverage table)."""
+    counts = study.facilities["category"].value_counts().to_dict()
+    coverage = coverage_summary(study.access(network=network), study.catalog, counts)
+    payload = network_payload(
+        network,
+        study.residences,
+        study.residence_snap,
+        study.facilities,
+        study.facility_snaps,
+        study.catalog,
+        snap_limit_m=study.options.snap_limit_m,
+        synthetic=study.synthetic,
+        coverage=coverage,
+    )
+    return payload_json(payload)
+
+
 def test_payload_keeps_the_study_to_the_stated_precision(study: Study) -> None:
-    payload = study_payload(study)
+    payload = json.loads(_engine(study))
     network = study.network
     edges = payload["edges"]
     for name, exact in (("time_uv", network.time_uv), ("time_vu", network.time_vu)):
@@ -382,8 +403,7 @@ def test_payload_keeps_the_study_to_the_stated_precision(study: Study) -> None:
 def test_payload_is_byte_identical_under_any_hash_seed(tmp_path: Path) -> None:
     script = (
         "import hashlib, sys; from yushu_circle import Study;"
-        "from yushu_circle.render.network_payload import payload_json, study_payload;"
-        "print(hashlib.sha256(payload_json(study_payload(Study.demo())).encode()).hexdigest())"
+        "print(hashlib.sha256(Study.demo().results().engine.encode()).hexdigest())"
     )
     digests = set()
     for seed in ("0", "12345"):
@@ -398,9 +418,9 @@ def test_payload_is_byte_identical_under_any_hash_seed(tmp_path: Path) -> None:
 def test_payload_json_cannot_close_its_script_element(study: Study) -> None:
     from yushu_circle.render.network_payload import payload_script
 
-    payload = study_payload(study)
+    payload = json.loads(_engine(study))
     payload["facilities"]["name"][0] = "</script><script>alert(1)</script>"
-    element = payload_script(payload)
+    element = payload_script(payload_json(payload))
     assert element.count("</script>") == 1 and element.endswith("</script>")
     inner = element.split(">", 1)[1].rsplit("<", 1)[0]
     assert json.loads(inner)["facilities"]["name"][0] == payload["facilities"]["name"][0]
@@ -460,10 +480,11 @@ def test_a_profile_network_with_asymmetric_minutes(
 ) -> None:
     network = study.network
     slow = network.with_times(network.time_uv * 1.3, network.time_vu * 0.9, profile_name="test")
-    payload = study_payload(study, network=slow)
+    engine = _profile_engine(study, slow)
+    payload = json.loads(engine)
     assert payload["profile"] == "test"
     path = tmp_path / "profile.html"
-    path.write_text(engine_page(payload), encoding="utf-8")
+    path.write_text(engine_page(engine), encoding="utf-8")
     browser.get(path.as_uri())
     deadline = time.monotonic() + 30
     while not browser.execute_script("return window.engineReady === true"):
@@ -511,7 +532,7 @@ def test_write_study_and_the_map_command_write_the_same_live_page(
     write_study(study, out, isochrones=False)
     first = (out / "map.html").read_bytes()
     assert b"yushuEngine" in first
-    assert payload_json(study_payload(study)).encode() == (out / "map_network.json").read_bytes()
+    assert _engine(study).encode() == (out / "map_network.json").read_bytes()
     (out / "map.html").unlink()
     rebuild_maps(out)
     assert (out / "map.html").read_bytes() == first

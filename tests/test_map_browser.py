@@ -8,6 +8,7 @@ Screenshots go to ``$YUSHU_SCREENSHOTS`` (default: a folder under pytest's tmp).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -729,7 +730,7 @@ def test_a_residence_popup_is_hidden_by_no_control(page: Any, out_dir: Path, sho
 @pytest.fixture(scope="module")
 def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``write_plan`` on the demo with a what-if clinic whose name is hostile."""
-    from yushu_circle.io import write_plan
+    from yushu_circle.outputs import write_plan
     from yushu_circle.planning import PlanOptions
 
     folder = tmp_path_factory.mktemp("plan_map")
@@ -897,11 +898,11 @@ def test_explore_shows_inline_offline_with_its_subtitle(
     severe = [e for e in browser.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
     assert severe == [], severe
     # The subtitle (the plan map's walker profile) shows under the title, as text.
-    residences = study.access()
-    meta = {**study.metadata(), "map_subtitle": "老年人 · elderly · 坡度 slope <b>x</b>"}
+    results = study.results()
+    meta = {**results.meta, "map_subtitle": "老年人 · elderly · 坡度 slope <b>x</b>"}
     page_file = tmp_path / "subtitle.html"
     page_file.write_text(
-        maps.coverage_map(residences, study.facilities, study.summary(), meta), encoding="utf-8"
+        maps.coverage_map(dataclasses.replace(results, meta=meta)), encoding="utf-8"
     )
     _open(browser, page_file, "phone")
     text = _js(browser, "return document.getElementById('yc-subtitle').textContent")
@@ -914,17 +915,18 @@ def test_a_sampled_big_city_page_unpacks_its_whole_minutes(
 ) -> None:
     # A city past the drawing cap sends whole minutes as bytes: the page must unpack them to
     # the same numbers (the demo, with the cap lowered so that it is sampled).
+    from yushu_circle.io import read_results
     from yushu_circle.render import payload
-    from yushu_circle.render.outputs import read_outputs, rebuilt_map
 
     monkeypatch.setattr(payload, "MAX_MAP_RESIDENCES", 500)
-    parts = read_outputs(pre_dir)
+    results = read_results(pre_dir)
+    assert results.engine is None  # the precomputed view
     page_file = tmp_path / "big.html"
-    page_file.write_text(rebuilt_map(parts), encoding="utf-8")
+    page_file.write_text(maps.coverage_map(results), encoding="utf-8")
     page = _open(browser, page_file, "desktop")
     shown = _js(page, "return yushuMap.residences.map(r => String(r.id))")
     assert len(shown) == 500
-    residences = parts["residences"].set_index(parts["residences"]["residence_id"].astype(str))
+    residences = results.access.set_index(results.access["residence_id"].astype(str))
     for key in ("kindergarten", "clinic"):
         got = _js(page, "return yushuMap.app.data.res.min[arguments[0]]", key)
         want = residences.loc[shown, f"walk_min_{key}"].to_numpy(dtype=float)

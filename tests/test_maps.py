@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -20,9 +21,14 @@ from yushu_circle import access
 from yushu_circle.errors import InputError
 from yushu_circle.network import WalkNetwork
 from yushu_circle.render import maps, vendor
+from yushu_circle.results import StudyResults
+from yushu_circle.results.basemap import basemap_frame
 
 SCRIPT_BREAKER = "</script><script>window.__yc_pwned = 1</script>"
 _DATA_RE = re.compile(r'<script type="application/json" id="[a-z_0-9]+_data">(.*?)</script>', re.S)
+_ENGINE_RE = re.compile(
+    r'<script type="application/json" id="live_engine_[0-9a-f]+_network">(.*?)</script>', re.S
+)
 
 
 def map_data(html: str) -> dict[str, Any]:
@@ -32,9 +38,7 @@ def map_data(html: str) -> dict[str, Any]:
     return dict(json.loads(found[0]))
 
 
-def _inputs(
-    count: int = 40, seed: int = 0, names: list[str] | None = None
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+def _inputs(count: int = 40, seed: int = 0, names: list[str] | None = None) -> StudyResults:
     rng = np.random.default_rng(seed)
     lon = JIEGU[0] + rng.uniform(-0.005, 0.005, count)
     lat = JIEGU[1] + rng.uniform(-0.005, 0.005, count)
@@ -81,7 +85,7 @@ def _inputs(
         ],
         "notes": [],
     }
-    return residences, facilities, summary, meta
+    return StudyResults(residences, facilities, summary, meta)
 
 
 def _buffer_isochrones(residences: gpd.GeoDataFrame, quad_segs: int = 16) -> gpd.GeoDataFrame:
@@ -114,7 +118,7 @@ def test_script_json_cannot_end_the_script_element() -> None:
 
 
 def test_hostile_names_are_data_not_markup() -> None:
-    html = maps.coverage_map(*_inputs())
+    html = maps.coverage_map(_inputs())
     assert HOSTILE_NAME not in html
     assert "<img src=x onerror" not in html
     assert html.count("</script>") == html.count("<script")  # nothing closed a script early
@@ -124,7 +128,7 @@ def test_hostile_names_are_data_not_markup() -> None:
 
 
 def test_map_loads_nothing_from_the_network() -> None:
-    html = maps.coverage_map(*_inputs())
+    html = maps.coverage_map(_inputs())
     assert not re.search(r"<script[^>]*\bsrc=", html, re.I)
     assert not re.search(r"<link\b", html, re.I)
     assert "@import" not in html
@@ -134,8 +138,9 @@ def test_map_loads_nothing_from_the_network() -> None:
 
 
 def test_embedded_data_matches_the_inputs() -> None:
-    residences, facilities, summary, meta = _inputs()
-    data = map_data(maps.coverage_map(residences, facilities, summary, meta))
+    results = _inputs()
+    residences, facilities = results.access, results.facilities
+    data = map_data(maps.coverage_map(results))
     assert [c["key"] for c in data["cats"]] == ["kindergarten", "clinic"]
     res = data["res"]
     assert len(res["lon"]) == len(residences)
@@ -150,30 +155,30 @@ def test_embedded_data_matches_the_inputs() -> None:
 
 
 def test_synthetic_banner_only_for_synthetic_data() -> None:
-    residences, facilities, summary, meta = _inputs()
-    assert map_data(maps.coverage_map(residences, facilities, summary, meta))["banner"] == (
+    results = _inputs()
+    assert map_data(maps.coverage_map(results))["banner"] == (
         "合成示例数据 Synthetic demo data — not survey data"
     )
-    real = {**meta, "synthetic": False}
-    assert map_data(maps.coverage_map(residences, facilities, summary, real))["banner"] == ""
+    real = dataclasses.replace(results, meta={**results.meta, "synthetic": False})
+    assert map_data(maps.coverage_map(real))["banner"] == ""
 
 
 def test_tianditu_offered_only_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    assert map_data(maps.coverage_map(*_inputs()))["tianditu"] is None
+    assert map_data(maps.coverage_map(_inputs()))["tianditu"] is None
     monkeypatch.setenv("TIANDITU_KEY", "abc123")
-    assert map_data(maps.coverage_map(*_inputs()))["tianditu"] == "abc123"
+    assert map_data(maps.coverage_map(_inputs()))["tianditu"] == "abc123"
 
 
 def test_unknown_start_category_names_the_choices() -> None:
     with pytest.raises(InputError, match="clinic"):
-        maps.coverage_map(*_inputs(), category="hospital")
+        maps.coverage_map(_inputs(), maps.MapView(category="hospital"))
 
 
 def test_bad_catalog_colour_is_replaced() -> None:
-    residences, facilities, summary, meta = _inputs()
-    meta["catalog"][0]["color"] = "red;background:url(http://x)"
-    data = map_data(maps.coverage_map(residences, facilities, summary, meta))
+    results = _inputs()
+    results.meta["catalog"][0]["color"] = "red;background:url(http://x)"
+    data = map_data(maps.coverage_map(results))
     assert all(re.fullmatch(r"#[0-9a-fA-F]{6}", c["color"]) for c in data["cats"])
 
 
@@ -181,9 +186,9 @@ def test_bad_catalog_colour_is_replaced() -> None:
 
 
 def test_isochrones_all_embedded_within_budget_and_keep_their_shape() -> None:
-    residences, facilities, summary, meta = _inputs(count=10)
-    iso = _buffer_isochrones(residences)
-    data = map_data(maps.coverage_map(residences, facilities, summary, meta, isochrones=iso))["iso"]
+    results = _inputs(count=10)
+    iso = _buffer_isochrones(results.access)
+    data = map_data(maps.coverage_map(dataclasses.replace(results, isochrones=iso)))["iso"]
     assert data["embedded"] == data["total"] == 10
     first = data["by"]["3"]
     assert [item[0] for item in first] == [15, 10, 5]
@@ -196,12 +201,13 @@ def test_isochrones_all_embedded_within_budget_and_keep_their_shape() -> None:
 
 
 def test_isochrone_budget_caps_the_embedded_data() -> None:
-    residences, facilities, summary, meta = _inputs(count=60)
-    iso = _buffer_isochrones(residences)
+    results = _inputs(count=60)
+    iso = _buffer_isochrones(results.access)
     budget = 20_000
     data = map_data(
         maps.coverage_map(
-            residences, facilities, summary, meta, isochrones=iso, isochrone_budget_bytes=budget
+            dataclasses.replace(results, isochrones=iso),
+            maps.MapView(isochrone_budget_bytes=budget),
         )
     )["iso"]
     assert 0 < data["embedded"] < 60
@@ -272,6 +278,47 @@ def test_map_subcommand_on_a_folder_without_outputs(
     assert result.code == 2
     assert "residences.parquet" in result.err and "fix:" in result.err
     assert not (tmp_path / "map.html").exists()
+
+
+# --- Study.explore -------------------------------------------------------------------------
+
+
+def test_explore_is_the_same_map_as_map_html(tmp_path: Path) -> None:
+    import folium
+
+    from yushu_circle import Study, write_study
+
+    study = Study.demo()
+    write_study(study, tmp_path, isochrones=False)
+    written = (tmp_path / "map.html").read_text(encoding="utf-8")
+    fmap = study.explore()
+    assert isinstance(fmap, folium.Map)
+    shown = fmap.get_root().render()
+    # The same data, the same in-page engine (reach, route, what-if) on the same network.
+    assert map_data(shown) == map_data(written)
+    engines = [_ENGINE_RE.findall(page) for page in (shown, written)]
+    assert len(engines[0]) == len(engines[1]) == 1
+    engine = (tmp_path / "map_network.json").read_text(encoding="utf-8")
+    assert json.loads(engines[0][0]) == json.loads(engines[1][0]) == json.loads(engine)
+    for page in (shown, written):
+        assert "YushuMap.addLive(" in page and 'window["yushuEngine"]' in page
+    # With the engine the page computes every reach itself: no "not computed" isochrones.
+    assert map_data(shown)["iso"] == map_data(written)["iso"]
+    assert map_data(shown)["edges"]["min"] == {}
+
+
+def test_explore_of_a_study_too_big_for_the_engine_says_so_and_keeps_its_isochrones() -> None:
+    from yushu_circle import Study
+
+    study = Study.demo()
+    iso = study.isochrones(residences=study.residences["residence_id"].iloc[:5].tolist())
+    results = dataclasses.replace(study.results(), isochrones=iso)
+    html = maps.coverage_map(results, maps.MapView(page_budget_bytes=1_000))
+    data = map_data(html)
+    assert "YushuMap.addLive(" not in html
+    assert any("Live reach and what-if are off" in note for note in data["notes"])
+    assert data["iso"]["available"] and data["iso"]["embedded"] == 5
+    assert data["edges"]["min"]  # the precomputed minutes travel instead
 
 
 # --- sizes -----------------------------------------------------------------------------------
@@ -355,13 +402,15 @@ def test_a_city_of_a_million_residences_maps_in_15_mb() -> None:
     drawn = np.unique(np.linspace(0, len(residences) - 1, maps.MAX_MAP_RESIDENCES).astype(np.int64))
     iso = _buffer_isochrones(residences.iloc[drawn[::4]])  # 10,000 drawn: more than the budget
     html = maps.coverage_map(
-        residences,
-        facilities,
-        summary,
-        meta,
-        edges=streets,
-        isochrones=iso,
-        overlays=maps.basemap_overlays(buildings),
+        StudyResults(
+            residences,
+            facilities,
+            summary,
+            meta,
+            edges=streets,
+            isochrones=iso,
+            basemap=buildings,
+        )
     )
     assert len(html.encode()) <= 15_000_000
     data = map_data(html)
@@ -376,7 +425,7 @@ def test_a_city_of_a_million_residences_maps_in_15_mb() -> None:
 
 
 def test_the_map_is_a_folium_map_with_every_asset_inlined() -> None:
-    html = maps.coverage_map(*_inputs())
+    html = maps.coverage_map(_inputs())
     assert re.search(r'<div class="folium-map" id="map_[0-9a-f]+" ></div>', html)
     assert "L.control.layers(" in html  # folium's LayerControl
     for name in ("yushu_core.js", "yushu_layers.js", "yushu_controls.js"):
@@ -400,15 +449,16 @@ def test_vendored_assets_match_their_recorded_sha256() -> None:
 
 def test_the_same_inputs_give_the_same_bytes() -> None:
     inputs = _inputs()
-    assert maps.coverage_map(*inputs) == maps.coverage_map(*inputs)
+    assert maps.coverage_map(inputs) == maps.coverage_map(inputs)
 
 
 def test_subtitle_and_palette_in_the_payload() -> None:
     from yushu_circle.render.plots import MINUTE_COLORS
 
-    residences, facilities, summary, meta = _inputs()
-    meta["map_subtitle"] = "老年人 · elderly · 坡度 slope"
-    data = map_data(maps.coverage_map(residences, facilities, summary, meta))
+    results = _inputs()
+    results.meta["map_subtitle"] = "老年人 · elderly · 坡度 slope"
+    facilities = results.facilities
+    data = map_data(maps.coverage_map(results))
     assert data["subtitle"] == "老年人 · elderly · 坡度 slope"
     colours = [c["color"].lower() for c in data["cats"]]
     assert len(set(colours)) == len(colours)
@@ -452,7 +502,7 @@ def test_overlay_payload_matches_the_data() -> None:
         popup={"名称 Name": "label", "数量 Count": "n"},
         shown=False,
     )
-    data = map_data(maps.coverage_map(*_inputs(), overlays=[overlay]))
+    data = map_data(maps.coverage_map(_inputs(), maps.MapView(overlays=[overlay])))
     (layer,) = data["overlays"]
     assert (layer["zh"], layer["en"], layer["shown"], layer["ground"]) == (
         "达标率",
@@ -479,7 +529,7 @@ def test_overlay_default_breaks_span_the_values_and_fixed_colour_has_no_bins() -
     frame = _overlay_frame()
     ramped = maps.Overlay("人口", "Population", frame, column="n")
     fixed = maps.Overlay("水系", "Water", frame, color="#a9cfee", ground=True)
-    data = map_data(maps.coverage_map(*_inputs(), overlays=[ramped, fixed]))
+    data = map_data(maps.coverage_map(_inputs(), maps.MapView(overlays=[ramped, fixed])))
     first, second = data["overlays"]
     # n = 1, 2, 3: five equal classes between 1 and 3
     assert [b["max"] for b in first["bins"][:4]] == pytest.approx([1.4, 1.8, 2.2, 2.6])
@@ -494,7 +544,7 @@ def test_hostile_overlay_names_and_popups_are_data_not_markup() -> None:
     overlay = maps.Overlay(
         hostile + "图层", hostile + " layer", frame, popup={hostile + "标签": "label"}
     )
-    html = maps.coverage_map(*_inputs(), overlays=[overlay])
+    html = maps.coverage_map(_inputs(), maps.MapView(overlays=[overlay]))
     assert hostile not in html and "<img" not in html
     assert html.count("</script>") == html.count("<script")
     (layer,) = map_data(html)["overlays"]
@@ -516,7 +566,7 @@ def test_hostile_overlay_names_and_popups_are_data_not_markup() -> None:
 def test_bad_overlays_are_refused_with_a_fix(kwargs: dict[str, Any], needle: str) -> None:
     overlay = maps.Overlay("坏", "bad", _overlay_frame(), **kwargs)
     with pytest.raises(InputError, match=re.escape(needle)) as info:
-        maps.coverage_map(*_inputs(), overlays=[overlay])
+        maps.coverage_map(_inputs(), maps.MapView(overlays=[overlay]))
     assert info.value.fix
 
 
@@ -540,11 +590,11 @@ def test_basemap_frame_keeps_water_and_buildings_only() -> None:
         ],
         crs="EPSG:4326",
     )
-    frame, notes = maps.basemap_frame(features)
+    frame, notes = basemap_frame(features)
     assert frame["kind"].tolist() == ["building", "water", "water"]
     assert notes == []
     assert frame.geometry.iloc[0].equals_exact(box, 1e-9)
-    capped, notes = maps.basemap_frame(features, max_buildings=0)
+    capped, notes = basemap_frame(features, max_buildings=0)
     assert capped["kind"].tolist() == ["water", "water"]
     assert len(notes) == 1 and "1" in notes[0] and "buildings" in notes[0]
     layers = maps.basemap_overlays(frame)

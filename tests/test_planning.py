@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from pathlib import Path
 
@@ -409,7 +410,8 @@ def test_candidate_at_the_end_of_closed_steps_covers_as_access_measures() -> Non
 def test_plan_map_carries_the_plans_walker_view_and_sites(
     standard_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from yushu_circle.planning.plan import PlanOptions, run_plan
+    from yushu_circle.access import edge_minutes
+    from yushu_circle.planning.plan import PlanOptions, plan_results, run_plan
     from yushu_circle.render import plan_map as plan_map_module
     from yushu_circle.render.plan_map import plan_map
 
@@ -419,30 +421,64 @@ def test_plan_map_carries_the_plans_walker_view_and_sites(
     )
     plan = run_plan(study, options)
     assert plan.network.speed_kmh < study.network.speed_kmh
+    results = plan_results(study, plan)
     captured: dict = {}
 
-    def fake_map(access, facilities, summary, meta, **kwargs):  # type: ignore[no-untyped-def]
-        captured.update(access=access, summary=summary, meta=meta, **kwargs)
+    def fake_map(results, view):  # type: ignore[no-untyped-def]
+        captured.update(results=results, view=view)
         return "<html></html>"
 
     monkeypatch.setattr(plan_map_module, "coverage_map", fake_map)
-    assert plan_map(study, plan) == "<html></html>"
-    assert captured["access"] is plan.access  # the plan's walker, not the study's adult
-    assert captured["summary"] is plan.coverage
-    assert captured["meta"]["map_subtitle"] == "老年人 · elderly"
-    assert captured["meta"]["speed_kmh"] == plan.network.speed_kmh
+    assert plan_map(results) == "<html></html>"
+    walker = captured["results"]
+    assert walker.access is plan.access  # the plan's walker, not the study's adult
+    assert walker.summary is plan.coverage
+    assert walker.meta["map_subtitle"] == "老年人 · elderly"
+    assert walker.meta["speed_kmh"] == plan.network.speed_kmh
+    # The streets carry the walker's minutes, from the plan's own search: the same numbers
+    # as searching the walker's network afresh.
+    searched = edge_minutes(plan.network, study.facility_snaps)
+    for column in searched.columns:
+        assert np.array_equal(walker.edges[column], searched[column], equal_nan=True), column
     # opens on the first failing item (kindergarten within 5 min: 40 % of people)
-    assert captured["category"] == "kindergarten"
-    layers = {o.name_en: o for o in captured["overlays"]}
+    view = captured["view"]
+    assert view.category == "kindergarten"
+    layers = {o.name_en: o for o in view.overlays}
     sites = layers["Proposed sites: kindergarten (greedy)"]
     assert sites.frame is plan.siting.sites
     assert "added_population" in sites.popup.values()
-    whatif = [o for o in captured["overlays"] if o.name_en.startswith("What-if")]
+    whatif = [o for o in view.overlays if o.name_en.startswith("What-if")]
     assert [o.name_en for o in whatif] == [
         f"What-if: walk minutes saved · kindergarten (share "
         f"{plan.whatif.summary.loc['kindergarten', 'share_pop_before']:.0%} → "
         f"{plan.whatif.summary.loc['kindergarten', 'share_pop_after']:.0%})"
     ]
+
+
+def test_plan_results_read_back_from_their_folder(tmp_path: Path, standard_file: Path) -> None:
+    from yushu_circle.io import read_plan, write_plan_results
+    from yushu_circle.planning.plan import PlanOptions, plan_results, run_plan
+
+    study = _street_town()
+    options = PlanOptions(standard=standard_file, site="kindergarten", k=1, removed=("k2",))
+    results = plan_results(study, run_plan(study, options))
+    written = write_plan_results(results, tmp_path)
+    assert [p.name for p in written][-2:] == ["plan_map.html", "plan_summary.json"]
+    back = read_plan(tmp_path)
+    assert back.summary == json.loads(json.dumps(results.summary))
+    assert back.walker is None and back.layers is None and back.text == ""
+    assert back.areas.equals(results.areas)
+    assert back.sites is not None and results.sites is not None
+    assert back.sites.equals(results.sites)
+    # CSV tables come back indexed as written, their numbers to the four decimals written.
+    assert back.compliance.index.equals(results.compliance.index)
+    shares = results.compliance["share_pop"].to_numpy(float)
+    assert np.allclose(back.compliance["share_pop"], shares, atol=5e-5, equal_nan=True)
+    assert back.whatif is not None and results.whatif is not None
+    assert list(back.whatif.index) == list(results.whatif.index)
+    (tmp_path / "compliance.csv").unlink()
+    with pytest.raises(InputError, match=r"missing compliance\.csv"):
+        read_plan(tmp_path)
 
 
 @pytest.mark.parametrize("seed", range(6))

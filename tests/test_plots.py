@@ -158,6 +158,7 @@ def test_png_maps_are_banded_titled_in_both_languages_and_fill_the_image(tmp_pat
     import matplotlib.image
 
     from yushu_circle.render import png
+    from yushu_circle.results import StudyResults
 
     rng = np.random.default_rng(7)
     count = 400
@@ -175,7 +176,7 @@ def test_png_maps_are_banded_titled_in_both_languages_and_fill_the_image(tmp_pat
         crs="EPSG:4326",
     )
     meta = {"catalog": [{"key": "clinic", "name_zh": "诊所", "name_en": "Clinic", "level": 15}]}
-    writers = png.png_writers(residences, facilities, meta)
+    writers = png.png_writers(StudyResults(residences, facilities, pd.DataFrame(), meta))
     assert list(writers) == ["coverage_clinic.png"]
     path = tmp_path / "coverage_clinic.png"
     writers["coverage_clinic.png"](path)

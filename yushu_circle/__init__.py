@@ -16,9 +16,11 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from yushu_circle.catalog import Catalog, Category
-    from yushu_circle.inputs import StudyOptions
-    from yushu_circle.io import write_study
+    from yushu_circle.io import read_results, write_results
     from yushu_circle.network import WalkNetwork
+    from yushu_circle.options import StudyOptions
+    from yushu_circle.outputs import write_plan, write_study
+    from yushu_circle.results import StudyResults
     from yushu_circle.source import Source
     from yushu_circle.study import Study
 
@@ -27,9 +29,13 @@ _ATTRIBUTES = {
     "Category": "yushu_circle.catalog",
     "Source": "yushu_circle.source",
     "Study": "yushu_circle.study",
-    "StudyOptions": "yushu_circle.inputs",
+    "StudyOptions": "yushu_circle.options",
+    "StudyResults": "yushu_circle.results",
     "WalkNetwork": "yushu_circle.network",
-    "write_study": "yushu_circle.io",
+    "read_results": "yushu_circle.io",
+    "write_plan": "yushu_circle.outputs",
+    "write_results": "yushu_circle.io",
+    "write_study": "yushu_circle.outputs",
 }
 _MODULES = {
     "access": "yushu_circle.access",
@@ -48,6 +54,7 @@ _MODULES = {
     "plots": "yushu_circle.render.plots",
     "profiles": "yushu_circle.profiles",
     "render": "yushu_circle.render",
+    "results": "yushu_circle.results",
     "source": "yushu_circle.source",
     "standards": "yushu_circle.standards",
     "study": "yushu_circle.study",
@@ -59,9 +66,13 @@ __all__ = [
     "Source",
     "Study",
     "StudyOptions",
+    "StudyResults",
     "WalkNetwork",
     "YushuError",
     "__version__",
+    "read_results",
+    "write_plan",
+    "write_results",
     "write_study",
 ]
 

@@ -27,6 +27,7 @@ import pandas as pd
 from yushu_circle.batch_areas import Area, StudySettings, read_areas
 from yushu_circle.errors import InputError, YushuError, clip_text
 from yushu_circle.options import DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES, WORKERS
+from yushu_circle.results.files import StudyFile
 
 __all__ = [
     "Area",
@@ -41,6 +42,8 @@ __all__ = [
 DONE_MARKER = "_DONE"
 STATUS_FILE = "batch_status.csv"
 COMBINED_FILE = "combined_summary.csv"
+_SUMMARY_FILES = (StudyFile.SUMMARY_CSV, StudyFile.SUMMARY_JSON)
+"""An area's files that must still be there for it to count as done."""
 SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
 _TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
 
@@ -249,7 +252,7 @@ def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
 
 def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
     """Whether the area's marker matches and its summary files are still there."""
-    if not all((folder / name).is_file() for name in ("summary.csv", "summary.json")):
+    if not all((folder / name).is_file() for name in _SUMMARY_FILES):
         return False
     marker = folder / DONE_MARKER
     try:
@@ -442,7 +445,8 @@ def run_area(area: Area, job: _Job) -> dict[str, Any]:
     dict
         The area's status row.
     """
-    from yushu_circle.io import json_writer, write_atomically, write_study
+    from yushu_circle.io import json_writer, write_atomically
+    from yushu_circle.outputs import write_study
 
     start = time.perf_counter()
     folder = Path(job.out_dir) / area.area_id
@@ -497,7 +501,7 @@ def _study_for(area: Area, settings: StudySettings) -> Any:
 def _combined_summary(out: Path, area_ids: Sequence[str], codes: dict[str, str]) -> pd.DataFrame:
     parts = []
     for area_id in area_ids:
-        summary = pd.read_csv(out / area_id / "summary.csv", encoding="utf-8-sig")
+        summary = pd.read_csv(out / area_id / StudyFile.SUMMARY_CSV, encoding="utf-8-sig")
         parts.append(summary.assign(area_id=area_id, code=codes.get(area_id, "")))
     if not parts:
         return pd.DataFrame(columns=["area_id", "code", "category"])

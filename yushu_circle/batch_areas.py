@@ -12,14 +12,7 @@ import pandas as pd
 
 from yushu_circle._config import read_text
 from yushu_circle.errors import InputError
-from yushu_circle.options import (
-    DEFAULT_DATUM,
-    DEFAULT_SNAP_LIMIT_M,
-    DEFAULT_SPEED_KMH,
-    POPULATION_TOTAL,
-    AgeShares,
-    Datum,
-)
+from yushu_circle.options import POPULATION_TOTAL, AgeShares, StudyOptions
 from yushu_circle.source import Source
 
 _ID_COLUMNS = ("area_id", "name")
@@ -36,6 +29,9 @@ _RESERVED_IDS = {"con", "prn", "aux", "nul"} | {
 class StudySettings:
     """Everything a study is built with besides its source (typed; shared by every area).
 
+    The command line and a batch make one of these; it goes to the Study as it is (its
+    ``options`` are the study's :class:`~yushu_circle.options.StudyOptions`).
+
     Attributes
     ----------
     catalog : Path or None
@@ -44,9 +40,8 @@ class StudySettings:
         The user's residences file (default: OSM buildings).
     facilities : tuple of Path
         Extra facilities files.
-    speed_kmh, snap_limit_m : float
-    datum : Datum
-        Datum of the user's point files.
+    options : StudyOptions
+        Speed, snap limit, datum of the user's point files.
     population : Path or None
         A population GeoTIFF spread over the OSM residences (default: floor-area estimates).
     population_total : float or None
@@ -58,25 +53,18 @@ class StudySettings:
     catalog: Path | None = None
     residences: Path | None = None
     facilities: tuple[Path, ...] = ()
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
-    datum: Datum = DEFAULT_DATUM
+    options: StudyOptions = dataclasses.field(default_factory=StudyOptions)
     population: Path | None = None
     population_total: float | None = None
     age_shares: AgeShares | None = None
 
     def study_kwargs(self, progress: bool = False) -> dict[str, object]:
         """Keyword arguments for :class:`yushu_circle.study.Study` and its builders."""
-        from yushu_circle.inputs import StudyOptions
-
-        options = StudyOptions(
-            speed_kmh=self.speed_kmh, snap_limit_m=self.snap_limit_m, datum=str(self.datum)
-        )
         return {
             "catalog": self.catalog,
             "residences": self.residences,
             "facilities": list(self.facilities) or None,
-            "options": options,
+            "options": self.options,
             "progress": progress,
             "population": self.population,
             "population_total": self.population_total,

@@ -187,9 +187,11 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
         catalog=args.catalog,
         residences=args.residences,
         facilities=tuple(args.facilities or ()),
-        speed_kmh=args.speed,
-        snap_limit_m=args.snap_limit,
-        datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+        options=opt.StudyOptions(
+            speed_kmh=args.speed,
+            snap_limit_m=args.snap_limit,
+            datum=opt.parse_choice(opt.Datum, "--datum", args.datum),
+        ),
         population=getattr(args, "population", None),
         population_total=getattr(args, "population_total", None),
         age_shares=(
@@ -251,7 +253,7 @@ def _start_warmup(quiet: bool) -> Any:
 
 
 def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: Any) -> int:
-    from yushu_circle.io import write_study
+    from yushu_circle.outputs import write_study
 
     study = steps.run(
         "loading OSM data 读取数据", lambda: study_from_args(args, source, not args.quiet)
@@ -336,13 +338,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_map(args: argparse.Namespace) -> int:
     """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
     from yushu_circle.io import rebuild_maps
+    from yushu_circle.render.view import MapView
 
-    written = rebuild_maps(
-        args.out,
-        png=args.png,
-        category=args.category,
-        isochrone_budget_bytes=int(args.iso_budget_mb * 1e6),
-    )
+    view = MapView(category=args.category, isochrone_budget_bytes=int(args.iso_budget_mb * 1e6))
+    written = rebuild_maps(args.out, view, png=args.png)
     for path in written:
         print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
@@ -350,7 +349,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """``yushu-circle plan``: the planning analyses of :mod:`yushu_circle.planning`."""
-    from yushu_circle.io import check_out_dir, write_plan
+    from yushu_circle.io import check_out_dir
+    from yushu_circle.outputs import write_plan
     from yushu_circle.planning.plan import PlanOptions
 
     steps = _Steps(args.quiet)

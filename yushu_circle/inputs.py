@@ -14,8 +14,8 @@ import shapely
 
 from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.network import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, Snap, WalkNetwork
-from yushu_circle.options import AgeShares
+from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.options import AgeShares, Datum, StudyOptions
 from yushu_circle.osm.sources import CLIP_MARGIN_M, OSMData
 from yushu_circle.places import (
     classified_facilities,
@@ -28,29 +28,6 @@ _FAR_OUTSIDE_M = 5000.0
 """User points farther than this (or 10 snap limits) outside the street network are refused."""
 _LARGE_MEDIAN_SNAP_M = 100.0
 """A median residence-to-street distance above this suggests a wrong datum (GCJ-02/BD-09)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyOptions:
-    """How a study measures walking.
-
-    Parameters
-    ----------
-    speed_kmh : float
-        Walking speed on the flat (default 4.0 km/h ≈ GB 50180's 1,000 m in 15 minutes).
-    snap_limit_m : float
-        Residences and facilities farther than this from every walkable edge are flagged
-        off-network and get no walk time.
-    keep_all_components : bool
-        Keep disconnected parts of the network instead of only the largest.
-    datum : str
-        Datum of the user's point files (``wgs84``, ``gcj02``, ``bd09``).
-    """
-
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
-    keep_all_components: bool = False
-    datum: str = "wgs84"
 
 
 ResidenceInput: TypeAlias = str | Path | gpd.GeoDataFrame | None
@@ -306,7 +283,7 @@ def snap_notes(
             hint = (
                 "if the coordinates come from Amap/Tencent (GCJ-02) or Baidu (BD-09), "
                 "pass --datum gcj02 or --datum bd09"
-                if options.datum == "wgs84"
+                if options.datum == Datum.WGS84
                 else f"check the file's datum (declared {options.datum})"
             )
             notes.append(

@@ -34,11 +34,9 @@ import shapely
 from yushu_circle._core.isochrone import reach_pieces
 from yushu_circle.errors import InputError
 from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
 from yushu_circle.outline_union import DIRECT_BELOW, Cells, OutlineUnion
 
-DEFAULT_MINUTES = (5.0, 10.0, 15.0)
-DEFAULT_BUFFER_M = 25.0
-"""Half-width of the reach polygon around a reached street, metres."""
 DEFAULT_QUAD_SEGS = 4
 """Corners per quarter circle of the buffer's round ends (as GEOS's ``quad_segs``)."""
 _OFFSET_DECIMALS = 2  # places on one edge closer than 1 cm share a search
@@ -90,8 +88,8 @@ class _Prepared:
 def isochrones(
     network: WalkNetwork,
     origins: Snap,
-    minutes: Sequence[float] = DEFAULT_MINUTES,
-    buffer_m: float = DEFAULT_BUFFER_M,
+    minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+    buffer_m: float = DEFAULT_ISO_BUFFER_M,
     quad_segs: int = DEFAULT_QUAD_SEGS,
     batch_size: int = 512,
     threads: int = 1,
@@ -151,8 +149,8 @@ def isochrones(
 def iter_isochrones(
     network: WalkNetwork,
     origins: Snap,
-    minutes: Sequence[float] = DEFAULT_MINUTES,
-    buffer_m: float = DEFAULT_BUFFER_M,
+    minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
+    buffer_m: float = DEFAULT_ISO_BUFFER_M,
     quad_segs: int = DEFAULT_QUAD_SEGS,
     batch_size: int = 512,
     threads: int = 1,

@@ -1,13 +1,14 @@
 """Typed options and their defaults and ranges, defined once (cheap to import: no numpy).
 
-The command line, :class:`yushu_circle.study.StudyOptions`, the network, the map and the
-planning code import their defaults from here; every numeric option of every subcommand
+The command line, :class:`StudyOptions` (how a study measures walking), the network, the
+map and the planning code import their defaults from here; every numeric option of every subcommand
 goes through :func:`check_number`, so ``nan``, ``inf`` and out-of-range values get one clear
 line naming the option, the value and the fix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import re
@@ -217,25 +218,56 @@ def check_minutes(text: str, option: NumberRange = ISO_MINUTE) -> tuple[float, .
 
 
 def check_speed(speed_kmh: float, name: str = "speed") -> float:
-    """Validate a walking speed in km/h.
+    """A walking speed in km/h, checked against :data:`SPEED` (above 0, at most 20 km/h).
+
+    Parameters
+    ----------
+    speed_kmh : float
+    name : str
+        How the message names the value (``"speed"``, ``"elderly speed"``).
 
     Raises
     ------
     InputError
-        When the speed is not a number between 0 and 20 km/h.
+        When the speed is not a finite number in :data:`SPEED`'s range.
     """
-    try:
-        value = float(speed_kmh)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"{name} {speed_kmh!r} is not a number", "give the walking speed in km/h, e.g. 4.0"
-        ) from None
-    if not (0 < value <= 20):
-        raise InputError(
-            f"{name} {speed_kmh!r} km/h is out of range",
-            "give a walking speed above 0 and at most 20 km/h (default 4.0)",
-        )
-    return value
+    return check_number(dataclasses.replace(SPEED, name=name), speed_kmh)
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    """How a study measures walking (checked when made: one range per option).
+
+    Parameters
+    ----------
+    speed_kmh : float
+        Walking speed on the flat (default 4.0 km/h ≈ GB 50180's 1,000 m in 15 minutes;
+        :data:`SPEED`).
+    snap_limit_m : float
+        Residences and facilities farther than this from every walkable edge are flagged
+        off-network and get no walk time (:data:`SNAP_LIMIT`).
+    keep_all_components : bool
+        Keep disconnected parts of the network instead of only the largest.
+    datum : Datum or str
+        Datum of the user's point files (``wgs84``, ``gcj02``, ``bd09``).
+
+    Raises
+    ------
+    InputError
+        When a number is out of its range or the datum is not one of the three.
+    """
+
+    speed_kmh: float = DEFAULT_SPEED_KMH
+    snap_limit_m: float = DEFAULT_SNAP_LIMIT_M
+    keep_all_components: bool = False
+    datum: Datum = DEFAULT_DATUM
+
+    def __post_init__(self) -> None:
+        # Frozen: the checked values replace what was given (a number's text, a datum's name).
+        object.__setattr__(self, "speed_kmh", check_speed(self.speed_kmh, "speed_kmh"))
+        snap = check_number(dataclasses.replace(SNAP_LIMIT, name="snap_limit_m"), self.snap_limit_m)
+        object.__setattr__(self, "snap_limit_m", snap)
+        object.__setattr__(self, "datum", parse_choice(Datum, "datum", self.datum))
 
 
 # --- age groups (一老一小) ----------------------------------------------------------------------

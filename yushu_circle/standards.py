@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -14,11 +14,10 @@ from yushu_circle._config import read_toml, shorten
 from yushu_circle._resources import data_path
 from yushu_circle.catalog import Catalog
 from yushu_circle.errors import InputError
+from yushu_circle.options import DEFAULT_MEASURE, DEFAULT_STANDARD, Measure, parse_choice
 
 SHIPPED = {"gb50180": "gb50180_2018.toml", "tdt1062": "tdt1062_2021.toml"}
 """Standards shipped in ``data/standards/``, by the name ``--standard`` takes."""
-MEASURES = ("minutes", "metres")
-Measure = Literal["minutes", "metres"]
 MAX_MINUTES = 120
 """The longest level a standards file may name, minutes (the shipped ones stop at 15)."""
 PLANNER_SOURCE = "the planner's own item (data/catalog.toml, item = planner): no standard lists it"
@@ -245,7 +244,7 @@ class Standard:
     def threshold_minutes(
         self,
         requirement: Requirement,
-        measure: str = "minutes",
+        measure: Measure | str = DEFAULT_MEASURE,
         metres_per_minute: float = 66.67,
     ) -> float:
         """The walk minutes within which a requirement counts as met.
@@ -253,19 +252,17 @@ class Standard:
         Parameters
         ----------
         requirement : Requirement
-        measure : {"minutes", "metres"}
+        measure : Measure or {"minutes", "metres"}
             ``minutes``: the level's walk minutes. ``metres``: the standard's service radius
             (the row's own, else the level's) walked at ``metres_per_minute`` — on a flat
             network at the study's speed this is the network distance.
         metres_per_minute : float
             Flat walking speed.
         """
-        if measure == "minutes":
+        if parse_choice(Measure, "measure", measure) == Measure.MINUTES:
             return float(requirement.level)
-        if measure == "metres":
-            radius = requirement.radius_m or self.levels[requirement.level].radius_m
-            return float(radius) / metres_per_minute
-        raise InputError(f"measure {measure!r} is not known", f"use one of {', '.join(MEASURES)}")
+        radius = requirement.radius_m or self.levels[requirement.level].radius_m
+        return float(radius) / metres_per_minute
 
     def table(self) -> pd.DataFrame:
         """The requirements as a table (level, category, ▲/△, verified, source) for display."""
@@ -289,7 +286,7 @@ class Standard:
         )
 
 
-def load_standard(name: str | Path = "gb50180") -> Standard:
+def load_standard(name: str | Path = DEFAULT_STANDARD) -> Standard:
     """Read a standard: a shipped one by name (``gb50180``, ``tdt1062``) or a TOML file.
 
     Parameters

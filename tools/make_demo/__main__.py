@@ -16,8 +16,9 @@ from .frame import (
     README_NAME,
     SEED,
 )
+from .state import town_stats
 from .town import Town
-from .writer import readme_text, town_stats
+from .writer import readme_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:

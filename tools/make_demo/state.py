@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ import numpy as np
 from .dem import Terrain
 from .frame import (
     CELL,
+    COMMUNITIES,
     HALF_H,
     HALF_W,
     ROAD_HALF_WIDTH,
@@ -20,7 +22,7 @@ from .frame import (
     points_in_polygon,
     rectangle,
 )
-from .writer import OsmBuilder
+from .writer import OsmBuilder, Stats
 
 # --------------------------------------------------------------------------- occupancy
 
@@ -377,3 +379,49 @@ class TownState:
         tags = {"building": value, "building:levels": str(int(self.rng.integers(2, 5)))}
         wid = self.osm.polygon(inner, tags)
         self.buildings.append((wid, inner, tags))
+
+
+def town_stats(town: TownState) -> Stats:
+    """Count what the town holds.
+
+    Parameters
+    ----------
+    town : TownState
+        The built town.
+
+    Returns
+    -------
+    Stats
+        Counts by kind.
+    """
+    osm = town.osm
+    highway_nodes: set[int] = set()
+    highways = Counter[str]()
+    buildings = Counter[str]()
+    addresses = 0
+    for refs, tags in osm.ways.values():
+        if "highway" in tags:
+            highways[tags["highway"]] += 1
+            highway_nodes.update(refs)
+        if "building" in tags:
+            buildings[tags["building"]] += 1
+            addresses += "addr:street" in tags
+    categories = Counter[str]()
+    by_community: dict[str, Counter[str]] = {c[0]: Counter[str]() for c in COMMUNITIES}
+    for fac in town.facilities:
+        for cat in fac.categories:
+            categories[cat] += 1
+            by_community[fac.community][cat] += 1
+    return Stats(
+        nodes=len(osm.nodes),
+        ways=len(osm.ways),
+        relations=len(osm.relations),
+        street_nodes=len(highway_nodes),
+        highways=dict(sorted(highways.items())),
+        buildings=dict(buildings.most_common()),
+        addresses=addresses,
+        categories=dict(categories),
+        by_community=by_community,
+        facilities=len(town.facilities),
+        walk_bridges=town.walk_bridge_count,
+    )

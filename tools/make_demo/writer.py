@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -24,10 +23,6 @@ from .frame import (
     Point,
     to_lonlat,
 )
-
-if TYPE_CHECKING:
-    from .state import TownState as Town
-
 
 # --------------------------------------------------------------------------- OSM model
 
@@ -228,52 +223,6 @@ class Stats:
     by_community: dict[str, Counter[str]]
     facilities: int
     walk_bridges: int
-
-
-def town_stats(town: Town) -> Stats:
-    """Count what the town holds.
-
-    Parameters
-    ----------
-    town : Town
-        The built town.
-
-    Returns
-    -------
-    Stats
-        Counts by kind.
-    """
-    osm = town.osm
-    highway_nodes: set[int] = set()
-    highways = Counter[str]()
-    buildings = Counter[str]()
-    addresses = 0
-    for refs, tags in osm.ways.values():
-        if "highway" in tags:
-            highways[tags["highway"]] += 1
-            highway_nodes.update(refs)
-        if "building" in tags:
-            buildings[tags["building"]] += 1
-            addresses += "addr:street" in tags
-    categories = Counter[str]()
-    by_community: dict[str, Counter[str]] = {c[0]: Counter[str]() for c in COMMUNITIES}
-    for fac in town.facilities:
-        for cat in fac.categories:
-            categories[cat] += 1
-            by_community[fac.community][cat] += 1
-    return Stats(
-        nodes=len(osm.nodes),
-        ways=len(osm.ways),
-        relations=len(osm.relations),
-        street_nodes=len(highway_nodes),
-        highways=dict(sorted(highways.items())),
-        buildings=dict(buildings.most_common()),
-        addresses=addresses,
-        categories=dict(categories),
-        by_community=by_community,
-        facilities=len(town.facilities),
-        walk_bridges=town.walk_bridge_count,
-    )
 
 
 def readme_text(seed: int, stats: Stats, dem: dict[str, float]) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from yushu_circle.columns import walk_min
-from yushu_circle.options import Serves
+from yushu_circle.options import DEFAULT_MEASURE, DEFAULT_STANDARD, Measure, Serves, parse_choice
 from yushu_circle.planning._shared import share
 from yushu_circle.planning.areas import (
     ALL_AREA,
@@ -25,8 +25,6 @@ from yushu_circle.standards import Requirement, Standard, load_standard
 if TYPE_CHECKING:
     from yushu_circle.study import Study
 
-Measure = Literal["minutes", "metres"]
-"""How a level's reach is measured: its walk minutes, or its radius walked at flat speed."""
 NOT_ASSESSED = "not assessed: category not in the catalog, bring a --facilities file 无数据未评估"
 """Status of a row whose category the study has no data for."""
 _ALL_ZH = "全部必配设施达标"
@@ -105,10 +103,10 @@ class Compliance:
 
 def compliance(
     study: Study,
-    standard: str | Path | Standard = "gb50180",
+    standard: str | Path | Standard = DEFAULT_STANDARD,
     areas: str | Path | gpd.GeoDataFrame | None = None,
     access: pd.DataFrame | None = None,
-    measure: Measure = "minutes",
+    measure: Measure | str = DEFAULT_MEASURE,
     include_recommended: bool = False,
 ) -> Compliance:
     """Which residences meet a standard's items, per item, per level and overall, per area.
@@ -124,7 +122,7 @@ def compliance(
         one area per community (:func:`yushu_circle.planning.areas.merge_same_communities`).
     access : DataFrame, optional
         Walk minutes (e.g. of a walker profile); default ``study.access()``.
-    measure : {"minutes", "metres"}
+    measure : Measure or {"minutes", "metres"}
         Walk minutes of the level, or the standard's radius walked at the network speed.
     include_recommended : bool
         Assess the △ rows too (they never count towards a level or 达标率).
@@ -134,6 +132,7 @@ def compliance(
     Compliance
     """
     chosen = standard if isinstance(standard, Standard) else load_standard(standard)
+    measure = parse_choice(Measure, "measure", measure)
     access = study.access() if access is None else access
     catalog = study.catalog
     per_minute = study.network.metres_per_minute

@@ -1,18 +1,32 @@
-"""The whole plan as the command line runs it: every analysis, then its files in one folder."""
+"""The whole plan as the command line runs it: every analysis, then one value for its folder."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from yushu_circle.access import coverage_summary
+from yushu_circle.access import coverage_summary, edge_minutes
+from yushu_circle.columns import walk_min
 from yushu_circle.network import WalkNetwork
+from yushu_circle.options import (
+    DEFAULT_MEASURE,
+    DEFAULT_METHOD,
+    DEFAULT_PROFILE,
+    DEFAULT_SITES,
+    DEFAULT_STANDARD,
+    Measure,
+    ProfileName,
+    SitingMethod,
+    parse_choice,
+)
 from yushu_circle.planning.completeness import completeness
-from yushu_circle.planning.compliance import Compliance, Measure, compliance
+from yushu_circle.planning.compliance import Compliance, compliance, level_label
 from yushu_circle.planning.gaps import Gaps, gaps
 from yushu_circle.planning.report import (
     banner,
@@ -23,11 +37,13 @@ from yushu_circle.planning.report import (
     supply_text,
     whatif_text,
 )
-from yushu_circle.planning.siting import Siting, SitingMethod, site_facilities
+from yushu_circle.planning.siting import Siting, site_facilities
 from yushu_circle.planning.supply import Supply, supply_demand
 from yushu_circle.planning.walkers import profile_coverage, profile_networks
 from yushu_circle.planning.whatif import WhatIf, compare
 from yushu_circle.profiles import PROFILES, Profile, get_profile
+from yushu_circle.results import AreaItem, PlanLayers, PlanResults, StudyResults
+from yushu_circle.results.basemap import basemap_frame
 from yushu_circle.standards import Standard, load_standard
 
 if TYPE_CHECKING:
@@ -42,9 +58,9 @@ class PlanOptions:
     ----------
     standard : str or Path
         ``gb50180``, ``tdt1062`` or a standards TOML file.
-    measure : {"minutes", "metres"}
+    measure : Measure
         A level's reach: its walk minutes or its radius walked at flat speed.
-    profile : str
+    profile : ProfileName
         Walker profile (``adult``, ``elderly``, ``child``, ``wheelchair``).
     dem : Path, optional
         Elevation GeoTIFF: slope-aware walk times.
@@ -56,25 +72,31 @@ class PlanOptions:
         Number of new sites.
     candidates : Path, optional
         Candidate sites file; default the network's nodes.
-    method : {"greedy", "milp"}
-        Siting method.
+    method : SitingMethod
+        Siting method (``greedy`` or ``milp``).
     added : Path, optional
         What-if: a facilities file to add.
     removed : tuple of str
         What-if: ``facility_id`` values to take out.
     """
 
-    standard: str | Path = "gb50180"
-    measure: Measure = "minutes"
-    profile: str = "adult"
+    standard: str | Path = DEFAULT_STANDARD
+    measure: Measure = DEFAULT_MEASURE
+    profile: ProfileName = DEFAULT_PROFILE
     dem: Path | None = None
     areas: Path | None = None
     site: str | None = None
-    k: int = 3
+    k: int = DEFAULT_SITES
     candidates: Path | None = None
-    method: SitingMethod = "greedy"
+    method: SitingMethod = DEFAULT_METHOD
     added: Path | None = None
     removed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Frozen: a choice given by name ("metres", from the command line) becomes its member.
+        object.__setattr__(self, "measure", parse_choice(Measure, "measure", self.measure))
+        object.__setattr__(self, "profile", parse_choice(ProfileName, "profile", self.profile))
+        object.__setattr__(self, "method", parse_choice(SitingMethod, "method", self.method))
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,9 @@ class Plan:
     supply : Supply
     siting : Siting or None
     whatif : WhatIf or None
+    node_minutes : mapping of str to ndarray
+        Per category, the walker's minutes from every network node (for the streets'
+        minutes, without searching again).
     """
 
     options: PlanOptions
@@ -115,6 +140,7 @@ class Plan:
     supply: Supply
     siting: Siting | None
     whatif: WhatIf | None
+    node_minutes: Mapping[str, np.ndarray]
 
     @property
     def subtitle(self) -> str:
@@ -142,7 +168,8 @@ def run_plan(study: Study, options: PlanOptions | None = None) -> Plan:
     chosen = load_standard(options.standard).with_planner_items(study.catalog)
     walker = get_profile(options.profile)
     network = profile_networks(study, [walker], options.dem)[walker.name]
-    access = study.access(network=network)
+    detail = study.access_detail(network=network)
+    access = study.access_table(detail)
     counts = study.facilities["category"].value_counts().to_dict()
     siting = None
     if options.site is not None:
@@ -180,6 +207,7 @@ def run_plan(study: Study, options: PlanOptions | None = None) -> Plan:
         supply=supply_demand(study, chosen, network, areas=result.areas),
         siting=siting,
         whatif=diff,
+        node_minutes=detail.node_minutes,
     )
 
 
@@ -250,3 +278,140 @@ def plan_text(study: Study, plan: Plan) -> str:
     if plan.whatif is not None:
         lines.append(whatif_text(plan.whatif))
     return "\n\n".join(lines)
+
+
+def plan_results(study: Study, plan: Plan) -> PlanResults:
+    """The plan as a value for its folder, its map and its report.
+
+    The tables are those of the plan's files; ``walker`` is the study seen by the plan's
+    walker (its minutes, its streets' minutes from the plan's own search, its subtitle and
+    notes); ``layers`` says which view the plan map opens on and what it draws.
+
+    Parameters
+    ----------
+    study : Study
+    plan : Plan
+        From :func:`run_plan` on ``study``.
+
+    Returns
+    -------
+    PlanResults
+    """
+    result = plan.compliance
+    whatif = plan.whatif
+    return PlanResults(
+        summary=plan_summary(study, plan),
+        compliance=result.table.set_index("area"),
+        areas=result.areas,
+        profiles=plan.profiles.set_index("profile"),
+        completeness=plan.completeness,
+        gaps=plan.gaps.table,
+        clusters=plan.gaps.clusters,
+        supply=plan.supply.areas.set_index("area"),
+        supply_facilities=plan.supply.facilities_table(),
+        supply_residences=plan.supply.residences,
+        sites=plan.siting.sites if plan.siting is not None else None,
+        whatif=whatif.summary if whatif is not None else None,
+        whatif_residences=whatif.residences if whatif is not None else None,
+        walker=_walker_results(study, plan),
+        layers=_layers(study, plan),
+        text=plan_text(study, plan),
+    )
+
+
+def _walker_results(study: Study, plan: Plan) -> StudyResults:
+    """The study as the plan's walker sees it: the plan map's residences, streets, notes."""
+    edges = study.network.edges_frame()
+    minutes = edge_minutes(plan.network, study.facility_snaps, plan.node_minutes)
+    basemap, notes = basemap_frame(study.features)
+    meta = dict(study.metadata())
+    unverified = [r.label for r in plan.compliance.unverified]
+    extra = [
+        f"步行者 {plan.walker.label}，{plan.network.speed_kmh:.2f} km/h"
+        + ("，含坡度 with slope" if plan.options.dem is not None else "")
+        + f" · walk minutes of the plan's walker ({plan.walker.name})"
+    ]
+    if unverified:
+        extra.append(
+            f"{len(unverified)} 条标准条目未核实 · {len(unverified)} standard rows unverified "
+            f"(check before citing): {', '.join(unverified)}"
+        )
+    meta["notes"] = [*meta.get("notes", []), *extra, *notes]
+    meta["map_subtitle"] = plan.subtitle
+    meta["speed_kmh"] = plan.network.speed_kmh
+    return StudyResults(
+        access=plan.access,
+        facilities=study.facilities,
+        summary=plan.coverage,
+        meta=meta,
+        edges=gpd.GeoDataFrame(edges.join(minutes), crs=edges.crs),
+        basemap=basemap,
+    )
+
+
+def _layers(study: Study, plan: Plan) -> PlanLayers:
+    category, column = initial_view(plan)
+    if category is not None and walk_min(category) not in plan.access:
+        category = None
+    result = plan.compliance
+    siting = plan.siting
+    return PlanLayers(
+        category=category,
+        column=column,
+        items=tuple(
+            AreaItem(r.label, r.category, r.level, r.name_zh, r.verified) for r in result.assessed
+        ),
+        levels=tuple((m, level_label(m)) for m in result.levels),
+        sited=siting.category if siting is not None else None,
+        sited_label=study.catalog[siting.category].label if siting is not None else "",
+        siting_method=siting.method if siting is not None else "",
+        whatif_categories=tuple(plan.whatif.categories) if plan.whatif is not None else (),
+        supply_points=plan.supply.facilities,
+    )
+
+
+def initial_view(plan: Plan) -> tuple[str | None, str]:
+    """The category and the area column the plan map opens on.
+
+    The per-item view of the first failing ▲ item whose areas differ (so the choropleth
+    is not one colour); else the per-level layer whose areas differ most; else 达标率.
+
+    Returns
+    -------
+    (str or None, str)
+        Category key (None: the score view) and the ``Compliance.areas`` column.
+    """
+    result = plan.compliance
+    areas = result.areas[result.areas["area_kind"] != "study"]
+    first = result.first_failing()
+    failing = [first] if first is not None else []
+    failing += sorted(
+        (
+            r
+            for r in result.assessed
+            if r.required and r is not first and _value(result, r.label) < 1.0
+        ),
+        key=lambda r: (r.level, result.standard.requirements.index(r)),
+    )
+    for req in failing:
+        column = f"item_{req.label}"
+        if len(areas) == 0 or _spread(areas[column]) > 0:
+            return req.category, column
+    levels = [level_label(m) for m in result.levels]
+    if levels and len(areas):
+        best = max(levels, key=lambda c: _spread(areas[c]))
+        if _spread(areas[best]) > 0:
+            return None, best
+    return None, "rate_pop"
+
+
+def _value(result: Compliance, label: str) -> float:
+    rows = result.study_rows("item").set_index("requirement")["share_pop"]
+    value = float(rows.get(label, np.nan))
+    return value if np.isfinite(value) else 1.0
+
+
+def _spread(values: Any) -> float:
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max() - finite.min()) if len(finite) else 0.0

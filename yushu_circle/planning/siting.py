@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +20,7 @@ from yushu_circle.access import (
 )
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork
+from yushu_circle.options import DEFAULT_METHOD, DEFAULT_SITES, SITES, SitingMethod, parse_choice
 from yushu_circle.planning._shared import study_category
 from yushu_circle.planning.cover import exact_cover, greedy_cover, rank_picks
 from yushu_circle.user_points import _find_column, read_user_points
@@ -27,8 +28,6 @@ from yushu_circle.user_points import _find_column, read_user_points
 if TYPE_CHECKING:
     from yushu_circle.study import Study
 
-SitingMethod = Literal["greedy", "milp"]
-"""How sites are chosen: greedy (fast, ≥ 63 % of the optimum) or exact (``milp``)."""
 MAX_CANDIDATES = 4000
 """Network-node candidates are thinned on a grid to at most this many for siting."""
 
@@ -323,10 +322,10 @@ def siting_problem(
 def site_facilities(
     study: Study,
     category: str,
-    k: int = 3,
+    k: int = DEFAULT_SITES,
     candidates: str | Path | gpd.GeoDataFrame | None = None,
     threshold: float | None = None,
-    method: SitingMethod = "greedy",
+    method: SitingMethod | str = DEFAULT_METHOD,
     network: WalkNetwork | None = None,
     max_candidates: int = MAX_CANDIDATES,
 ) -> Siting:
@@ -347,7 +346,7 @@ def site_facilities(
         Candidate sites; default the network's nodes.
     threshold : float, optional
         Minutes; default the category's life-circle level.
-    method : {"greedy", "milp"}
+    method : SitingMethod or {"greedy", "milp"}
         Greedy (fast, ≥ 63 % of the optimum) or exact (``milp``, the command line's name
         for it): :func:`yushu_circle.planning.cover.exact_cover`, proven optimal unless
         its time limit stops it.
@@ -361,10 +360,8 @@ def site_facilities(
     Siting
     """
     key = study_category(study, category).key
-    if k < 1:
-        raise InputError(f"k = {k} new sites is not positive", "pass --k 1 or more")
-    if method not in ("greedy", "milp"):
-        raise InputError(f"siting method {method!r} is not known", "use greedy or milp")
+    k = int(SITES.check(k))
+    method = parse_choice(SitingMethod, "siting method", method)
     problem = siting_problem(study, key, candidates, threshold, network, max_candidates)
     net, limit, pool, coverage = problem.network, problem.limit, problem.pool, problem.coverage
     weights, covered = problem.weights, problem.covered
@@ -372,7 +369,7 @@ def site_facilities(
     built = problem.seconds
     clock = time.perf_counter()
     how = "greedy"
-    if method == "greedy":
+    if method == SitingMethod.GREEDY:
         picks, _ = greedy_cover(coverage, weights, k)
     else:
         picks, _, optimal = exact_cover(coverage, weights, k)

@@ -1,1 +1,4 @@
-"""Rendering results: the planner's HTML maps and the PNG charts (never recomputes results)."""
+"""Drawing results values (``StudyResults``, ``PlanResults``): the HTML maps, PNGs, the report.
+
+Nothing here takes a ``Study`` or computes a walk search (``tests/test_architecture.py``).
+"""

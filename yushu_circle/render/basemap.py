@@ -1,70 +1,13 @@
-"""The offline basemap: water and building footprints taken from the study's own OSM features."""
+"""The offline basemap drawn: the study's water and building footprints as ground overlays."""
 
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
 from yushu_circle.render.overlays import Overlay
 
-MAX_BASEMAP_BUILDINGS = 30_000
-"""Building footprints kept in ``basemap.parquet`` at most; past it buildings are left out."""
 BASEMAP_COLORS = {"building": "#d3d0ca", "water": "#a9cfee"}
 """Fixed colours of the basemap overlays: light grey buildings, light blue water."""
-_SIMPLIFY_DEG = 0.000005  # ≈ 0.5 m
-
-
-def basemap_frame(
-    features: gpd.GeoDataFrame, max_buildings: int = MAX_BASEMAP_BUILDINGS
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Water and building footprints of the study's OSM features, for ``basemap.parquet``.
-
-    Water is ``natural=water`` and any ``waterway=*``; buildings are polygons tagged
-    ``building``. Geometry is simplified by about half a metre.
-
-    Parameters
-    ----------
-    features : GeoDataFrame
-        ``Study.features`` (EPSG:4326).
-    max_buildings : int
-        More buildings than this and all are left out (a note says so), keeping big
-        cities' maps within their size budget.
-
-    Returns
-    -------
-    (GeoDataFrame, list of str)
-        ``kind`` (``water`` or ``building``) and geometry, EPSG:4326; and bilingual notes.
-    """
-    empty = gpd.GeoDataFrame({"kind": []}, geometry=[], crs="EPSG:4326")
-    if features.empty:
-        return empty, []
-    frame = features.to_crs("EPSG:4326") if features.crs else features
-
-    def column(key: str) -> pd.Series:
-        return frame[key] if key in frame else pd.Series(None, index=frame.index, dtype=object)
-
-    kind = frame.geometry.geom_type.to_numpy()
-    polygonal = np.isin(kind, ["Polygon", "MultiPolygon"])
-    linear = np.isin(kind, ["LineString", "MultiLineString"])
-    water = ((column("natural") == "water").to_numpy() & polygonal) | (
-        column("waterway").notna().to_numpy() & (polygonal | linear)
-    )
-    building = column("building").notna().to_numpy() & polygonal & ~water
-    notes = []
-    if building.sum() > max_buildings:
-        notes.append(
-            f"底图未绘建筑：{int(building.sum()):,} 栋超过上限 {max_buildings:,} · basemap "
-            f"buildings left out: {int(building.sum()):,} exceed the cap of {max_buildings:,}"
-        )
-        building[:] = False
-    keep = water | building
-    shapes = shapely.simplify(frame.geometry.to_numpy()[keep], _SIMPLIFY_DEG)
-    result = gpd.GeoDataFrame(
-        {"kind": np.where(water[keep], "water", "building")}, geometry=shapes, crs="EPSG:4326"
-    )
-    return result[~result.geometry.is_empty].reset_index(drop=True), notes
 
 
 def basemap_overlays(basemap: gpd.GeoDataFrame | None) -> list[Overlay]:
@@ -73,7 +16,7 @@ def basemap_overlays(basemap: gpd.GeoDataFrame | None) -> list[Overlay]:
     Parameters
     ----------
     basemap : GeoDataFrame or None
-        From :func:`basemap_frame` (or ``basemap.parquet``).
+        ``StudyResults.basemap`` (:func:`yushu_circle.results.basemap.basemap_frame`).
 
     Returns
     -------

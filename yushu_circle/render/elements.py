@@ -156,8 +156,8 @@ class LiveEngine(_Inlined):
     ----------
     app : PlannerLayers
         The page's application.
-    network : mapping
-        ``network_payload.study_payload`` of the study.
+    engine : str
+        The engine's payload as JSON text (``StudyResults.engine``).
     """
 
     js_files = (*_CORE, "yushu_controls.js", "yushu_live.js")
@@ -172,18 +172,18 @@ class LiveEngine(_Inlined):
         """
     )
 
-    def __init__(self, app: PlannerLayers, network: Mapping[str, Any]) -> None:
+    def __init__(self, app: PlannerLayers, engine: str) -> None:
         super().__init__()
         self._name = "LiveEngine"
         self.app = app
-        self.network = network
+        self.engine = engine
 
     def render(self, **kwargs: Any) -> Any:
         """Inline the engine once in the header; the network as inert JSON in the body."""
         figure = self.get_root()
         assert isinstance(figure, Figure), "a map element renders inside a Figure"
         figure.header.add_child(vendor.script(engine_script()), name="yushu_engine")
-        self.data = payload_script(self.network, element_id=f"{self.get_name()}_network")
+        self.data = payload_script(self.engine, element_id=f"{self.get_name()}_network")
         return super().render(**kwargs)
 
 

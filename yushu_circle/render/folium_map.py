@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 from branca.element import Figure
 
 from yushu_circle.errors import DataError
@@ -26,12 +23,9 @@ from yushu_circle.render.elements import (
     PlannerLayers,
     SyntheticBanner,
 )
-from yushu_circle.render.overlays import Overlay
-from yushu_circle.render.payload import (
-    ISOCHRONE_BUDGET_BYTES,
-    MapPayload,
-    build_payload,
-)
+from yushu_circle.render.payload import MapPayload, build_payload
+from yushu_circle.render.view import MapView
+from yushu_circle.results import StudyResults
 
 MAP_TITLE = "15分钟生活圈 · 15-minute living circle (yushu_circle)"
 """The ``<title>`` of ``map.html``."""
@@ -46,27 +40,18 @@ _TIANDITU = (
 _JIEGU = (33.005, 97.01)
 
 
-def folium_map(
-    residences: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    summary: pd.DataFrame,
-    meta: dict[str, Any],
-    edges: gpd.GeoDataFrame | None = None,
-    isochrones: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    tianditu_key: str | None = None,
-    isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
-    overlays: Sequence[Overlay] = (),
-    height: str | None = None,
-    network: Mapping[str, Any] | None = None,
-) -> folium.Map:
-    """The planner's coverage map as a ``folium.Map`` (parameters as in ``coverage_map``).
+def folium_map(results: StudyResults, view: MapView, engine: str | None = None) -> folium.Map:
+    """The planner's coverage map of ``results`` as a ``folium.Map``.
 
     Parameters
     ----------
-    height : str, optional
-        Height of the map shown in a notebook (``"600px"``); default: the page's height
-        (a ``map.html`` fills its window).
+    results : StudyResults
+        What to draw.
+    view : MapView
+        How: the opening category, the Tianditu key, budgets, overlays, height.
+    engine : str, optional
+        The in-page engine's payload (``results.engine``): the page then computes reach,
+        routes and what-if itself and carries no precomputed minutes.
 
     Returns
     -------
@@ -74,36 +59,24 @@ def folium_map(
         An :class:`~yushu_circle.render.elements.OfflineMap`; add folium layers to it as to
         any folium map (they appear in its layer control when added before rendering).
     """
-    payload = build_payload(
-        residences,
-        facilities,
-        summary,
-        meta,
-        edges=edges,
-        isochrones=isochrones,
-        category=category,
-        tianditu_key=tianditu_key,
-        isochrone_budget_bytes=isochrone_budget_bytes,
-        overlays=overlays,
-        minutes_in_page=network is not None,
-    )
-    fmap = map_from_payload(payload, network=network)
-    if height is not None:
+    payload = build_payload(results, view, minutes_in_page=engine is not None)
+    fmap = map_from_payload(payload, engine=engine)
+    if view.height is not None:
         figure = fmap.get_root()
         assert isinstance(figure, Figure), "a folium.Map always has its Figure"
-        figure.height = height  # the notebook's iframe; the map fills it
+        figure.height = view.height  # the notebook's iframe; the map fills it
     return fmap
 
 
-def map_from_payload(payload: MapPayload, network: Mapping[str, Any] | None = None) -> folium.Map:
+def map_from_payload(payload: MapPayload, engine: str | None = None) -> folium.Map:
     """Build the folium map of a :class:`~yushu_circle.render.payload.MapPayload`.
 
     Parameters
     ----------
     payload : MapPayload
         What to draw.
-    network : mapping, optional
-        The engine's network payload (``study_payload``): adds the in-page engine.
+    engine : str, optional
+        The engine's payload as JSON text (``StudyResults.engine``): adds the in-page engine.
 
     Returns
     -------
@@ -173,8 +146,8 @@ def map_from_payload(payload: MapPayload, network: Mapping[str, Any] | None = No
     folium.LayerControl(position="topright", collapsed=True).add_to(fmap)
     fmap.add_child(Legend(app))
     fmap.add_child(CoverageTable(app))
-    if network is not None:
-        fmap.add_child(LiveEngine(app, network))
+    if engine is not None:
+        fmap.add_child(LiveEngine(app, engine))
     bounds = _bounds(payload)
     if bounds is not None:
         fmap.add_child(OpeningView(bounds, padding=(10, 10)))

@@ -1,39 +1,46 @@
 """The planner's map: ``coverage_map`` (one self-contained folium HTML page) and its public names.
 
+Both maps of a study, ``map.html`` (:func:`coverage_map`) and the notebook's
+``Study.explore()`` (:func:`study_map`), are drawn from one
+:class:`~yushu_circle.results.StudyResults` and a :class:`~yushu_circle.render.view.MapView`,
+with the same choice between the in-page engine and the precomputed view.
+
 The rooms behind it: :mod:`~yushu_circle.render.payload` (the typed data),
 :mod:`~yushu_circle.render.overlays`, :mod:`~yushu_circle.render.basemap`,
-:mod:`~yushu_circle.render.folium_map` and :mod:`~yushu_circle.render.elements` (folium),
-:mod:`~yushu_circle.render.outputs` (rebuilding from an output folder) and
+:mod:`~yushu_circle.render.folium_map` and :mod:`~yushu_circle.render.elements` (folium) and
 :mod:`~yushu_circle.render.png` (static maps).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+import folium
 
 from yushu_circle.render._encode import script_json
-from yushu_circle.render.basemap import BASEMAP_COLORS, basemap_frame, basemap_overlays
+from yushu_circle.render.basemap import BASEMAP_COLORS, basemap_overlays
 from yushu_circle.render.folium_map import MAP_TITLE, folium_map, page
-from yushu_circle.render.network_payload import payload_json
-from yushu_circle.render.outputs import read_outputs
 from yushu_circle.render.overlays import Overlay
-from yushu_circle.render.payload import (
-    ISOCHRONE_BUDGET_BYTES,
-    MAX_MAP_EDGES,
-    MAX_MAP_RESIDENCES,
-    SYNTHETIC_BANNER,
-)
+from yushu_circle.render.payload import MAX_MAP_EDGES, MAX_MAP_RESIDENCES, SYNTHETIC_BANNER
 from yushu_circle.render.png import png_writers
-from yushu_circle.render.study_maps import explore
+from yushu_circle.render.view import ENGINE_PAGE_BUDGET_BYTES, ISOCHRONE_BUDGET_BYTES, MapView
+from yushu_circle.results import StudyResults
 
-ENGINE_PAGE_BUDGET_BYTES = 15_000_000
-"""Largest ``map.html`` that carries the in-page engine; past it the page keeps the
-precomputed view (a 100,000-edge city fits; see render/js/README.md)."""
+__all__ = [
+    "BASEMAP_COLORS",
+    "ENGINE_PAGE_BUDGET_BYTES",
+    "ISOCHRONE_BUDGET_BYTES",
+    "MAX_MAP_EDGES",
+    "MAX_MAP_RESIDENCES",
+    "SYNTHETIC_BANNER",
+    "MapView",
+    "Overlay",
+    "basemap_overlays",
+    "coverage_map",
+    "folium_map",
+    "live_needs_python",
+    "png_writers",
+    "script_json",
+    "study_map",
+]
 
 
 def live_needs_python(reason: str) -> str:
@@ -45,89 +52,29 @@ def live_needs_python(reason: str) -> str:
     )
 
 
-__all__ = [
-    "BASEMAP_COLORS",
-    "ENGINE_PAGE_BUDGET_BYTES",
-    "ISOCHRONE_BUDGET_BYTES",
-    "MAX_MAP_EDGES",
-    "MAX_MAP_RESIDENCES",
-    "SYNTHETIC_BANNER",
-    "Overlay",
-    "basemap_frame",
-    "basemap_overlays",
-    "coverage_map",
-    "explore",
-    "folium_map",
-    "live_needs_python",
-    "png_writers",
-    "read_outputs",
-    "script_json",
-]
-
-
-def coverage_map(
-    residences: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    summary: pd.DataFrame,
-    meta: Mapping[str, Any],
-    edges: gpd.GeoDataFrame | None = None,
-    isochrones: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    tianditu_key: str | None = None,
-    isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
-    overlays: Sequence[Overlay] = (),
-    network: Mapping[str, Any] | None = None,
-    page_budget_bytes: int = ENGINE_PAGE_BUDGET_BYTES,
-    network_json: str | None = None,
-) -> str:
+def coverage_map(results: StudyResults, view: MapView | None = None) -> str:
     """The planner's map as one self-contained HTML document: a folium map, nothing fetched.
 
-    Layers: an offline basemap drawn from the study's streets, streets coloured by walk
-    minutes to the chosen category, residences coloured by score or by walk minutes,
-    facilities per category, and the 5/10/15-minute isochrones of a clicked residence.
-    A category switcher with the "only residences beyond N min" filter, a legend and the
-    coverage table come with it; every text is bilingual (中文 / English) and every string
-    from the data is shown as text, never parsed as HTML.
+    Layers: an offline basemap drawn from the study's streets (and ``results.basemap``'s
+    water and buildings), streets coloured by walk minutes to the chosen category,
+    residences coloured by score or by walk minutes, facilities per category, and the
+    5/10/15-minute reach of a clicked residence. A category switcher with the "only
+    residences beyond N min" filter, a legend and the coverage table come with it; every
+    text is bilingual (中文 / English) and every string from the data is shown as text,
+    never parsed as HTML.
+
+    With ``results.engine`` the page carries the in-page engine (any residence's reach and
+    route, live what-if) when the whole page stays within ``view.page_budget_bytes``;
+    otherwise it shows the precomputed minutes and ``results.isochrones`` and says that
+    live what-if needs the notebook or the command line.
 
     Parameters
     ----------
-    residences : GeoDataFrame
-        ``Study.access()`` (or ``residences.parquet``): ``residence_id``, ``population``,
-        ``walk_min_<category>``, ``score``, point geometry (EPSG:4326).
-    facilities : GeoDataFrame
-        ``facility_id``, ``category``, ``name``, ``source``, point geometry.
-    summary : DataFrame
-        ``Study.summary()``, indexed by category key.
-    meta : mapping
-        ``Study.metadata()`` (``catalog``, ``synthetic``, ``data``, ``notes``, and
-        optionally ``map_subtitle``, shown under the title).
-    edges : GeoDataFrame, optional
-        Walk network edges (EPSG:4326), with ``walk_min_<category>`` columns from
-        :func:`yushu_circle.access.edge_minutes` when available (else streets are grey).
-    isochrones : GeoDataFrame, optional
-        ``residence_id``, ``minutes``, polygon geometry (``isochrones.parquet``).
-    category : str, optional
-        Category selected when the map opens (default: the score view).
-    tianditu_key : str, optional
-        Tianditu (天地图) browser key; default: environment variable ``TIANDITU_KEY``. The
-        Tianditu layer is offered only with a key, and the key is written into the file.
-    isochrone_budget_bytes : int
-        Cap on the embedded isochrone data; past it an even sample of residences keeps
-        theirs (the map says how many, and the others' popups say they have none).
-    overlays : sequence of Overlay
-        Extra layers (basemap water and buildings, planning areas, a what-if diff), each
-        toggleable in the layer control with a legend entry.
-    network : mapping, optional
-        ``network_payload.study_payload`` of the study: the page then carries the
-        in-page engine (any residence's reach and route, live what-if) instead of the
-        precomputed isochrones, when the whole page stays within ``page_budget_bytes``;
-        otherwise it keeps the precomputed view and says that live what-if needs the
-        notebook or the CLI.
-    page_budget_bytes : int
-        Largest page that carries the engine.
-    network_json : str, optional
-        ``payload_json(network)``, when the caller has it already: enough on its own (a
-        city's is 100 MB of text, and its dict need not be kept beside it).
+    results : StudyResults
+        What to draw (``Study.results()`` or :func:`yushu_circle.io.read_results`).
+    view : MapView, optional
+        The opening category, Tianditu key, budgets and extra overlays (default
+        ``MapView()``).
 
     Returns
     -------
@@ -137,48 +84,49 @@ def coverage_map(
     Raises
     ------
     InputError
-        When ``category`` is not a category of the residences table, or an overlay names
-        a column its frame lacks or a colour that is not ``#rgb``/``#rrggbb``.
+        When ``view.category`` is not a category of the results, or an overlay names a
+        column its frame lacks or a colour that is not ``#rgb``/``#rrggbb``.
     """
-    meta = dict(meta)
-    if network is not None or network_json is not None:
-        text = network_json if network_json is not None else payload_json(network or {})
+    view = view or MapView()
+    drawn, live = _fitted(results, view)
+    return live if live is not None else page(folium_map(drawn, view), MAP_TITLE)
+
+
+def study_map(results: StudyResults, view: MapView | None = None) -> folium.Map:
+    """The same map as :func:`coverage_map`, as a ``folium.Map`` for Jupyter (``Study.explore``).
+
+    Every asset is inlined, so it shows inline and offline; add your own folium layers to
+    it. ``view.height`` sets its height in the notebook.
+
+    Parameters
+    ----------
+    results : StudyResults
+    view : MapView, optional
+
+    Returns
+    -------
+    folium.Map
+    """
+    view = view or MapView()
+    drawn, live = _fitted(results, view)
+    # A folium map is rendered once (its layer control adds its layers again on a second
+    # render): the page `_fitted` measured is not the map handed out.
+    return folium_map(drawn, view, engine=drawn.engine if live is not None else None)
+
+
+def _fitted(results: StudyResults, view: MapView) -> tuple[StudyResults, str | None]:
+    """The results to draw and, when the page with the engine fits its budget, that page."""
+    if results.engine is None:
+        return results, None
+    budget = view.page_budget_bytes
+    size = len(results.engine.encode())
+    if size < budget:
+        text = page(folium_map(results, view, engine=results.engine), MAP_TITLE)
         size = len(text.encode())
-        if size < page_budget_bytes:
-            if network is None:
-                network = json.loads(text)  # small: the page fits
-            live = page(
-                folium_map(
-                    residences,
-                    facilities,
-                    summary,
-                    meta,
-                    edges=edges,
-                    category=category,
-                    tianditu_key=tianditu_key,
-                    overlays=overlays,
-                    network=network,
-                ),
-                MAP_TITLE,
-            )
-            if len(live.encode()) <= page_budget_bytes:
-                return live
-            size = len(live.encode())
-        reason = (
-            f"页面将达 {size / 1e6:.1f} MB, 超过 {page_budget_bytes / 1e6:.0f} MB · the page "
-            f"would be {size / 1e6:.1f} MB, over {page_budget_bytes / 1e6:.0f} MB"
-        )
-        meta["notes"] = [*meta.get("notes", []), live_needs_python(reason)]
-    fmap = folium_map(
-        residences,
-        facilities,
-        summary,
-        meta,
-        edges=edges,
-        isochrones=isochrones,
-        category=category,
-        tianditu_key=tianditu_key,
-        isochrone_budget_bytes=isochrone_budget_bytes,
-        overlays=overlays,
+        if size <= budget:
+            return results, text
+    reason = (
+        f"页面将达 {size / 1e6:.1f} MB, 超过 {budget / 1e6:.0f} MB · the page "
+        f"would be {size / 1e6:.1f} MB, over {budget / 1e6:.0f} MB"
     )
-    return page(fmap, MAP_TITLE)
+    return results.with_notes(live_needs_python(reason)), None

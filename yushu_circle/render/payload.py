@@ -16,7 +16,6 @@ import shapely
 
 from yushu_circle.columns import category_of, walk_min
 from yushu_circle.errors import InputError
-from yushu_circle.options import DEFAULT_ISO_BUDGET_MB
 from yushu_circle.render._encode import (
     DECIMALS,
     missing,
@@ -25,14 +24,15 @@ from yushu_circle.render._encode import (
     script_json,
     step_code,
 )
-from yushu_circle.render.overlays import Overlay, overlay_payload
+from yushu_circle.render.basemap import basemap_overlays
+from yushu_circle.render.overlays import overlay_payload
+from yushu_circle.render.view import MapView
+from yushu_circle.results import StudyFile, StudyResults
 
 MAX_MAP_RESIDENCES = 40_000
 """Residences drawn on the map at most; a larger study shows an even sample (the map says so)."""
 MAX_MAP_EDGES = 40_000
 """Street edges drawn at most; a larger network keeps its main roads, then its longest streets."""
-ISOCHRONE_BUDGET_BYTES = round(DEFAULT_ISO_BUDGET_MB * 1_000_000)
-"""Default cap on the embedded isochrone data; beyond it an even sample of residences is kept."""
 SYNTHETIC_BANNER = "合成示例数据 Synthetic demo data — not survey data"
 TITLE = "15分钟生活圈 步行可达性 · 15-minute living circle walk access"
 FACILITY_PALETTE = (
@@ -113,24 +113,25 @@ class MapPayload:
 
 
 def build_payload(
-    residences: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    summary: pd.DataFrame,
-    meta: Mapping[str, Any],
-    edges: gpd.GeoDataFrame | None = None,
-    isochrones: gpd.GeoDataFrame | None = None,
-    category: str | None = None,
-    tianditu_key: str | None = None,
-    isochrone_budget_bytes: int = ISOCHRONE_BUDGET_BYTES,
-    overlays: Sequence[Overlay] = (),
-    minutes_in_page: bool = False,
+    results: StudyResults, view: MapView, minutes_in_page: bool = False
 ) -> MapPayload:
-    """The coverage map's data (parameters as in :func:`yushu_circle.render.maps.coverage_map`).
+    """The coverage map's data: the results as the page's script draws them.
 
+    Layers come in this order: the basemap's (``results.basemap``), then ``view.overlays``.
     With ``minutes_in_page`` (the page carries the engine, render/js/) the residences' and
-    streets' minutes per category are left out: the page computes them from the network
-    when a category is first shown (that keeps a 100,000-edge city's page within 15 MB), and
-    each drawn street carries its edge's position in the network (``edges.index``).
+    streets' minutes per category and the precomputed isochrones are left out: the page
+    computes them from the network when first shown (that keeps a 100,000-edge city's page
+    within 15 MB), and each drawn street carries its edge's position in the network
+    (``edges.index``).
+
+    Parameters
+    ----------
+    results : StudyResults
+        What to draw.
+    view : MapView
+        The opening category, the Tianditu key, the isochrone budget, extra overlays.
+    minutes_in_page : bool
+        The page computes the minutes itself.
 
     Returns
     -------
@@ -139,8 +140,10 @@ def build_payload(
     Raises
     ------
     InputError
-        When ``category`` is not a category of the residences table, or an overlay is bad.
+        When ``view.category`` is not a category of the results, or an overlay is bad.
     """
+    meta, summary, facilities = results.meta, results.summary, results.facilities
+    residences, edges, category = results.access, results.edges, view.category
     cats = categories(residences, facilities, summary, meta)
     keys = [c["key"] for c in cats]
     if category is not None and category not in keys:
@@ -148,6 +151,7 @@ def build_payload(
             f"map category {category!r} is not in the results",
             f"use one of: {', '.join(keys) or '(none)'}",
         )
+    tianditu_key = view.tianditu_key
     if tianditu_key is None:
         tianditu_key = os.environ.get("TIANDITU_KEY") or None
     residences = residences.to_crs("EPSG:4326") if residences.crs else residences
@@ -158,7 +162,7 @@ def build_payload(
         notes.append(
             f"地图显示 {len(keep):,} / {len(residences):,} 个居住点（均匀抽样） · the map shows an "
             f"even sample of {len(keep):,} of {len(residences):,} residences; all are in "
-            "residences.parquet and the summary counts every one"
+            f"{StudyFile.RESIDENCES} and the summary counts every one"
         )
         residences = residences.iloc[keep]
     if edges is not None:
@@ -180,7 +184,7 @@ def build_payload(
     if minutes_in_page and edges is not None:
         edge_payload["index"] = edges["_position"].astype(int).tolist()
     layers = []
-    for overlay in overlays:
+    for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
         layer, layer_notes = overlay_payload(overlay)
         layers.append(layer)
         notes.extend(layer_notes)
@@ -199,7 +203,9 @@ def build_payload(
         res=res_payload,
         fac=_facility_payload(facilities),
         edges=edge_payload,
-        iso=_isochrone_payload(isochrones, ids, isochrone_budget_bytes),
+        iso=_isochrone_payload(
+            None if minutes_in_page else results.isochrones, ids, view.isochrone_budget_bytes
+        ),
         tianditu=tianditu_key,
         overlays=layers,
         unreached=unreached,

@@ -89,9 +89,8 @@ def coverage_curve_table(
 
 def walk_minutes_histogram(
     access: pd.DataFrame,
-    category: str,
+    category: str | Category,
     ax: Axes | None = None,
-    catalog: Catalog | None = None,
     weight: str | None = "population",
     max_minutes: float = DEFAULT_MAX_MINUTES,
     bin_minutes: float = 1.0,
@@ -105,12 +104,11 @@ def walk_minutes_histogram(
     ----------
     access : DataFrame
         Output of :meth:`yushu_circle.Study.access`.
-    category : str
-        Category key, e.g. ``kindergarten``.
+    category : str or Category
+        The category (``study.catalog[key]``: its names, colour and level), or its key,
+        e.g. ``kindergarten`` (names and level from the shipped catalog).
     ax : matplotlib.axes.Axes, optional
         Where to draw (default: a new figure).
-    catalog : Catalog, optional
-        Gives the category's names and level (default: the shipped catalog).
     weight : str or None
         Column weighting each residence (default ``population``: bars are residents);
         ``None`` counts residences.
@@ -123,14 +121,15 @@ def walk_minutes_histogram(
     -------
     matplotlib.axes.Axes
     """
-    (key,) = _category_keys(access, [category])
+    given = category if isinstance(category, Category) else None
+    (key,) = _category_keys(access, [given.key if given is not None else str(category)])
     if not (max_minutes > 0 and bin_minutes > 0):
         raise InputError(
             f"max_minutes={max_minutes!r} and bin_minutes={bin_minutes!r} must be positive",
             "pass minutes above 0, e.g. max_minutes=30, bin_minutes=1",
         )
     ax = _axes(ax)
-    info = _category(catalog, key)
+    info = given if given is not None else _category(None, key)
     minutes = access[f"walk_min_{key}"].to_numpy(float)
     weights = _weights(access, weight)
     reachable = np.isfinite(minutes)
@@ -192,7 +191,9 @@ def coverage_curves(
     ax = _axes(ax)
     for key, frame in curves.items():
         info = _category(catalog, key)
-        _draw_curve(ax, frame, key, weight, max_minutes, _label(info, key), info)
+        minutes, weights = frame[f"walk_min_{key}"].to_numpy(float), _weights(frame, weight)
+        color = info.color if info else None
+        _draw_curve(ax, minutes, weights, max_minutes, _label(info, key), color)
     return _finish_curves(ax, weight, max_minutes)
 
 
@@ -231,7 +232,8 @@ def profile_curves(
     info = _category(catalog, category)
     for label, frame in accesses.items():
         (key,) = _category_keys(frame, [category])
-        _draw_curve(ax, frame, key, weight, max_minutes, str(label), None)
+        minutes, weights = frame[f"walk_min_{key}"].to_numpy(float), _weights(frame, weight)
+        _draw_curve(ax, minutes, weights, max_minutes, str(label), None)
     if info is not None:
         ax.axvline(info.level, color=_LEVEL_COLOR, linestyle="--", linewidth=1)
     ax.set_title(_label(info, category), **text_font())
@@ -371,19 +373,16 @@ def _cumulative_share(minutes: np.ndarray, weights: np.ndarray) -> tuple[np.ndar
 
 def _draw_curve(
     ax: Axes,
-    frame: pd.DataFrame,
-    key: str,
-    weight: str | None,
+    minutes: np.ndarray,
+    weights: np.ndarray,
     max_minutes: float,
     label: str,
-    info: Category | None,
+    color: str | None,
 ) -> None:
-    times, share = _cumulative_share(
-        frame[f"walk_min_{key}"].to_numpy(float), _weights(frame, weight)
-    )
+    times, share = _cumulative_share(minutes, weights)
     x = np.concatenate([[0.0], times, [max(max_minutes, times[-1] if len(times) else 0.0)]])
     y = np.concatenate([[0.0], share, [share[-1] if len(share) else 0.0]])
-    ax.step(x, y, where="post", label=label, color=info.color if info else None, linewidth=1.5)
+    ax.step(x, y, where="post", label=label, color=color, linewidth=1.5)
 
 
 def _finish_curves(ax: Axes, weight: str | None, max_minutes: float) -> Axes:

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from yushu_circle.columns import walk_min
 from yushu_circle.render.payload import SYNTHETIC_BANNER, categories
+from yushu_circle.results import StudyResults, coverage_png
 
 _WIDTH_IN = 9.0
 
 
-def png_writers(
-    residences: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    meta: Mapping[str, Any],
-    edges: gpd.GeoDataFrame | None = None,
-    dpi: int = 150,
-) -> dict[str, Callable[[Path], None]]:
+def png_writers(results: StudyResults, dpi: int = 150) -> dict[str, Callable[[Path], None]]:
     """Writers of one static coverage map per category, ``coverage_<category>.png``.
 
     Each shows the streets, residences in the HTML map's walk-minute classes (≤ 5, 5–10,
@@ -33,30 +26,21 @@ def png_writers(
 
     Parameters
     ----------
-    residences, facilities : GeoDataFrame
-        As in :func:`yushu_circle.render.maps.coverage_map`.
-    meta : mapping
-        ``Study.metadata()``.
-    edges : GeoDataFrame, optional
-        Streets to draw underneath.
+    results : StudyResults
+        The residences, facilities, meta and (drawn underneath) the streets.
     dpi : int
         Resolution.
 
     Returns
     -------
     dict of str to callable
-        File name → writer, for :func:`yushu_circle.io.write_atomically`.
+        File name (:func:`yushu_circle.results.coverage_png`) → writer, for
+        :func:`yushu_circle.io.write_atomically`.
     """
+    residences, facilities = results.access, results.facilities
     writers = {}
-    for cat in categories(residences, facilities, pd.DataFrame(), meta):
-        # A planner's own category keeps its name (村史馆 → coverage_村史馆.png): an ASCII-only
-        # name made every Chinese category "coverage_category.png", one over the other.
-        safe = re.sub(r"[^\w-]+", "_", cat["key"]).strip("_") or "category"
-        name, count = f"coverage_{safe}.png", 1
-        while name in writers:
-            count += 1
-            name = f"coverage_{safe}_{count}.png"
-        writers[name] = _writer(residences, facilities, meta, edges, cat, dpi)
+    for cat in categories(residences, facilities, pd.DataFrame(), results.meta):
+        writers[coverage_png(cat["key"])] = _writer(results, cat, dpi)
     return writers
 
 
@@ -82,14 +66,9 @@ def title(cat: Mapping[str, Any], share: float) -> str:
     )
 
 
-def _writer(
-    residences: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    meta: Mapping[str, Any],
-    edges: gpd.GeoDataFrame | None,
-    cat: Mapping[str, Any],
-    dpi: int,
-) -> Callable[[Path], None]:
+def _writer(results: StudyResults, cat: Mapping[str, Any], dpi: int) -> Callable[[Path], None]:
+    residences, facilities, edges = results.access, results.facilities, results.edges
+
     def write(path: Path) -> None:
         import matplotlib
 
@@ -124,7 +103,7 @@ def _writer(
             share = float((frame[column] <= cat["level"]).mean()) if len(frame) else 0.0
             ax.set_title(title(cat, share), **text_font())
             footer = "◆ 设施 facilities · × 不可达 unreachable"
-            if meta.get("synthetic"):
+            if results.synthetic:
                 footer = SYNTHETIC_BANNER + " · " + footer
             ax.annotate(
                 footer,

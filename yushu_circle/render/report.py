@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from yushu_circle.errors import InputError
+from yushu_circle.results import PlanFile, PlanResults
 
-REQUIRED_FILES = ("plan_summary.json", "compliance.csv", "compliance_areas.parquet")
-"""Files of ``yushu-circle plan`` the report cannot do without."""
 SYNTHETIC_NOTICE = "合成示例数据 SYNTHETIC demo data — places, names and numbers are made up"
 _CSS = """
 @page { size: A4; margin: 16mm 14mm; }
@@ -33,72 +30,54 @@ th { background: #eee; } td.num { text-align: right; } img { width: 100%; }
 """
 
 
-def report_documents(out_dir: str | Path) -> dict[str, Callable[[Path], None]]:
-    """How to write ``report.html`` and ``report.pdf`` of a plan's output folder.
+def report_documents(plan: PlanResults, base_url: Path) -> dict[str, Callable[[Path], None]]:
+    """How to write ``report.html`` and ``report.pdf`` of a plan.
 
     Parameters
     ----------
-    out_dir : str or Path
-        A folder written by ``yushu-circle plan`` (or :func:`yushu_circle.io.write_plan`).
+    plan : PlanResults
+        The plan as its folder holds it (:func:`yushu_circle.io.read_plan`).
+    base_url : Path
+        The plan's folder (where the PDF renderer resolves relative links).
 
     Returns
     -------
     dict of str to callable
         Per file name, a function writing it to a path (for
         :func:`yushu_circle.io.write_atomically`).
-
-    Raises
-    ------
-    InputError
-        When the folder is not a plan's output folder.
     """
     from weasyprint import HTML
 
-    folder = Path(out_dir)
-    missing = [n for n in REQUIRED_FILES if not (folder / n).is_file()]
-    if missing:
-        raise InputError(
-            f"{folder} is not a plan output folder (missing {', '.join(missing)})",
-            "run `yushu-circle plan --out DIR` first, then `yushu-circle report DIR`",
-        )
-    document = report_html(folder)
+    document = report_html(plan)
 
     def html(path: Path) -> None:
         path.write_text(document, encoding="utf-8")
 
     def pdf(path: Path) -> None:
-        HTML(string=document, base_url=str(folder)).write_pdf(path)
+        HTML(string=document, base_url=str(base_url)).write_pdf(path)
 
-    return {"report.html": html, "report.pdf": pdf}
+    return {PlanFile.REPORT_HTML: html, PlanFile.REPORT_PDF: pdf}
 
 
-def report_html(folder: Path) -> str:
+def report_html(plan: PlanResults) -> str:
     """The report as one self-contained HTML document (maps inlined as PNG)."""
-    summary = json.loads((folder / "plan_summary.json").read_text(encoding="utf-8"))
-    table = pd.read_csv(folder / "compliance.csv", encoding="utf-8-sig")
-    areas = gpd.read_parquet(folder / "compliance_areas.parquet")
-    optional = {
-        name: _read(folder / name)
-        for name in (
-            "completeness.csv",
-            "supply.csv",
-            "supply_facilities.csv",
-            "siting.parquet",
-            "gaps.parquet",
-            "whatif.csv",
-        )
-    }
+    summary = plan.summary
+    table = _rows(plan.compliance)
+    completeness, supply, supply_facilities, whatif = (
+        _rows(frame)
+        for frame in (plan.completeness, plan.supply, plan.supply_facilities, plan.whatif)
+    )
     parts = [
         f"<style>{_CSS}</style>",
         "<h1>15分钟生活圈规划评估报告 · 15-minute living circle planning report</h1>",
     ]
     if summary.get("synthetic"):
         parts.append(f'<p class="banner">{SYNTHETIC_NOTICE}</p>')
-    parts.append(_notes(summary, optional["completeness.csv"]))
+    parts.append(_notes(summary, completeness))
     parts.append(_compliance(table, summary))
-    parts.append(_maps(table, areas, optional["gaps.parquet"], optional["siting.parquet"]))
-    parts.append(_supply(optional["supply.csv"], optional["supply_facilities.csv"]))
-    parts.append(_whatif(optional["whatif.csv"], optional["siting.parquet"], summary))
+    parts.append(_maps(table, plan.areas, plan.clusters, plan.sites))
+    parts.append(_supply(supply, supply_facilities))
+    parts.append(_whatif(whatif, plan.sites, summary))
     body = "\n".join(parts)
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
@@ -107,12 +86,9 @@ def report_html(folder: Path) -> str:
     )
 
 
-def _read(path: Path) -> Any:
-    if not path.is_file():
-        return None
-    if path.suffix == ".parquet":
-        return gpd.read_parquet(path)
-    return pd.read_csv(path, encoding="utf-8-sig")
+def _rows(frame: pd.DataFrame | None) -> Any:
+    """A table with its index (a CSV file's first column) as a column again."""
+    return None if frame is None else frame.reset_index()
 
 
 def _e(value: Any) -> str:
@@ -293,7 +269,7 @@ def _maps(
             clusters.plot(ax=axes, column="population", cmap="Reds", alpha=0.6, legend=True)
             axes.set_title("缺口聚类（未覆盖人口）Gap clusters (unserved population)", fontsize=10)
 
-        out.append(_figure(gaps, "缺口聚类 · gap clusters of every category (gaps.parquet)"))
+        out.append(_figure(gaps, f"缺口聚类 · gap clusters of every category ({PlanFile.GAPS})"))
     if sites is not None and len(sites):
 
         def proposed(axes: Any) -> None:
@@ -311,7 +287,7 @@ def _maps(
                 "新选址与新增覆盖人口 Proposed sites, population newly covered", fontsize=10
             )
 
-        out.append(_figure(proposed, "新选址 · proposed sites (siting.parquet)"))
+        out.append(_figure(proposed, f"新选址 · proposed sites ({PlanFile.SITING})"))
     return "\n".join(out)
 
 

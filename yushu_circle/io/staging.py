@@ -1,4 +1,9 @@
-"""Atomic output files: a run never leaves a half-written file where a good one stood."""
+"""Atomic output files: a run never leaves a half-written file where a good one stood.
+
+Staged writes moved into place together, one background writer thread, and the writers of
+Parquet, GeoParquet, GeoPackage, CSV (Excel-safe), JSON and text. :mod:`yushu_circle.io`
+uses them for the output folders and re-exports them.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,11 +26,6 @@ import pandas as pd
 
 from yushu_circle.errors import InputError, OutputError, raise_if_stopped
 from yushu_circle.geoparquet import write_wgs84_parquet
-from yushu_circle.options import DEFAULT_ISO_BUFFER_M, DEFAULT_ISO_MINUTES
-
-if TYPE_CHECKING:
-    from yushu_circle.planning.plan import PlanOptions
-    from yushu_circle.study import Study
 
 Writer = Callable[[Path], None]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -110,7 +110,7 @@ class StagedWrites:
         # A stop whose KeyboardInterrupt was swallowed (see STOP_SIGNALS) ends the writes
         # here rather than after the next file.
         raise_if_stopped()
-        _check_not_linked(self._out, name)
+        check_not_linked(self._out, name)
         if (self._out / name).resolve().parent != self._out.resolve():
             raise InputError(
                 f"output file name {name!r} would be written outside {self._out}",
@@ -248,7 +248,7 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
     return stage.written
 
 
-def _check_not_linked(out: Path, name: str) -> None:
+def check_not_linked(out: Path, name: str) -> None:
     """Refuse to replace a symbolic link planted where an output file goes."""
     path = out / name
     if not path.is_symlink():
@@ -371,208 +371,3 @@ def _remove_stale_staging(out: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
-
-
-def write_study(
-    study: Study,
-    out_dir: str | Path,
-    gpkg: bool = False,
-    isochrones: bool = True,
-    iso_minutes: Sequence[float] = DEFAULT_ISO_MINUTES,
-    iso_buffer_m: float = DEFAULT_ISO_BUFFER_M,
-) -> list[Path]:
-    """Write the output contract of a study into ``out_dir``, atomically.
-
-    Files: ``residences.parquet`` (and ``.gpkg`` when asked), ``facilities.parquet``,
-    ``network.parquet`` (the walk edges, for maps), ``isochrones.parquet`` (unless
-    ``isochrones=False``), ``summary.csv``, ``summary.json``, ``basemap.parquet`` (water
-    and building footprints, for maps), ``map_network.json`` (the walk network and snaps
-    the map's in-page engine computes with; ``yushu-circle map`` reads it back) and
-    ``map.html``.
-
-    Parameters
-    ----------
-    study : Study
-    out_dir : str or Path
-    gpkg : bool
-        Also write ``residences.gpkg`` and ``facilities.gpkg``.
-    isochrones : bool
-        Write ``isochrones.parquet`` (``residence_id``, ``minutes``, polygon).
-    iso_minutes : sequence of float
-        Isochrone thresholds, minutes.
-    iso_buffer_m : float
-        Isochrone buffer half-width, metres.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from yushu_circle.access import edge_minutes
-    from yushu_circle.render import maps
-    from yushu_circle.render.network_payload import payload_json, study_payload
-
-    # Each big file is written on the background thread, from its own shallow copy of the
-    # frame (no pandas bookkeeping shared between threads), while the next output is made;
-    # the street edges stay in the network's CRS, on its own geometry: the map reprojects
-    # only the streets it draws, and the file is reprojected a chunk at a time.
-    with staged_writes(out_dir) as stage:
-        access = study.access()
-        stage.start("residences.parquet", parquet_writer(access.copy(deep=False)))
-        summary = study.summary()
-        meta = study.metadata()
-        facilities = study.facilities
-        # The payload's dict is gone before the edges are made (a lower peak).
-        network = study_payload(study, buffer_m=iso_buffer_m, coverage=summary)
-        network_json = payload_json(network)
-        del network  # its text is all the rest needs
-        stage.start("map_network.json", text_writer(network_json))
-        minutes = edge_minutes(
-            study.network, study.facility_snaps, study.access_detail().node_minutes
-        )
-        edges = pd.concat([study.network.edges_frame(projected=True), minutes], axis=1)
-        del minutes  # held by ``edges`` now
-        stage.start("network.parquet", wgs84_parquet_writer(edges.copy(deep=False)))
-        basemap, basemap_notes = maps.basemap_frame(study.features)
-        meta["notes"] = [*meta.get("notes", []), *basemap_notes]
-        iso = study.isochrones(iso_minutes, iso_buffer_m) if isochrones else None
-        if iso is not None:
-            stage.start("isochrones.parquet", parquet_writer(iso.copy(deep=False)))
-        html = maps.coverage_map(
-            access,
-            facilities,
-            summary,
-            meta,
-            edges=edges,
-            isochrones=iso,
-            overlays=maps.basemap_overlays(basemap),
-            network_json=network_json,
-        )
-        stage.write("basemap.parquet", parquet_writer(basemap))
-        stage.write("facilities.parquet", parquet_writer(facilities))
-        stage.write("summary.csv", csv_writer(summary))
-        document = {"meta": meta, "categories": summary.reset_index().to_dict("records")}
-        stage.write("summary.json", json_writer(document))
-        stage.write("map.html", text_writer(html))
-        if gpkg:
-            stage.write("residences.gpkg", gpkg_writer(access, "residences"))
-            stage.write("facilities.gpkg", gpkg_writer(facilities, "facilities"))
-    return stage.written
-
-
-def write_plan(
-    study: Study, out_dir: str | Path, options: PlanOptions | None = None
-) -> tuple[list[Path], str]:
-    """Run every planning analysis and write its files atomically into ``out_dir``.
-
-    Files: ``compliance.csv`` (per area × item, level and overall, with each row's
-    verified flag and source), ``compliance_areas.parquet`` (one polygon per area with
-    达标率, per-level and per-item shares), ``profiles.csv`` (coverage per walker profile),
-    ``completeness.csv``, ``gaps.csv`` and ``gaps.parquet`` (unserved clusters),
-    ``supply.csv``/``supply_facilities.csv``/``supply_residences.parquet`` (2SFCA),
-    ``siting.csv``/``siting.parquet`` (with ``site``), ``whatif.csv``/``whatif.parquet``
-    (with ``added``/``removed``), ``plan_summary.json`` and ``plan_map.html``.
-    Everything uses the walker profile of ``options`` (with slope when ``dem`` is given).
-
-    Parameters
-    ----------
-    study : Study
-    out_dir : str or Path
-    options : PlanOptions, optional
-
-    Returns
-    -------
-    (list of Path, str)
-        The files written and a bilingual text report.
-    """
-    from yushu_circle.planning.plan import plan_summary, plan_text, run_plan
-    from yushu_circle.render.plan_map import plan_map
-
-    plan = run_plan(study, options)
-    result = plan.compliance
-    writers: dict[str, Any] = {
-        "compliance.csv": csv_writer(result.table.set_index("area")),
-        "compliance_areas.parquet": parquet_writer(result.areas),
-        "profiles.csv": csv_writer(plan.profiles.set_index("profile")),
-        "completeness.csv": csv_writer(plan.completeness),
-        "gaps.csv": csv_writer(plan.gaps.table),
-        "gaps.parquet": parquet_writer(plan.gaps.clusters),
-        "supply.csv": csv_writer(plan.supply.areas.set_index("area")),
-        "supply_facilities.csv": csv_writer(plan.supply.facilities_table()),
-        "supply_residences.parquet": parquet_writer(plan.supply.residences),
-    }
-    if plan.siting is not None:
-        sites = plan.siting.sites
-        table = pd.DataFrame(sites.drop(columns="geometry")).assign(
-            lon=sites.geometry.x.map("{:.6f}".format),
-            lat=sites.geometry.y.map("{:.6f}".format),
-        )
-        writers["siting.csv"] = csv_writer(table.set_index("rank"))
-        writers["siting.parquet"] = parquet_writer(sites)
-    if plan.whatif is not None:
-        writers["whatif.csv"] = csv_writer(plan.whatif.summary)
-        writers["whatif.parquet"] = parquet_writer(plan.whatif.residences)
-    writers["plan_map.html"] = text_writer(plan_map(study, plan))
-    writers["plan_summary.json"] = json_writer(plan_summary(study, plan))
-    written = write_atomically(out_dir, writers)
-    return written, plan_text(study, plan)
-
-
-def write_report(out_dir: str | Path) -> list[Path]:
-    """Write ``report.html`` and ``report.pdf`` (中文 / English) into a plan's output folder.
-
-    See :func:`yushu_circle.render.report.report_documents`.
-
-    Returns
-    -------
-    list of Path
-        The two files.
-    """
-    from yushu_circle.render.report import report_documents
-
-    return write_atomically(out_dir, report_documents(out_dir))
-
-
-def rebuild_maps(
-    out_dir: str | Path,
-    png: bool = False,
-    category: str | None = None,
-    tianditu_key: str | None = None,
-    isochrone_budget_bytes: int | None = None,
-) -> list[Path]:
-    """Rewrite ``map.html`` (and ``png/coverage_<category>.png``) from an output folder.
-
-    Parameters
-    ----------
-    out_dir : str or Path
-        A folder written by ``yushu-circle run``.
-    png : bool
-        Also draw one static PNG coverage map per category into ``out_dir/png``.
-    category : str, optional
-        Category the HTML map opens on.
-    tianditu_key : str, optional
-        Tianditu key (default: ``TIANDITU_KEY``).
-    isochrone_budget_bytes : int, optional
-        Cap on the embedded isochrone data (default: the map's own).
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from yushu_circle.render.outputs import read_outputs, rebuilt_map
-    from yushu_circle.render.png import png_writers
-
-    parts = read_outputs(out_dir)
-    budget = (
-        {} if isochrone_budget_bytes is None else {"isochrone_budget_bytes": isochrone_budget_bytes}
-    )
-    html = rebuilt_map(parts, category=category, tianditu_key=tianditu_key, **budget)
-    written = write_atomically(out_dir, {"map.html": text_writer(html)})
-    if png:
-        _check_not_linked(Path(out_dir), "png")  # no PNG written through a link out of OUT
-        writers = png_writers(
-            parts["residences"], parts["facilities"], parts["meta"], parts["edges"]
-        )
-        written += write_atomically(Path(out_dir) / "png", writers)
-    return written
