@@ -19,7 +19,7 @@ from conftest import JIEGU, _offset, street_side_points_csv
 from test_overpass import assert_one_line_error
 
 from yushu_circle import Study
-from yushu_circle.render.network_payload import payload_json, read_scenario, study_payload
+from yushu_circle.render.network_payload import read_scenario
 
 ENGINE = Path(__file__).resolve().parents[1] / "yushu_circle" / "render" / "js" / "engine.mjs"
 NAME = "示例幼儿园4"
@@ -52,7 +52,9 @@ def page_scenario(town_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> s
         pytest.skip("node is not installed (Debian package nodejs)")
     folder = tmp_path_factory.mktemp("page")
     study = Study.from_osm_file(town_osm)
-    (folder / "payload.json").write_text(payload_json(study_payload(study)), encoding="utf-8")
+    engine = study.results().engine  # the payload map.html carries
+    assert engine is not None
+    (folder / "payload.json").write_text(engine, encoding="utf-8")
     script = folder / "scenario.mjs"
     script.write_text(_SCRIPT.format(engine=ENGINE.as_uri()), encoding="utf-8")
     gone = study.facilities.loc[study.facilities["category"] == "clinic", "facility_id"].iloc[0]

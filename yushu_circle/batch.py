@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import uuid
@@ -200,8 +199,12 @@ def run_batch(
 
 
 def _staging_folders(out: Path, areas: Sequence[Area]) -> set[Path]:
-    """The staging folders inside the areas' output folders (see :mod:`yushu_circle.io`)."""
-    return {path for area in areas for path in (out / area.area_id).glob(".staging-*")}
+    """The staging folders this tool made inside the areas' output folders (their marker
+    says so: a user's ``.staging-thesis`` is not one)."""
+    from yushu_circle.io.staging import made_here
+
+    found = (path for area in areas for path in (out / area.area_id).glob(".staging-*"))
+    return {path for path in found if made_here(path) is not None}
 
 
 def _remove_leftovers(
@@ -251,13 +254,18 @@ def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
 
 
 def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
-    """Whether the area's marker matches and its summary files are still there."""
+    """Whether the area's marker matches and its summary files are still there, whole (a
+    damaged one is computed again)."""
+    from yushu_circle.io import read_output_file
+
     if not all((folder / name).is_file() for name in _SUMMARY_FILES):
         return False
     marker = folder / DONE_MARKER
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        for name in _SUMMARY_FILES:
+            read_output_file(folder, name, "")
+    except (OSError, ValueError, InputError):
         return False
     return isinstance(recorded, dict) and recorded.get("fingerprint") == _jsonable(fingerprint)
 
@@ -281,6 +289,8 @@ def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]
     """A Dask client on the given scheduler, or on a local cluster closed afterwards."""
     import dask
     from distributed import Client, LocalCluster
+
+    from yushu_circle.io.staging import make_staging
 
     if scheduler is not None:
         try:
@@ -311,7 +321,7 @@ def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]
         return
     # Dask's scratch space (lock files, spilled data) in a staging folder of this batch,
     # removed with the cluster; not dask-scratch-space/ in the user's TMPDIR.
-    scratch = Path(tempfile.mkdtemp(prefix=".staging-dask-", dir=out_dir))
+    scratch = make_staging(out_dir, ".staging-dask-")
     # Quiet until the cluster is closed, not only while it runs (silence_logs below): the
     # scheduler logs a worker that dies on the way out (SIGTERM to the whole process group)
     # with a traceback, after LocalCluster has put its logging level back.
@@ -499,9 +509,12 @@ def _study_for(area: Area, settings: StudySettings) -> Any:
 
 
 def _combined_summary(out: Path, area_ids: Sequence[str], codes: dict[str, str]) -> pd.DataFrame:
+    from yushu_circle.io import read_output_file
+
     parts = []
     for area_id in area_ids:
-        summary = pd.read_csv(out / area_id / StudyFile.SUMMARY_CSV, encoding="utf-8-sig")
+        fix = "run the batch again with --force"
+        summary = read_output_file(out / area_id, StudyFile.SUMMARY_CSV, fix).reset_index()
         parts.append(summary.assign(area_id=area_id, code=codes.get(area_id, "")))
     if not parts:
         return pd.DataFrame(columns=["area_id", "code", "category"])
