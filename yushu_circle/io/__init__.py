@@ -35,14 +35,8 @@ from yushu_circle.io.staging import (
     wgs84_parquet_writer,
     write_atomically,
 )
-from yushu_circle.results import (
-    PlanFile,
-    PlanResults,
-    StudyFile,
-    StudyResults,
-    coverage_png,
-    schema,
-)
+from yushu_circle.results import PlanFile, PlanResults, StudyFile, StudyResults, schema
+from yushu_circle.results.files import COVERAGE_PNG_GLOB
 
 if TYPE_CHECKING:
     from yushu_circle.render.view import MapView
@@ -288,7 +282,7 @@ def rebuild_maps(out_dir: str | Path, view: MapView | None = None, png: bool = F
         check_not_linked(Path(out_dir), StudyFile.PNG_FOLDER)
         writers = maps.png_writers(results)
         folder = Path(out_dir) / StudyFile.PNG_FOLDER
-        earlier = [p.name for p in folder.glob(coverage_png("*"))] if folder.is_dir() else []
+        earlier = [p.name for p in folder.glob(COVERAGE_PNG_GLOB)] if folder.is_dir() else []
         written += write_atomically(folder, writers, owns=earlier)
     return written
 

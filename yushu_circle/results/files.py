@@ -45,6 +45,10 @@ class PlanFile(enum.StrEnum):
     REPORT_PDF = "report.pdf"
 
 
+COVERAGE_PNG_GLOB = "coverage_*.png"
+"""Every file :func:`coverage_png` names: what ``map --png`` owns in ``png/``."""
+
+
 def coverage_png(category: str) -> str:
     """The file name of a category's static map in ``png/``: ``coverage_<category>.png``.
 
