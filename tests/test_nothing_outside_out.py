@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import DEMO_TOWN, FakeOSMServer, snapshot
+from test_bad_inputs import _GOOD_CATEGORY
 from test_overpass import assert_one_line_error
 from validate import validate_output_folder
 
@@ -44,10 +45,16 @@ def test_check_geojson_never_writes_through_a_planted_link(town_osm: Path, tmp_p
     assert link.is_symlink()
 
 
-def test_map_png_into_a_real_png_folder_still_works(good_out: Path) -> None:
-    result = yushu("--quiet", "map", good_out, "--png", "--category", "clinic")
+def test_map_png_into_a_real_png_folder_still_works(town_osm: Path, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.toml"  # one category: one PNG to draw
+    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    out = tmp_path / "out"
+    run = ["--quiet", "run", "--osm-file", town_osm, "--catalog", catalog, "--no-isochrones"]
+    assert yushu(*run, "--out", out).code == 0
+    (out / "png").mkdir()
+    result = yushu("--quiet", "map", out, "--png")
     assert result.code == 0, result.err
-    assert (good_out / "png" / "coverage_clinic.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "png" / "coverage_clinic.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_place_run_leaves_no_cache_in_the_working_folder(

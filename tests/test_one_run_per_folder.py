@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, _offset, snapshot
+from test_bad_inputs import _GOOD_CATEGORY
 from test_overpass import assert_one_line_error
 from validate import validate_output_folder
 
@@ -47,7 +48,8 @@ def test_a_run_without_isochrones_removes_the_earlier_ones(
 
 
 def test_gpkg_and_pngs_of_an_earlier_run_go_with_it(good_out: Path, town_osm: Path) -> None:
-    assert yushu("--quiet", "map", good_out, "--png").code == 0
+    (good_out / "png").mkdir()  # as map --png drew it from the earlier run
+    (good_out / "png" / "coverage_clinic.png").write_bytes(b"\x89PNG earlier")
     assert yushu("--quiet", "run", "--osm-file", town_osm, "--gpkg", "--out", good_out).code == 0
     assert (good_out / "residences.gpkg").is_file()
     assert not (good_out / "png").exists()  # drawn from the run just replaced
@@ -164,12 +166,17 @@ def test_a_new_file_of_a_failed_step_is_taken_away_again(
     assert sorted(p.name for p in out.iterdir()) == ["kept.txt"]
 
 
-def test_map_png_keeps_only_this_folders_categories(good_out: Path) -> None:
-    assert yushu("--quiet", "map", good_out, "--png").code == 0
-    stale = good_out / "png" / "coverage_gone_category.png"
-    shutil.copy(good_out / "png" / "coverage_clinic.png", stale)
-    mine = good_out / "png" / "notes.txt"  # not a file map --png writes: the user's
+def test_map_png_keeps_only_this_folders_categories(town_osm: Path, tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.toml"  # one category: one PNG to draw
+    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    out = tmp_path / "out"
+    run = ["--quiet", "run", "--osm-file", town_osm, "--catalog", catalog, "--no-isochrones"]
+    assert yushu(*run, "--out", out).code == 0
+    assert yushu("--quiet", "map", out, "--png").code == 0
+    stale = out / "png" / "coverage_gone_category.png"
+    shutil.copy(out / "png" / "coverage_clinic.png", stale)
+    mine = out / "png" / "notes.txt"  # not a file map --png writes: the user's
     mine.write_text("mine\n", encoding="utf-8")
-    assert yushu("--quiet", "map", good_out, "--png").code == 0
-    assert not stale.exists()
+    assert yushu("--quiet", "map", out, "--png").code == 0
+    assert sorted(p.name for p in (out / "png").iterdir()) == ["coverage_clinic.png", "notes.txt"]
     assert mine.read_text(encoding="utf-8") == "mine\n"
