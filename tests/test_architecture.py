@@ -28,7 +28,16 @@ LAYERS: list[set[str]] = [
     {"edge_search"},
     {"network"},
     {"tagrules"},
-    {"catalog", "standards", "places", "user_points", "residential", "population", "profiles"},
+    {
+        "catalog",
+        "standards",
+        "assumptions",
+        "places",
+        "user_points",
+        "residential",
+        "population",
+        "profiles",
+    },
     {"inputs", "source"},
     {"access"},
     {"outline_union"},
@@ -251,6 +260,7 @@ _IMPORT_NAMES = {
     "pyproj": ["pyproj"],
     "osmium": ["osmium"],
     "google-re2": ["re2"],
+    "python-docx": ["docx"],
 }
 
 

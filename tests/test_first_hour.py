@@ -220,3 +220,74 @@ def test_a_first_run_compiles_the_isochrone_kernels_alongside_once(tmp_path: Pat
     assert "alongside" not in second.stderr and "compiling" not in second.stderr
     for name in ("summary.json", "isochrones.parquet"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+_COUNTED_RUN = """
+import json, sys
+from pathlib import Path
+import yushu_circle._core  # first, as the command line does: it points numba's cache
+from numba.core import event
+from yushu_circle.cli import main
+
+compiled = []
+
+
+class _Count(event.Listener):
+    def on_start(self, ev):
+        function = ev.data["dispatcher"].py_func
+        if function.__module__.startswith("yushu_circle"):
+            compiled.append(f"{function.__module__}.{function.__qualname__}")
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", _Count())
+code = main(sys.argv[2:])
+Path(sys.argv[1]).write_text(json.dumps(compiled), encoding="utf-8")
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_a_first_run_beside_a_checkout_compiles_the_isochrone_kernels_once(
+    tmp_path: Path,
+) -> None:
+    # The Quick start: `pip install . && yushu-circle run` in the clone's root. The warm-up
+    # child ran as `python -m yushu_circle.warmup`, whose path starts with the working
+    # folder: it compiled the checkout's kernels (numba keys its cache by the source file's
+    # path) and the run, on the installed package, compiled them all over again (issue 29).
+    # Here a copy of the sources in the working folder stands for the checkout; the run has
+    # no terminal (stdin, stdout and stderr are pipes) and an empty cache.
+    clone = _source_copy(tmp_path / "clone")
+    env = _clean_env(tmp_path / "cache")
+    counted = tmp_path / "compiled.json"
+    done = subprocess.run(
+        # -P: as the `yushu-circle` script, the working folder is not on the run's path.
+        [
+            sys.executable,
+            "-P",
+            "-c",
+            _COUNTED_RUN,
+            str(counted),
+            "run",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        cwd=clone,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "compiling isochrone kernels once, alongside" in done.stderr
+    compiled = json.loads(counted.read_text(encoding="utf-8"))
+    assert any(name.startswith("yushu_circle._core.kernels.") for name in compiled)
+    again = [name for name in compiled if name.startswith("yushu_circle._core.isochrone")]
+    assert again == [], f"the run compiled the child's isochrone kernels again: {again}"
+    assert "compiling isochrone kernels once (一次性编译)" not in done.stderr
+    # One package's kernels in the cache: the installed one's (a folder per source folder).
+    folders = {p.parent.name for p in (tmp_path / "cache").rglob("*.nbi")}
+    assert len(folders) == 1, folders

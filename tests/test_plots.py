@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from yushu_circle import Catalog
 from yushu_circle.access import coverage_summary
 from yushu_circle.errors import InputError
-from yushu_circle.render import plots
+from yushu_circle.render import fonts, plots
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ def test_profile_curves_draw_one_curve_per_profile() -> None:
 def test_labels_fall_back_to_english_without_a_chinese_font(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(plots, "_cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     access = _access({"kindergarten": [1.0, 7.0]}, [1.0, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would warn

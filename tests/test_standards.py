@@ -34,8 +34,6 @@ required = true
 verified = false
 source = "test"
 """
-PER_1000 = '{ value = 3, unit = "seats", verified = false, source = "x" }'
-NO_UNIT = PER_1000.replace('unit = "seats", ', "")
 
 
 def _write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -116,17 +114,6 @@ def test_verified_rows_are_the_ones_read() -> None:
     assert not any(level.verified for level in tdt.levels.values())
 
 
-def test_per_1000_norms_carry_unit_basis_and_flag() -> None:
-    gb = load_standard("gb50180")
-    kindergarten = gb.requirement("kindergarten")
-    assert kindergarten is not None and kindergarten.per_1000 is not None
-    assert kindergarten.per_1000.unit == "seats" and kindergarten.per_1000.value > 0
-    assert kindergarten.per_1000.basis == "residents"
-    assert not kindergarten.per_1000.verified and "not read" in kindergarten.per_1000.source
-    table = gb.table()
-    assert set(table.loc[table["per_1000"].notna(), "per_1000_verified"]) == {False}
-
-
 def test_planner_items_are_added_flagged() -> None:
     catalog = Catalog.default()
     standard = load_standard("gb50180").with_planner_items(catalog)
@@ -177,14 +164,9 @@ def test_threshold_minutes_by_level_and_by_radius() -> None:
         (('name_zh = "幼儿园"', 'name_zh = "幼儿园"\ncolour = "red"'), ("unknown key 'colour'",)),
         (('title = "Test standard"', 'title = "T"\nextra = 1'), ("unknown key 'extra'",)),
         (('source = "test"\n\n[[requirement]]', '\n[[requirement]]'), ("has no 'source'",)),
-        (('required = true', 'required = true\nper_1000 = 30'), ("per_1000 = 30", "inline table")),
         (
-            ("required = true", "required = true\nper_1000 = " + PER_1000.replace("3", "-3")),
-            ("per_1000", "value = -3"),
-        ),
-        (
-            ("required = true", "required = true\nper_1000 = " + NO_UNIT),
-            ("per_1000 has no 'unit'",),
+            ("required = true", "required = true\nper_1000 = 30"),
+            ("per_1000 is no longer read", "data/assumptions/capacity.toml"),
         ),
         (("[[requirement]]", "[[requirement]]\n[[level]]"), ("[[level]]",)),
     ],

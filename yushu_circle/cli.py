@@ -296,14 +296,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     report = commands.add_parser(
         "report",
-        help="bilingual report.html and report.pdf of a plan's output folder 规划报告",
-        description="Write report.html and report.pdf (中文 / English) into a folder written "
-        "by `yushu-circle plan`: data notes, compliance per level and item, maps, supply and "
-        "demand, what-if.\n\nexample:\n  yushu-circle plan --out plan_demo && "
-        "yushu-circle report plan_demo",
+        help="bilingual report.pdf, report.docx and report.html of a plan's folder 规划报告",
+        description="Write report.pdf, report.docx and report.html (中文 / English) into a "
+        "folder written by `yushu-circle plan`: cover, contents, summary of findings, "
+        "compliance per level and item, maps, siting, supply and demand, caveats.\n\n"
+        "example:\n  yushu-circle plan --out plan_demo && yushu-circle report plan_demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("out_dir", type=Path, help="a folder written by `yushu-circle plan`")
+    report.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="the date on the cover (default: the day the plan was written)",
+    )
     report.set_defaults(handler=cmd_report)
     return parser
 
@@ -338,6 +343,12 @@ def _add_plan_arguments(plan: argparse.ArgumentParser) -> None:
         default=opt.DEFAULT_METHOD.value,
         choices=[m.value for m in opt.SitingMethod],
         help="siting method",
+    )
+    group.add_argument(
+        "--capacity",
+        type=Path,
+        metavar="FILE",
+        help="the planner's capacity assumptions TOML (default: data/assumptions/capacity.toml)",
     )
     group.add_argument("--add", type=Path, help="what-if: facilities file to add")
     group.add_argument(

@@ -54,18 +54,13 @@ def _compile_notice(module: str) -> None:
         return
     from tqdm.auto import tqdm
 
-    from yushu_circle._core import COMPILE_SECONDS, cache_dir
+    from yushu_circle._core import COMPILE_SECONDS, compile_notice
 
     name = module.rsplit(".", 1)[-1]
     what = (
         "isochrone" if name.startswith("isochrone") else "siting" if name == "coverage" else "walk"
     )
-    seconds = COMPILE_SECONDS.get(name, 10)
-    tqdm.write(
-        f"  compiling {what} kernels once (一次性编译), ~{seconds} s; "
-        f"later runs load them from {cache_dir()}",
-        file=sys.stderr,
-    )
+    tqdm.write(compile_notice(what, COMPILE_SECONDS.get(name, 10)), file=sys.stderr)
 
 
 def _numbers(text: str) -> list[float]:
@@ -357,11 +352,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     source = source_from_args(args)
     whatif = _whatif_args(args)  # a bad scenario file fails before any work
     check_out_dir(args.out)
-    # No bars inside the planning step: it searches again per profile and what-if, and
-    # one bar per search would print five; the step lines say what runs.
-    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args, source, False))
-    steps.run("walk minutes 步行时间", study.access)
-    options = PlanOptions(
+    options = PlanOptions(  # a bad --capacity file fails here, before any work
         standard=args.standard,
         measure=args.measure,
         profile=args.profile,
@@ -373,7 +364,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         method=args.method,
         added=whatif["added"],
         removed=tuple(whatif["removed"] or ()),
+        capacity=args.capacity,
     )
+    # No bars inside the planning step: it searches again per profile and what-if, and
+    # one bar per search would print five; the step lines say what runs.
+    study = steps.run("loading OSM data 读取数据", lambda: study_from_args(args, source, False))
+    steps.run("walk minutes 步行时间", study.access)
     written, report = steps.run(
         "planning analyses 规划分析", lambda: write_plan(study, args.out, options)
     )
@@ -423,8 +419,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``yushu-circle report OUT_DIR``: :func:`yushu_circle.io.write_report`."""
     from yushu_circle.io import write_report
+    from yushu_circle.options import parse_date
 
-    for path in write_report(args.out_dir):
+    date = None if args.date is None else parse_date(args.date)
+    for path in write_report(args.out_dir, date):
         print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

@@ -9,6 +9,7 @@ line naming the option, the value and the fix.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import math
 import re
@@ -389,3 +390,25 @@ def parse_age_shares(value: Any) -> AgeShares:
         children_ages=children[0] if children else "0-14",
         elderly_ages=elderly[0] if elderly else "65+",
     )
+
+
+def parse_date(value: Any, name: str = "--date") -> datetime.date:
+    """A report's date, ``YYYY-MM-DD`` (e.g. ``report --date 2025-06-30``).
+
+    Raises
+    ------
+    InputError
+        One line naming the option and the value when it is not such a calendar date.
+    """
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{name} {clip_text(repr(text))} is not a date 不是日期",
+            "write it as YYYY-MM-DD, e.g. 2025-06-30 (年-月-日)",
+        ) from None

@@ -53,15 +53,16 @@ PROFILES: dict[str, Profile] = {
         "成年人",
         None,
         False,
-        "the study's speed (default 4.0 km/h, common tool default; R in STANDARDS.md)",
+        "the study's speed (--speed; default 4.0 km/h, the tool's assumption)",
     ),
     "elderly": Profile(
         "elderly",
         "老年人",
         0.9 * 3.6,
         False,
-        "0.9 m/s: a conservative choice below the 0.97 m/s mean of people 65+ "
-        "(Knoblauch et al., TRR 1538; R in STANDARDS.md)",
+        "0.9 m/s: a conservative choice below the 0.97 m/s mean walking speed of pedestrians "
+        "65+ measured by Knoblauch et al., 'Field Studies of Pedestrian Walking Speed and "
+        "Start-Up Time', Transportation Research Record 1538 (1996), p. 27 ff.",
     ),
     "child": Profile(
         "child",

@@ -48,17 +48,8 @@ _REQUIREMENT: dict[str, type] = {
     "source": str,
     "radius_m": float,
     "note": str,
-    "per_1000": dict,
 }
 _REQUIREMENT_REQUIRED = ("level", "category", "required", "verified", "source")
-_PER_1000: dict[str, type] = {
-    "value": float,
-    "unit": str,
-    "basis": str,
-    "verified": bool,
-    "source": str,
-}
-_PER_1000_REQUIRED = ("value", "unit", "verified", "source")
 _EXAMPLE = "see data/standards/gb50180_2018.toml"
 
 
@@ -91,31 +82,6 @@ class Level:
 
 
 @dataclass(frozen=True)
-class PerThousand:
-    """A capacity norm per 1,000 people (千人指标), e.g. kindergarten seats.
-
-    Parameters
-    ----------
-    value : float
-        Capacity per 1,000 people of ``basis``.
-    unit : str
-        What the capacity counts (``seats``, ``beds``, ``m²``).
-    basis : str
-        Whose thousand (``residents``, ``residents aged 60+``).
-    verified : bool
-        Whether the figure was read in the source named.
-    source : str
-        Where the figure comes from.
-    """
-
-    value: float
-    unit: str
-    basis: str
-    verified: bool
-    source: str
-
-
-@dataclass(frozen=True)
 class Requirement:
     """A facility a level requires (▲) or recommends (△).
 
@@ -137,8 +103,6 @@ class Requirement:
         A service radius specific to this facility, metres (else the level's).
     note : str
         Caveat shown with the row.
-    per_1000 : PerThousand or None
-        The capacity norm per 1,000 people, where one is given.
     planner : bool
         ``True`` for the planner's own items (e.g. civilization-practice stations) added by
         :meth:`Standard.with_planner_items`: no standard lists them.
@@ -152,7 +116,6 @@ class Requirement:
     source: str
     radius_m: float | None = None
     note: str = ""
-    per_1000: PerThousand | None = None
     planner: bool = False
 
     @property
@@ -275,9 +238,6 @@ class Standard:
                     "mark": r.mark,
                     "verified": r.verified,
                     "radius_m": r.radius_m or self.levels[r.level].radius_m,
-                    "per_1000": None if r.per_1000 is None else r.per_1000.value,
-                    "per_1000_unit": "" if r.per_1000 is None else r.per_1000.unit,
-                    "per_1000_verified": None if r.per_1000 is None else r.per_1000.verified,
                     "source": r.source,
                     "note": r.note,
                 }
@@ -318,11 +278,11 @@ def load_standard(name: str | Path = DEFAULT_STANDARD) -> Standard:
             )
     document = read_toml(path, "standards")
     where = f"standards file {path}"
-    _check_table(document, _TOP, (), where, "the file")
+    check_table(document, _TOP, (), where, "the file")
     levels: dict[int, Level] = {}
     for i, table in enumerate(_tables(document, "level", where)):
         row = f"{where}: [[level]] #{i + 1}"
-        _check_table(table, _LEVEL, _LEVEL_REQUIRED, row, "[[level]]")
+        check_table(table, _LEVEL, _LEVEL_REQUIRED, row, "[[level]]")
         minutes = _minutes(table["minutes"], row, "minutes")
         if minutes in levels:
             raise InputError(
@@ -330,7 +290,7 @@ def load_standard(name: str | Path = DEFAULT_STANDARD) -> Standard:
             )
         levels[minutes] = Level(
             minutes=minutes,
-            radius_m=_positive(table["radius_m"], row, "radius_m", "metres"),
+            radius_m=positive(table["radius_m"], row, "radius_m", "metres"),
             name_zh=table.get("name_zh", ""),
             population=table.get("population", ""),
             verified=table["verified"],
@@ -341,7 +301,14 @@ def load_standard(name: str | Path = DEFAULT_STANDARD) -> Standard:
     requirements = []
     for i, table in enumerate(_tables(document, "requirement", where)):
         row = f"{where}: [[requirement]] #{i + 1}"
-        _check_table(table, _REQUIREMENT, _REQUIREMENT_REQUIRED, row, "[[requirement]]")
+        if "per_1000" in table:
+            raise InputError(
+                f"{row}: per_1000 is no longer read from a standards file — capacity norms "
+                "(千人指标) are the planner's assumptions, not the standard's figures",
+                "move it to a capacity assumptions file laid out like "
+                "data/assumptions/capacity.toml (yushu_circle.assumptions)",
+            )
+        check_table(table, _REQUIREMENT, _REQUIREMENT_REQUIRED, row, "[[requirement]]")
         level = _minutes(table["level"], row, "level")
         if level not in levels:
             raise InputError(
@@ -360,9 +327,8 @@ def load_standard(name: str | Path = DEFAULT_STANDARD) -> Standard:
                 required=table["required"],
                 verified=table["verified"],
                 source=table["source"],
-                radius_m=None if radius is None else _positive(radius, row, "radius_m", "metres"),
+                radius_m=None if radius is None else positive(radius, row, "radius_m", "metres"),
                 note=table.get("note", ""),
-                per_1000=_per_1000(table.get("per_1000"), row),
             )
         )
     if not requirements:
@@ -414,13 +380,36 @@ def _tables(document: dict[str, Any], name: str, where: str) -> list[dict[str, A
     return list(tables)
 
 
-def _check_table(
+def check_table(
     table: dict[str, Any],
     fields: dict[str, type],
     required: tuple[str, ...],
     where: str,
     kind: str,
+    example: str = _EXAMPLE,
 ) -> None:
+    """Check one table of a config file: known keys only, the required ones, their kinds.
+
+    Parameters
+    ----------
+    table : dict
+        The table as TOML read it.
+    fields : dict of str to type
+        Every key the table may hold and its kind (``int``, ``float``, ``str``, ...).
+    required : tuple of str
+        The keys it must hold.
+    where : str
+        The file and row, for messages.
+    kind : str
+        The table's name (``[[requirement]]``), for messages.
+    example : str
+        Where a correct file is to be seen, for messages.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row and key, and the fix.
+    """
     unknown = sorted(set(table) - set(fields))
     if unknown:
         raise InputError(
@@ -429,7 +418,7 @@ def _check_table(
         )
     for key in required:
         if key not in table:
-            raise InputError(f"{where} has no {key!r}", f"add {key} = … to that row ({_EXAMPLE})")
+            raise InputError(f"{where} has no {key!r}", f"add {key} = … to that row ({example})")
     for key, kind_of in fields.items():
         if key not in table:
             continue
@@ -440,7 +429,7 @@ def _check_table(
         if not ok:
             raise InputError(
                 f"{where}: {key} = {shorten(repr(value))} is not {_describe(kind_of)}",
-                f"write {key} as {_describe(kind_of)} ({_EXAMPLE})",
+                f"write {key} as {_describe(kind_of)} ({example})",
             )
 
 
@@ -464,7 +453,8 @@ def _minutes(value: int, where: str, key: str) -> int:
     return value
 
 
-def _positive(value: float, where: str, key: str, unit: str) -> float:
+def positive(value: float, where: str, key: str, unit: str) -> float:
+    """``value`` as a finite positive float, else an error naming ``where`` and ``key``."""
     number = float(value)
     if not math.isfinite(number) or number <= 0:
         raise InputError(
@@ -472,17 +462,3 @@ def _positive(value: float, where: str, key: str, unit: str) -> float:
             f"write {key} as a positive number of {unit}",
         )
     return number
-
-
-def _per_1000(value: Any, where: str) -> PerThousand | None:
-    if value is None:
-        return None
-    row = f"{where} per_1000"
-    _check_table(value, _PER_1000, _PER_1000_REQUIRED, row, "per_1000")
-    return PerThousand(
-        value=_positive(value["value"], row, "value", value["unit"] or "units"),
-        unit=value["unit"],
-        basis=value.get("basis", "residents"),
-        verified=value["verified"],
-        source=value["source"],
-    )

@@ -89,21 +89,35 @@ def start() -> Warmup | None:
     Returns
     -------
     Warmup or None
-        The running child; None when this installation's kernels were compiled before or
-        warm-ups are disabled (``YUSHU_NO_WARMUP=1``).
+        The running child; None when this installation's kernels were compiled before,
+        warm-ups are disabled (``YUSHU_NO_WARMUP=1``) or there is no kernel cache to fill.
     """
+    if _core.cache_problem() is not None:
+        return None
     marker = _marker()
     if os.environ.get(DISABLE_ENV, "") == "1" or marker.exists():
         return None
     # The child inherits NUMBA_CACHE_DIR (set when _core was imported), so it fills the
-    # cache this process reads.
+    # cache this process reads. It must compile this very package's files: numba keys its
+    # cache by the source file's path, and ``python -m`` would put the working folder first
+    # on sys.path, where a checkout (the Quick start runs from one beside `pip install .`)
+    # shadows the installed package — the child then compiled the checkout's kernels and
+    # this process compiled its own all over again.
     process = subprocess.Popen(
-        [sys.executable, "-m", "yushu_circle.warmup"],
+        [sys.executable, "-P", "-c", _CHILD, str(Path(__file__).resolve().parents[1])],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     return Warmup(process, marker, time.perf_counter())
+
+
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from yushu_circle.warmup import compile_isochrone_kernels; compile_isochrone_kernels()"
+)
+"""The child's program: this package's folder first on its path, then the tiny grid's
+isochrones (``-P``: the working folder is not on the path at all)."""
 
 
 def compile_isochrone_kernels() -> None:

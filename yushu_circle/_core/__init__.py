@@ -1,15 +1,18 @@
 """The routing core: every compiled (numba) kernel — heap, searches, the edge-end → point rule.
 
 Importing this package (which every kernel module does first, being inside it) points
-numba's on-disk cache at a per-user folder *before* any ``@njit(cache=True)`` decorator
-runs: numba picks a function's cache folder when it is decorated. Left to itself numba
+numba's on-disk cache at a per-user folder *before* any kernel is decorated (:mod:`.jit`):
+numba picks a function's cache folder when it is decorated. Left to itself numba
 writes next to the source, i.e. into ``site-packages/yushu_circle/…/__pycache__``, files
 ``pip uninstall`` does not know about — the leftover folder then shadows a later editable
 install as an empty namespace package.
 
 The folder is, in this order: ``$NUMBA_CACHE_DIR`` (numba's own setting, respected when
 the user set it), ``$YUSHU_CACHE_DIR/numba``, or the platform's user cache folder
-(``~/.cache/yushu_circle/numba`` on Linux). :func:`on_first_compile` lets the command line
+(``~/.cache/yushu_circle/numba`` on Linux). When it cannot be written (a file, a read-only
+folder, an unwritable home) the kernels are compiled for the process only
+(:func:`cache_problem` says why; :mod:`.jit` compiles every kernel accordingly): no cache is
+better than one inside the installed package. :func:`on_first_compile` lets the command line
 say once that kernels are being compiled, whichever kernel module compiles.
 """
 
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "YUSHU_CACHE_DIR"
-"""Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
+from yushu_circle._config import CACHE_ENV, user_cache_dir
 
 COMPILE_SECONDS = {
     "kernels": 5,
@@ -53,16 +56,60 @@ def cache_dir() -> Path:
     numba_dir = os.environ.get("NUMBA_CACHE_DIR", "").strip()
     if numba_dir:
         return Path(numba_dir)
-    base = os.environ.get(CACHE_ENV, "").strip()
-    if not base:
-        import platformdirs
+    return user_cache_dir("numba")  # the one user cache folder, as the Overpass answers'
 
-        base = platformdirs.user_cache_dir("yushu_circle", appauthor=False)
-    return Path(base) / "numba"
+
+def cache_problem() -> str | None:
+    """Why the kernel cache folder cannot be used (None when it can).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"the kernel cache folder /x/numba cannot be written (Not a directory)"``.
+    """
+    return _problem[0]
+
+
+def compile_notice(what: str, seconds: int) -> str:
+    """The line saying a kind of kernels compiles now, and whether later runs keep them.
+
+    Parameters
+    ----------
+    what : str
+        The kernels (``walk``, ``isochrone``…).
+    seconds : int
+        Their usual compile time.
+    """
+    problem = cache_problem()
+    if problem is None:
+        return (
+            f"  compiling {what} kernels once (一次性编译), ~{seconds} s; "
+            f"later runs load them from {cache_dir()}"
+        )
+    line = f"  compiling {what} kernels (编译), ~{seconds} s, for this run only (不缓存)"
+    if _problem_told[0]:
+        return line
+    _problem_told[0] = True  # the reason and the fix once per process
+    return f"{line}: {problem} — set {CACHE_ENV} to a writable folder to keep them"
+
+
+def _unwritable(folder: str) -> str | None:
+    # What numba's own check asks of a cache folder: that it can be made and written in.
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        return f"the kernel cache folder {folder} cannot be written ({exc.strerror or exc})"
+    return None
+
+
+_problem: list[str | None] = [None]
+_problem_told = [False]
 
 
 def _point_numba_cache() -> None:
     folder = str(cache_dir())
+    _problem[0] = _unwritable(folder)
     # The environment variable survives numba's config reloads (the compiler reloads its
     # config from the environment) and reaches worker processes (Dask, process pools).
     os.environ["NUMBA_CACHE_DIR"] = folder

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from yushu_circle._core.jit import kernel
 from yushu_circle._core.kernels import heap_pop, heap_push
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _part(share: float, minutes: float) -> float:
     # A zero share of a closed (inf) edge costs nothing: no 0 * inf NaN.
     return share * minutes if share > 0.0 else 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _record(
     site: int,
     point: int,
@@ -42,7 +42,7 @@ def _record(
     return found + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _grow(array: np.ndarray, size: int) -> np.ndarray:
     if size < len(array):
         return array
@@ -51,7 +51,7 @@ def _grow(array: np.ndarray, size: int) -> np.ndarray:
     return bigger
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def coverage_pairs(
     indptr: np.ndarray,
     indices: np.ndarray,

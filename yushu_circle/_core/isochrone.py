@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from yushu_circle._core.jit import kernel
 from yushu_circle._core.kernels import edge_point_sources, heap_pop, heap_push
 
 
-@numba.njit(cache=True)
+@kernel()
 def _grow(a: np.ndarray, need: int) -> np.ndarray:
     """A 1-D array at least ``need`` long, keeping its contents (compiled per dtype)."""
     if need <= len(a):
@@ -19,7 +19,7 @@ def _grow(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-@numba.njit(cache=True)
+@kernel()
 def reach_pieces(
     arc_ptr: np.ndarray,
     arc_head: np.ndarray,
@@ -156,7 +156,7 @@ def reach_pieces(
     return out_job[:count], out_edge[:count], out_f0[:count], out_f1[:count]
 
 
-@numba.njit(cache=True)
+@kernel()
 def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
@@ -167,7 +167,7 @@ def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-@numba.njit(cache=True)
+@kernel()
 def _append(out: np.ndarray, count: int, first: int, x: float, y: float) -> int:
     """Append a point unless it repeats the previous one of the same line."""
     if count > first and out[count - 1, 0] == x and out[count - 1, 1] == y:
@@ -177,7 +177,7 @@ def _append(out: np.ndarray, count: int, first: int, x: float, y: float) -> int:
     return count + 1
 
 
-@numba.njit(cache=True)
+@kernel()
 def _cut(
     coord_ptr: np.ndarray,
     coords: np.ndarray,
@@ -214,7 +214,7 @@ def _cut(
     return out, count
 
 
-@numba.njit(cache=True)
+@kernel()
 def outlines(
     coord_ptr: np.ndarray,
     coords: np.ndarray,
@@ -394,21 +394,21 @@ def outlines(
     return out[:count], ring_ptr[: rings + 1], job_ring_ptr
 
 
-@numba.njit(cache=True)
+@kernel()
 def _grow_b(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
     return np.empty(max(need, 2 * len(a)), dtype=a.dtype)
 
 
-@numba.njit(cache=True)
+@kernel()
 def _put(out: np.ndarray, count: int, px: float, py: float, pattern: np.ndarray, k: int) -> int:
     out[count, 0] = np.int64(px) + pattern[k, 0]
     out[count, 1] = np.int64(py) + pattern[k, 1]
     return count + 1
 
 
-@numba.njit(cache=True)
+@kernel()
 def _draw(
     out: np.ndarray,
     count: int,
@@ -455,7 +455,7 @@ def _draw(
     return count
 
 
-@numba.njit(cache=True)
+@kernel()
 def full_levels(
     piece_job: np.ndarray,
     piece_edge: np.ndarray,

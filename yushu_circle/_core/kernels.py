@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from yushu_circle._core.jit import kernel
 
-@numba.njit(cache=True)
+
+@kernel()
 def heap_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
     """Push ``(key, val)`` onto a binary min-heap stored in ``keys``/``vals``; new size."""
     # Parents move down into the hole and the new entry is written once (no swaps).
@@ -23,7 +24,7 @@ def heap_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: in
     return size + 1
 
 
-@numba.njit(cache=True)
+@kernel()
 def heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     """Drop the smallest entry (read it from ``keys[0]``/``vals[0]`` first); new size."""
     size -= 1
@@ -46,7 +47,7 @@ def heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
     """:func:`heap_push` on a 4-ary heap (children of ``i`` at ``4i+1 … 4i+4``).
 
@@ -67,7 +68,7 @@ def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) 
     return size + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     """:func:`heap_pop` on a 4-ary heap."""
     size -= 1
@@ -94,13 +95,13 @@ def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _part(share: float, minutes: float) -> float:
     # No part of a closed (inf) edge is walked when the share is zero, so no 0 * inf NaN.
     return share * minutes if share > 0.0 else 0.0
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _settle(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -133,13 +134,14 @@ def _settle(
             candidate = d + weights[k]
             if candidate < dist[v] and candidate <= limit:
                 dist[v] = candidate
-                size = _push4(keys, vals, size, candidate, v)
+                # An int64 as above (the CSR's columns are int32): one heap specialisation.
+                size = _push4(keys, vals, size, candidate, int(np.int64(v)))
     for node in range(len(dist)):
         if dist[node] > limit:
             dist[node] = np.inf
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def nearest_source_minutes(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -189,7 +191,7 @@ def nearest_source_minutes(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def edge_point_sources(
     edge_u: np.ndarray,
     edge_v: np.ndarray,
@@ -221,7 +223,7 @@ def edge_point_sources(
     return nodes, minutes
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _first_at_least(sorted_values: np.ndarray, value: int) -> int:
     # np.searchsorted's generic implementation costs ~1 s to compile; this loop, almost none.
     lo = 0
@@ -235,7 +237,7 @@ def _first_at_least(sorted_values: np.ndarray, value: int) -> int:
     return lo
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def origin_minutes(
     node_minutes: np.ndarray,
     edge_u: np.ndarray,
@@ -303,7 +305,7 @@ def origin_minutes(
     return out
 
 
-@numba.njit(cache=True)
+@kernel()
 def min_arcs_csr(
     rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

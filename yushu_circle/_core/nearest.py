@@ -12,8 +12,9 @@ import math
 import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
+
+from yushu_circle._core.jit import kernel
 
 _PAD = 1e-6
 """Grid-index units added around a segment's cells: covers the rounding of the mapping."""
@@ -21,7 +22,7 @@ _SLACK = 1e-9
 """Grid-index units taken off every lower bound before it may stop or skip a search."""
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     # GEOS Distance::pointToSegment, term for term.
     if ax == bx and ay == by:
@@ -36,7 +37,7 @@ def _segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by:
     return abs(s) * math.sqrt(len2)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _register(
     coords: np.ndarray,
     k: int,
@@ -90,7 +91,7 @@ def _register(
     return touched
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def segment_grid(
     coords: np.ndarray,
     owner: np.ndarray,
@@ -144,7 +145,7 @@ def segment_grid(
     return cell_ptr, cell_seg
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _nearest(
     px: float,
     py: float,
@@ -206,7 +207,7 @@ def _nearest(
         k += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def _locate(
     px: float, py: float, coords: np.ndarray, start: int, stop: int
 ) -> tuple[float, float, float, float]:
@@ -262,7 +263,7 @@ def _locate(
     return along, length, coords[stop - 1, 0], coords[stop - 1, 1]
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def nearest_edges(
     x: np.ndarray,
     y: np.ndarray,

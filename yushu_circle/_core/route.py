@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from yushu_circle._core.jit import kernel
 from yushu_circle._core.kernels import heap_pop, heap_push
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def route_tree(
     edge_u: np.ndarray,
     edge_v: np.ndarray,
@@ -114,7 +114,7 @@ def route_tree(
     return dist, pred_edge, pred_node
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def path_to(
     pred_edge: np.ndarray, pred_node: np.ndarray, node: int
 ) -> tuple[np.ndarray, np.ndarray]:

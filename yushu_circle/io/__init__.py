@@ -10,6 +10,7 @@ their file names are :class:`~yushu_circle.results.StudyFile` and
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from pathlib import Path
@@ -302,6 +303,7 @@ _PLAN_TABLES: tuple[tuple[PlanFile, str], ...] = (
     (PlanFile.SITING, "sites"),
     (PlanFile.WHATIF_CSV, "whatif"),
     (PlanFile.WHATIF, "whatif_residences"),
+    (PlanFile.STREETS, "streets"),
 )
 """Each table of a plan's folder and the ``PlanResults`` field it holds, in writing order."""
 REQUIRED_PLAN_FILES = (PlanFile.SUMMARY, PlanFile.COMPLIANCE, PlanFile.COMPLIANCE_AREAS)
@@ -397,17 +399,32 @@ def read_plan(out_dir: str | Path) -> PlanResults:
     return PlanResults(summary=summary, **tables)
 
 
-def write_report(out_dir: str | Path) -> list[Path]:
-    """Write ``report.html`` and ``report.pdf`` (中文 / English) into a plan's output folder.
+def write_report(out_dir: str | Path, date: datetime.date | None = None) -> list[Path]:
+    """Write ``report.pdf``, ``report.docx`` and ``report.html`` (中文 / English) into a plan's
+    output folder.
 
     The plan is read back (:func:`read_plan`) and drawn by
     :func:`yushu_circle.render.report.report_documents`.
 
+    Parameters
+    ----------
+    out_dir : str or Path
+        A folder written by ``yushu-circle plan``.
+    date : datetime.date, optional
+        The report's date; default the day ``plan_summary.json`` was written (the plan's
+        day, never the clock: the same folder gives the same bytes).
+
     Returns
     -------
     list of Path
-        The two files.
+        The files written.
     """
-    from yushu_circle.render.report import report_documents
+    from yushu_circle.render.report import DATE_FROM_PLAN, DATE_GIVEN, report_documents
 
-    return write_atomically(out_dir, report_documents(read_plan(out_dir), Path(out_dir)))
+    plan = read_plan(out_dir)
+    folder = Path(out_dir)
+    note = DATE_GIVEN
+    if date is None:
+        written = (folder / PlanFile.SUMMARY).stat().st_mtime
+        date, note = datetime.date.fromtimestamp(written), DATE_FROM_PLAN
+    return write_atomically(out_dir, report_documents(plan, folder, date, note))

@@ -54,7 +54,12 @@ InsufficientResponse: type[Exception] = ox._errors.InsufficientResponseError
 
 
 def overpass_json_from_xml(path: Path) -> dict[str, Any]:
-    """Parse an OSM XML file (plain, ``.bz2`` or ``.gz``) into an Overpass-JSON document."""
+    """Parse an OSM XML file (plain, ``.bz2`` or ``.gz``) into an Overpass-JSON document.
+
+    No reader of this package uses it (XML goes through :mod:`~yushu_circle.osm.libosmium`):
+    it is osmnx's Python SAX handler, kept as the independent oracle of the XML reader's
+    tests and the old path ``benchmarks/xml_read.py`` times against.
+    """
     document: dict[str, Any] = ox._osm_xml._overpass_json_from_xml(path, "utf-8")
     return document
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,9 +24,10 @@ class OSMData:
 
     Parameters
     ----------
-    elements : list of dict
+    elements : sequence of dict
         Overpass-JSON style elements (``type``, ``id``, ``tags``, ``lat``/``lon`` or
-        ``nodes`` or ``members``), when the data came as XML or JSON; else empty.
+        ``nodes`` or ``members``): an Overpass answer's, or a file's (built from its
+        extract when first read); empty for GraphML.
     label : str
         Human-readable description of where the data came from.
     synthetic : bool
@@ -40,7 +42,7 @@ class OSMData:
         The data as arrays, clipped to :attr:`reach_area`.
     """
 
-    elements: list[dict[str, Any]]
+    elements: Sequence[dict[str, Any]]
     label: str
     synthetic: bool = False
     area: Polygon | MultiPolygon | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import shapely
@@ -264,6 +264,83 @@ def _id_beyond_64_bits(label: str) -> InputError:
         f"{where} holds an element id beyond 64 bits (OSM ids are 64-bit integers)",
         "check the file: it is damaged, or was not written by an OSM tool",
     )
+
+
+def elements_of(extract: Extract) -> list[dict[str, Any]]:
+    """The extract as Overpass-JSON style elements, which :func:`extract_from_elements`
+    reads back into the same extract: every located way node and tagged node once, then
+    the ways, then the relations, each kind in id order."""
+    located = np.isfinite(extract.way_lon)
+    refs, first = np.unique(extract.way_refs[located], return_index=True)
+    lon, lat = extract.way_lon[located][first], extract.way_lat[located][first]
+    nodes: dict[int, dict[str, Any]] = {
+        r: {"type": "node", "id": r, "lat": y, "lon": x}
+        for r, x, y in zip(refs.tolist(), lon.tolist(), lat.tolist(), strict=True)
+    }
+    tagged: list[dict[str, Any]] = []
+    columns = (extract.point_ids.tolist(), extract.point_lon.tolist(), extract.point_lat.tolist())
+    for i, x, y, tags in zip(*columns, extract.point_tags, strict=True):
+        nodes.pop(i, None)  # a tagged way node comes once, with its tags
+        tagged.append({"type": "node", "id": i, "lat": y, "lon": x, "tags": dict(tags)})
+    elements = sorted([*nodes.values(), *tagged], key=lambda e: e["id"])
+    offsets = extract.way_offsets.tolist()
+    all_refs = extract.way_refs.tolist()
+    for k, (way_id, tags) in enumerate(
+        zip(extract.way_ids.tolist(), extract.way_tags, strict=True)
+    ):
+        way: dict[str, Any] = {
+            "type": "way",
+            "id": way_id,
+            "nodes": all_refs[offsets[k] : offsets[k + 1]],
+        }
+        if tags:
+            way["tags"] = dict(tags)
+        elements.append(way)
+    for relation in extract.relations:
+        members = [{"type": t, "ref": r, "role": role} for t, r, role in relation.members]
+        elements.append(
+            {"type": "relation", "id": relation.id, "members": members, "tags": dict(relation.tags)}
+        )
+    return elements
+
+
+class ExtractElements(Sequence[dict[str, Any]]):
+    """The elements of an extract (:func:`elements_of`), built when first read.
+
+    A file read into an :class:`Extract` offers its data as elements too, for callers that
+    want them (a walk graph of elements, a GraphML export), without every study paying for
+    a city's worth of dicts.
+    """
+
+    def __init__(self, extract: Extract) -> None:
+        self._extract = extract
+
+    @cached_property
+    def _elements(self) -> list[dict[str, Any]]:
+        return elements_of(self._extract)
+
+    def __len__(self) -> int:
+        return len(self._elements)
+
+    def __bool__(self) -> bool:
+        extract = self._extract
+        return bool(len(extract.way_ids) or len(extract.point_ids) or extract.relations)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._elements[index]
+
+    def __repr__(self) -> str:
+        extract = self._extract
+        return (
+            f"<elements of an extract: {len(extract.way_ids):,} ways, "
+            f"{len(extract.point_ids):,} tagged nodes, {len(extract.relations):,} relations>"
+        )
 
 
 def decide_per_tag_set(

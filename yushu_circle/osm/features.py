@@ -310,13 +310,13 @@ def _rings_area(lines: list[LineString]) -> Any:
 
 
 def features_from_elements(
-    elements: list[dict[str, Any]], tag_keys: Iterable[str], area: Any = None
+    elements: Iterable[Mapping[str, Any]], tag_keys: Iterable[str], area: Any = None
 ) -> gpd.GeoDataFrame:
     """Turn OSM elements into a GeoDataFrame of tagged features (the reader every format uses).
 
     Parameters
     ----------
-    elements : list of dict
+    elements : iterable of dict
         Overpass-JSON style elements.
     tag_keys : iterable of str
         Keep features carrying any of these keys.

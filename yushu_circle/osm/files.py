@@ -10,8 +10,8 @@ from shapely.geometry import MultiPolygon, Polygon
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.osm.area import CLIP_MARGIN_M, area_from, with_margin
 from yushu_circle.osm.data import OSMData
-from yushu_circle.osm.extract import extract_from_elements
-from yushu_circle.osm.xml import XML_SUFFIXES, read_xml_elements
+from yushu_circle.osm.extract import ExtractElements
+from yushu_circle.osm.xml import XML_SUFFIXES, read_xml
 
 OSM_FILE_SUFFIXES = (*XML_SUFFIXES, ".osm.pbf", ".pbf", ".graphml")
 
@@ -23,8 +23,9 @@ def read_osm_file(
 ) -> OSMData:
     """Read a local OSM file: ``.osm``/``.osm.bz2``/``.osm.gz`` XML, ``.osm.pbf`` or GraphML.
 
-    XML and PBF give the same :class:`~yushu_circle.osm.extract.Extract` for the same data
-    (the same ways, absent nodes, tagged nodes and area relations).
+    XML and PBF are read by one libosmium reader into the same
+    :class:`~yushu_circle.osm.extract.Extract` for the same data (the same ways, absent
+    nodes, tagged nodes and area relations); its elements are built only if asked for.
 
     Parameters
     ----------
@@ -60,17 +61,13 @@ def read_osm_file(
         from yushu_circle.osm.graphml import read_graphml
 
         return read_graphml(path)
-    elements = []
     if name.endswith(".pbf"):
         from yushu_circle.osm.pbf import read_pbf
 
         extract = read_pbf(path, reach)
         label = f"OSM PBF file {path.name}"
     elif name.endswith(XML_SUFFIXES):
-        elements = read_xml_elements(path)
-        extract = extract_from_elements(elements, path.name)
-        if reach is not None:
-            extract = extract.clip(reach)
+        extract = read_xml(path, reach)
         label = f"OSM XML file {path.name}"
     else:
         raise InputError(
@@ -82,4 +79,5 @@ def read_osm_file(
             f"{path} holds no OSM ways (streets or buildings) in the study area",
             "check that the file covers the area, or widen --bbox/--polygon",
         )
+    elements = ExtractElements(extract)
     return OSMData(elements, label, area=area, notes=list(extract.notes), extract=extract)

@@ -1,26 +1,40 @@
-"""Reading OSM XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) into elements, with clear errors."""
+"""Reading OSM XML files (``.osm``, ``.osm.bz2``, ``.osm.gz``) through the one libosmium
+reader, and the checks every element list (XML or an Overpass answer) passes."""
 
 from __future__ import annotations
 
 import bz2
 import gzip
-import xml.sax
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from yushu_circle.errors import InputError
+from shapely.geometry import MultiPolygon, Polygon
+
+from yushu_circle.errors import InputError, clip_text
+from yushu_circle.osm.extract import Extract, elements_of
+from yushu_circle.osm.libosmium import read_extract
 
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
 
 
-def read_xml_elements(path: Path) -> list[dict[str, Any]]:
-    """The elements of an OSM XML file, each checked for an id and a valid position.
+def read_xml(path: Path, area: Polygon | MultiPolygon | None = None) -> Extract:
+    """The ways, tagged nodes and area relations of an OSM XML file (plain, bz2 or gzip).
+
+    Read by libosmium in C++ and parsed in bulk, as a PBF file is
+    (:func:`~yushu_circle.osm.libosmium.read_extract`); its ways may come before its nodes.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    area : shapely Polygon, optional
+        Keep only what touches this area (EPSG:4326), see :meth:`Extract.clip`.
 
     Raises
     ------
     InputError
-        When the file is not (valid) OSM XML or cannot be decompressed.
+        When the file is not (valid) OSM XML, cannot be decompressed, holds a tag longer
+        than libosmium reads, an id beyond 64 bits or a node without a valid position.
     """
     head = _open_bytes(path, 64)
     if b"<" not in head:
@@ -28,38 +42,18 @@ def read_xml_elements(path: Path) -> list[dict[str, Any]]:
             f"{path} is not OSM XML (it does not start with an XML tag)",
             "pass an OSM XML export (.osm), a .osm.pbf or a .graphml file",
         )
-    # osmnx (with sklearn, scipy.stats and matplotlib: ~1.8 s) only when XML is read, so
-    # a study of a .osm.pbf does not pay for it.
-    from yushu_circle.osm import _osmnx
+    return read_extract(path, "xml", area)
 
-    try:
-        document = _osmnx.overpass_json_from_xml(path)
-    except xml.sax.SAXParseException as exc:
-        raise InputError(
-            f"{path} is not valid OSM XML (line {exc.getLineNumber()}: {exc.getMessage()})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except ElementTree.ParseError as exc:
-        line, _ = exc.position
-        raise InputError(
-            f"{path} is not valid OSM XML (line {line}: {exc})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(
-            f"{path} cannot be read as OSM XML ({exc})",
-            "the file may be truncated or corrupt: export or download it again",
-        ) from None
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(
-            f"{path} is XML but not OSM XML: a <tag>, <nd> or <member> is out of place "
-            f"or lacks an attribute ({type(exc).__name__}: {exc})",
-            "export the area again as OSM XML (.osm)",
-        ) from None
-    elements = document.get("elements", [])
-    if not isinstance(elements, list):
-        raise InputError(f"{path} holds no OSM elements", "export the area again")
-    return valid_elements(elements, str(path))
+
+def read_xml_elements(path: Path) -> list[dict[str, Any]]:
+    """The elements of an OSM XML file in Overpass-JSON form (see :func:`read_xml`).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_xml`.
+    """
+    return elements_of(read_xml(path))
 
 
 def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -67,9 +61,10 @@ def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str,
     a node list and every relation a member list (XML files and Overpass answers alike)."""
     for element in elements:
         kind = element.get("type")
-        if not isinstance(element.get("id"), int) or isinstance(element.get("id"), bool):
+        if not _is_id(element.get("id")):
             raise InputError(
-                f"{where}: a <{kind}> has no whole-number id ({element.get('id')!r})",
+                f"{where}: a <{kind}> has no whole-number id of 64 bits "
+                f"({clip_text(repr(element.get('id')), 40)})",
                 "export the area again as OSM XML (.osm)",
             )
         if kind == "node":
@@ -88,23 +83,27 @@ def valid_elements(elements: list[dict[str, Any]], where: str) -> list[dict[str,
                 )
         elif kind == "way":
             refs = element.get("nodes", [])
-            if not isinstance(refs, list) or not all(
-                isinstance(r, int) and not isinstance(r, bool) for r in refs
-            ):
+            if not isinstance(refs, list) or not all(map(_is_id, refs)):
                 raise InputError(
-                    f"{where}: way {element['id']} has a node reference that is not a number",
+                    f"{where}: way {element['id']} has a node reference that is not a "
+                    "whole number of 64 bits",
                     "export the area again as OSM XML (.osm)",
                 )
         elif kind == "relation":
             members = element.get("members", [])
             if not isinstance(members, list) or not all(
-                isinstance(m, dict) and isinstance(m.get("ref"), int) for m in members
+                isinstance(m, dict) and _is_id(m.get("ref")) for m in members
             ):
                 raise InputError(
-                    f"{where}: relation {element['id']} has a member without a numeric ref",
+                    f"{where}: relation {element['id']} has a member without a ref of 64 bits",
                     "export the area again as OSM XML (.osm)",
                 )
     return elements
+
+
+def _is_id(value: object) -> bool:
+    """Whether a value is an OSM id: a whole number that fits 64 bits (as the arrays hold)."""
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def _open_bytes(path: Path, count: int) -> bytes:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from yushu_circle.access import coverage_summary, edge_minutes
+from yushu_circle.assumptions import CapacityAssumptions, load_capacity_assumptions
 from yushu_circle.columns import walk_min
 from yushu_circle.network import WalkNetwork
 from yushu_circle.options import (
@@ -27,6 +28,7 @@ from yushu_circle.options import (
 )
 from yushu_circle.planning.completeness import completeness
 from yushu_circle.planning.compliance import Compliance, compliance, level_label
+from yushu_circle.planning.findings import findings, sources
 from yushu_circle.planning.gaps import Gaps, gaps
 from yushu_circle.planning.report import (
     banner,
@@ -43,7 +45,7 @@ from yushu_circle.planning.walkers import profile_coverage, profile_networks
 from yushu_circle.planning.whatif import WhatIf, compare
 from yushu_circle.profiles import PROFILES, Profile, get_profile
 from yushu_circle.results import AreaItem, PlanLayers, PlanResults, StudyResults
-from yushu_circle.results.basemap import basemap_frame
+from yushu_circle.results.basemap import basemap_frame, streets_frame
 from yushu_circle.standards import Standard, load_standard
 
 if TYPE_CHECKING:
@@ -78,6 +80,10 @@ class PlanOptions:
         What-if: a facilities file to add.
     removed : tuple of str
         What-if: ``facility_id`` values to take out.
+    capacity : Path or CapacityAssumptions, optional
+        The planner's capacity assumptions file (laid out like
+        ``data/assumptions/capacity.toml``, the default); a path is read and checked when
+        the options are made, so a bad file fails before any search.
     """
 
     standard: str | Path = DEFAULT_STANDARD
@@ -91,12 +97,20 @@ class PlanOptions:
     method: SitingMethod = DEFAULT_METHOD
     added: Path | None = None
     removed: tuple[str, ...] = ()
+    capacity: Path | CapacityAssumptions | None = None
 
     def __post_init__(self) -> None:
         # Frozen: a choice given by name ("metres", from the command line) becomes its member.
         object.__setattr__(self, "measure", parse_choice(Measure, "measure", self.measure))
         object.__setattr__(self, "profile", parse_choice(ProfileName, "profile", self.profile))
         object.__setattr__(self, "method", parse_choice(SitingMethod, "method", self.method))
+        if self.capacity is not None and not isinstance(self.capacity, CapacityAssumptions):
+            object.__setattr__(self, "capacity", load_capacity_assumptions(self.capacity))
+
+    @property
+    def assumptions(self) -> CapacityAssumptions | None:
+        """The capacity assumptions read from ``capacity`` (None: the shipped file's)."""
+        return self.capacity if isinstance(self.capacity, CapacityAssumptions) else None
 
 
 @dataclass(frozen=True)
@@ -204,7 +218,13 @@ def run_plan(study: Study, options: PlanOptions | None = None) -> Plan:
         profiles=profile_coverage(study, PROFILES, options.dem),
         completeness=completeness(study, access),
         gaps=gaps(study, access),
-        supply=supply_demand(study, chosen, network, areas=result.areas),
+        supply=supply_demand(
+            study,
+            chosen,
+            network,
+            areas=result.areas,
+            assumptions=options.assumptions,
+        ),
         siting=siting,
         whatif=diff,
         node_minutes=detail.node_minutes,
@@ -221,7 +241,14 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
         "data": study.data.label,
         "study": {
             key: meta.get(key)
-            for key in ("synthetic_note", "residence_source", "residences", "population", "notes")
+            for key in (
+                "tool",
+                "synthetic_note",
+                "residence_source",
+                "residences",
+                "population",
+                "notes",
+            )
         },
         "standard": {
             "key": plan.standard.key,
@@ -244,6 +271,8 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
         "not_assessed": [r.label for r in result.skipped],
         "thin_categories": complete.index[complete["thin"]].tolist(),
         "supply": plan.supply.brief(),
+        "findings": findings(plan),
+        "sources": sources(study, plan),
     }
     if plan.siting is not None:
         siting = plan.siting
@@ -299,6 +328,8 @@ def plan_results(study: Study, plan: Plan) -> PlanResults:
     """
     result = plan.compliance
     whatif = plan.whatif
+    edges = study.network.edges_frame()
+    basemap = basemap_frame(study.features)
     return PlanResults(
         summary=plan_summary(study, plan),
         compliance=result.table.set_index("area"),
@@ -313,17 +344,22 @@ def plan_results(study: Study, plan: Plan) -> PlanResults:
         sites=plan.siting.sites if plan.siting is not None else None,
         whatif=whatif.summary if whatif is not None else None,
         whatif_residences=whatif.residences if whatif is not None else None,
-        walker=_walker_results(study, plan),
+        streets=streets_frame(edges, study.network.edge_name, basemap[0]),
+        walker=_walker_results(study, plan, edges, basemap),
         layers=_layers(study, plan),
         text=plan_text(study, plan),
     )
 
 
-def _walker_results(study: Study, plan: Plan) -> StudyResults:
+def _walker_results(
+    study: Study,
+    plan: Plan,
+    edges: gpd.GeoDataFrame,
+    basemap: tuple[gpd.GeoDataFrame, list[str]],
+) -> StudyResults:
     """The study as the plan's walker sees it: the plan map's residences, streets, notes."""
-    edges = study.network.edges_frame()
     minutes = edge_minutes(plan.network, study.facility_snaps, plan.node_minutes)
-    basemap, notes = basemap_frame(study.features)
+    footprints, notes = basemap
     meta = dict(study.metadata())
     unverified = [r.label for r in plan.compliance.unverified]
     extra = [
@@ -345,7 +381,7 @@ def _walker_results(study: Study, plan: Plan) -> StudyResults:
         summary=plan.coverage,
         meta=meta,
         edges=gpd.GeoDataFrame(edges.join(minutes), crs=edges.crs),
-        basemap=basemap,
+        basemap=footprints,
     )
 
 

@@ -92,9 +92,14 @@ def siting_text(siting: Siting, study: Study) -> str:
     for row in siting.sites.itertuples():
         lines.append(
             f"  #{row.rank} candidate {row.candidate}  +{row.added_population:,.0f} residents "
-            f"新增覆盖人口 ({row.geometry.y:.5f} N, {row.geometry.x:.5f} E)"
+            f"新增覆盖人口 ({_degrees(row.geometry.y, 'NS')}, {_degrees(row.geometry.x, 'EW')})"
         )
     return "\n".join(lines)
+
+
+def _degrees(value: float, hemispheres: str) -> str:
+    """``33.00620 N`` / ``122.29128 W``: degrees with their hemisphere, never a minus sign."""
+    return f"{abs(value):.5f} {hemispheres[0] if value >= 0 else hemispheres[1]}"
 
 
 def whatif_text(diff: WhatIf) -> str:
@@ -113,30 +118,37 @@ def whatif_text(diff: WhatIf) -> str:
 
 
 def supply_text(supply: Supply) -> str:
-    """Supply and demand (2SFCA) per category for the whole study, and overloaded facilities."""
+    """Supply and demand (2SFCA) per category for the whole study, and overloaded facilities.
+
+    Every figure resting on an assumed capacity is marked ``*`` and the assumptions are
+    stated below the table, with their numbers and file.
+    """
     lines = [
         "Supply and demand 供需 (2SFCA: capacity per 1,000 residents in reach 千人拥有量; "
-        "E2SFCA with distance decay)"
+        "E2SFCA with distance decay; * = rests on an assumed capacity 假设容量)"
     ]
     study = supply.areas[supply.areas["area_kind"] == "study"]
-    sources = supply.facilities.groupby("category")["capacity_source"].agg(
-        lambda s: ", ".join(sorted(set(map(str, s))))
-    )
     for row in study.to_dict("records"):
-        norm_value = float(row["norm_per_1000"])
-        norm = f"  norm 指标 {norm_value:g}" if np.isfinite(norm_value) else ""
+        mark = "*" if row["capacity_assumed"] else " "
         lines.append(
-            f"  {row['category']:<18} 2SFCA {row['sfca_per_1000']:8.3f}  E2SFCA "
+            f" {mark}{row['category']:<18} 2SFCA {row['sfca_per_1000']:8.3f}  E2SFCA "
             f"{row['e2sfca_per_1000']:8.3f}  no supply 无供给 {pct(row['share_pop_no_supply'])}"
-            f"{norm}  [{sources.get(row['category'], '')}]"
+            f"  [{row['capacity_from']}]"
         )
     lines.append(
-        "  (study-wide, the population-weighted ratio is total capacity / population, the "
-        "2SFCA identity; areas and residences differ: supply.csv, supply_residences.parquet)"
+        "  (study-wide, the population-weighted ratio is total capacity / population for both "
+        "methods, the 2SFCA identity; the decay shows per residence and area: supply.csv, "
+        "supply_residences.parquet)"
     )
+    used = sorted({str(a) for a in study["assumption"] if str(a)})
+    for text in used:
+        lines.append(f"  * {text}")
     over = supply.overloaded
     if len(over):
-        lines.append(f"  {len(over)} facilities over capacity 超负荷设施:")
+        lines.append(
+            f"  {len(over)} facilities over capacity 超负荷设施 (need = catchment × the assumed "
+            "per-1,000 figure 按假设指标):"
+        )
         for row in over.itertuples():
             lines.append(
                 f"    {row.category} {row.facility_id} {row.name}: needs 需求 {row.needed:,.0f} "

@@ -169,6 +169,7 @@ def _supply_layer(supply: gpd.GeoDataFrame) -> Overlay:
             "服务范围人口 Catchment population": "catchment_population",
             "千人拥有量 Per 1,000": "ratio_per_1000",
             "超负荷 Over capacity": "overloaded",
+            "假设 Assumed": "assumption",
         },
         shown=False,
         fill_opacity=0.9,

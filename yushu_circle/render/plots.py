@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,8 @@ from matplotlib.axes import Axes
 
 from yushu_circle.catalog import LEVELS, Catalog, Category
 from yushu_circle.errors import InputError
+from yushu_circle.render import fonts
+from yushu_circle.render.fonts import legible, text_font
 
 DEFAULT_MAX_MINUTES = 30.0
 MINUTE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
@@ -20,18 +21,6 @@ MINUTE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"]
 MINUTE_BANDS = (5.0, 10.0, 15.0, 30.0)
 """Upper bounds of the walk-minute classes, as on the HTML map."""
 
-# Fonts that draw Chinese; the first one installed is used for the 中文 half of labels.
-_CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "simhei", "msyh")
 _LEVEL_COLOR = "#888888"
 
 
@@ -319,7 +308,7 @@ def _banded(ax: Axes, frame: Any, column: str, bands: list[float]) -> None:
         if len(part):
             part.plot(ax=ax, color=color, markersize=7, edgecolor="#333333", linewidth=0.2)
     handles = [
-        Patch(facecolor=c, edgecolor="#333333", label=f"{t} 分钟 min")
+        Patch(facecolor=c, edgecolor="#333333", label=legible(f"{t} 分钟 min"))
         for c, t in zip(colors, labels, strict=True)
     ]
     ax.legend(handles=handles, loc="lower right", prop=text_font(small=True), framealpha=0.9)
@@ -415,47 +404,7 @@ def _category(catalog: Catalog | None, key: str) -> Category | None:
     return catalog[key]
 
 
-@cache
-def _cjk_font() -> str | None:
-    """The first installed font family that draws Chinese, or ``None``."""
-    from matplotlib import font_manager
-
-    manager = font_manager.fontManager
-    found = next((n for n in _CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
-    if found is None:
-        # Fonts installed after matplotlib built its font cache are not in it yet.
-        for path in font_manager.findSystemFonts():
-            if any(hint in path.lower() for hint in _CJK_FILE_HINTS):
-                manager.addfont(path)
-        found = next((n for n in _CJK_FONTS if n in {f.name for f in manager.ttflist}), None)
-    return found
-
-
 def _label(info: Category | None, key: str) -> str:
     if info is None:
         return key
-    return info.label if _cjk_font() else info.name_en
-
-
-def text_font(small: bool = False) -> dict[str, Any]:
-    """Font properties that draw 中文 when a Chinese font is installed.
-
-    Pass them to matplotlib text calls (``ax.set_title(text, **text_font())``) or as a
-    legend's ``prop``. Without a Chinese font (e.g. Debian's ``fonts-wqy-microhei`` or
-    ``fonts-noto-cjk``) they are empty, and this module's labels fall back to English.
-
-    Parameters
-    ----------
-    small : bool
-        Also ask for the ``small`` font size.
-
-    Returns
-    -------
-    dict
-        ``family`` (a CJK font, then DejaVu Sans) and optionally ``size``.
-    """
-    font = _cjk_font()
-    props: dict[str, Any] = {"family": [font, "DejaVu Sans"]} if font else {}
-    if small:
-        props["size"] = "small"
-    return props
+    return info.label if fonts.cjk_font() else info.name_en

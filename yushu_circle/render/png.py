@@ -75,7 +75,8 @@ def _writer(results: StudyResults, cat: Mapping[str, Any], dpi: int) -> Callable
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from yushu_circle.render.plots import MINUTE_BANDS, residence_minutes, text_font
+        from yushu_circle.render.fonts import legible, text_font
+        from yushu_circle.render.plots import MINUTE_BANDS, residence_minutes
 
         column = walk_min(cat["key"])
         frame = residences.to_crs("EPSG:4326") if residences.crs else residences
@@ -101,12 +102,12 @@ def _writer(results: StudyResults, cat: Mapping[str, Any], dpi: int) -> Callable
             ax.set_xlim(west, east)
             ax.set_ylim(south, north)
             share = float((frame[column] <= cat["level"]).mean()) if len(frame) else 0.0
-            ax.set_title(title(cat, share), **text_font())
+            ax.set_title(legible(title(cat, share)), **text_font())
             footer = "◆ 设施 facilities · × 不可达 unreachable"
             if results.synthetic:
                 footer = SYNTHETIC_BANNER + " · " + footer
             ax.annotate(
-                footer,
+                legible(footer),
                 (0.5, -0.01),
                 xycoords="axes fraction",
                 ha="center",

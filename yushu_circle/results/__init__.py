@@ -176,6 +176,9 @@ class PlanResults:
         Before and after per changed category (``whatif.csv``), with a what-if.
     whatif_residences : GeoDataFrame, optional
         Minutes before and after per residence (``whatif.parquet``).
+    streets : GeoDataFrame, optional
+        The study's streets and water, drawn under the report's maps (``streets.parquet``:
+        ``kind``, ``highway``, ``name``; :func:`yushu_circle.results.basemap.streets_frame`).
     walker : StudyResults, optional
         The plan's walker's minutes on the study (its profile, slope), as the plan map
         shows them.
@@ -198,6 +201,7 @@ class PlanResults:
     sites: gpd.GeoDataFrame | None = None
     whatif: pd.DataFrame | None = None
     whatif_residences: gpd.GeoDataFrame | None = None
+    streets: gpd.GeoDataFrame | None = None
     walker: StudyResults | None = None
     layers: PlanLayers | None = None
     text: str = ""

@@ -61,3 +61,49 @@ def basemap_frame(
         {"kind": np.where(water[keep], "water", "building")}, geometry=shapes, crs="EPSG:4326"
     )
     return result[~result.geometry.is_empty].reset_index(drop=True), notes
+
+
+def streets_frame(
+    edges: gpd.GeoDataFrame, names: np.ndarray | None, basemap: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The streets and water under the report's maps (a plan's ``streets.parquet``).
+
+    Parameters
+    ----------
+    edges : GeoDataFrame
+        The walk network's edges (``WalkNetwork.edges_frame()``, EPSG:4326, ``highway``).
+    names : ndarray of str, optional
+        Each edge's street name (``WalkNetwork.edge_name``; empty where unnamed).
+    basemap : GeoDataFrame
+        :func:`basemap_frame`'s water and buildings; its water is kept.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``kind`` (``street`` or ``water``), ``highway``, ``name``, geometry simplified by
+        about half a metre (EPSG:4326).
+    """
+    frame = edges.to_crs("EPSG:4326") if edges.crs else edges
+    streets = pd.DataFrame(
+        {
+            "kind": "street",
+            "highway": frame["highway"].astype(str).to_numpy(),
+            "name": (
+                np.full(len(frame), "", dtype=object)
+                if names is None
+                else pd.Series(names, dtype=object).fillna("").astype(str).to_numpy()
+            ),
+        }
+    )
+    water = basemap[basemap["kind"] == "water"]
+    table = pd.concat(
+        [streets, pd.DataFrame({"kind": "water", "highway": "", "name": [""] * len(water)})],
+        ignore_index=True,
+    )
+    shapes = np.concatenate(
+        [
+            shapely.simplify(frame.geometry.to_numpy(), _SIMPLIFY_DEG),
+            water.geometry.to_numpy(),
+        ]
+    )
+    return gpd.GeoDataFrame(table, geometry=shapes, crs="EPSG:4326")

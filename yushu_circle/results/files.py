@@ -39,6 +39,8 @@ class PlanFile(enum.StrEnum):
     SITING = "siting.parquet"
     WHATIF_CSV = "whatif.csv"
     WHATIF = "whatif.parquet"
+    STREETS = "streets.parquet"
+    REPORT_DOCX = "report.docx"
     MAP = "plan_map.html"
     SUMMARY = "plan_summary.json"
     REPORT_HTML = "report.html"
