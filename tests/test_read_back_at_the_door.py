@@ -52,6 +52,7 @@ PLAN_READ = [
     PlanFile.SITING,
     PlanFile.WHATIF_CSV,
     PlanFile.WHATIF,
+    PlanFile.STREETS,
 ]
 """What ``report`` reads back."""
 
@@ -230,3 +231,11 @@ def test_batch_computes_again_an_area_whose_summary_was_damaged(
     status = pd.read_csv(out / "batch_status.csv", encoding="utf-8-sig")
     assert status.loc[0, "status"] == "ok" and not bool(status.loc[0, "resumed"])
     assert (out / "a" / StudyFile.SUMMARY_CSV).read_bytes().endswith(b"\n")
+
+
+def test_every_file_read_back_has_its_schema() -> None:
+    from yushu_circle import io
+
+    read_back = {name for name, _ in io._PLAN_TABLES} | {PlanFile.SUMMARY, *STUDY_READ}
+    assert read_back == {*PLAN_READ, *STUDY_READ}  # and this test feeds each one damaged
+    assert read_back <= {*TABLES, *DOCUMENTS}
