@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import queue
 import shutil
@@ -34,6 +35,9 @@ Writer = Callable[[Path], None]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STOP_POLL_SECONDS = 0.1
 """How often a wait for the background writer looks for a stop signal."""
+_FAILED_WAIT_S = 2.0
+"""How long a failed run waits for the file the background writer is in (a stuck writer
+does not hold the error back longer)."""
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
@@ -107,6 +111,7 @@ class StagedWrites:
             queue.SimpleQueue()
         )
         self._background: threading.Thread | None = None
+        self._cancelled = threading.Event()
         self.written: list[Path] = []
 
     def _claim(self, name: str) -> Path:
@@ -160,6 +165,9 @@ class StagedWrites:
                 pending.set_exception(exc)
             else:
                 pending.set_result(None)
+            if self._cancelled.is_set():  # stopped while this file was written: tidy up
+                remove_staging(self._staging)
+                return
 
     def _failed(self, exc: OSError) -> OutputError:
         where = f"{self._out / Path(exc.filename).name}" if exc.filename else str(self._out)
@@ -206,17 +214,23 @@ class StagedWrites:
             ) from None
         self.written = [self._out / n for n in self._names]
 
-    def _stop(self, cancel: bool) -> None:
+    def _stop(self, cancel: bool, wait: float = math.inf) -> None:
+        """End the background writer: after its files (``cancel=False``), or at once,
+        dropping those not begun and waiting at most ``wait`` seconds for the file it is in
+        (a failed run gives it a moment, so its staging folder goes whole; a stop signal
+        none). A writer still in its file removes the staging folder itself when done; a
+        stop signal ends any wait."""
         if self._background is None:
             return
         self._jobs.put(None)
         if cancel:
+            self._cancelled.set()
             for pending in self._pending:
                 pending.cancel()  # those not yet begun
-        else:
-            while self._background.is_alive():
-                self._background.join(_STOP_POLL_SECONDS)
-                raise_if_stopped()
+        give_up = time.monotonic() + wait
+        while self._background.is_alive() and time.monotonic() < give_up:
+            self._background.join(min(_STOP_POLL_SECONDS, wait))
+            raise_if_stopped()
 
 
 @contextmanager
@@ -254,14 +268,17 @@ def staged_writes(out_dir: str | Path, owns: Iterable[str] = ()) -> Iterator[Sta
     try:
         try:
             yield stage
-        except BaseException:
-            stage._stop(cancel=True)
+        except BaseException as exc:
+            # A failure waits a moment for the file being written, so the staging folder
+            # goes whole; a stop signal does not wait (the writer tidies up after itself).
+            stopped = isinstance(exc, KeyboardInterrupt)
+            stage._stop(cancel=True, wait=0 if stopped else _FAILED_WAIT_S)
             raise
         stage._stop(cancel=False)
         stage._finish(owns)
         finished = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging)
         if created and not finished:
             with contextlib.suppress(OSError):  # not empty: files were moved in; keep them
                 out.rmdir()  # the folder this call made, for outputs that never came
@@ -472,6 +489,25 @@ def _remove_stale_staging(out: Path) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
+
+
+def remove_staging(folder: Path) -> None:
+    """Remove a staging folder; its marker goes last, and stays when a file the background
+    writer is still in keeps the folder (the writer, or a later sweep, removes it)."""
+    try:
+        entries = [entry for entry in folder.iterdir() if entry.name != STAGING_MARKER]
+    except OSError:
+        return  # already gone
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        if [entry.name for entry in folder.iterdir()] == [STAGING_MARKER]:
+            (folder / STAGING_MARKER).unlink()
+        folder.rmdir()
 
 
 def _present(path: Path) -> bool:

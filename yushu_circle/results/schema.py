@@ -118,7 +118,9 @@ TABLES: dict[str, TableSchema] = {
             "share_pop_after": _N,
         }
     ),
-    PlanFile.STREETS: TableSchema({"kind": _T, "highway": _T, "name": _T}, geometry=_LINES),
+    PlanFile.STREETS: TableSchema(  # pedestrian areas are polygons
+        {"kind": _T, "highway": _T, "name": _T}, geometry=frozenset()
+    ),
     PlanFile.WHATIF: TableSchema(
         {"residence_id": _T, "population": _N, "score_before": _N, "score_after": _N},
         {"walk_min_": _N, "delta_min_": _N},
