@@ -23,6 +23,11 @@ SHARED_DATA = next(
 OAKLAND = SHARED_DATA / "west-oakland.osm.bz2"
 OAKLAND_CLIP = (-122.3020, 37.8060, -122.2975, 37.8090)
 """A box through the middle of West Oakland: streets and buildings cross its edges."""
+REAL_TOWN = _ROOT / "tests" / "data" / "aguascalientes.osm.bz2"
+"""Real OSM shipped with the tests (Aguascalientes, Mexico; tests/data/README.md): the real-data
+tests that run on every clone, with no ../shared beside it."""
+REAL_TOWN_CLIP = (-102.2760, 21.8700, -102.2630, 21.8770)
+"""A box around the extract's buildings: streets, a school and shops cross its edges."""
 
 
 def _objects(path: Path) -> list[Any]:

@@ -1198,7 +1198,7 @@ def test_unexpected_bug_is_one_line_and_keeps_outputs(
         cli("--quiet", "--debug", "run", "--osm-file", town_osm, "--out", good_out)
 
 
-# --- signals: SIGINT and SIGTERM end cleanly ------------------------------------------------
+# --- signals: a stop swallowed or landing mid-compile still ends cleanly ------------------
 
 
 def _run_until(marker: Path, script: str, *args: str, env: dict[str, str] | None = None) -> Any:
@@ -1216,28 +1216,7 @@ def _run_until(marker: Path, script: str, *args: str, env: dict[str, str] | None
     return process
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("signum", "code", "words"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")],
-    ids=["SIGINT", "SIGTERM"],
-)
-def test_signal_mid_write_is_one_line_and_leaves_no_staging(
-    good_out: Path, town_osm: Path, tmp_path: Path, signum: int, code: int, words: str
-) -> None:
-    before = snapshot(good_out)
-    marker = tmp_path / "writing"
-    process = _run_until(marker, _EXITING_KILL_SCRIPT, str(town_osm), str(good_out))
-    try:
-        assert marker.exists(), "the run never reached the writers"
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == code, err
-    assert err.strip().splitlines() == [f"yushu-circle: {words}; earlier outputs are intact"]
-    assert snapshot(good_out) == before  # no staging folder, nothing changed
+# SIGINT, SIGTERM and SIGHUP mid-write, in every command: tests/test_signals.py.
 
 
 _SWALLOWED_SCRIPT = _EXITING_KILL_SCRIPT.replace(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from osm_formats import OAKLAND, OAKLAND_CLIP, write_copy
+from osm_formats import OAKLAND, OAKLAND_CLIP, REAL_TOWN, REAL_TOWN_CLIP, write_copy
 
 from yushu_circle.network import WalkNetwork
 from yushu_circle.osm.streets import one_highway, one_name
@@ -49,7 +49,8 @@ def test_clipped_west_oakland_outputs_do_not_depend_on_the_hash_seed(tmp_path: P
 
 
 def test_rerun_gives_identical_files(tmp_path: Path) -> None:
-    clipped = write_copy(OAKLAND, tmp_path / "clipped.osm", OAKLAND_CLIP)
+    # Real OSM shipped in tests/data: this runs on every clone (no ../shared needed).
+    clipped = write_copy(REAL_TOWN, tmp_path / "clipped.osm", REAL_TOWN_CLIP)
     first = _run("0", tmp_path / "a", "--osm-file", clipped, "--no-isochrones")
     again = _run("0", tmp_path / "b", "--osm-file", clipped, "--no-isochrones")
     assert first == again

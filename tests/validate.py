@@ -1,8 +1,11 @@
 """One validator of an output folder, run by the CLI tests on every accepted run.
 
-Checks what every accepted run must write, whatever the input: finite coordinates, valid
+Every file first goes through the same door the tool reads it back by
+(``yushu_circle.io.read_output_file``: one schema per file, ``yushu_circle.results.schema``);
+then what every accepted run must write, whatever the input: finite coordinates, valid
 polygons, walk minutes that are ≥ 0 or NaN (never negative, never infinite), unique ids,
-and JSON without ``NaN``/``Infinity`` tokens.
+JSON without ``NaN``/``Infinity`` tokens, and one run per folder (the isochrones are of the
+residences beside them).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from yushu_circle.errors import InputError
+from yushu_circle.io import read_output_file
+from yushu_circle.results.schema import DOCUMENTS, TABLES
 
 WALK_PREFIX = "walk_min_"
 
@@ -57,6 +64,12 @@ def validate_output_folder(folder: Path) -> list[str]:
         Naming the file and the rule broken.
     """
     checked = []
+    for name in sorted({*TABLES, *DOCUMENTS}):
+        if (folder / name).exists():
+            try:
+                read_output_file(folder, name, "")
+            except InputError as exc:
+                raise AssertionError(exc.message) from None
     residences_path = folder / "residences.parquet"
     if residences_path.exists():
         residences = gpd.read_parquet(residences_path)
@@ -93,6 +106,9 @@ def validate_output_folder(folder: Path) -> list[str]:
         minutes = iso["minutes"].to_numpy(dtype=float)
         assert np.isfinite(minutes).all() and (minutes > 0).all(), "isochrones: minutes"
         assert not iso.duplicated(["residence_id", "minutes"]).any(), "isochrones: duplicates"
+        if residences_path.exists():  # one run's files, not two runs' mixed
+            ids = set(gpd.read_parquet(residences_path)["residence_id"])
+            assert set(iso["residence_id"]) <= ids, "isochrones: of residences not in this run"
         checked.append(iso_path.name)
     for path in sorted(folder.glob("*.json")):
         _strict_json(path)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import shutil
+import signal
+import threading
 import time
 import uuid
 import warnings
@@ -20,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from yushu_circle.batch_areas import Area, StudySettings, read_areas
-from yushu_circle.errors import InputError, YushuError
+from yushu_circle.errors import InputError, YushuError, clip_text
 from yushu_circle.options import DEFAULT_RETRIES, DEFAULT_WORKERS, RETRIES, WORKERS
 from yushu_circle.results.files import StudyFile
 
@@ -40,6 +44,7 @@ COMBINED_FILE = "combined_summary.csv"
 _SUMMARY_FILES = (StudyFile.SUMMARY_CSV, StudyFile.SUMMARY_JSON)
 """An area's files that must still be there for it to count as done."""
 SCHEDULER_TIMEOUT_S = 10.0  # to connect to a --scheduler; then up to 6× this for a worker
+_TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,9 +172,15 @@ def run_batch(
             rows[area.area_id] = _row(area, "ok", resumed=True)
         else:
             todo.append(area)
+    staging = _staging_folders(out, todo)
+    existed = {area.area_id for area in todo if (out / area.area_id).exists()}
     try:
-        if todo:
-            rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+        try:
+            if todo:
+                rows.update(_run_on_dask(todo, job, scheduler, workers, retries, progress))
+        finally:
+            if scheduler is None:  # the local workers are gone; a remote one may still write
+                _remove_leftovers(out, todo, staging, existed)
     except BaseException:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a batch that could not start leaves no empty output folder behind
@@ -185,6 +196,28 @@ def run_batch(
         },
     )
     return BatchResult(status, combined, out)
+
+
+def _staging_folders(out: Path, areas: Sequence[Area]) -> set[Path]:
+    """The staging folders this tool made inside the areas' output folders (their marker
+    says so: a user's ``.staging-thesis`` is not one)."""
+    from yushu_circle.io.staging import made_here
+
+    found = (path for area in areas for path in (out / area.area_id).glob(".staging-*"))
+    return {path for path in found if made_here(path) is not None}
+
+
+def _remove_leftovers(
+    out: Path, areas: Sequence[Area], staging: set[Path], existed: set[str]
+) -> None:
+    """What workers stopped mid-write (Ctrl-C, SIGTERM, a crash) could not tidy up: the
+    staging folders this batch made, then the area folders it made that stayed empty."""
+    for folder in _staging_folders(out, areas) - staging:
+        shutil.rmtree(folder, ignore_errors=True)
+    for area in areas:
+        folder = out / area.area_id
+        if area.area_id not in existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _make_job(out: Path, settings: StudySettings, gpkg: bool) -> _Job:
@@ -221,13 +254,18 @@ def _fingerprint(area: Area, job: _Job) -> dict[str, Any]:
 
 
 def _is_done(folder: Path, fingerprint: dict[str, Any]) -> bool:
-    """Whether the area's marker matches and its summary files are still there."""
+    """Whether the area's marker matches and its summary files are still there, whole (a
+    damaged one is computed again)."""
+    from yushu_circle.io import read_output_file
+
     if not all((folder / name).is_file() for name in _SUMMARY_FILES):
         return False
     marker = folder / DONE_MARKER
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        for name in _SUMMARY_FILES:
+            read_output_file(folder, name, "")
+    except (OSError, ValueError, InputError):
         return False
     return isinstance(recorded, dict) and recorded.get("fingerprint") == _jsonable(fingerprint)
 
@@ -247,13 +285,22 @@ def _row(
 
 
 @contextmanager
-def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
+def _client(scheduler: str | None, workers: int, out_dir: Path) -> Iterator[Any]:
     """A Dask client on the given scheduler, or on a local cluster closed afterwards."""
+    import dask
     from distributed import Client, LocalCluster
+
+    from yushu_circle.io.staging import make_staging
 
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except ValueError as exc:  # no port, an unknown protocol
+            raise InputError(
+                f"--scheduler {clip_text(repr(scheduler))} is not a Dask scheduler address "
+                f"({clip_text(str(exc), 120)})",
+                "write it as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786",
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__})",
@@ -272,19 +319,76 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,  # failures are reported in the status table
-    )
+    # Dask's scratch space (lock files, spilled data) in a staging folder of this batch,
+    # removed with the cluster; not dask-scratch-space/ in the user's TMPDIR.
+    scratch = make_staging(out_dir, ".staging-dask-")
+    # Quiet until the cluster is closed, not only while it runs (silence_logs below): the
+    # scheduler logs a worker that dies on the way out (SIGTERM to the whole process group)
+    # with a traceback, after LocalCluster has put its logging level back.
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    loggers = [logging.getLogger(n) for n in ["distributed", *names]]
+    levels = [logger.level for logger in loggers]  # some have their own (distributed.client)
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        with Client(cluster) as client:
-            yield client
+        with dask.config.set({"temporary-directory": str(scratch)}), _quiet_workers():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # failures are reported in the status table
+            )
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
     finally:
-        cluster.close()
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def _quiet_workers() -> Iterator[None]:
+    """Worker processes started inside ignore SIGINT and SIGHUP and log nothing (both
+    inherited when spawned: signal dispositions and the environment).
+
+    Ctrl-C in a terminal, and the hang-up of a closed one, reach every process of the
+    foreground group: each worker would print its own KeyboardInterrupt traceback. Only
+    this process is stopped by them; it closes the cluster, which ends its workers. A
+    Ctrl-C in the second or two the workers take to start is ignored too. A worker's own
+    failures are reported in the status table, so its log stays quiet
+    (``DASK_LOGGING__DISTRIBUTED``), on its way out too.
+
+    multiprocessing's resource tracker, started with the first worker, reports the
+    semaphores of a cluster stopped mid-way as "leaked" (and removes them): the report is
+    kept quiet, the one-line message stays the only one.
+    """
+    warnings_now = os.environ.get("PYTHONWARNINGS")
+    quiet = {
+        "PYTHONWARNINGS": ",".join(filter(None, [warnings_now, _TRACKER_QUIET])),
+        "DASK_LOGGING__DISTRIBUTED": "critical",
+    }
+    saved = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)
+    names = ("SIGINT", "SIGHUP") if threading.current_thread() is threading.main_thread() else ()
+    previous = {
+        signum: signal.signal(signum, signal.SIG_IGN)
+        for signum in (getattr(signal, n) for n in names if hasattr(signal, n))
+    }
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run_on_dask(
@@ -300,7 +404,7 @@ def _run_on_dask(
 
     rows: dict[str, dict[str, Any]] = {}
     token = uuid.uuid4().hex[:8]  # unique task keys: two batches may share a scheduler
-    with _client(scheduler, workers) as client:
+    with _client(scheduler, workers, Path(job.out_dir)) as client:
         futures = {
             client.submit(
                 run_area, area, job, retries=retries, key=f"area-{area.area_id}-{token}"
@@ -405,9 +509,12 @@ def _study_for(area: Area, settings: StudySettings) -> Any:
 
 
 def _combined_summary(out: Path, area_ids: Sequence[str], codes: dict[str, str]) -> pd.DataFrame:
+    from yushu_circle.io import read_output_file
+
     parts = []
     for area_id in area_ids:
-        summary = pd.read_csv(out / area_id / StudyFile.SUMMARY_CSV, encoding="utf-8-sig")
+        fix = "run the batch again with --force"
+        summary = read_output_file(out / area_id, StudyFile.SUMMARY_CSV, fix).reset_index()
         parts.append(summary.assign(area_id=area_id, code=codes.get(area_id, "")))
     if not parts:
         return pd.DataFrame(columns=["area_id", "code", "category"])

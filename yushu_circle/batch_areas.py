@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from yushu_circle._config import read_text
 from yushu_circle.errors import InputError
 from yushu_circle.options import POPULATION_TOTAL, AgeShares, StudyOptions
 from yushu_circle.source import Source
@@ -177,7 +178,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         if suffix == ".csv":
             # Leading "#" lines are the file's header notes (e.g. the sources of a shipped
             # areas file); only those are skipped, so a "#" inside a value stays data.
-            lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+            # UTF-8 with or without BOM, or GBK as Excel saves it: one reader for every CSV.
+            text = read_text(path, "AREAS file", "save it as UTF-8 CSV")
+            lines = text.splitlines(keepends=True)
             skip = next((i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))
             body = io.StringIO("".join(lines[skip:]))
             return pd.read_csv(body, dtype=str, keep_default_na=False)
@@ -188,6 +191,8 @@ def _read_table(path: Path) -> pd.DataFrame:
             if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
                 frame = frame.to_crs("EPSG:4326")
             return frame
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(
             f"AREAS file {path} cannot be read ({type(exc).__name__}: {exc})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import Counter
@@ -201,6 +202,55 @@ class Catalog:
             return name
         return self._by_name.get(_name_key(str(name)))
 
+    def nearest(self, name: str, n: int = 2) -> list[str]:
+        """Keys of the ``n`` categories whose names (key, Chinese, English, aliases) are the
+        closest spellings of ``name``, closest first; none when nothing is close.
+
+        What an unknown category in a user's file was probably meant to be (a typo such as
+        ``elderly_daycar``, or ``老年活动中心`` beside ``文化活动中心``).
+        """
+        wanted = _name_key(name)
+        scored: dict[str, float] = {}
+        for category in self.categories:
+            if category.item == "user":
+                continue
+            for known in category.names:
+                ratio = difflib.SequenceMatcher(None, wanted, _name_key(known)).ratio()
+                scored[category.key] = max(scored.get(category.key, 0.0), ratio)
+        ranked = sorted(scored, key=lambda key: (-scored[key], self.keys.index(key)))
+        if not ranked:
+            return []
+        floor = max(_NEAREST_CUTOFF, scored[ranked[0]] - _NEAREST_SPREAD)
+        return [key for key in ranked[:n] if scored[key] >= floor]
+
+    def unknown_note(self, name: str, key: str, count: int, where: str) -> str:
+        """The note for a user file's category that is not in the catalog (bilingual).
+
+        Parameters
+        ----------
+        name : str
+            The value as the file gives it.
+        key : str
+            The new category it became.
+        count : int
+            How many facilities carry it.
+        where : str
+            The file, e.g. ``facilities file poi.csv``.
+        """
+        close = self.nearest(name)
+        hint = (
+            " — did you mean "
+            + " or ".join(f"{k} ({self._by_key[k].name_zh})" for k in close)
+            + "? 是否应为上述类别？"
+            if close
+            else ""
+        )
+        return (
+            f"{where}: category {shorten(name)!r} ({count} facilit"
+            f"{'y' if count == 1 else 'ies'}) is not in the catalog, so it is counted as a "
+            f"new 15-minute category {key!r} of its own 类别不在目录中，按新类别（15分钟）计" + hint
+        )
+
     @property
     def keys(self) -> list[str]:
         """Category keys in display order."""
@@ -305,7 +355,7 @@ class Catalog:
         name : str, optional
             Display name used for both languages.
         """
-        key = normalize_key(key)
+        key = normalize_key(check_category_name(key, "a new category"))
         if key in self:
             return self
         color = _PALETTE[len(self.categories) % len(_PALETTE)]
@@ -355,6 +405,41 @@ class Catalog:
         categories = tuple(_parse_category(t, path, i) for i, t in enumerate(tables))
         _check_unique(categories, path)
         return cls(categories, source or str(path))
+
+
+MAX_CATEGORY_CHARS = 64
+"""Longest category name a user's file may give: the key goes into file names
+(``png/coverage_<key>.png``, at most 255 bytes) and column names."""
+_NEAREST_CUTOFF = 0.5
+"""How alike (difflib's ratio, 0–1) a known name must be to be suggested for an unknown one."""
+_NEAREST_SPREAD = 0.2
+"""A second suggestion only when about as close as the first (``Kindergarden``: one)."""
+
+
+def check_category_name(name: str, where: str) -> str:
+    """A user's category name, stripped; refused when empty or too long for a file name.
+
+    Parameters
+    ----------
+    name : str
+    where : str
+        Where it came from, for the message (``facilities file poi.csv, line 4``).
+
+    Raises
+    ------
+    InputError
+        When the name is empty or longer than :data:`MAX_CATEGORY_CHARS` characters.
+    """
+    text = str(name).strip()
+    if not text:
+        raise InputError(f"{where}: the category is empty", "give every facility a category")
+    if len(text) > MAX_CATEGORY_CHARS:
+        raise InputError(
+            f"{where}: category {shorten(text, 40)!r} is {len(text)} characters long",
+            f"give a category name of at most {MAX_CATEGORY_CHARS} characters (a catalog key "
+            "such as kindergarten, or its Chinese name)",
+        )
+    return text
 
 
 def normalize_key(text: str) -> str:

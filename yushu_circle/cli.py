@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
+import os
 import re
 import signal
 import sys
@@ -30,11 +31,12 @@ from yushu_circle.commands import (
     cmd_report,
     cmd_run,
 )
-from yushu_circle.errors import STOP_SIGNALS, YushuError, clip_text
+from yushu_circle.errors import STOP_SIGNALS, InputError, YushuError, clip_text
 
 PROG = "yushu-circle"
 EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
+_VALUE_NOT_OPTION = re.compile(r"^-\.?\d")
+"""A word starting ``-5`` or ``-.5`` is a value (``--at -122.27,37.80``), never an option."""
 _DEMO_NOTE = (
     "With no source (--osm-file, --place, --bbox, --polygon) it runs on the embedded "
     "SYNTHETIC demo town at Jiegu, Yushu (合成示例数据), offline."
@@ -51,7 +53,17 @@ class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpF
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors suggest the nearest subcommand or choice."""
+    """An argument parser whose errors suggest the nearest subcommand or choice.
+
+    West of Greenwich and south of the equator coordinates start with ``-``: argparse
+    takes only a lone negative number (``-5``) as a value, so ``--at -122.27,37.80`` and
+    ``--clip-bbox -122.28,37.79,-122.26,37.81`` were read as unknown options. No option
+    of this tool starts with ``-`` and a digit, so every such word is a value.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _VALUE_NOT_OPTION
 
     def error(self, message: str) -> Any:
         message = " ".join(clip_text(word) for word in message.split())
@@ -272,7 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
         "resident's claim such as 'kindergarten 5 minutes, bank 3'.",
     )
     _add_source_arguments(check)
-    check.add_argument("--at", required=True, metavar="LON,LAT", help="the location (WGS84)")
+    check.add_argument(
+        "--at",
+        required=True,
+        metavar="LON,LAT",
+        help="the location in --datum (default WGS-84); west and south are negative, "
+        "e.g. -122.27,37.80",
+    )
     check.add_argument("--category", action="append", help="only this category (repeatable)")
     check.add_argument("--geojson", type=Path, help="also write the routes as GeoJSON")
     check.set_defaults(handler=cmd_check)
@@ -356,6 +374,48 @@ def _check_numbers(args: argparse.Namespace) -> None:
         opt.parse_age_shares(args.age_shares)  # a bad value fails before any work
 
 
+_NAME_MAX = 255
+"""Longest file name, in bytes, most file systems allow (ext4, XFS, APFS, NTFS's 255 units)."""
+_PATH_MAX = 4096
+_NAME_OR_FILE = {"standard"}
+"""Options taking a shipped name or a file's path (``--standard gb50180`` or a TOML file)."""
+
+
+def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every file and folder option: no name longer than the file system allows.
+
+    Too long a name fails deep inside a run with ``Errno 36`` (a bug's exit 70); here it
+    is one line naming the option.
+    """
+    sub = _subparser(parser, args.command)
+    for action in sub._actions:
+        values = getattr(args, action.dest, None)
+        name = action.option_strings[0] if action.option_strings else action.metavar
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, Path) or (action.dest in _NAME_OR_FILE and value):
+                _check_path(str(name or action.dest), Path(value))
+
+
+def _check_path(option: str, path: Path) -> None:
+    fix = f"give {option} a shorter name (a file name is at most {_NAME_MAX} bytes)"
+    # Room is left for the names written inside (a staging folder, then the file).
+    if len(os.fsencode(path.absolute())) > _PATH_MAX - _NAME_MAX:
+        raise InputError(f"{option} {clip_text(str(path))} is too long a path", fix)
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > _NAME_MAX:
+            raise InputError(
+                f"{option}: the name {clip_text(part, 40)!r} is {size} bytes, longer than "
+                "the file system allows",
+                fix,
+            )
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return subparsers.choices[command]
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -363,8 +423,7 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     """Parse, refusing unknown options with the nearest known one ("did you mean …?")."""
     args, extras = parser.parse_known_args(argv)
     if extras:
-        subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        sub = subparsers.choices[args.command]
+        sub = _subparser(parser, args.command)
         known = sorted(sub._option_string_actions)
         hints = []
         bare = {name.lstrip("-"): name for name in known if name.startswith("--")}
@@ -388,15 +447,20 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _stop_signals() -> list[signal.Signals]:
+    """The signals that stop a run cleanly: Ctrl-C, ``kill`` and a closed terminal."""
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    return [getattr(signal, name) for name in names if hasattr(signal, name)]
+
+
 @contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM both stop the run through KeyboardInterrupt (cleanups run)."""
+    """SIGINT, SIGTERM and SIGHUP all stop the run through KeyboardInterrupt (cleanups run)."""
     STOP_SIGNALS.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    names = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
-    previous = {s: signal.signal(s, _on_signal) for s in names}
+    previous = {s: signal.signal(s, _on_signal) for s in _stop_signals()}
     reporter = sys.unraisablehook
 
     def quiet_interrupts(unraisable: Any) -> None:
@@ -433,10 +497,13 @@ def _close_bars() -> None:
 
 
 def _stopped_message() -> tuple[str, int]:
+    """The one line and the exit status (128 + the signal, as a shell reports it)."""
     _close_bars()
-    terminated = bool(STOP_SIGNALS) and STOP_SIGNALS[0] == getattr(signal, "SIGTERM", None)
-    what = "stopped by SIGTERM" if terminated else "interrupted"
-    code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    signum = STOP_SIGNALS[0] if STOP_SIGNALS else int(signal.SIGINT)
+    if signum == signal.SIGINT:
+        what, code = "interrupted", EXIT_INTERRUPTED
+    else:
+        what, code = f"stopped by {signal.Signals(signum).name}", 128 + signum
     return f"{PROG}: {what}; earlier outputs are intact", code
 
 
@@ -451,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore")
     with _signals():
         try:
+            _check_paths(parser, args)
             _check_numbers(args)
             status = int(args.handler(args))
         except YushuError as exc:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from yushu_circle import options as opt
@@ -62,18 +63,79 @@ def _compile_notice(module: str) -> None:
     tqdm.write(compile_notice(what, COMPILE_SECONDS.get(name, 10)), file=sys.stderr)
 
 
-def _parse_bbox(name: str, text: str) -> list[float]:
+def _numbers(text: str) -> list[float]:
     parts = text.replace(" ", "").replace(";", ",").split(",")
     try:
-        values = [float(p) for p in parts]
+        return [float(p) for p in parts]
     except ValueError:
-        values = []
+        return []
+
+
+def _in_degrees(
+    name: str, text: str, lon: Sequence[float], lat: Sequence[float], form: str, example: str
+) -> None:
+    """Refuse longitudes outside ±180 and latitudes outside ±90 (NaN and inf included)."""
+    lon_ok = all(math.isfinite(v) and -180 <= v <= 180 for v in lon)
+    lat_ok = all(math.isfinite(v) and -90 <= v <= 90 for v in lat)
+    if lon_ok and lat_ok:
+        return
+    swapped = all(abs(v) <= 90 for v in lon) and all(abs(v) <= 180 for v in lat)
+    raise InputError(
+        f"{name} {clip_text(repr(text))} is outside longitude -180…180 / latitude -90…90"
+        + ("; longitude and latitude look swapped" if swapped else ""),
+        f"write {name} {form} in degrees, longitude first; west of Greenwich and south of "
+        f"the equator are negative, e.g. {name} {example}",
+    )
+
+
+def _parse_bbox(name: str, text: str) -> list[float]:
+    values = _numbers(text)
     if len(values) != 4:
         raise InputError(
             f"{name} {clip_text(repr(text))} is not four numbers",
             f"write {name} WEST,SOUTH,EAST,NORTH in degrees, e.g. 96.99,32.99,97.03,33.02",
         )
+    _in_degrees(
+        name,
+        text,
+        values[0::2],
+        values[1::2],
+        "WEST,SOUTH,EAST,NORTH",
+        "-122.28,37.79,-122.26,37.81",
+    )
+    west, south, east, north = values
+    if not (west < east and south < north):
+        raise InputError(
+            f"{name} {clip_text(repr(text))} is not a WEST,SOUTH,EAST,NORTH box "
+            "(west must be less than east, south less than north)",
+            f"write {name} WEST,SOUTH,EAST,NORTH, e.g. -122.28,37.79,-122.26,37.81",
+        )
     return values
+
+
+def parse_lonlat(name: str, text: str, datum: opt.Datum = opt.DEFAULT_DATUM) -> tuple[float, float]:
+    """A ``LON,LAT`` option in degrees, converted from ``datum`` to WGS-84.
+
+    Raises
+    ------
+    InputError
+        Naming the option when the text is not two numbers or is outside the ranges.
+    """
+    values = _numbers(text)
+    if len(values) != 2:
+        raise InputError(
+            f"{name} {clip_text(repr(text))} is not LON,LAT",
+            f"write e.g. {name} 97.0100,33.0050 (or {name} -122.27,37.80)",
+        )
+    _in_degrees(name, text, values[:1], values[1:], "LON,LAT", "-122.27,37.80")
+    if datum is opt.Datum.WGS84:
+        return values[0], values[1]
+    import numpy as np
+
+    from yushu_circle.user_points import to_wgs84
+
+    lon, lat = to_wgs84(np.array(values[:1]), np.array(values[1:]), datum.value)
+    return float(lon[0]), float(lat[0])
 
 
 def source_from_args(args: argparse.Namespace) -> Source:
@@ -135,8 +197,18 @@ def settings_from_args(args: argparse.Namespace) -> StudySettings:
 
 def study_from_args(args: argparse.Namespace, source: Source, progress: bool) -> Any:
     """Build the ``Study`` an argument namespace describes (shared by the subcommands)."""
+    from yushu_circle.source import SourceKind
     from yushu_circle.study import Study
 
+    if source.kind in (SourceKind.PLACE, SourceKind.BBOX, SourceKind.POLYGON) and not args.quiet:
+        from yushu_circle.osm.servers import answer_cache_folder
+
+        print(
+            f"  Overpass/Nominatim answers are cached in {answer_cache_folder()} "
+            "(reused by later runs; delete it to fetch afresh) 网络数据缓存",
+            file=sys.stderr,
+            flush=True,
+        )
     return Study.from_source(source, **settings_from_args(args).study_kwargs(progress))
 
 
@@ -328,20 +400,17 @@ def _whatif_args(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_check(args: argparse.Namespace) -> int:
     """``yushu-circle check --at LON,LAT``: minutes and routes from one location."""
     from yushu_circle.check import check_location
-    from yushu_circle.errors import InputError
     from yushu_circle.io import json_writer, write_atomically
 
-    try:
-        lon, lat = (float(v) for v in args.at.replace(" ", "").split(","))
-    except ValueError:
-        raise InputError(
-            f"--at {args.at!r} is not LON,LAT", "write e.g. --at 97.0100,33.0050"
-        ) from None
+    datum = opt.parse_choice(opt.Datum, "--datum", args.datum)
+    lon, lat = parse_lonlat("--at", args.at, datum)
+    if datum is not opt.Datum.WGS84:
+        print(f"--at {args.at} ({datum.value}) → WGS-84 {lon:.6f},{lat:.6f} (坐标已换算 converted)")
     study = study_from_args(args, source_from_args(args), not args.quiet)
     result = check_location(study, lon, lat, categories=args.category)
     print(result.to_text(), end="")
     if args.geojson is not None:
-        target = args.geojson.resolve()
+        target = args.geojson.absolute()  # a planted link is refused, never written through
         write_atomically(target.parent, {target.name: json_writer(result.to_geojson())})
         print(f"Wrote {args.geojson}")
     return 0
@@ -372,6 +441,16 @@ def _format_summary(summary: Any) -> str:
     ].copy()
     for column in ("share_pop_5min", "share_pop_10min", "share_pop_15min"):
         table[column] = (table[column] * 100).map(lambda v: f"{v:5.1f}%")
-    table["median_min"] = table["median_min"].map(lambda v: f"{v:5.1f}")
+    table["median_min"] = [
+        _median_text(median, count)
+        for median, count in zip(table["median_min"], table["facilities"], strict=True)
+    ]
     table.columns = ["类别", "level", "count", "pop≤5", "pop≤10", "pop≤15", "median min"]
     return table.to_string()
+
+
+def _median_text(median: float, facilities: int) -> str:
+    """A median walk, or why there is none: no facility mapped, or none within reach."""
+    if math.isfinite(median):
+        return f"{median:5.1f}"
+    return "本区无 none mapped here" if facilities == 0 else "不可达 unreachable"

@@ -69,9 +69,10 @@ class OutputError(YushuError):
 
 
 STOP_SIGNALS: list[int] = []
-"""Signals the command line received (SIGINT, SIGTERM). Long steps check it between them: a
-``KeyboardInterrupt`` raised while native code runs a Python callback (numba's compiler, in
-llvmlite) is printed and swallowed there, so the raise alone cannot be trusted to stop."""
+"""Signals the command line received (SIGINT, SIGTERM, SIGHUP). Long steps check it between
+them: a ``KeyboardInterrupt`` raised while native code runs a Python callback (numba's
+compiler, in llvmlite) is printed and swallowed there, so the raise alone cannot be trusted
+to stop."""
 
 
 def raise_if_stopped() -> None:

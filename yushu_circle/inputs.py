@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from yushu_circle.catalog import Catalog
+from yushu_circle.catalog import Catalog, normalize_key
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import Snap, WalkNetwork
 from yushu_circle.options import AgeShares, Datum, StudyOptions
@@ -178,10 +178,40 @@ def what_if_frame(added: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def _categorised(
+    frame: gpd.GeoDataFrame, catalog: Catalog
+) -> tuple[gpd.GeoDataFrame, Catalog, list[str]]:
+    """Added facilities with their categories resolved (``幼儿园`` → ``kindergarten``); an
+    unknown one becomes a category of its own, noted with the nearest known one."""
+    keys = []
+    unknown: dict[str, list[str]] = {}
+    known = catalog
+    for value in frame["category"].astype(str):
+        key = known.resolve(value.strip())
+        if key is None:
+            key = normalize_key(value)
+            catalog = catalog.with_category(key, value.strip())
+            unknown.setdefault(value.strip(), []).append(key)
+        keys.append(key)
+    notes = [
+        known.unknown_note(value, found[0], len(found), "what-if")
+        for value, found in unknown.items()
+    ]
+    return frame.assign(category=keys), catalog, notes
+
+
 def read_user_facilities(
     items: Sequence[Any], catalog: Catalog, datum: str
 ) -> tuple[tuple[tuple[gpd.GeoDataFrame, str], ...], Catalog]:
-    """The user's facility files and frames, read now; the catalog extended by them."""
+    """The user's facility files and frames, read now; the catalog extended by them.
+
+    Raises
+    ------
+    InputError
+        When one file is given twice, or two files share a name (their facility ids,
+        ``<name>-<row>``, would clash).
+    """
+    _check_distinct_files([item for item in items if not isinstance(item, gpd.GeoDataFrame)])
     read = []
     for item in items:
         if isinstance(item, gpd.GeoDataFrame):
@@ -194,6 +224,24 @@ def read_user_facilities(
             catalog = extended or catalog
             read.append((frame, str(item)))
     return tuple(read), catalog
+
+
+def _check_distinct_files(paths: Sequence[str | Path]) -> None:
+    seen: dict[str, Path] = {}
+    for item in paths:
+        path = Path(item)
+        earlier = seen.get(path.stem)
+        if earlier is None:
+            seen[path.stem] = path
+            continue
+        same = earlier.resolve() == path.resolve()
+        raise InputError(
+            f"facilities file {path} is given twice"
+            if same
+            else f"facilities files {earlier} and {path} share the name {path.stem!r}, so "
+            f"their facility ids ({path.stem}-1, {path.stem}-2, …) would clash",
+            "give each file once" if same else "rename one of them",
+        )
 
 
 def catalog_of(value: Any) -> Catalog:
@@ -353,6 +401,7 @@ def find_facilities(
             if count
         ]
     for frame, origin in inputs.facilities:
+        notes += frame.attrs.get("notes", [])  # categories not in the catalog
         if origin:
             notes += check_in_study_area(
                 network, frame, origin, "facilities", inputs.options.snap_limit_m
@@ -390,14 +439,14 @@ def what_if_inputs(
     changed = set(facilities[ids.isin(drop)]["category"].astype(str))
     catalog = inputs.catalog
     parts = [kept]
+    notes: list[str] = []
     if added is not None:
         if isinstance(added, gpd.GeoDataFrame):
-            new = what_if_frame(added)
-            for key in new["category"].unique():
-                catalog = catalog.with_category(str(key))
+            new, catalog, notes = _categorised(what_if_frame(added), catalog)
         else:
             new, extended = user_facilities(added, inputs.options.datum, catalog)
             catalog = extended or catalog
+            notes = new.attrs.get("notes", [])
         changed |= set(new["category"].astype(str))
         parts.append(new)
     combined = gpd.GeoDataFrame(
@@ -407,6 +456,7 @@ def what_if_inputs(
         f"what-if 情景: {len(drop)} facility(ies) removed, {len(combined) - len(kept)} added "
         f"({', '.join(sorted(changed))})"
     )
+    scenario = "; ".join([scenario, *notes])
     new_inputs = dataclasses.replace(
         inputs,
         catalog=catalog,

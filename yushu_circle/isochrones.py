@@ -331,6 +331,11 @@ def _check_minutes(minutes: Sequence[float]) -> tuple[float, ...]:
         raise InputError(
             f"isochrone minutes {minutes!r} must be positive numbers", "pass minutes like 5,10,15"
         )
+    if len(set(values)) != len(values):  # two bands of one threshold (the CLI refuses it too)
+        raise InputError(
+            f"isochrone minutes {minutes!r} list a threshold more than once",
+            "list each threshold once, e.g. 5,10,15",
+        )
     return values
 
 

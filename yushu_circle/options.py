@@ -201,12 +201,21 @@ def check_minutes(text: str, option: NumberRange = ISO_MINUTE) -> tuple[float, .
     Raises
     ------
     InputError
-        When the list is empty or any value is not a number inside ``option``'s range.
+        When the list is empty, any value is not a number inside ``option``'s range, or a
+        value is listed twice (``5,5,10``: two bands of one threshold).
     """
     parts = [p for p in str(text).replace(" ", "").split(",") if p]
     if not parts:
         raise InputError(f"{option.name} {clip_text(repr(text))} lists no minutes", "e.g. 5,10,15")
-    return tuple(check_number(option, part) for part in parts)
+    minutes = tuple(check_number(option, part) for part in parts)
+    repeated = sorted({m for m in minutes if minutes.count(m) > 1})
+    if repeated:
+        once = ",".join(f"{m:g}" for m in sorted(set(minutes)))
+        raise InputError(
+            f"{option.name} {clip_text(repr(text))} lists {repeated[0]:g} minutes more than once",
+            f"list each threshold once, e.g. {option.name} {once}",
+        )
+    return minutes
 
 
 def check_speed(speed_kmh: float, name: str = "speed") -> float:

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from yushu_circle.catalog import Catalog, normalize_key
-from yushu_circle.errors import InputError
+from yushu_circle._config import MAX_TABLE_BYTES, check_regular_file, read_text
+from yushu_circle.catalog import Catalog, check_category_name, normalize_key
+from yushu_circle.errors import InputError, clip_text
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "wgs84_lng", "gcj02_lng", "bd09_lng")
@@ -54,14 +55,13 @@ def read_user_points(
     """
     path, layer = _path_and_layer(path)
     datum = check_datum(datum)
-    if not path.is_file():
-        raise InputError(f"{what} file {path} does not exist", "check the path")
-    if path.stat().st_size == 0:
-        raise InputError(f"{what} file {path} is empty", "export it again")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
         frame = _read_csv_points(path, what)
     else:
+        check_regular_file(path, f"{what} file")
+        if path.stat().st_size == 0:
+            raise InputError(f"{what} file {path} is empty", "export it again")
         frame = _read_geo_points(path, layer, what)
     lon = frame.geometry.x.to_numpy()
     lat = frame.geometry.y.to_numpy()
@@ -144,28 +144,50 @@ def _read_geo_points(path: Path, layer: str | None, what: str) -> gpd.GeoDataFra
     return frame
 
 
-def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
-    raw = path.read_bytes()
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise InputError(
-            f"{what} file {path} is neither UTF-8 nor GBK text", "save it as UTF-8 CSV"
-        )
+def read_csv_table(
+    path: Path,
+    what: str,
+    fix: str = "save it as a CSV with a header",
+    max_bytes: int = MAX_TABLE_BYTES,
+) -> pd.DataFrame:
+    """A user's CSV (or TSV) table as text cells, read one way for every CSV the tool reads.
+
+    UTF-8 with or without BOM, or GBK/GB 18030 (Excel on Chinese Windows), through
+    :func:`yushu_circle._config.read_text` (no devices, no files over its limit). Empty
+    cells stay ``""``.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file holds, for messages (``residences``, ``scenario``).
+    fix : str
+        What to do when it is not a readable CSV.
+    max_bytes : int
+        The largest file read.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, not a regular file, too large, not text, empty or not
+        a readable CSV; naming the file.
+    """
     from io import StringIO
 
+    text = read_text(path, f"{what} file", "save it as UTF-8 CSV", max_bytes)
+    if not text.strip():
+        raise InputError(f"{what} file {path} is empty", fix)
     separator = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        frame = pd.read_csv(StringIO(text), sep=separator, dtype=str, keep_default_na=False)
+        return pd.read_csv(StringIO(text), sep=separator, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(
-            f"{what} file {path} is not a readable CSV ({exc})", "save it as a CSV with a header"
+            f"{what} file {path} is not a readable CSV ({clip_text(str(exc))})", fix
         ) from None
+
+
+def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
+    frame = read_csv_table(path, what)
     frame.columns = [str(c).strip() for c in frame.columns]
     lon_col = _find_column(frame, _LON_NAMES)
     lat_col = _find_column(frame, _LAT_NAMES)
@@ -310,12 +332,19 @@ def user_facilities(
     """Facilities from a user file (``name``, ``category``, ``lon``, ``lat``).
 
     A category missing from the catalog becomes a new category (level 15) rather than an
-    error; the catalog is returned extended.
+    error; the catalog is returned extended, and the frame's ``attrs["notes"]`` name each
+    such category with the nearest known one ("did you mean elderly_daycare?"), so a typo
+    is seen in the terminal, ``summary.json`` and the map's notes.
 
     Returns
     -------
     (GeoDataFrame, Catalog)
         Facilities with the contract's columns and ``source`` = the file's name.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_user_points`; and for a category that is empty or too long.
     """
     path = Path(path)
     frame = read_user_points(path, datum, what="facilities")
@@ -328,13 +357,17 @@ def user_facilities(
     name_col = _find_column(frame, _NAME_NAMES)
     names = frame[name_col].astype(str).to_numpy() if name_col else np.full(len(frame), "")
     categories = []
-    for value in frame[category_col].astype(str):
+    unknown: dict[str, list[str]] = {}  # the file's value → its new key, and its count
+    known = catalog
+    for row, value in enumerate(frame[category_col].astype(str)):
+        value = check_category_name(value, f"facilities file {path}, {_row_label(path, row)}")
         # A key, Chinese or English name or alias (新时代文明实践站 → civilization_station).
-        key = catalog.resolve(value.strip()) if catalog is not None else None
+        key = catalog.resolve(value) if catalog is not None else None
         if key is None:
             key = normalize_key(value)
             if catalog is not None:
-                catalog = catalog.with_category(key, value.strip())
+                catalog = catalog.with_category(key, value)
+            unknown.setdefault(value, []).append(key)
         categories.append(key)
     result = gpd.GeoDataFrame(
         {
@@ -350,4 +383,9 @@ def user_facilities(
     if capacity_col is not None:
         # the planner's inventory: seats, beds, m² (2SFCA supply); blank stays NaN
         result["capacity"] = pd.to_numeric(frame[capacity_col], errors="coerce").to_numpy()
+    if known is not None:
+        where = f"facilities file {path.name}"
+        result.attrs["notes"] = [
+            known.unknown_note(value, keys[0], len(keys), where) for value, keys in unknown.items()
+        ]
     return result, catalog

@@ -26,8 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "YUSHU_CACHE_DIR"
-"""Environment variable naming the folder for yushu_circle's caches (compiled kernels)."""
+from yushu_circle._config import CACHE_ENV, user_cache_dir
 
 COMPILE_SECONDS = {
     "kernels": 5,
@@ -57,12 +56,7 @@ def cache_dir() -> Path:
     numba_dir = os.environ.get("NUMBA_CACHE_DIR", "").strip()
     if numba_dir:
         return Path(numba_dir)
-    base = os.environ.get(CACHE_ENV, "").strip()
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("yushu_circle", appauthor=False)
-    return Path(base) / "numba"
+    return user_cache_dir("numba")  # the one user cache folder, as the Overpass answers'
 
 
 def cache_problem() -> str | None:

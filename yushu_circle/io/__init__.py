@@ -11,19 +11,20 @@ their file names are :class:`~yushu_circle.results.StudyFile` and
 from __future__ import annotations
 
 import datetime
+import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
-from yushu_circle.errors import InputError
+from yushu_circle.errors import InputError, clip_text
 from yushu_circle.io.staging import (
     STALE_STAGING_S,
     StagedWrites,
     Writer,
+    check_not_linked,
     check_out_dir,
     csv_writer,
     gpkg_writer,
@@ -35,7 +36,8 @@ from yushu_circle.io.staging import (
     wgs84_parquet_writer,
     write_atomically,
 )
-from yushu_circle.results import PlanFile, PlanResults, StudyFile, StudyResults
+from yushu_circle.results import PlanFile, PlanResults, StudyFile, StudyResults, schema
+from yushu_circle.results.files import COVERAGE_PNG_GLOB
 
 if TYPE_CHECKING:
     from yushu_circle.render.view import MapView
@@ -94,7 +96,7 @@ def write_results(
 
     # The big files are written on the background thread, each from its own shallow copy
     # of the frame (no pandas bookkeeping shared between threads), while the map is drawn.
-    with staged_writes(out_dir) as stage:
+    with staged_writes(out_dir, owns=StudyFile) as stage:
         stage.start(StudyFile.RESIDENCES, parquet_writer(results.access.copy(deep=False)))
         if results.engine is not None:
             stage.start(StudyFile.ENGINE, text_writer(results.engine))
@@ -122,6 +124,10 @@ def write_results(
 def read_results(out_dir: str | Path) -> StudyResults:
     """Read a study's output folder back (``yushu-circle run``); nothing is recomputed.
 
+    Every file is checked at the door against its schema (:mod:`yushu_circle.results.schema`,
+    the one ``tests/validate.py`` uses): a truncated, emptied, wrong-typed file or one
+    missing a column is one line naming it.
+
     Parameters
     ----------
     out_dir : str or Path
@@ -138,7 +144,7 @@ def read_results(out_dir: str | Path) -> StudyResults:
     Raises
     ------
     InputError
-        When a required file is missing or a file is unreadable.
+        When a required file is missing, or a file is unreadable or does not fit its schema.
     """
     out = Path(out_dir)
     needed = [StudyFile.RESIDENCES, StudyFile.FACILITIES, StudyFile.NETWORK]
@@ -148,23 +154,20 @@ def read_results(out_dir: str | Path) -> StudyResults:
             f"output folder {out} lacks {', '.join(missing)}",
             "pass a folder written by 'yushu-circle run --out DIR'",
         )
-    try:
-        document = json.loads((out / StudyFile.SUMMARY_JSON).read_text(encoding="utf-8"))
-        access, facilities, edges = (gpd.read_parquet(out / name) for name in needed)
-        isochrones = _optional(out / StudyFile.ISOCHRONES, gpd.read_parquet)
-        engine = _optional(out / StudyFile.ENGINE, _engine_text)
-        basemap = _optional(out / StudyFile.BASEMAP, gpd.read_parquet)
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read the outputs in {out} ({exc})", "re-run 'yushu-circle run --out DIR'"
-        ) from None
-    summary = pd.DataFrame(document.get("categories", []))
+    fix = f"run 'yushu-circle run --out {out}' again"
+    document = read_output_file(out, StudyFile.SUMMARY_JSON, fix)
+    access, facilities, edges = (read_output_file(out, name, fix) for name in needed)
+    optional = (StudyFile.ISOCHRONES, StudyFile.ENGINE, StudyFile.BASEMAP)
+    isochrones, engine, basemap = (
+        read_output_file(out, name, fix) if (out / name).exists() else None for name in optional
+    )
+    summary = pd.DataFrame(document["categories"])
     summary = summary.set_index("category") if "category" in summary else summary
     return StudyResults(
         access=access,
         facilities=facilities,
         summary=summary,
-        meta=document.get("meta", {}),
+        meta=document["meta"],
         edges=edges,
         isochrones=isochrones,
         engine=engine,
@@ -172,14 +175,77 @@ def read_results(out_dir: str | Path) -> StudyResults:
     )
 
 
-def _optional(path: Path, read: Callable[[Path], Any]) -> Any:
-    return read(path) if path.is_file() else None
+def read_output_file(folder: Path, name: str, fix: str) -> Any:
+    """One file of an output folder, read and checked against its schema at the door.
+
+    Parameters
+    ----------
+    folder : Path
+    name : str
+        A :class:`~yushu_circle.results.StudyFile` or :class:`~yushu_circle.results.PlanFile`.
+    fix : str
+        What the user does when it is damaged (run the command that wrote it again).
+
+    Returns
+    -------
+    Any
+        A parsed JSON document (``map_network.json``: its text), a GeoDataFrame (GeoParquet
+        with geometry) or a DataFrame (CSV, with its first column as the index).
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong: unreadable (truncated, emptied, a folder), not
+        GeoParquet, not JSON, or not fitting its schema (a column missing or of the wrong
+        kind, a document of the wrong shape).
+    """
+    path = folder / name
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path} is empty", fix)
+    try:
+        value = _read_output(path)
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not the file yushu-circle wrote", fix) from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read ({exc.strerror or exc})", fix) from None
+    except ValueError as exc:  # JSON, Parquet (ArrowInvalid) and CSV parse errors alike
+        raise InputError(f"{path} {_unreadable(path, exc)}", fix) from None
+    if path.suffix == ".json":
+        text = value
+        value = json.loads(text)
+        problem = schema.json_problem(name, value)
+        value = text if name == StudyFile.ENGINE else value
+    else:
+        problem = schema.table_problem(name, value)
+        if path.suffix == ".csv" and not value.empty:
+            value = value.set_index(value.columns[0])
+    if problem:
+        raise InputError(f"{path}: {problem}", fix)
+    return value
 
 
-def _engine_text(path: Path) -> str:
-    text = path.read_text(encoding="utf-8")
-    json.loads(text)  # a damaged file fails here, not in the planner's browser
-    return text
+def _read_output(path: Path) -> Any:
+    if path.suffix == ".json":
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+        return text
+    if path.suffix == ".csv":
+        raw = path.read_bytes()
+        if not raw.endswith(b"\n"):  # every table is written whole, line by line
+            raise ValueError("it ends in the middle of a line: truncated")
+        return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    return gpd.read_parquet(path)
+
+
+def _unreadable(path: Path, exc: ValueError) -> str:
+    text = clip_text(" ".join(str(exc).split()), 120)
+    if path.suffix == ".json":
+        return f"is not complete JSON (truncated or damaged: {text})"
+    if path.suffix == ".csv":
+        return f"is not a readable CSV table ({text})"
+    if "geo metadata" in text:
+        return "is not a GeoParquet file (no geo metadata)"
+    return f"is not a readable Parquet file (truncated or damaged: {text})"
 
 
 def rebuild_maps(out_dir: str | Path, view: MapView | None = None, png: bool = False) -> list[Path]:
@@ -213,8 +279,12 @@ def rebuild_maps(out_dir: str | Path, view: MapView | None = None, png: bool = F
     html = maps.coverage_map(results, view)
     written = write_atomically(out_dir, {StudyFile.MAP: text_writer(html)})
     if png:
+        # No PNG written through a link planted out of OUT.
+        check_not_linked(Path(out_dir), StudyFile.PNG_FOLDER)
         writers = maps.png_writers(results)
-        written += write_atomically(Path(out_dir) / StudyFile.PNG_FOLDER, writers)
+        folder = Path(out_dir) / StudyFile.PNG_FOLDER
+        earlier = [p.name for p in folder.glob(COVERAGE_PNG_GLOB)] if folder.is_dir() else []
+        written += write_atomically(folder, writers, owns=earlier)
     return written
 
 
@@ -281,7 +351,7 @@ def write_plan_results(
     if plan.walker is not None and plan.layers is not None:
         writers[PlanFile.MAP] = text_writer(plan_map(plan, view))
     writers[PlanFile.SUMMARY] = json_writer(plan.summary)
-    return write_atomically(out_dir, writers)
+    return write_atomically(out_dir, writers, owns=PlanFile)
 
 
 def _siting_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -320,21 +390,13 @@ def read_plan(out_dir: str | Path) -> PlanResults:
             f"{folder} is not a plan output folder (missing {', '.join(missing)})",
             "run `yushu-circle plan --out DIR` first, then `yushu-circle report DIR`",
         )
-    try:
-        summary = json.loads((folder / PlanFile.SUMMARY).read_text(encoding="utf-8"))
-        tables = {field: _optional(folder / name, _read_table) for name, field in _PLAN_TABLES}
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read the plan outputs in {folder} ({exc})",
-            "re-run 'yushu-circle plan --out DIR'",
-        ) from None
+    fix = f"run 'yushu-circle plan --out {folder}' again"
+    summary = read_output_file(folder, PlanFile.SUMMARY, fix)
+    tables: dict[str, Any] = {
+        field: read_output_file(folder, name, fix) if (folder / name).exists() else None
+        for name, field in _PLAN_TABLES
+    }
     return PlanResults(summary=summary, **tables)
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return gpd.read_parquet(path)
-    return pd.read_csv(path, encoding="utf-8-sig", index_col=0)
 
 
 def write_report(out_dir: str | Path, date: datetime.date | None = None) -> list[Path]:

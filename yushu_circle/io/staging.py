@@ -8,13 +8,17 @@ uses them for the output folders and re-exports them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import math
 import os
 import queue
 import shutil
+import socket
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +35,9 @@ Writer = Callable[[Path], None]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _STOP_POLL_SECONDS = 0.1
 """How often a wait for the background writer looks for a stop signal."""
+_FAILED_WAIT_S = 2.0
+"""How long a failed run waits for the file the background writer is in (a stuck writer
+does not hold the error back longer)."""
 
 
 def prepare_out_dir(out_dir: str | Path) -> Path:
@@ -104,17 +111,23 @@ class StagedWrites:
             queue.SimpleQueue()
         )
         self._background: threading.Thread | None = None
+        self._cancelled = threading.Event()
         self.written: list[Path] = []
 
     def _claim(self, name: str) -> Path:
         # A stop whose KeyboardInterrupt was swallowed (see STOP_SIGNALS) ends the writes
         # here rather than after the next file.
         raise_if_stopped()
-        _check_not_linked(self._out, name)
+        check_not_linked(self._out, name)
         if (self._out / name).resolve().parent != self._out.resolve():
             raise InputError(
                 f"output file name {name!r} would be written outside {self._out}",
                 "use plain file names",
+            )
+        if (self._out / name).is_dir():
+            raise OutputError(
+                f"{self._out / name} is a folder, where yushu-circle writes its file {name}",
+                "move or rename that folder, or choose another output folder",
             )
         self._names.append(name)
         return self._staging / name
@@ -152,50 +165,93 @@ class StagedWrites:
                 pending.set_exception(exc)
             else:
                 pending.set_result(None)
+            if self._cancelled.is_set():  # stopped while this file was written: tidy up
+                remove_staging(self._staging)
+                return
 
     def _failed(self, exc: OSError) -> OutputError:
+        where = f"{self._out / Path(exc.filename).name}" if exc.filename else str(self._out)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         return OutputError(
-            f"writing to {self._out} failed ({exc.strerror or exc})",
-            "free disk space or choose another --out folder; earlier outputs were left intact",
+            f"writing {where} failed ({exc.strerror or exc})",
+            ("free disk space or choose another output folder" if full else "check that folder")
+            + "; earlier outputs were left intact",
         )
 
-    def _finish(self) -> None:
+    def _finish(self, owns: Iterable[str] = ()) -> None:
+        """Move the staged files into place, and what this kind of run owns but did not
+        write this time out of the way, as one step: when a move fails, every earlier file
+        is put back, byte for byte, and the message names the file that failed."""
         try:
             for pending in self._pending:
                 pending.result()  # the first failure, in the order the files were started
-            for name in self._names:
-                final = self._out / name
-                os.replace(self._staging / name, final)
-                self.written.append(final)
         except OSError as exc:
             raise self._failed(exc) from None
+        earlier = self._staging / _EARLIER
+        earlier.mkdir()
+        done: list[tuple[str, bool]] = []  # (name, an earlier one was kept aside)
+        stale = [n for n in dict.fromkeys(owns) if n not in self._names and _present(self._out / n)]
+        name = ""
+        try:
+            for name in self._names:
+                final = self._out / name
+                done.append((name, _keep_aside(final, earlier / name)))
+                os.replace(self._staging / name, final)
+            for name in stale:  # the earlier run's, which this one does not write
+                os.replace(self._out / name, earlier / name)
+                done.append((name, True))
+        except OSError as exc:
+            unrestored = _put_back(self._out, earlier, done)
+            problem = f"moving {self._out / name} into place failed ({exc.strerror or exc})"
+            raise OutputError(
+                problem
+                + (
+                    f"; these could not be put back: {', '.join(unrestored)}"
+                    if unrestored
+                    else "; every earlier output was put back as it was"
+                ),
+                "check that folder (free disk space, permissions) and run again",
+            ) from None
+        self.written = [self._out / n for n in self._names]
 
-    def _stop(self, cancel: bool) -> None:
+    def _stop(self, cancel: bool, wait: float = math.inf) -> None:
+        """End the background writer: after its files (``cancel=False``), or at once,
+        dropping those not begun and waiting at most ``wait`` seconds for the file it is in
+        (a failed run gives it a moment, so its staging folder goes whole; a stop signal
+        none). A writer still in its file removes the staging folder itself when done; a
+        stop signal ends any wait."""
         if self._background is None:
             return
         self._jobs.put(None)
         if cancel:
+            self._cancelled.set()
             for pending in self._pending:
                 pending.cancel()  # those not yet begun
-        else:
-            while self._background.is_alive():
-                self._background.join(_STOP_POLL_SECONDS)
-                raise_if_stopped()
+        give_up = time.monotonic() + wait
+        while self._background.is_alive() and time.monotonic() < give_up:
+            self._background.join(min(_STOP_POLL_SECONDS, wait))
+            raise_if_stopped()
 
 
 @contextmanager
-def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
+def staged_writes(out_dir: str | Path, owns: Iterable[str] = ()) -> Iterator[StagedWrites]:
     """Write several files so that each appears whole or not at all.
 
     Every file is first written into a hidden staging folder inside ``out_dir``; only
     when the ``with`` block ends and all are written are they moved into place with
-    ``os.replace`` (atomic on one file system). If anything fails, nothing in
-    ``out_dir`` changes, and a folder this call created is removed again.
+    ``os.replace`` (atomic on one file system), together with removing what ``owns``
+    names but this run did not write (an earlier run's ``isochrones.parquet`` after a
+    ``--no-isochrones`` run), so the folder holds one run. If anything fails, nothing in
+    ``out_dir`` changes (a failure while moving puts every earlier file back), and a
+    folder this call created is removed again.
 
     Parameters
     ----------
     out_dir : str or Path
         The output folder.
+    owns : iterable of str
+        The files (and folders) of ``out_dir`` this kind of run owns: those not written
+        this time are removed with the rest of the step.
 
     Yields
     ------
@@ -206,26 +262,31 @@ def staged_writes(out_dir: str | Path) -> Iterator[StagedWrites]:
     created = not Path(out_dir).exists()
     out = prepare_out_dir(out_dir)
     _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    staging = make_staging(out)
     stage = StagedWrites(out, staging)
     finished = False
     try:
         try:
             yield stage
-        except BaseException:
-            stage._stop(cancel=True)
+        except BaseException as exc:
+            # A failure waits a moment for the file being written, so the staging folder
+            # goes whole; a stop signal does not wait (the writer tidies up after itself).
+            stopped = isinstance(exc, KeyboardInterrupt)
+            stage._stop(cancel=True, wait=0 if stopped else _FAILED_WAIT_S)
             raise
         stage._stop(cancel=False)
-        stage._finish()
+        stage._finish(owns)
         finished = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging)
         if created and not finished:
             with contextlib.suppress(OSError):  # not empty: files were moved in; keep them
                 out.rmdir()  # the folder this call made, for outputs that never came
 
 
-def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list[Path]:
+def write_atomically(
+    out_dir: str | Path, writers: Mapping[str, Writer], owns: Iterable[str] = ()
+) -> list[Path]:
     """Write several files at once so that each appears whole or not at all.
 
     :func:`staged_writes` with every file written in turn.
@@ -236,19 +297,21 @@ def write_atomically(out_dir: str | Path, writers: Mapping[str, Writer]) -> list
         The output folder.
     writers : mapping of str to callable
         File name → function writing that file to the path it is given.
+    owns : iterable of str
+        What this kind of run owns in the folder (see :func:`staged_writes`).
 
     Returns
     -------
     list of Path
         The written files.
     """
-    with staged_writes(out_dir) as stage:
+    with staged_writes(out_dir, owns) as stage:
         for name, writer in writers.items():
             stage.write(name, writer)
     return stage.written
 
 
-def _check_not_linked(out: Path, name: str) -> None:
+def check_not_linked(out: Path, name: str) -> None:
     """Refuse to replace a symbolic link planted where an output file goes."""
     path = out / name
     if not path.is_symlink():
@@ -358,16 +421,121 @@ def _clean(value: Any) -> Any:
 
 
 STALE_STAGING_S = 3600.0
-"""A staging folder older than this was left by a killed run and is removed."""
+"""A staging folder of this tool older than this, whose process is gone, was left by a killed
+run and is removed."""
+STAGING_MARKER = ".yushu-staging"
+"""The file inside every staging folder this tool makes: who made it (tool, host, process)."""
+_EARLIER = ".earlier"
+"""Inside a staging folder: the earlier outputs a run replaces or removes, until it is done."""
+
+
+def make_staging(out: Path, prefix: str = ".staging-") -> Path:
+    """A new staging folder in ``out``, with the marker that proves this tool made it.
+
+    Only folders carrying the marker are ever swept (:func:`is_stale_staging`); a folder
+    the user named ``.staging-thesis`` is theirs and is kept.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
+    marker = {
+        "tool": "yushu-circle",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "created": time.time(),
+    }
+    (folder / STAGING_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    return folder
+
+
+def made_here(folder: Path) -> dict[str, Any] | None:
+    """The marker of a staging folder this tool made, or None (not ours, or unreadable)."""
+    try:
+        marker = json.loads((folder / STAGING_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or marker.get("tool") != "yushu-circle":
+        return None
+    return marker
+
+
+def is_stale_staging(folder: Path, now: float | None = None) -> bool:
+    """Whether a staging folder is this tool's, left by a run that is gone: its marker is
+    older than :data:`STALE_STAGING_S` and its process no longer runs on this host."""
+    marker = made_here(folder)
+    if marker is None:
+        return False
+    created = marker.get("created")
+    made = created if isinstance(created, int | float) else 0.0
+    if (time.time() if now is None else now) - made <= STALE_STAGING_S:
+        return False
+    pid = marker.get("pid")
+    running = marker.get("host") == socket.gethostname() and isinstance(pid, int) and _alive(pid)
+    return not running  # a long run still going keeps its folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as another user's process
+        return True
+    return True
 
 
 def _remove_stale_staging(out: Path) -> None:
-    import time
-
-    now = time.time()
     for folder in out.glob(".staging-*"):
         try:
-            if folder.is_dir() and now - folder.stat().st_mtime > STALE_STAGING_S:
+            if folder.is_dir() and not folder.is_symlink() and is_stale_staging(folder):
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
+
+
+def remove_staging(folder: Path) -> None:
+    """Remove a staging folder; its marker goes last, and stays when a file the background
+    writer is still in keeps the folder (the writer, or a later sweep, removes it)."""
+    try:
+        entries = [entry for entry in folder.iterdir() if entry.name != STAGING_MARKER]
+    except OSError:
+        return  # already gone
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        if [entry.name for entry in folder.iterdir()] == [STAGING_MARKER]:
+            (folder / STAGING_MARKER).unlink()
+        folder.rmdir()
+
+
+def _present(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _keep_aside(final: Path, aside: Path) -> bool:
+    """Keep the earlier ``final`` (if any) at ``aside`` while it stays in place: a hard link,
+    else a copy. Whether there was one."""
+    if not final.is_file():
+        return False
+    try:
+        os.link(final, aside)
+    except OSError:  # no hard links on this file system
+        shutil.copy2(final, aside)
+    return True
+
+
+def _put_back(out: Path, earlier: Path, done: list[tuple[str, bool]]) -> list[str]:
+    """Undo the moves of :meth:`StagedWrites._finish`, last first; the names that could not
+    be put back."""
+    failed = []
+    for name, kept in reversed(done):
+        try:
+            if kept:
+                os.replace(earlier / name, out / name)
+            else:
+                (out / name).unlink(missing_ok=True)  # new in this run: there was none
+        except OSError:
+            failed.append(name)
+    return failed

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import osmnx as ox
 
+from yushu_circle._config import user_cache_dir
+
 if TYPE_CHECKING:
     from yushu_circle.osm.servers import Servers
 
@@ -88,18 +90,35 @@ _SETTINGS = {
 }
 
 
+_OSMNX_CACHE = Path("./cache")
+"""osmnx's own default cache folder: ``cache/`` in whatever folder the user runs from."""
+
+
+def cache_folder() -> Path:
+    """The folder osmnx's answer cache is in: osmnx's setting, except that its default
+    (``./cache``, left behind in the working folder) is the user cache's ``overpass``
+    folder (:func:`yushu_circle._config.user_cache_dir`); absolute, so another process (a
+    Dask worker) finds the same one."""
+    folder = Path(ox.settings.cache_folder)
+    if folder == _OSMNX_CACHE:
+        return user_cache_dir("overpass")
+    return folder.resolve()
+
+
 def current_settings() -> dict[str, Any]:
     """osmnx's current server settings, by :class:`~yushu_circle.osm.servers.Servers` field
-    (the cache folder as an absolute path, so another process finds the same one)."""
+    (the cache folder as :func:`cache_folder` gives it)."""
     values = {field: getattr(ox.settings, name) for field, name in _SETTINGS.items()}
-    values["cache_folder"] = str(Path(values["cache_folder"]).resolve())
+    values["cache_folder"] = str(cache_folder())
     return values
 
 
 @contextmanager
 def using(servers: Servers | None) -> Iterator[None]:
-    """osmnx's settings set to ``servers`` for the duration of a call, then restored."""
-    wanted = {} if servers is None else servers.settings()
+    """osmnx's settings set to ``servers`` for the duration of a call, then restored (the
+    cache folder, when not given, is :func:`cache_folder`)."""
+    wanted = {"cache_folder": str(cache_folder())}
+    wanted.update({} if servers is None else servers.settings())
     saved = {_SETTINGS[field]: getattr(ox.settings, _SETTINGS[field]) for field in wanted}
     try:
         for field, value in wanted.items():

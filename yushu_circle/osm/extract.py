@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
+from yushu_circle.errors import InputError
 from yushu_circle.osm.walkfilter import is_walkable
 
 AREA_RELATIONS = frozenset({"multipolygon", "boundary"})
@@ -230,7 +231,10 @@ def extract_from_elements(elements: Iterable[Mapping[str, Any]], label: str = ""
                 (str(m.get("type")), int(m.get("ref")), str(m.get("role") or ""))
                 for m in element.get("members", [])
             )
-            relations.append(Relation(int(element["id"]), tags, parts))
+            relation_id = int(element["id"])
+            if any(abs(ref) > _INT64_MAX for ref in (relation_id, *(m[1] for m in parts))):
+                raise _id_beyond_64_bits(label)
+            relations.append(Relation(relation_id, tags, parts))
     members = {ref for r in relations for kind, ref, _ in r.members if kind == "way"}
     ways = []
     absent = 0
@@ -245,7 +249,21 @@ def extract_from_elements(elements: Iterable[Mapping[str, Any]], label: str = ""
         absent += int(np.isnan(lon).any())
         ways.append((way_id, refs, tags, lon, lat))
     notes = [absent_note(absent, label)] if absent else []
-    return build_extract(ways, points, relations, notes)
+    try:
+        return build_extract(ways, points, relations, notes)
+    except OverflowError:  # a node or way id numpy cannot hold
+        raise _id_beyond_64_bits(label) from None
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _id_beyond_64_bits(label: str) -> InputError:
+    where = f"OSM data {label}" if label else "the OSM data"
+    return InputError(
+        f"{where} holds an element id beyond 64 bits (OSM ids are 64-bit integers)",
+        "check the file: it is damaged, or was not written by an OSM tool",
+    )
 
 
 def elements_of(extract: Extract) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ def read_graphml(path: Path) -> OSMData:
     Raises
     ------
     InputError
-        When the file is not a readable OSMnx GraphML file.
+        When the file is not a readable OSMnx GraphML file, or a node id is beyond 64 bits.
     DataError
         When the graph has no nodes.
     """
@@ -29,5 +29,10 @@ def read_graphml(path: Path) -> OSMData:
         ) from None
     if graph.number_of_nodes() == 0:
         raise DataError(f"GraphML file {path} has no nodes", "save a non-empty graph")
+    if any(isinstance(node, int) and abs(node) >= 2**63 for node in graph.nodes):
+        raise InputError(
+            f"GraphML file {path} holds a node id beyond 64 bits (OSM ids are 64-bit integers)",
+            "save the graph again with osmnx.save_graphml from OSM data",
+        )
     notes = ["GraphML holds only the street network: pass --facilities and --residences files"]
     return OSMData([], f"GraphML file {path.name}", graph=graph, notes=notes)

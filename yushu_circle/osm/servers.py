@@ -8,6 +8,7 @@ osmnx and restores osmnx's settings afterwards, so nothing outside ``osm/`` sets
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 
@@ -57,3 +58,12 @@ class Servers:
             for field in dataclasses.fields(self)
             if getattr(self, field.name) is not None
         }
+
+
+def answer_cache_folder() -> Path:
+    """Where osmnx keeps the Overpass and Nominatim answers for later runs: its setting, or
+    (for osmnx's default ``./cache``, which would be left in the working folder) the user
+    cache (:func:`yushu_circle.osm._osmnx.cache_folder`)."""
+    from yushu_circle.osm import _osmnx
+
+    return _osmnx.cache_folder()

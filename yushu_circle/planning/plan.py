@@ -288,6 +288,7 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
         }
     if plan.whatif is not None:
         summary["whatif"] = plan.whatif.summary.reset_index().to_dict("records")
+        summary["whatif_note"] = plan.whatif.note
     return summary
 
 

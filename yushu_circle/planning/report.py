@@ -112,6 +112,8 @@ def whatif_text(diff: WhatIf) -> str:
         )
     if diff.summary.empty:
         lines.append("  no category changed 无变化")
+    if diff.note:
+        lines.append(f"  Note 注意: {diff.note}")
     return "\n".join(lines)
 
 

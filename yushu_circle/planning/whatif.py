@@ -33,11 +33,15 @@ class WhatIf:
         and after, residences better and worse off.
     categories : list of str
         The categories that changed.
+    note : str
+        What the scenario did, with any added category not in the catalog named beside
+        the nearest known one ("did you mean elderly_daycare?"); empty when not known.
     """
 
     residences: gpd.GeoDataFrame
     summary: pd.DataFrame
     categories: list[str]
+    note: str = ""
 
 
 def compare(before: Study, after: Study, network: WalkNetwork | None = None) -> WhatIf:
@@ -129,4 +133,4 @@ def compare(before: Study, after: Study, network: WalkNetwork | None = None) -> 
             "population_no_longer_within",
         ],
     ).set_index("category")
-    return WhatIf(frame, summary, keys)
+    return WhatIf(frame, summary, keys, after.inputs.scenario)

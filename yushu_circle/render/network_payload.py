@@ -15,8 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from yushu_circle.errors import InputError
+from yushu_circle._config import MAX_CONFIG_BYTES
+from yushu_circle.catalog import check_category_name
+from yushu_circle.errors import InputError, clip_text
 from yushu_circle.render.bundle import bundle
+from yushu_circle.user_points import read_csv_table
 
 SCENARIO_COLUMNS = ("action", "facility_id", "category", "name", "lon", "lat")
 """Columns of a what-if scenario CSV written by the page (``yushuMap.scenarioCsv()``)."""
@@ -99,6 +102,10 @@ def read_scenario(path: str | Path) -> Scenario:
     """Read a scenario CSV (``action,facility_id,category,name,lon,lat``; action ``add`` or
     ``remove``), as the page writes it, for :meth:`yushu_circle.Study.with_facilities`.
 
+    Read as every CSV the tool reads (:func:`yushu_circle.user_points.read_csv_table`):
+    UTF-8 with or without BOM, or GBK as Excel on a Chinese Windows machine saves the
+    page's file again; no device and nothing over 16 MiB.
+
     Parameters
     ----------
     path : str or Path
@@ -110,27 +117,27 @@ def read_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     InputError
-        Naming the file, row and value when a column is missing or a value is bad.
+        Naming the file, row and value when the file is empty, a column is missing, or a
+        value is bad (an action, a category, coordinates outside ±180/±90).
     """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise InputError(
-            f"scenario file {path}: {err}", "give the CSV the map page saved"
-        ) from None
+    fix = "use the CSV from the map's 'download scenario' (" + ",".join(SCENARIO_COLUMNS) + ")"
+    frame = read_csv_table(path, "scenario", fix, max_bytes=MAX_CONFIG_BYTES)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in SCENARIO_COLUMNS if c not in frame.columns]
     if missing:
+        raise InputError(f"scenario file {path} lacks column(s) {', '.join(missing)}", fix)
+    if frame.empty:
         raise InputError(
-            f"scenario file {path} lacks column(s) {', '.join(missing)}",
-            "use the CSV from the map's 'download scenario' (" + ",".join(SCENARIO_COLUMNS) + ")",
+            f"scenario file {path} adds and removes no facility (a header and no rows)",
+            "add or remove facilities on the map's What-if panel, then download the scenario",
         )
     actions = frame["action"].str.strip().str.lower()
     bad = ~actions.isin(["add", "remove"])
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"scenario file {path}, row {row + 2}: action {frame['action'].iloc[row]!r}",
+            f"scenario file {path}, row {row + 2}: action {clip_text(frame['action'].iloc[row])!r}",
             "write 'add' or 'remove'",
         )
     adds = frame[actions == "add"]
@@ -143,6 +150,16 @@ def read_scenario(path: str | Path) -> Scenario:
             f"scenario file {path}, row {row + 2}: an added facility needs a category, lon and lat",
             "give lon/lat in degrees (WGS-84) and a catalog category such as kindergarten",
         )
+    outside = (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if outside.any():
+        at = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            f"scenario file {path}, row {int(adds.index[at]) + 2}: lon {lon[at]:g}, lat "
+            f"{lat[at]:g} is outside longitude -180…180 / latitude -90…90",
+            "give lon/lat in degrees (WGS-84), as the map's 'download scenario' writes them",
+        )
+    for row, category in zip(adds.index.to_numpy(), adds["category"], strict=True):
+        check_category_name(category, f"scenario file {path}, row {int(row) + 2}")
     added = gpd.GeoDataFrame(
         {
             "facility_id": adds["facility_id"].str.strip().to_numpy(),

@@ -47,11 +47,17 @@ class PlanFile(enum.StrEnum):
     REPORT_PDF = "report.pdf"
 
 
+COVERAGE_PNG_GLOB = "coverage_*.png"
+"""Every file :func:`coverage_png` names: what ``map --png`` owns in ``png/``."""
+
+
 def coverage_png(category: str) -> str:
     """The file name of a category's static map in ``png/``: ``coverage_<category>.png``.
 
     Characters other than letters, digits, ``_`` and ``-`` become ``_``, so a category from
-    a user's file cannot name a path.
+    a user's file cannot name a path. A planner's own category keeps its name (村史馆 →
+    ``coverage_村史馆.png``): an ASCII-only name made every Chinese category
+    ``coverage_category.png``, one drawn over the other.
     """
-    safe = re.sub(r"[^\w-]+", "_", category, flags=re.ASCII).strip("_") or "category"
+    safe = re.sub(r"[^\w-]+", "_", category).strip("_") or "category"
     return f"coverage_{safe}.png"
