@@ -5,7 +5,8 @@ import { createApp } from "../../yushu_circle/render/js/app.mjs";
 import { addBanner } from "../../yushu_circle/render/js/banner.mjs";
 import { drawLayers } from "../../yushu_circle/render/js/layers.mjs";
 import { addLegend } from "../../yushu_circle/render/js/legend.mjs";
-import { addLive } from "../../yushu_circle/render/js/live.mjs";
+import { createEngine } from "../../yushu_circle/render/js/engine.mjs";
+import { liveEngine } from "../../yushu_circle/render/js/live.mjs";
 import { start } from "../../yushu_circle/render/js/map.mjs";
 import { addSwitcher } from "../../yushu_circle/render/js/switcher.mjs";
 import { addTable } from "../../yushu_circle/render/js/table.mjs";
@@ -22,14 +23,8 @@ export function buildPage({ width = 1280, height = 757, live = true, data = null
   addSwitcher(app);
   addLegend(app);
   addTable(app);
-  if (live) {
-    const node = win.document.createElement("script");
-    node.type = "application/json";
-    node.id = "net";
-    node.textContent = JSON.stringify(enginePayload());
-    win.document.body.appendChild(node);
-    addLive(app, "net");
-  }
+  // The engine from its unpacked payload (the page unpacks the packed one first: addLive).
+  if (live) liveEngine(app, createEngine(enginePayload()));
   const hook = start(app);
   return { win, app, map, groups, hook, doc: win.document };
 }
