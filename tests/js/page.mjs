@@ -13,9 +13,13 @@ import { addTable } from "../../yushu_circle/render/js/table.mjs";
 import { leafletMap, openPage } from "./dom.mjs";
 import { enginePayload, mapData } from "./mapdata.mjs";
 
-export function buildPage({ width = 1280, height = 757, live = true, data = null } = {}) {
+// `city`: the data of a city past the drawing caps (no streets or residences of its own:
+// citylayers.mjs draws the engine's, with `city` as the residences' unpacked columns);
+// `prepare(win)` runs before anything is drawn.
+export function buildPage({ width = 1280, height = 757, live = true, data = null, city = null, prepare = null } = {}) {
   const win = openPage({ width, height });
-  const D = data || mapData({ live });
+  if (prepare) prepare(win);
+  const D = data || mapData({ live, city: Boolean(city) });
   const { map, groups } = leafletMap(win, ["kindergarten", "clinic"], D.overlays.length);
   const app = createApp(map, D, groups);
   drawLayers(app);
@@ -24,7 +28,11 @@ export function buildPage({ width = 1280, height = 757, live = true, data = null
   addLegend(app);
   addTable(app);
   // The engine from its unpacked payload (the page unpacks the packed one first: addLive).
-  if (live) liveEngine(app, createEngine(enginePayload()));
+  if (live) {
+    const engine = createEngine(enginePayload());
+    if (app.city) app.city.attach(engine, city);
+    liveEngine(app, engine);
+  }
   const hook = start(app);
   return { win, app, map, groups, hook, doc: win.document };
 }

@@ -11,11 +11,14 @@ and the reason a residence counts its people — packed as the engine's arrays a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
-import pandas as pd
+import shapely
 
+from yushu_circle.render.opening import opening_view
 from yushu_circle.render.people import people_payload
 from yushu_circle.results.engine import payload_digest, residence_digest
 from yushu_circle.results.packing import Packer
@@ -24,30 +27,50 @@ NO_SCORE = 65535
 """The packed score of a residence without one (scores travel as thousandths, uint16)."""
 
 
-CityLayers = tuple[dict[str, Any], dict[str, Any], list[str]]
-"""The map payload's ``network`` entry, its ``people`` entry and the people notes."""
+@dataclass(frozen=True)
+class CityLayers:
+    """What the map payload of a city drawn from the engine carries for its residences.
+
+    Attributes
+    ----------
+    network : dict
+        ``{"residences": n, "packed": …}``: blocks ``score`` (uint32 thousandths,
+        :data:`NO_SCORE` for none) and, only when residences differ in it, ``people`` (int32
+        code per residence, −1 for none).
+    people : dict
+        :func:`~yushu_circle.render.people.people_payload`'s dict (its ``of`` ``"packed"``
+        when the codes are in ``network``).
+    notes : list of str
+        The people notes.
+    view : dict or None
+        The opening view of every residence (:func:`~yushu_circle.render.opening.opening_view`).
+    """
+
+    network: dict[str, Any]
+    people: dict[str, Any]
+    notes: list[str]
+    view: dict[str, Any] | None
 
 
-def city_layers(residences: pd.DataFrame, engine: str) -> CityLayers | None:
-    """The map payload's ``network`` entry, the people entry and the people notes, or None
-    when the engine's residences are not these, in this order (then the page draws the
-    sample, as without the engine).
+def city_layers(
+    residences: gpd.GeoDataFrame, engine: str, facilities: np.ndarray
+) -> CityLayers | None:
+    """The residences' part of a city's map payload, or None when the engine's residences
+    are not these, in this order (then the page draws the sample, as without the engine).
 
     Parameters
     ----------
-    residences : DataFrame
-        Every residence (``residence_id``, ``score``, optional ``population_method``), in
-        the results' order.
+    residences : GeoDataFrame
+        Every residence (``residence_id``, ``score``, ``population``, optional
+        ``population_method``; points in EPSG:4326), in the results' order.
     engine : str
         The engine's payload (``StudyResults.engine``), format 2.
+    facilities : ndarray, shape (m, 2)
+        The facilities' lon, lat (for the opening view's spacing).
 
     Returns
     -------
-    (dict, dict, list of str) or None
-        ``{"residences": n, "packed": …}`` (blocks ``score``: uint16 thousandths,
-        :data:`NO_SCORE` for none; ``people``: int32 code per residence, −1 for none, only
-        when they differ); :func:`~yushu_circle.render.people.people_payload`'s dict (its
-        ``of`` then ``"packed"``) and notes.
+    CityLayers or None
     """
     ids = residences.get("residence_id")
     if ids is None or payload_digest(engine) != residence_digest(ids.tolist()):
@@ -63,4 +86,14 @@ def city_layers(residences: pd.DataFrame, engine: str) -> CityLayers | None:
         codes = np.array([-1 if c is None else c for c in people["of"]], dtype=np.int32)
         packer.add("people", codes, "int32")
         people = {**people, "of": "packed"}
-    return {"residences": len(residences), "packed": packer.packed()}, people, notes
+    points = residences.geometry
+    usable = np.asarray(~points.is_empty & points.notna(), dtype=bool)
+    lonlat = shapely.get_coordinates(points[usable].to_numpy())[:, :2]
+    population = residences.get("population")
+    pop = np.ones(len(lonlat)) if population is None else population.to_numpy(float)[usable]
+    return CityLayers(
+        network={"residences": len(residences), "packed": packer.packed()},
+        people=people,
+        notes=notes,
+        view=opening_view(lonlat, pop, facilities),
+    )

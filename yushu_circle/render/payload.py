@@ -162,9 +162,11 @@ def build_payload(
     big = len(residences) > MAX_MAP_RESIDENCES or (edges is not None and len(edges) > MAX_MAP_EDGES)
     city = None
     if minutes_in_page and big and results.engine is not None:
-        city = city_layers(residences, results.engine)
+        fac_payload = _facility_payload(facilities)
+        fac = np.array([fac_payload["lon"], fac_payload["lat"]], dtype=float).T.reshape(-1, 2)
+        city = city_layers(residences, results.engine, fac)
     if city is not None:
-        return _city_payload(results, view, cats, residences, city, notes, tianditu_key)
+        return _city_payload(results, view, cats, city, notes, tianditu_key)
     sampled = len(residences) > MAX_MAP_RESIDENCES
     if sampled:
         keep = np.unique(np.linspace(0, len(residences) - 1, MAX_MAP_RESIDENCES).astype(np.int64))
@@ -231,29 +233,20 @@ def _city_payload(
     results: StudyResults,
     view: MapView,
     cats: list[dict[str, Any]],
-    residences: gpd.GeoDataFrame,
     city: CityLayers,
     notes: list[str],
     tianditu_key: str | None,
 ) -> MapPayload:
     """The payload of a city drawn whole from the engine (:mod:`.city_layers`): no street or
     residence of its own, the residences' score and people packed in ``network``."""
-    network, people, people_notes = city
     meta = results.meta
     layers = []
     for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
         layer, layer_notes = overlay_payload(overlay)
         layers.append(layer)
         notes.extend(layer_notes)
-    notes.extend(people_notes)
-    fac_payload = _facility_payload(results.facilities)
-    none, _, _ = _residence_payload(residences.iloc[:0], [])
-    points = residences.geometry
-    usable = np.asarray(~points.is_empty & points.notna(), dtype=bool)
-    lonlat = shapely.get_coordinates(points[usable].to_numpy())[:, :2]
-    population = residences.get("population")
-    pop = np.ones(len(lonlat)) if population is None else population.to_numpy(float)[usable]
-    fac = np.array([fac_payload["lon"], fac_payload["lat"]], dtype=float).T.reshape(-1, 2)
+    notes.extend(city.notes)
+    none, _, _ = _residence_payload(results.access.iloc[:0], [])
     speed = meta.get("speed_kmh")
     return MapPayload(
         title=TITLE,
@@ -267,16 +260,16 @@ def _city_payload(
         cats=cats,
         summary=_summary_payload(results.summary, [c["key"] for c in cats]),
         res=none,
-        fac=fac_payload,
+        fac=_facility_payload(results.facilities),
         edges=_edge_payload(None, []),
         iso=_isochrone_payload(None, {}, view.isochrone_budget_bytes),
         tianditu=tianditu_key,
         overlays=layers,
         unreached=[],
         colors=page_colors(),
-        view=opening_view(lonlat, pop, fac),
-        people=people,
-        network=network,
+        view=city.view,
+        people=city.people,
+        network=city.network,
     )
 
 

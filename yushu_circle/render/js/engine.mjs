@@ -14,7 +14,7 @@ export function createEngine(payload) {
   const fac = net.facilities;
   const keys = net.categories.map((c) => c.key);
   const categoryIndex = new Map(keys.map((k, i) => [k, i]));
-  const residenceIndex = new Map(res.id.map((id, i) => [id, i]));
+  let residenceIndex = null; // id → index, made when a hook first names a residence
   const baseFacilities = [];
   for (let i = 0; i < fac.count; i++) {
     baseFacilities.push({
@@ -45,6 +45,7 @@ export function createEngine(payload) {
   }
 
   function residence(id) {
+    if (!residenceIndex) residenceIndex = new Map(res.id.map((rid, k) => [rid, k]));
     const i = residenceIndex.get(String(id));
     if (i === undefined) throw new Error(`unknown residence ${id}`);
     return i;
@@ -61,17 +62,32 @@ export function createEngine(payload) {
     return out;
   }
 
-  // The residences on each edge (CSR), made on the first what-if.
+  // For a what-if: the residences on each edge and the edges at each node, self-loops
+  // included (the searches' adjacency leaves them out), as CSR; made on the first one.
   let byEdge = null;
   function residencesByEdge() {
     if (byEdge) return byEdge;
-    const ptr = new Int32Array(net.edgeCount + 1);
-    for (let i = 0; i < res.count; i++) if (res.edge[i] >= 0) ptr[res.edge[i] + 1]++;
-    for (let e = 0; e < net.edgeCount; e++) ptr[e + 1] += ptr[e];
-    const fill = ptr.slice(0, net.edgeCount);
-    const list = new Int32Array(ptr[net.edgeCount]);
-    for (let i = 0; i < res.count; i++) if (res.edge[i] >= 0) list[fill[res.edge[i]]++] = i;
-    byEdge = { ptr, list, stamp: new Uint32Array(net.edgeCount), round: 0 };
+    const csr = (count, size, each) => {
+      const ptr = new Int32Array(count + 1);
+      each((k) => ptr[k + 1]++);
+      for (let k = 0; k < count; k++) ptr[k + 1] += ptr[k];
+      const fill = ptr.slice(0, count);
+      const list = new Int32Array(ptr[count]);
+      each((k, value) => {
+        list[fill[k]++] = value;
+      });
+      return { ptr, list };
+    };
+    const residents = csr(net.edgeCount, res.count, (put) => {
+      for (let i = 0; i < res.count; i++) if (res.edge[i] >= 0) put(res.edge[i], i);
+    });
+    const edges = csr(net.nodeCount, 2 * net.edgeCount, (put) => {
+      for (let e = 0; e < net.edgeCount; e++) {
+        put(net.edgeU[e], e);
+        if (net.edgeV[e] !== net.edgeU[e]) put(net.edgeV[e], e);
+      }
+    });
+    byEdge = { residents, edges, stamp: new Uint32Array(net.edgeCount), round: 0 };
     return byEdge;
   }
 
@@ -150,18 +166,18 @@ export function createEngine(payload) {
     addSame(entry, f.edge, j);
     const index = residencesByEdge();
     const round = ++index.round;
-    const { ptr, edge } = net.adjacency;
+    const { residents, edges } = index;
     const redo = (e) => {
       if (index.stamp[e] === round) return;
       index.stamp[e] = round;
-      for (let k = index.ptr[e]; k < index.ptr[e + 1]; k++) {
-        const i = index.list[k];
+      for (let k = residents.ptr[e]; k < residents.ptr[e + 1]; k++) {
+        const i = residents.list[k];
         entry.minutes[i] = bestMinutes(entry, i);
       }
       if (entry.edgeMin) entry.edgeMin[e] = originMinutes(entry, e, 0.5, 0);
     };
     redo(f.edge);
-    for (const x of nearer) for (let k = ptr[x]; k < ptr[x + 1]; k++) redo(edge[k]);
+    for (const x of nearer) for (let k = edges.ptr[x]; k < edges.ptr[x + 1]; k++) redo(edges.list[k]);
   }
 
   // Residence i's minutes to its nearest facility (NaN if none): the hot loop of a
@@ -359,7 +375,9 @@ export function createEngine(payload) {
     if (baseFacilities.some((f) => f.id === facilityId) || added.some((f) => f.id === facilityId)) {
       throw new Error(`facility id ${facilityId} is taken`);
     }
-    const solved = cache.has(key);
+    // The category as it stands, solved first (kept for a reset when it is the study's
+    // own), so that the new facility only extends its search.
+    solve(key);
     const facility = {
       id: facilityId,
       name,
@@ -373,7 +391,7 @@ export function createEngine(payload) {
       added: true,
     };
     added.push(facility);
-    if (solved) extend(key, facility);
+    extend(key, facility);
     return coverage();
   }
 

@@ -170,6 +170,7 @@ export async function loadPayload(doc) {
   delete R.id_prefix;
   delete R.id_number;
   delete R.id_prefixes;
+  delete R.digest;
   return out;
 }
 
