@@ -43,10 +43,11 @@ export function engineMinutes(app, engine) {
     return Number.isNaN(m) ? null : m;
   };
   for (const c of D.cats) {  // a category the engine lacks: nobody reaches it here
-    if (engine.categories.indexOf(c.key) < 0 && !R.min[c.key]) R.min[c.key] = R.id.map(() => null);
+    const pending = !R.min[c.key] || R.min[c.key].ycPending;
+    if (engine.categories.indexOf(c.key) < 0 && pending) R.min[c.key] = R.id.map(() => null);
   }
   for (const key of engine.categories) {
-    resCache[key] = R.min[key] || null;
+    resCache[key] = R.min[key] && !R.min[key].ycPending ? R.min[key] : null;
     edgeCache[key] = D.edges.min[key] || null;
     Object.defineProperty(R.min, key, {
       enumerable: true,
@@ -86,6 +87,11 @@ export function engineMinutes(app, engine) {
 // for it). A browser that cannot unpack it keeps the page without live what-if, and says so.
 export function addLive(app, dataId) {
   const doc = JSON.parse(document.getElementById(dataId).textContent);
+  // Until the engine is wired (engineMinutes), a category opened meanwhile shows no minutes.
+  const R = app.data.res;
+  for (const c of app.data.cats) {
+    if (!R.min[c.key]) R.min[c.key] = Object.assign(R.id.map(() => null), { ycPending: true });
+  }
   const status = L.control({ position: "bottomright" });
   status.onAdd = () => el("div", "正在载入步行路网… · Loading the walk network…", "yc-panel yc-live-status");
   status.addTo(app.map);
