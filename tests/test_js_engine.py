@@ -33,7 +33,7 @@ from yushu_circle.errors import InputError
 from yushu_circle.isochrones import isochrones
 from yushu_circle.network import WalkNetwork
 from yushu_circle.render.network_payload import engine_page, read_scenario
-from yushu_circle.results.engine import decode_typed, network_payload, payload_json
+from yushu_circle.results.engine import network_payload, payload_json, read_payload
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -264,8 +264,9 @@ def test_add_kindergartens_equals_python_what_if(page: Any, study: Study) -> Non
 def test_table_computed_in_the_page_equals_the_study_summary(page: Any, study: Study) -> None:
     # Without Python's rows in the payload, every category's row is the page's own.
     table = page.execute_script(
-        "const p = JSON.parse(document.querySelector('script[id$=network]').textContent);"
-        "p.coverage = null; return yushuEngine.createEngine(p).coverage();"
+        "const doc = JSON.parse(document.querySelector('script[id$=network]').textContent);"
+        "return yushuEngine.loadPayload(doc).then((p) => {"
+        "  p.coverage = null; return yushuEngine.createEngine(p).coverage(); });"
     )
     summary = study.summary()
     _same_coverage(table, summary)
@@ -376,23 +377,23 @@ def _profile_engine(study: Study, network: WalkNetwork) -> str:
 
 
 def test_payload_keeps_the_study_to_the_stated_precision(study: Study) -> None:
-    payload = json.loads(_engine(study))
+    payload = read_payload(_engine(study))
     network = study.network
     edges = payload["edges"]
     for name, exact in (("time_uv", network.time_uv), ("time_vu", network.time_vu)):
-        assert np.allclose(decode_typed(edges[name]), exact, rtol=2**-23, atol=0)
-    assert np.array_equal(decode_typed(edges["u"]), network.edge_u)
+        assert np.allclose(edges[name], exact, rtol=2**-23, atol=0)
+    assert np.array_equal(edges["u"], network.edge_u)
     lonlat = network.edges_frame().geometry.get_coordinates().to_numpy()
-    ptr = decode_typed(edges["geom_ptr"])
+    ptr = edges["geom_ptr"]
     assert ptr[-1] == len(lonlat) - 2 * network.edge_count
-    node_lon = decode_typed(payload["nodes"]["lon"]) / payload["coord_scale"]
+    node_lon = payload["nodes"]["lon"] / payload["coord_scale"]
     first = network.edges_frame().geometry.apply(lambda g: g.coords[0][0]).to_numpy()
     assert np.max(np.abs(node_lon[network.edge_u] - first)) <= 0.5e-7 + 1e-12
     res = payload["residences"]
     snap = study.residence_snap
-    assert np.allclose(decode_typed(res["frac"]), snap.frac, rtol=0, atol=6e-8)
+    assert np.allclose(res["frac"], snap.frac, rtol=0, atol=6e-8)
     access = snap.snap_m / network.metres_per_minute
-    assert np.allclose(decode_typed(res["access"]), np.where(snap.on_network, access, 0), rtol=1e-7)
+    assert np.allclose(res["access"], np.where(snap.on_network, access, 0), rtol=1e-7)
     assert res["id"] == [str(i) for i in study.residences["residence_id"]]
     assert payload["synthetic"] is True
     assert sum(payload["coverage"][k]["facilities"] for k in payload["coverage"]) == len(
@@ -500,9 +501,9 @@ def test_a_profile_network_with_asymmetric_minutes(
         _same_minutes(js, access[f"walk_min_{key}"].to_numpy(), key)
     assert payload["coverage"]["clinic"]["share_pop_15min"] == pytest.approx(
         browser.execute_script(
-            "const p = JSON.parse(document.querySelector('script[id$=network]').textContent);"
-            "p.coverage = null;"
-            "return yushuEngine.createEngine(p).coverage().clinic.share_pop_15min;"
+            "const doc = JSON.parse(document.querySelector('script[id$=network]').textContent);"
+            "return yushuEngine.loadPayload(doc).then((p) => { p.coverage = null;"
+            "  return yushuEngine.createEngine(p).coverage().clinic.share_pop_15min; });"
         ),
         abs=SHARE_TOL,
     )

@@ -334,10 +334,17 @@ def cmd_map(args: argparse.Namespace) -> int:
     """``yushu-circle map OUT_DIR``: rebuild the maps from existing outputs."""
     from yushu_circle.io import rebuild_maps
     from yushu_circle.render.view import MapView
+    from yushu_circle.results import StudyFile
+    from yushu_circle.results.engine import FORMAT as ENGINE_FORMAT
 
     view = MapView(category=args.category, isochrone_budget_bytes=int(args.iso_budget_mb * 1e6))
     written = rebuild_maps(args.out, view, png=args.png)
     for path in written:
+        if path.name == StudyFile.ENGINE:
+            print(
+                f"{path} 为旧格式, 已按当前格式重写 · was in an older format "
+                f"(yushu-network/1): rewritten as {ENGINE_FORMAT}"
+            )
         print(f"Wrote 写出 {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

@@ -68,7 +68,7 @@ test("minutes on a path graph: the edge-end rule, asymmetric edges, same edge", 
 
 test("a closed direction is never walked, and a zero share of it costs nothing", () => {
   const p = pathGraph();
-  p.edges.time_vu = encodeTyped([10, Infinity, 8, 5], "float32");
+  p.edges.time_vu = new Float32Array([10, Infinity, 8, 5]);
   const engine = createEngine(p);
   // From r0 the kindergarten needs 1 → 2 forward (open): unchanged.
   close(engine.minutesFrom("r0", "kindergarten"), 20);

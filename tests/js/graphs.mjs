@@ -1,7 +1,8 @@
-// Hand-built payloads for the engine's tests: nodes given in metres east/north of a point
-// near Yushu, straight edges unless vertices are given.
+// Hand-built payloads for the engine's tests, as loadPayload gives them (typed arrays):
+// nodes given in metres east/north of a point near Yushu, straight edges unless vertices
+// are given.
 
-import { encodeTyped } from "../../yushu_circle/render/js/payload.mjs";
+import { FORMAT } from "../../yushu_circle/render/js/payload.mjs";
 import { greatCircle } from "../../yushu_circle/render/js/geo.mjs";
 
 export const LON0 = 97.01;
@@ -15,6 +16,8 @@ export function lonlatOf([east, north]) {
 }
 
 const q = (deg) => Math.round(deg * 1e7);
+const VIEWS = { int32: Int32Array, float32: Float32Array };
+const typed = (values, dtype) => new VIEWS[dtype](values);
 
 // nodes: [[east, north], ...]; edges: [{u, v, tuv?, tvu?, via?: [[east, north], ...]}]
 // (minutes default to the great-circle length at `mpm`); residences / facilities:
@@ -41,14 +44,14 @@ export function payload({ nodes, edges, residences = [], facilities = [], catego
   const cats = categories || [...new Set(facilities.map((f) => f.category))];
   const points = (list) => ({
     count: list.length,
-    lon: encodeTyped(list.map((p) => q(lonlatOf(p.at)[0])), "int32"),
-    lat: encodeTyped(list.map((p) => q(lonlatOf(p.at)[1])), "int32"),
-    edge: encodeTyped(list.map((p) => p.edge), "int32"),
-    frac: encodeTyped(list.map((p) => p.frac), "float32"),
-    access: encodeTyped(list.map((p) => p.access ?? 0), "float32"),
+    lon: typed(list.map((p) => q(lonlatOf(p.at)[0])), "int32"),
+    lat: typed(list.map((p) => q(lonlatOf(p.at)[1])), "int32"),
+    edge: typed(list.map((p) => p.edge), "int32"),
+    frac: typed(list.map((p) => p.frac), "float32"),
+    access: typed(list.map((p) => p.access ?? 0), "float32"),
   });
   return {
-    format: "yushu-network/1",
+    format: FORMAT,
     synthetic: true,
     profile: "adult",
     speed_kmh: mpm * 0.06,
@@ -61,28 +64,28 @@ export function payload({ nodes, edges, residences = [], facilities = [], catego
     categories: cats.map((key) => ({ key, name_zh: key, name_en: key, level: 15 })),
     nodes: {
       count: nodes.length,
-      lon: encodeTyped(ll.map((p) => q(p[0])), "int32"),
-      lat: encodeTyped(ll.map((p) => q(p[1])), "int32"),
+      lon: typed(ll.map((p) => q(p[0])), "int32"),
+      lat: typed(ll.map((p) => q(p[1])), "int32"),
     },
     edges: {
       count: edges.length,
-      u: encodeTyped(edges.map((e) => e.u), "int32"),
-      v: encodeTyped(edges.map((e) => e.v), "int32"),
-      time_uv: encodeTyped(tuv, "float32"),
-      time_vu: encodeTyped(tvu, "float32"),
-      geom_ptr: encodeTyped(geomPtr, "int32"),
-      geom_lon: encodeTyped(gLon, "int32"),
-      geom_lat: encodeTyped(gLat, "int32"),
+      u: typed(edges.map((e) => e.u), "int32"),
+      v: typed(edges.map((e) => e.v), "int32"),
+      time_uv: typed(tuv, "float32"),
+      time_vu: typed(tvu, "float32"),
+      geom_ptr: typed(geomPtr, "int32"),
+      geom_lon: typed(gLon, "int32"),
+      geom_lat: typed(gLat, "int32"),
     },
     residences: {
       id: residences.map((r) => r.id),
-      population: encodeTyped(residences.map((r) => r.population ?? 1), "float32"),
+      population: typed(residences.map((r) => r.population ?? 1), "float32"),
       ...points(residences),
     },
     facilities: {
       id: facilities.map((f) => f.id),
       name: facilities.map((f) => f.name ?? ""),
-      category: encodeTyped(facilities.map((f) => cats.indexOf(f.category)), "int32"),
+      category: typed(facilities.map((f) => cats.indexOf(f.category)), "int32"),
       ...points(facilities),
     },
   };

@@ -59,8 +59,18 @@ export function enginePayload() {
 const lon = (p) => lonlatOf(p)[0];
 const lat = (p) => lonlatOf(p)[1];
 
-// The map data; `live`: minutes left to the engine (as with the engine embedded).
-export function mapData({ live = true, initial = null, overlays = [] } = {}) {
+// The map data; `live`: minutes left to the engine (as with the engine embedded); `city`:
+// a city drawn from the engine (citylayers.mjs): no street or residence of its own.
+export function mapData({ live = true, initial = null, overlays = [], city = false } = {}) {
+  const data = townData({ live, initial, overlays });
+  if (!city) return data;
+  data.res = { id: [], lon: [], lat: [], pop: [], score: [], min: {} };
+  data.edges = { coords: [], min: {} };
+  data.network = { residences: RESIDENCES.length, packed: null };
+  return data;
+}
+
+function townData({ live, initial, overlays }) {
   const edges = EDGES.map((e) => [...lonlatOf(NODES[e.u]), ...lonlatOf(NODES[e.v])]);
   return {
     title: "15分钟生活圈 步行可达性 · 15-minute living circle walk access",

@@ -10,6 +10,7 @@ their file names are :class:`~yushu_circle.results.StudyFile` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import json
@@ -37,6 +38,8 @@ from yushu_circle.io.staging import (
     write_atomically,
 )
 from yushu_circle.results import PlanFile, PlanResults, StudyFile, StudyResults, schema
+from yushu_circle.results.engine import FORMAT as ENGINE_FORMAT
+from yushu_circle.results.engine import payload_format, upgraded
 from yushu_circle.results.files import COVERAGE_PNG_GLOB
 
 if TYPE_CHECKING:
@@ -252,7 +255,9 @@ def rebuild_maps(out_dir: str | Path, view: MapView | None = None, png: bool = F
     """Rewrite ``map.html`` (and ``png/coverage_<category>.png``) from an output folder.
 
     The same page as :func:`write_results` gives from the same results; a folder without
-    ``map_network.json`` gets the precomputed view and a note saying why.
+    ``map_network.json`` gets the precomputed view and a note saying why; an older run's
+    ``map_network.json`` (format ``yushu-network/1``) is rewritten in the current format
+    and is among the files returned.
 
     Parameters
     ----------
@@ -271,13 +276,21 @@ def rebuild_maps(out_dir: str | Path, view: MapView | None = None, png: bool = F
     from yushu_circle.render import maps
 
     results = read_results(out_dir)
+    files: dict[str, Writer] = {}
     if results.engine is None:
         reason = (
             f"输出目录无 {StudyFile.ENGINE}(请重新运行 run) · no {StudyFile.ENGINE} in the folder"
         )
         results = results.with_notes(maps.live_needs_python(reason))
+    elif payload_format(results.engine) != ENGINE_FORMAT:
+        # An older run's network file: rewritten in this version's format (the same arrays),
+        # so the page and the file agree; the caller sees it among the files written.
+        engine = upgraded(results.engine)
+        results = dataclasses.replace(results, engine=engine)
+        files[StudyFile.ENGINE] = text_writer(engine)
     html = maps.coverage_map(results, view)
-    written = write_atomically(out_dir, {StudyFile.MAP: text_writer(html)})
+    files[StudyFile.MAP] = text_writer(html)
+    written = write_atomically(out_dir, files)
     if png:
         # No PNG written through a link planted out of OUT.
         check_not_linked(Path(out_dir), StudyFile.PNG_FOLDER)

@@ -61,9 +61,9 @@ def payload_script(payload: str, element_id: str = "yushu-network") -> str:
 def engine_page(payload: str, title: str = "yushu_circle engine") -> str:
     """A minimal page carrying the payload's JSON text and the engine (tests and benchmarks).
 
-    On load it sets ``window.engine`` (``createEngine`` of the payload),
-    ``window.yushuMap`` (the documented hooks) and ``window.engineReady = true``; the
-    map page embeds the same two scripts.
+    On load it unpacks the payload (``loadPayload``: the browser's ``DecompressionStream``),
+    then sets ``window.engine`` (``createEngine`` of it), ``window.yushuMap`` (the documented
+    hooks) and ``window.engineReady = true``; the map page embeds the same two scripts.
     """
     return (
         "<!doctype html>\n<html><head><meta charset='utf-8'>"
@@ -72,10 +72,12 @@ def engine_page(payload: str, title: str = "yushu_circle engine") -> str:
         + "\n<script>\n"
         + engine_script()
         + "</script>\n<script>\n"
-        "const net = JSON.parse(document.getElementById('yushu-network').textContent);\n"
-        "window.engine = yushuEngine.createEngine(net);\n"
-        "window.yushuMap = Object.assign(window.yushuMap || {}, yushuEngine.hooks(engine));\n"
-        "window.engineReady = true;\n</script></body></html>\n"
+        "const doc = JSON.parse(document.getElementById('yushu-network').textContent);\n"
+        "yushuEngine.loadPayload(doc).then((net) => {\n"
+        "  window.engine = yushuEngine.createEngine(net);\n"
+        "  window.yushuMap = Object.assign(window.yushuMap || {}, yushuEngine.hooks(engine));\n"
+        "  window.engineReady = true;\n"
+        "});\n</script></body></html>\n"
     )
 
 

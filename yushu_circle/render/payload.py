@@ -25,6 +25,7 @@ from yushu_circle.render._encode import (
     step_code,
 )
 from yushu_circle.render.basemap import basemap_overlays
+from yushu_circle.render.city_layers import CityLayers, city_layers
 from yushu_circle.render.opening import opening_view
 from yushu_circle.render.overlays import overlay_payload
 from yushu_circle.render.palette import FACILITY_PALETTE, page_colors
@@ -79,6 +80,11 @@ class MapPayload:
     people : dict
         Why each residence counts the people it does
         (:func:`yushu_circle.render.people.people_payload`).
+    network : dict or None
+        A city past the drawing caps, drawn whole from the engine
+        (:func:`yushu_circle.render.city_layers.city_layers`): its residences' packed
+        columns; ``res`` and ``edges`` are then empty. None: every drawn street and
+        residence is in ``edges`` and ``res``.
     """
 
     title: str
@@ -101,6 +107,7 @@ class MapPayload:
     colors: dict[str, Any]
     view: dict[str, Any] | None
     people: dict[str, Any]
+    network: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         """The payload as JSON safe inside a ``<script>`` element."""
@@ -152,6 +159,14 @@ def build_payload(
         tianditu_key = os.environ.get("TIANDITU_KEY") or None
     residences = residences.to_crs("EPSG:4326") if residences.crs else residences
     notes = [str(n) for n in meta.get("notes", [])]
+    big = len(residences) > MAX_MAP_RESIDENCES or (edges is not None and len(edges) > MAX_MAP_EDGES)
+    city = None
+    if minutes_in_page and big and results.engine is not None:
+        fac_payload = _facility_payload(facilities)
+        fac = np.array([fac_payload["lon"], fac_payload["lat"]], dtype=float).T.reshape(-1, 2)
+        city = city_layers(residences, results.engine, fac)
+    if city is not None:
+        return _city_payload(results, view, cats, city, notes, tianditu_key)
     sampled = len(residences) > MAX_MAP_RESIDENCES
     if sampled:
         keep = np.unique(np.linspace(0, len(residences) - 1, MAX_MAP_RESIDENCES).astype(np.int64))
@@ -211,6 +226,50 @@ def build_payload(
         colors=page_colors(),
         view=_opening(res_payload, fac_payload),
         people=people,
+    )
+
+
+def _city_payload(
+    results: StudyResults,
+    view: MapView,
+    cats: list[dict[str, Any]],
+    city: CityLayers,
+    notes: list[str],
+    tianditu_key: str | None,
+) -> MapPayload:
+    """The payload of a city drawn whole from the engine (:mod:`.city_layers`): no street or
+    residence of its own, the residences' score and people packed in ``network``."""
+    meta = results.meta
+    layers = []
+    for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
+        layer, layer_notes = overlay_payload(overlay)
+        layers.append(layer)
+        notes.extend(layer_notes)
+    notes.extend(city.notes)
+    none, _, _ = _residence_payload(results.access.iloc[:0], [])
+    speed = meta.get("speed_kmh")
+    return MapPayload(
+        title=TITLE,
+        subtitle=str(meta.get("map_subtitle") or ""),
+        synthetic=bool(meta.get("synthetic")),
+        banner=SYNTHETIC_BANNER if meta.get("synthetic") else "",
+        data=str(meta.get("data", "")),
+        notes=notes,
+        speed=number(speed, 2) if speed is not None else None,
+        initial=view.category,
+        cats=cats,
+        summary=_summary_payload(results.summary, [c["key"] for c in cats]),
+        res=none,
+        fac=_facility_payload(results.facilities),
+        edges=_edge_payload(None, []),
+        iso=_isochrone_payload(None, {}, view.isochrone_budget_bytes),
+        tianditu=tianditu_key,
+        overlays=layers,
+        unreached=[],
+        colors=page_colors(),
+        view=city.view,
+        people=city.people,
+        network=city.network,
     )
 
 

@@ -10,9 +10,9 @@ from yushu_circle.render.overlays import Overlay
 
 ISOCHRONE_BUDGET_BYTES = round(DEFAULT_ISO_BUDGET_MB * 1_000_000)
 """Default cap on the embedded isochrone data; beyond it an even sample of residences is kept."""
-ENGINE_PAGE_BUDGET_BYTES = 15_000_000
+ENGINE_PAGE_BUDGET_BYTES = 25_000_000
 """Largest ``map.html`` that carries the in-page engine; past it the page keeps the
-precomputed view (a 100,000-edge city fits; see render/js/README.md)."""
+precomputed view (a 1,000,000-edge city fits; see render/js/README.md)."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class StudyResults:
         ``residence_id``, ``minutes``, polygon geometry (``isochrones.parquet``).
     engine : str, optional
         The in-page engine's network and snaps as JSON text (``map_network.json``; format
-        ``yushu-network/1``, see :mod:`yushu_circle.results.engine`).
+        ``yushu-network/2``, its arrays packed: see :mod:`yushu_circle.results.engine`).
     basemap : GeoDataFrame, optional
         Water and building footprints drawn under the streets (``basemap.parquet``).
     """

@@ -3,7 +3,8 @@
 
 import { decodePayload } from "./payload.mjs";
 import { cut, pointAt, snapPoint } from "./geo.mjs";
-import { part, pointSources, reachPieces, search } from "./search.mjs";
+import { nearestOfEach } from "./nearest.mjs";
+import { improve, part, pointSources, reachPieces, search } from "./search.mjs";
 
 const ROUND = 1e7; // added points are kept at the payload's 1e-7 degree, as the CSV writes them
 
@@ -13,7 +14,7 @@ export function createEngine(payload) {
   const fac = net.facilities;
   const keys = net.categories.map((c) => c.key);
   const categoryIndex = new Map(keys.map((k, i) => [k, i]));
-  const residenceIndex = new Map(res.id.map((id, i) => [id, i]));
+  let residenceIndex = null; // id → index, made when a hook first names a residence
   const baseFacilities = [];
   for (let i = 0; i < fac.count; i++) {
     baseFacilities.push({
@@ -31,7 +32,11 @@ export function createEngine(payload) {
   let removed = new Set();
   let added = [];
   let nextAdded = 1;
-  const cache = new Map(); // category → {dist, via, start, sources, sameEdge, minutes}
+  // category → its solution {dist, via, start, starts, sources, sameEdge, same, minutes,
+  // edgeMin, row}; `base` keeps each category's solution with the study's own facilities,
+  // so that a reset costs nothing.
+  const cache = new Map();
+  const base = new Map();
 
   function category(key) {
     const c = categoryIndex.get(key);
@@ -40,6 +45,7 @@ export function createEngine(payload) {
   }
 
   function residence(id) {
+    if (!residenceIndex) residenceIndex = new Map(res.id.map((rid, k) => [rid, k]));
     const i = residenceIndex.get(String(id));
     if (i === undefined) throw new Error(`unknown residence ${id}`);
     return i;
@@ -56,6 +62,41 @@ export function createEngine(payload) {
     return out;
   }
 
+  // For a what-if: the residences on each edge and the edges at each node, self-loops
+  // included (the searches' adjacency leaves them out), as CSR; made on the first one.
+  let byEdge = null;
+  function residencesByEdge() {
+    if (byEdge) return byEdge;
+    const csr = (count, size, each) => {
+      const ptr = new Int32Array(count + 1);
+      each((k) => ptr[k + 1]++);
+      for (let k = 0; k < count; k++) ptr[k + 1] += ptr[k];
+      const fill = ptr.slice(0, count);
+      const list = new Int32Array(ptr[count]);
+      each((k, value) => {
+        list[fill[k]++] = value;
+      });
+      return { ptr, list };
+    };
+    const residents = csr(net.edgeCount, res.count, (put) => {
+      for (let i = 0; i < res.count; i++) if (res.edge[i] >= 0) put(res.edge[i], i);
+    });
+    const edges = csr(net.nodeCount, 2 * net.edgeCount, (put) => {
+      for (let e = 0; e < net.edgeCount; e++) {
+        put(net.edgeU[e], e);
+        if (net.edgeV[e] !== net.edgeU[e]) put(net.edgeV[e], e);
+      }
+    });
+    byEdge = { residents, edges, stamp: new Uint32Array(net.edgeCount), round: 0 };
+    return byEdge;
+  }
+
+  function addSame(entry, e, j) {
+    if (!entry.sameEdge.has(e)) entry.sameEdge.set(e, []);
+    entry.sameEdge.get(e).push(j);
+    entry.same[e] = 1;
+  }
+
   // One multi-source search on the reversed graph from every facility of the category,
   // then every residence's minutes by the origin rule (_core.kernels.origin_minutes).
   function solve(key) {
@@ -69,16 +110,74 @@ export function createEngine(payload) {
       true,
     );
     const found = search(net, starts.nodes, starts.minutes, { reverse: true });
-    const sameEdge = new Map();
-    sources.forEach((f, j) => {
-      if (!sameEdge.has(f.edge)) sameEdge.set(f.edge, []);
-      sameEdge.get(f.edge).push(j);
-    });
-    const minutes = new Float64Array(res.count);
-    const entry = { ...found, starts, sources, sameEdge, minutes };
-    for (let i = 0; i < res.count; i++) minutes[i] = bestMinutes(entry, i);
+    const entry = {
+      ...found,
+      starts,
+      sources,
+      sameEdge: new Map(),
+      same: new Uint8Array(net.edgeCount),
+      minutes: new Float64Array(res.count),
+      edgeMin: null,
+      row: null,
+    };
+    sources.forEach((f, j) => addSame(entry, f.edge, j));
+    for (let i = 0; i < res.count; i++) entry.minutes[i] = bestMinutes(entry, i);
+    if (!changed(key)) base.set(key, entry);
     cache.set(key, entry);
     return entry;
+  }
+
+  // A solution of its own to change (the study's own stays for a reset).
+  function own(key) {
+    const entry = cache.get(key);
+    if (entry !== base.get(key)) return entry;
+    const copy = {
+      ...entry,
+      dist: entry.dist.slice(),
+      via: entry.via.slice(),
+      start: entry.start.slice(),
+      starts: { nodes: [...entry.starts.nodes], minutes: [...entry.starts.minutes], point: [...entry.starts.point] },
+      sources: entry.sources.slice(),
+      sameEdge: new Map([...entry.sameEdge].map(([e, list]) => [e, list.slice()])),
+      same: entry.same.slice(),
+      minutes: entry.minutes.slice(),
+      edgeMin: entry.edgeMin && entry.edgeMin.slice(),
+      row: null,
+    };
+    cache.set(key, copy);
+    return copy;
+  }
+
+  // A facility added to a category already solved: a search from it alone, only where it
+  // brings a node nearer (search.improve), then the minutes of the residences and streets
+  // on the edges it reached and on its own edge — the same minutes as a search from all.
+  function extend(key, f) {
+    const entry = own(key);
+    entry.row = null;
+    if (f.edge < 0) return;
+    const j = entry.sources.length;
+    entry.sources.push(f);
+    const more = pointSources(net, [f.edge], [f.frac], [f.access], true);
+    const first = entry.starts.nodes.length;
+    entry.starts.nodes.push(...more.nodes);
+    entry.starts.minutes.push(...more.minutes);
+    entry.starts.point.push(j, j);
+    const nearer = improve(net, entry, more.nodes, more.minutes, first, { reverse: true });
+    addSame(entry, f.edge, j);
+    const index = residencesByEdge();
+    const round = ++index.round;
+    const { residents, edges } = index;
+    const redo = (e) => {
+      if (index.stamp[e] === round) return;
+      index.stamp[e] = round;
+      for (let k = residents.ptr[e]; k < residents.ptr[e + 1]; k++) {
+        const i = residents.list[k];
+        entry.minutes[i] = bestMinutes(entry, i);
+      }
+      if (entry.edgeMin) entry.edgeMin[e] = originMinutes(entry, e, 0.5, 0);
+    };
+    redo(f.edge);
+    for (const x of nearer) for (let k = edges.ptr[x]; k < edges.ptr[x + 1]; k++) redo(edges.list[k]);
   }
 
   // Residence i's minutes to its nearest facility (NaN if none): the hot loop of a
@@ -96,9 +195,8 @@ export function createEngine(payload) {
       part(fo, net.timeVU[e]) + dist[net.edgeU[e]],
       part(1 - fo, net.timeUV[e]) + dist[net.edgeV[e]],
     );
-    const same = entry.sameEdge.get(e);
-    if (same !== undefined) {
-      for (const j of same) {
+    if (entry.same[e]) {
+      for (const j of entry.sameEdge.get(e)) {
         const ft = entry.sources[j].frac;
         const along = ft >= fo ? part(ft - fo, net.timeUV[e]) : part(fo - ft, net.timeVU[e]);
         total = Math.min(total, along + entry.sources[j].access);
@@ -127,6 +225,22 @@ export function createEngine(payload) {
     }
     const minutes = res.access[i] + out.total;
     return { ...out, minutes: minutes < Infinity ? minutes : NaN };
+  }
+
+  // A residence's minutes to every category ({key: minutes or null}): a solved category's
+  // from its solution, the others from one walk out of the residence (nearest.mjs).
+  function minutesOf(residenceId) {
+    const i = residence(residenceId);
+    const open = keys.filter((key) => !cache.has(key));
+    const facilities = open.flatMap((key, c) =>
+      activeFacilities(key).map((f) => ({ edge: f.edge, frac: f.frac, access: f.access, category: c })));
+    const walked = nearestOfEach(net, res.edge[i], res.frac[i], res.access[i], facilities, open.length);
+    const out = {};
+    for (const key of keys) {
+      const m = cache.has(key) ? cache.get(key).minutes[i] : walked[open.indexOf(key)];
+      out[key] = Number.isNaN(m) ? null : m;
+    }
+    return out;
   }
 
   function minutesFrom(residenceId, key) {
@@ -261,7 +375,10 @@ export function createEngine(payload) {
     if (baseFacilities.some((f) => f.id === facilityId) || added.some((f) => f.id === facilityId)) {
       throw new Error(`facility id ${facilityId} is taken`);
     }
-    added.push({
+    // The category as it stands, solved first (kept for a reset when it is the study's
+    // own), so that the new facility only extends its search.
+    solve(key);
+    const facility = {
       id: facilityId,
       name,
       category: key,
@@ -272,9 +389,17 @@ export function createEngine(payload) {
       access: snap.onNetwork ? snap.snapM / net.metresPerMinute : 0,
       snapM: snap.snapM,
       added: true,
-    });
-    cache.delete(key);
+    };
+    added.push(facility);
+    extend(key, facility);
     return coverage();
+  }
+
+  // After a removal: the study's own solution when the scenario left the category as it
+  // was, else a search from scratch when next asked.
+  function forget(key) {
+    if (!changed(key) && base.has(key)) cache.set(key, base.get(key));
+    else cache.delete(key);
   }
 
   function removeFacility(facilityId) {
@@ -290,7 +415,7 @@ export function createEngine(payload) {
       removed.add(id);
       key = f.category;
     }
-    cache.delete(key);
+    forget(key);
     return coverage();
   }
 
@@ -299,7 +424,7 @@ export function createEngine(payload) {
     for (const f of baseFacilities) if (removed.has(f.id)) changed.add(f.category);
     added = [];
     removed = new Set();
-    for (const key of changed) cache.delete(key);
+    for (const key of changed) forget(key);
     return coverage();
   }
 
@@ -325,17 +450,21 @@ export function createEngine(payload) {
     return activeFacilities(key).map((f) => ({ id: f.id, name: f.name, lon: f.lon, lat: f.lat, added: f.added }));
   }
 
-  // Every residence's minutes to a category (NaN: unreachable or off the network).
+  // Every residence's minutes to a category (NaN: unreachable or off the network); the
+  // solution's own array, not to be changed.
   function residenceMinutes(key) {
     return solve(key).minutes;
   }
 
-  // Every edge's minutes from its middle (access.edge_minutes: the street colours).
+  // Every edge's minutes from its middle (access.edge_minutes: the street colours); kept
+  // with the category's solution (and updated by a what-if's extend), not to be changed.
   function edgeMinutes(key) {
     const entry = solve(key);
-    const out = new Float64Array(net.edgeCount);
-    for (let e = 0; e < net.edgeCount; e++) out[e] = originMinutes(entry, e, 0.5, 0);
-    return out;
+    if (!entry.edgeMin) {
+      entry.edgeMin = new Float64Array(net.edgeCount);
+      for (let e = 0; e < net.edgeCount; e++) entry.edgeMin[e] = originMinutes(entry, e, 0.5, 0);
+    }
+    return entry.edgeMin;
   }
 
   return {
@@ -344,6 +473,7 @@ export function createEngine(payload) {
     categories: keys,
     residenceIds: res.id,
     minutesFrom,
+    minutesOf,
     routeFrom,
     reach,
     coverage,

@@ -21,11 +21,15 @@ export function openingView(app) {
 }
 
 // Colour the map for the opening category, keep the panels and popups clear of one
-// another, and publish window.yushuMap.
+// another, and publish window.yushuMap — once the engine is ready when the page carries one
+// (then a promise of the hook).
 export function start(app) {
-  app.map.on("popupopen", (e) => keepPopupClear(app, e.popup));
-  watchLayerList(app);
-  app.setCategory(app.data.initial);
-  keepPanelsFitted(app);
-  return publish(app);
+  const begin = () => {
+    app.map.on("popupopen", (e) => keepPopupClear(app, e.popup));
+    watchLayerList(app);
+    app.setCategory(app.data.initial);
+    keepPanelsFitted(app);
+    return publish(app);
+  };
+  return app.ready ? app.ready.then(begin) : begin();
 }

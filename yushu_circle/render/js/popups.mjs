@@ -24,6 +24,10 @@ export function categoryRow(cat, minutes, exact) {
   return [catLabel(cat), level, `${minutes} 分钟 min`, within ? "✓" : "✗"];
 }
 
+function round1(m) {
+  return m === null ? null : Math.round(m * 10) / 10;
+}
+
 export function residencePopup(app, i) {
   const D = app.data;
   const R = D.res;
@@ -41,10 +45,15 @@ export function residencePopup(app, i) {
   const head = el("tr");
   for (const h of ["类别 Category", "级别 level", "步行 walk", "达标 met"]) head.appendChild(el("th", h));
   table.appendChild(head);
+  // A city drawn from the engine: every category's minutes from one walk (engine.minutesOf),
+  // not a search per category.
+  const walked = app.city && app.live ? app.live.engine.minutesOf(R.id[i]) : null;
   for (const c of D.cats) {
     const row = el("tr", null, c.key === s.category ? "yc-selected" : "");
     row.setAttribute("data-key", c.key);
-    const cells = categoryRow(c, R.min[c.key][i], app.exactMinutes(c.key, i));
+    const exact = walked && c.key in walked ? walked[c.key] : app.exactMinutes(c.key, i);
+    const shown = walked && c.key in walked ? round1(exact) : R.min[c.key][i];
+    const cells = categoryRow(c, shown, exact);
     cells.forEach((text, k) => {
       const cls = k < 3 ? "" : text === "✓" ? "yc-met" : text === "✗" ? "yc-unmet" : "";
       row.appendChild(el("td", text, cls));

@@ -36,6 +36,19 @@ export function clearReach(app) {
   if (app.live) app.live.showResidence(null);
 }
 
+// Residence i's popup at `latlng`, with its reach (the engine's, or the precomputed
+// isochrones); a marker's click, or a click on a city's residence canvas (citylayers.mjs).
+export function openResidence(app, i, latlng) {
+  const box = residencePopup(app, i);
+  const popup = L.popup(popupOptions()).setLatLng(latlng).setContent(box);
+  popup.ycResidence = i;
+  app.state.selected = app.data.res.id[i];
+  if (app.live) app.live.showResidence(i, box);
+  else showIsochrones(app, i);
+  popup.openOn(app.map);
+  app.emit("select");
+}
+
 export function drawResidences(app) {
   const R = app.data.res;
   const markers = [];
@@ -57,15 +70,7 @@ export function drawResidences(app) {
     // Placing a facility: the click belongs to the map (whatif.mjs).
     if (app.live && app.live.mode === "add") return;
     if (event.originalEvent) event.originalEvent.ycFeature = true; // not a click on the map
-    const i = event.target.ycIndex;
-    const box = residencePopup(app, i);
-    const popup = L.popup(popupOptions()).setLatLng(event.target.getLatLng()).setContent(box);
-    popup.ycResidence = i;
-    app.state.selected = R.id[i];
-    if (app.live) app.live.showResidence(i, box);
-    else showIsochrones(app, i);
-    popup.openOn(app.map);
-    app.emit("select");
+    openResidence(app, event.target.ycIndex, event.target.getLatLng());
   }
   app.map.on("popupclose", (e) => {
     if (e.popup.ycResidence !== undefined && app.state.selected === R.id[e.popup.ycResidence]) {

@@ -122,6 +122,46 @@ export function search(net, nodes, minutes, { reverse = false, limit = Infinity 
   return { dist, via, start };
 }
 
+// More start nodes for a finished search ({dist, via, start}, changed in place): a search
+// from them alone that goes only where it makes a node nearer — past a node it does not
+// improve, it improves nothing (minutes never fall along a walk) — so afterwards the arrays
+// are those of one search from all the starts. Their start entries are numbered from
+// `firstStart`. Returns the nodes made nearer.
+export function improve(net, found, nodes, minutes, firstStart, { reverse = false } = {}) {
+  const { dist, via, start } = found;
+  const heap = new MinHeap(64);
+  for (let s = 0; s < nodes.length; s++) {
+    const x = nodes[s];
+    if (minutes[s] < dist[x]) {
+      dist[x] = minutes[s];
+      via[x] = -1;
+      start[x] = firstStart + s;
+      heap.push(minutes[s], x);
+    }
+  }
+  const { ptr, edge, head } = net.adjacency;
+  const weight = reverse ? net.adjacency.back : net.adjacency.out;
+  const changed = [];
+  while (heap.size > 0) {
+    const d = heap.keys[0];
+    const x = heap.vals[0];
+    heap.pop();
+    if (d > dist[x]) continue;
+    changed.push(x);
+    for (let k = ptr[x]; k < ptr[x + 1]; k++) {
+      const y = head[k];
+      const candidate = d + weight[k];
+      if (candidate < dist[y]) {
+        dist[y] = candidate;
+        via[y] = edge[k];
+        start[y] = start[x];
+        heap.push(candidate, y);
+      }
+    }
+  }
+  return changed;
+}
+
 // The reached pieces [edge, f0, f1] within `budget` minutes of a forward search whose
 // start point lies on edge e0 at fraction f (dist: its node minutes): whole edges, the
 // reached ends of partly reached edges and the stretch of the start's own edge, merged
