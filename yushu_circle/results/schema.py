@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from yushu_circle.results.engine import FORMAT as ENGINE_FORMAT
+from yushu_circle.results.engine import OLD_FORMAT as ENGINE_FORMAT_1
 from yushu_circle.results.files import PlanFile, StudyFile
 
 
@@ -152,8 +154,26 @@ _CATEGORY_ROW = {
     "share_pop_15min": _NUMBER_OR_NULL,
     "median_min": _NUMBER_OR_NULL,
 }
-ENGINE_FORMAT = "yushu-network/1"
-"""The ``format`` of ``map_network.json`` this version's page reads."""
+_ENGINE_SETTINGS = {
+    "categories": [dict],
+    "coord_scale": NUMBER,
+    "metres_per_minute": NUMBER,
+    "speed_kmh": NUMBER,
+    "snap_limit_m": NUMBER,
+    "buffer_m": NUMBER,
+    "thresholds": [NUMBER],
+    "synthetic": bool,
+    "utm": Maybe(dict),
+    "coverage": Maybe(dict),
+}
+_ENGINE_FORMAT_1_SHAPE: Mapping[str, Any] = {
+    "format": ENGINE_FORMAT_1,
+    "nodes": dict,
+    "edges": dict,
+    "residences": dict,
+    "facilities": dict,
+    **_ENGINE_SETTINGS,
+}
 DOCUMENTS: dict[str, Mapping[str, Any]] = {
     StudyFile.SUMMARY_JSON: {
         "meta": {"data": str, "synthetic": bool, "notes": [str], "catalog": Maybe(list)},
@@ -161,20 +181,17 @@ DOCUMENTS: dict[str, Mapping[str, Any]] = {
     },
     StudyFile.ENGINE: {
         "format": ENGINE_FORMAT,
-        "nodes": dict,
-        "edges": dict,
-        "residences": dict,
-        "facilities": dict,
-        "categories": [dict],
-        "coord_scale": NUMBER,
-        "metres_per_minute": NUMBER,
-        "speed_kmh": NUMBER,
-        "snap_limit_m": NUMBER,
-        "buffer_m": NUMBER,
-        "thresholds": [NUMBER],
-        "synthetic": bool,
-        "utm": dict,
-        "coverage": Maybe(dict),
+        "nodes": {"count": NUMBER},
+        "edges": {"count": NUMBER, "interior": NUMBER},
+        "residences": {"count": NUMBER, "id_prefixes": Maybe([str]), "digest": str},
+        "facilities": {"count": NUMBER, "id": [str], "name": [str]},
+        "packed": {
+            "codec": str,
+            "blocks": [list],
+            "bytes": NUMBER,
+            "data": {"dtype": "uint8", "count": NUMBER, "b64": str},
+        },
+        **_ENGINE_SETTINGS,
     },
     PlanFile.SUMMARY: {
         "synthetic": bool,
@@ -265,7 +282,11 @@ def json_problem(name: str, document: Any) -> str | None:
     document : Any
         The parsed JSON.
     """
-    return _shape_problem(document, DOCUMENTS[name], "the document")
+    shape = DOCUMENTS[name]
+    old_engine = isinstance(document, dict) and document.get("format") == ENGINE_FORMAT_1
+    if name == StudyFile.ENGINE and old_engine:
+        shape = _ENGINE_FORMAT_1_SHAPE
+    return _shape_problem(document, shape, "the document")
 
 
 def _shape_problem(value: Any, shape: Any, where: str) -> str | None:
