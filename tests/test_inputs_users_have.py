@@ -27,8 +27,9 @@ NAME = "示例幼儿园4"
 _SCRIPT = """
 import {{ readFileSync }} from "node:fs";
 import {{ createEngine }} from "{engine}";
+import {{ loadPayload }} from "{payload}";
 const [payload, lon, lat, gone, name] = process.argv.slice(2);
-const engine = createEngine(JSON.parse(readFileSync(payload, "utf8")));
+const engine = createEngine(await loadPayload(JSON.parse(readFileSync(payload, "utf8"))));
 engine.addFacility("kindergarten", Number(lon), Number(lat), {{ name }});
 engine.removeFacility(gone);
 process.stdout.write(engine.scenarioCsv());
@@ -56,7 +57,10 @@ def page_scenario(town_osm: Path, tmp_path_factory: pytest.TempPathFactory) -> s
     assert engine is not None
     (folder / "payload.json").write_text(engine, encoding="utf-8")
     script = folder / "scenario.mjs"
-    script.write_text(_SCRIPT.format(engine=ENGINE.as_uri()), encoding="utf-8")
+    script.write_text(
+        _SCRIPT.format(engine=ENGINE.as_uri(), payload=ENGINE.with_name("payload.mjs").as_uri()),
+        encoding="utf-8",
+    )
     gone = study.facilities.loc[study.facilities["category"] == "clinic", "facility_id"].iloc[0]
     lon, lat = _offset(JIEGU, 120, -242)
     done = subprocess.run(
