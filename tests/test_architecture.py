@@ -1,9 +1,10 @@
 """The house rules, checked on the source: rooms, one-way imports, sizes, no reaching inside.
 
 Every module opens with a docstring saying what it owns; no module is over ~600 lines; the
-imports between our modules (module-level and inside functions alike) form no cycle and only
-go down the flow of DESIGN.md; nothing writes into another object's ``__dict__``; only
-``osm/_osmnx.py`` touches osmnx's private API; every declared dependency is used.
+imports between our modules (module-level, inside functions and for types alike) form no
+cycle, and those that run only go down the flow of DESIGN.md; nothing writes into another
+object's ``__dict__``; only ``osm/_osmnx.py`` touches osmnx's private API; every declared
+dependency is used.
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ LAYERS: list[set[str]] = [
 ]
 
 
-def _modules() -> dict[str, Path]:
+def _modules(package: Path = PACKAGE) -> dict[str, Path]:
     found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(PACKAGE).with_suffix("").parts
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
         if parts[-1] == "__init__" and len(parts) > 1:
             parts = parts[:-1]
         found["yushu_circle." + ".".join(parts) if parts != ("__init__",) else "yushu_circle"] = (
@@ -97,12 +98,14 @@ def _type_checking_lines(path: Path) -> set[int]:
     return lines
 
 
-def _graph() -> nx.DiGraph:
-    modules = _modules()
+def _graph(types: bool = False, package: Path = PACKAGE) -> nx.DiGraph:
+    """Our modules, an edge for each import of one by another, at module level or inside a
+    function; with ``types`` also those under ``if TYPE_CHECKING:`` (needed only for types)."""
+    modules = _modules(package)
     graph = nx.DiGraph()
     graph.add_nodes_from(modules)
     for module, path in modules.items():
-        skip = _type_checking_lines(path)
+        skip = set() if types else _type_checking_lines(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if getattr(node, "lineno", None) in skip:
@@ -158,20 +161,74 @@ def test_every_module_says_what_it_owns_and_is_small() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_imports_form_no_cycle_between_rooms() -> None:
+# A circle is a circle whichever way it is hidden: an import moved into a function (so that
+# it runs late) or under TYPE_CHECKING (so that it never runs) still makes each module need
+# the other. osm/servers.py once imported the osmnx adapter inside two functions while the
+# adapter imported Servers for its types, and the runtime-only graph did not see it.
+KNOWN_TYPE_CYCLES: list[list[str]] = [
+    # findings(plan: Plan) reads the Plan that plan.py builds from findings(); to be removed
+    # by giving findings the parts it reads (issue 28), not by widening this list.
+    ["yushu_circle.planning.findings", "yushu_circle.planning.plan"],
+]
+
+
+def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    return sorted(sorted(c) for c in nx.simple_cycles(graph))
+
+
+def _room_graph(graph: nx.DiGraph) -> nx.DiGraph:
     rooms = nx.DiGraph()
-    for a, b in _graph().edges:
+    for a, b in graph.edges:
         if _room(a) != _room(b):
             rooms.add_edge(_room(a), _room(b))
-    cycles = list(nx.simple_cycles(rooms))
+    return rooms
+
+
+def test_imports_form_no_cycle_between_rooms() -> None:
+    cycles = _cycles(_room_graph(_graph(types=True)))
     assert not cycles, f"import cycles between rooms: {cycles}"
 
 
 def test_imports_form_no_cycle_inside_a_room() -> None:
     # Module by module, a package's __init__ included: a room's modules import one another
     # one way too (a module re-exported by its package's __init__ must not import it back).
-    cycles = sorted(sorted(c) for c in nx.simple_cycles(_graph()))
-    assert not cycles, f"import cycles between modules: {cycles}"
+    runtime = _cycles(_graph())
+    assert not runtime, f"import cycles between modules: {runtime}"
+    cycles = [c for c in _cycles(_graph(types=True)) if c not in KNOWN_TYPE_CYCLES]
+    assert not cycles, f"import cycles between modules (counting imports for types): {cycles}"
+
+
+def test_known_type_cycles_are_still_there() -> None:
+    # The list above only shrinks: a cycle that is gone leaves it.
+    gone = [c for c in KNOWN_TYPE_CYCLES if c not in _cycles(_graph(types=True))]
+    assert not gone, f"remove from KNOWN_TYPE_CYCLES (no longer a cycle): {gone}"
+
+
+def _graph_of(sources: dict[str, str], tmp_path: Path) -> nx.DiGraph:
+    """The import graph :func:`_graph` builds, for a made-up package of ``sources``."""
+    for name, text in sources.items():
+        path = tmp_path / "yushu_circle" / f"{name}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return _graph(types=True, package=tmp_path / "yushu_circle")
+
+
+def test_a_cycle_through_a_function_level_and_a_type_only_import_is_seen(
+    tmp_path: Path,
+) -> None:
+    # The shape servers.py and the osmnx adapter had: the check must fail on it.
+    graph = _graph_of(
+        {
+            "__init__": '"""p"""\n',
+            "servers": '"""s"""\ndef resolved():\n    from yushu_circle import adapter\n',
+            "adapter": (
+                '"""a"""\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n'
+                "    from yushu_circle.servers import Servers\n"
+            ),
+        },
+        tmp_path,
+    )
+    assert _cycles(graph) == [["yushu_circle.adapter", "yushu_circle.servers"]]
 
 
 def test_the_map_and_the_report_take_results_never_what_computes_them() -> None:

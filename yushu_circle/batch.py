@@ -158,8 +158,10 @@ def run_batch(
     retries = int(RETRIES.check(retries))
     # Each area's servers are resolved here, in the process that starts the batch: the
     # workers (fresh processes) ask the same servers and share the same answer cache.
+    from yushu_circle.osm import _osmnx  # osmnx loads when a batch starts, not on import
+
     areas = [
-        dataclasses.replace(a, source=a.source.with_servers(a.source.servers.resolved()))
+        dataclasses.replace(a, source=a.source.with_servers(_osmnx.resolved(a.source.servers)))
         for a in areas
     ]
     created = not Path(out_dir).exists()

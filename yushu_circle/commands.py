@@ -201,10 +201,10 @@ def study_from_args(args: argparse.Namespace, source: Source, progress: bool) ->
     from yushu_circle.study import Study
 
     if source.kind in (SourceKind.PLACE, SourceKind.BBOX, SourceKind.POLYGON) and not args.quiet:
-        from yushu_circle.osm.servers import answer_cache_folder
+        from yushu_circle.osm._osmnx import cache_folder
 
         print(
-            f"  Overpass/Nominatim answers are cached in {answer_cache_folder()} "
+            f"  Overpass/Nominatim answers are cached in {cache_folder()} "
             "(reused by later runs; delete it to fetch afresh) 网络数据缓存",
             file=sys.stderr,
             flush=True,

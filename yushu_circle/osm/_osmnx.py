@@ -7,6 +7,7 @@ that moves them fails with one clear line instead of an ``AttributeError`` deep 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,12 +106,17 @@ def cache_folder() -> Path:
     return folder.resolve()
 
 
-def current_settings() -> dict[str, Any]:
-    """osmnx's current server settings, by :class:`~yushu_circle.osm.servers.Servers` field
-    (the cache folder as :func:`cache_folder` gives it)."""
-    values = {field: getattr(ox.settings, name) for field, name in _SETTINGS.items()}
-    values["cache_folder"] = str(cache_folder())
-    return values
+def resolved(servers: Servers) -> Servers:
+    """``servers`` with every unset field filled from osmnx's current settings (the cache
+    folder as :func:`cache_folder` gives it).
+
+    A batch resolves its servers once, in the process that starts it, so its workers (fresh
+    processes with osmnx's defaults) ask the same servers and share the cache.
+    """
+    current = {field: getattr(ox.settings, name) for field, name in _SETTINGS.items()}
+    current["cache_folder"] = str(cache_folder())
+    unset = {field: value for field, value in current.items() if getattr(servers, field) is None}
+    return dataclasses.replace(servers, **unset)
 
 
 @contextmanager
