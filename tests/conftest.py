@@ -175,11 +175,16 @@ def nominatim_result(center: tuple[float, float] = JIEGU, half_m: float = 400.0)
     ]
 
 
+def street_side_points(center: tuple[float, float] = JIEGU) -> list[tuple[float, float]]:
+    """Six points 8 m north of the town's southern street (which runs 250 m south of the
+    centre)."""
+    return [_offset(center, dx, -250.0 + 8.0) for dx in (-200, -120, -40, 40, 120, 200)]
+
+
 def street_side_points_csv(facilities: bool = False) -> str:
-    """CSV text of six points beside the town's southern street (residences or facilities)."""
+    """CSV text of the :func:`street_side_points` (residences, or facilities)."""
     lines = ["id,name,category,lon,lat,population"]
-    for i, dx in enumerate((-200, -120, -40, 40, 120, 200)):
-        lon, lat = _offset(JIEGU, dx, -242.0)
+    for i, (lon, lat) in enumerate(street_side_points()):
         category = ("clinic", "幼儿园", "New Kind")[i % 3] if facilities else ""
         lines.append(f"h{i},示例 {i},{category},{lon:.7f},{lat:.7f},{10 * (i + 1)}")
     return "\n".join(lines) + "\n"

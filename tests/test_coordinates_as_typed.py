@@ -17,8 +17,8 @@ import prcoords
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, FakeOSMServer, _offset, write_town
+from helpers import assert_one_line_error
 from osm_formats import REAL_TOWN
-from test_overpass import assert_one_line_error
 from validate import validate_output_folder
 
 from yushu_circle.cli import build_parser

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, _offset, street_side_points_csv
-from test_overpass import assert_one_line_error
+from helpers import assert_one_line_error
 
 from yushu_circle import Study
 from yushu_circle.render.network_payload import read_scenario

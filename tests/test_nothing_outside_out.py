@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import DEMO_TOWN, FakeOSMServer, snapshot
-from test_bad_inputs import _GOOD_CATEGORY
-from test_overpass import assert_one_line_error
+from helpers import GOOD_CATEGORY, assert_one_line_error
 from validate import validate_output_folder
 
 
@@ -47,7 +46,7 @@ def test_check_geojson_never_writes_through_a_planted_link(town_osm: Path, tmp_p
 
 def test_map_png_into_a_real_png_folder_still_works(town_osm: Path, tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.toml"  # one category: one PNG to draw
-    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    catalog.write_text(GOOD_CATEGORY, encoding="utf-8")
     out = tmp_path / "out"
     run = ["--quiet", "run", "--osm-file", town_osm, "--catalog", catalog, "--no-isochrones"]
     assert yushu(*run, "--out", out).code == 0

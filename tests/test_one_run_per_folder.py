@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, _offset, snapshot
-from test_bad_inputs import _GOOD_CATEGORY
-from test_overpass import assert_one_line_error
+from helpers import GOOD_CATEGORY, assert_one_line_error
 from validate import validate_output_folder
 
 from yushu_circle import io as outputs
@@ -169,7 +168,7 @@ def test_a_new_file_of_a_failed_step_is_taken_away_again(
 
 def test_map_png_keeps_only_this_folders_categories(town_osm: Path, tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.toml"  # one category: one PNG to draw
-    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    catalog.write_text(GOOD_CATEGORY, encoding="utf-8")
     out = tmp_path / "out"
     run = ["--quiet", "run", "--osm-file", town_osm, "--catalog", catalog, "--no-isochrones"]
     assert yushu(*run, "--out", out).code == 0

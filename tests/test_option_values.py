@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, _offset, snapshot, street_side_points_csv
-from test_bad_inputs import _GOOD_CATEGORY
-from test_overpass import assert_one_line_error
+from helpers import GOOD_CATEGORY, assert_one_line_error
 from validate import validate_output_folder
 
 from yushu_circle.catalog import MAX_CATEGORY_CHARS
@@ -197,7 +196,7 @@ def test_the_longest_category_name_allowed_still_gets_its_png(
     poi.write_text(f"name,category,lon,lat\n示例,{name},{lon},{lat}\n", encoding="utf-8")
     out = tmp_path / "out"
     catalog = tmp_path / "catalog.toml"  # one category and the file's: two PNGs to draw
-    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    catalog.write_text(GOOD_CATEGORY, encoding="utf-8")
     result = yushu(
         "--quiet", "run", "--osm-file", town_osm, "--facilities", poi, "--catalog", catalog,
         "--no-isochrones", "--out", out,
@@ -218,7 +217,7 @@ def test_two_chinese_categories_get_two_pngs(town_osm: Path, tmp_path: Path) -> 
     )
     out = tmp_path / "out"
     catalog = tmp_path / "catalog.toml"
-    catalog.write_text(_GOOD_CATEGORY, encoding="utf-8")
+    catalog.write_text(GOOD_CATEGORY, encoding="utf-8")
     result = yushu(
         "--quiet", "run", "--osm-file", town_osm, "--facilities", poi, "--catalog", catalog,
         "--no-isochrones", "--out", out,

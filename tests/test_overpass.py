@@ -9,23 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import CONTRACT, DATA, DEMO_TOWN, CliResult, FakeOSMServer, Reply, snapshot, town_xml
+from helpers import assert_one_line_error
 
 # A box around the synthetic town at Jiegu (WEST,SOUTH,EAST,NORTH).
 BBOX = "97.005,32.996,97.015,33.004"
-
-
-def assert_one_line_error(result: CliResult, *fragments: str, code: int = 2) -> str:
-    """The run failed with ``code`` and one clear error line holding every fragment."""
-    assert result.code == code, result.err
-    assert "Traceback" not in result.err
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, lines
-    line = lines[0]
-    assert line.startswith("yushu-circle: error: ")
-    assert " — fix: " in line
-    for fragment in fragments:
-        assert fragment in line, (fragment, line)
-    return line
 
 
 def cache_files(tmp_path: Path) -> list[Path]:

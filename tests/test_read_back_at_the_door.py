@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, CliResult, _offset, snapshot
-from test_overpass import assert_one_line_error
+from helpers import assert_one_line_error
 
 from yushu_circle.results import PlanFile, StudyFile
 from yushu_circle.results.schema import DOCUMENTS, TABLES, Kind

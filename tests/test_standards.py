@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import SMALL_STANDARD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,25 +16,6 @@ from yushu_circle.errors import InputError
 from yushu_circle.standards import PLANNER_SOURCE, disagreements, load_standard
 
 STANDARDS = Path(__file__).parents[1] / "data" / "standards"
-SMALL = """key = "test"
-title = "Test standard"
-title_zh = "测试标准"
-
-[[level]]
-minutes = 5
-radius_m = 300
-name_zh = "五分钟"
-verified = false
-source = "test"
-
-[[requirement]]
-level = 5
-category = "kindergarten"
-name_zh = "幼儿园"
-required = true
-verified = false
-source = "test"
-"""
 
 
 def _write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -71,12 +53,12 @@ def test_gb50180_has_every_standard_item_once() -> None:
 
 def test_disagreement_is_found(tmp_path: Path) -> None:
     ten = '[[level]]\nminutes = 10\nradius_m = 500\nverified = false\nsource = "t"\n\n'
-    text = SMALL.replace("[[requirement]]", ten + "[[requirement]]").replace(
+    text = SMALL_STANDARD.replace("[[requirement]]", ten + "[[requirement]]").replace(
         "level = 5", "level = 10"
     )
     problems = disagreements(load_standard(_write(tmp_path, text)), Catalog.default())
     assert problems == ["kindergarten_10min: the catalog puts kindergarten at 5 min"]
-    other = SMALL.replace('category = "kindergarten"', 'category = "toilet_block"')
+    other = SMALL_STANDARD.replace('category = "kindergarten"', 'category = "toilet_block"')
     problems = disagreements(load_standard(_write(tmp_path, other)), Catalog.default())
     assert problems == ["toilet_block_5min: category 'toilet_block' is not in the catalog"]
 
@@ -174,8 +156,8 @@ def test_threshold_minutes_by_level_and_by_radius() -> None:
 def test_bad_standards_value_names_file_key_and_fix(
     tmp_path: Path, change: tuple[str, str], words: tuple[str, ...]
 ) -> None:
-    assert change[0] in SMALL
-    path = _write(tmp_path, SMALL.replace(*change, 1))
+    assert change[0] in SMALL_STANDARD
+    path = _write(tmp_path, SMALL_STANDARD.replace(*change, 1))
     with pytest.raises(InputError) as caught:
         load_standard(path)
     message = caught.value.message
@@ -186,14 +168,16 @@ def test_bad_standards_value_names_file_key_and_fix(
 
 def test_no_levels_or_no_requirements_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no \[\[requirement\]\] rows"):
-        load_standard(_write(tmp_path, SMALL.split("[[requirement]]")[0]))
+        load_standard(_write(tmp_path, SMALL_STANDARD.split("[[requirement]]")[0]))
     with pytest.raises(InputError, match=r"no \[\[level\]\] tables"):
         load_standard(_write(tmp_path, 'key = "x"\n'))
 
 
 def test_duplicate_level_is_refused(tmp_path: Path) -> None:
-    level = SMALL[SMALL.index("[[level]]") : SMALL.index("[[requirement]]")]
-    text = SMALL.replace("[[requirement]]", level + "[[requirement]]", 1)
+    level = SMALL_STANDARD[
+        SMALL_STANDARD.index("[[level]]") : SMALL_STANDARD.index("[[requirement]]")
+    ]
+    text = SMALL_STANDARD.replace("[[requirement]]", level + "[[requirement]]", 1)
     with pytest.raises(InputError, match="minutes = 5 appears twice"):
         load_standard(_write(tmp_path, text))
 

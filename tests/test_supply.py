@@ -199,11 +199,11 @@ def test_norms_are_the_planners_assumptions_not_the_standards() -> None:
 
 
 def test_a_standards_file_with_a_norm_is_sent_to_the_assumptions(tmp_path) -> None:
-    from test_standards import SMALL
+    from helpers import SMALL_STANDARD
 
     path = tmp_path / "s.toml"
     path.write_text(
-        SMALL.replace("required = true", "required = true\nper_1000 = { value = 3 }", 1),
+        SMALL_STANDARD.replace("required = true", "required = true\nper_1000 = { value = 3 }", 1),
         encoding="utf-8",
     )
     with pytest.raises(InputError, match="capacity assumptions file"):
