@@ -309,6 +309,40 @@ def test_only_the_adapter_touches_osmnx_internals() -> None:
     assert not hits, "\n".join(hits)
 
 
+TESTS = REPO / "tests"
+
+
+def test_no_test_file_imports_another() -> None:
+    # Helpers shared by test files live in tests/helpers.py, conftest.py or a helpers module
+    # beside the tests (tests/planning/street_town.py): importing a test file runs its
+    # module-level code and ties two test files together.
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            found += [
+                f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
+                for name in names
+                if name.split(".")[0].startswith("test_")
+            ]
+    assert not found, "\n".join(found)
+
+
+def test_test_modules_have_unique_names() -> None:
+    # Test folders have no __init__.py, so pytest imports each test file by its bare name:
+    # two files of one name in different room folders would clash (and a second
+    # conftest.py would replace tests/conftest.py as the module ``conftest``).
+    names: dict[str, list[str]] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        names.setdefault(path.stem, []).append(str(path.relative_to(REPO)))
+    clashes = {name: paths for name, paths in names.items() if len(paths) > 1}
+    assert not clashes, clashes
+
+
 # Distribution names whose import name differs from the name on PyPI.
 _IMPORT_NAMES = {
     "pyogrio": ["pyogrio", "geopandas"],  # geopandas' default I/O engine, used through it
