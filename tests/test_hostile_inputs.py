@@ -11,10 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import street_side_points
-from helpers import (
-    Cli,
-    residences_csv,
-)
+from helpers import Cli, residences_csv
 from validate import validate_output_folder
 
 import yushu_circle

@@ -14,12 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import JIEGU, street_side_points, town_xml, write_town
-from helpers import (
-    GOOD_CATEGORY,
-    Cli,
-    fails_cleanly,
-    residences_csv,
-)
+from helpers import GOOD_CATEGORY, Cli, fails_cleanly, residences_csv
 from shapely.geometry import Point
 from validate import validate_output_folder
 

@@ -15,11 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import snapshot
-from helpers import (
-    Cli,
-    assert_one_line_error,
-    fails_cleanly,
-)
+from helpers import Cli, assert_one_line_error, fails_cleanly
 
 from yushu_circle import io as outputs
 from yushu_circle.errors import OutputError

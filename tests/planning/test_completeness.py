@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from street_town import street_town
 
-from yushu_circle.planning import (
-    completeness,
-)
+from yushu_circle.planning import completeness
 
 
 def test_completeness_flags_thin_categories_by_its_documented_rule() -> None:

@@ -12,10 +12,7 @@ from shapely.geometry import box
 from street_town import X0, Y0, street_town, write_standard
 
 from yushu_circle.errors import InputError
-from yushu_circle.planning import (
-    NOT_ASSESSED,
-    compliance,
-)
+from yushu_circle.planning import NOT_ASSESSED, compliance
 
 
 def test_compliance_counted_by_hand(tmp_path: Path) -> None:

@@ -10,11 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from yushu_circle.planning import (
-    exact_cover,
-    greedy_cover,
-    milp_cover,
-)
+from yushu_circle.planning import exact_cover, greedy_cover, milp_cover
 
 
 def _brute_force(coverage: np.ndarray, weights: np.ndarray, k: int) -> float:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from street_town import street_town
 
-from yushu_circle.planning import (
-    gaps,
-)
+from yushu_circle.planning import gaps
 
 
 def test_gaps_and_their_clusters_by_hand() -> None:

@@ -10,9 +10,7 @@ from shapely.geometry import Point
 from street_town import street_town
 
 from yushu_circle.errors import InputError
-from yushu_circle.planning import (
-    compare,
-)
+from yushu_circle.planning import compare
 
 
 def test_facility_at_a_residences_door_leaves_only_its_access_leg() -> None:
