@@ -164,12 +164,8 @@ def test_every_module_says_what_it_owns_and_is_small() -> None:
 # A circle is a circle whichever way it is hidden: an import moved into a function (so that
 # it runs late) or under TYPE_CHECKING (so that it never runs) still makes each module need
 # the other. osm/servers.py once imported the osmnx adapter inside two functions while the
-# adapter imported Servers for its types, and the runtime-only graph did not see it.
-KNOWN_TYPE_CYCLES: list[list[str]] = [
-    # findings(plan: Plan) reads the Plan that plan.py builds from findings(); to be removed
-    # by giving findings the parts it reads (issue 28), not by widening this list.
-    ["yushu_circle.planning.findings", "yushu_circle.planning.plan"],
-]
+# adapter imported Servers for its types, and the runtime-only graph did not see it;
+# planning/findings.py read the Plan that planning/plan.py builds from it.
 
 
 def _cycles(graph: nx.DiGraph) -> list[list[str]]:
@@ -194,14 +190,8 @@ def test_imports_form_no_cycle_inside_a_room() -> None:
     # one way too (a module re-exported by its package's __init__ must not import it back).
     runtime = _cycles(_graph())
     assert not runtime, f"import cycles between modules: {runtime}"
-    cycles = [c for c in _cycles(_graph(types=True)) if c not in KNOWN_TYPE_CYCLES]
+    cycles = _cycles(_graph(types=True))
     assert not cycles, f"import cycles between modules (counting imports for types): {cycles}"
-
-
-def test_known_type_cycles_are_still_there() -> None:
-    # The list above only shrinks: a cycle that is gone leaves it.
-    gone = [c for c in KNOWN_TYPE_CYCLES if c not in _cycles(_graph(types=True))]
-    assert not gone, f"remove from KNOWN_TYPE_CYCLES (no longer a cycle): {gone}"
 
 
 def _graph_of(sources: dict[str, str], tmp_path: Path) -> nx.DiGraph:

@@ -18,7 +18,12 @@ from yushu_circle.options import Serves
 from yushu_circle.planning.compliance import Compliance, level_label
 
 if TYPE_CHECKING:
-    from yushu_circle.planning.plan import Plan
+    from pathlib import Path
+
+    from yushu_circle.assumptions import CapacityAssumptions
+    from yushu_circle.planning.siting import Siting
+    from yushu_circle.profiles import Profile
+    from yushu_circle.standards import Standard
     from yushu_circle.study import Study
 
 WORST_ITEMS = 5
@@ -30,12 +35,15 @@ AREA_WORST_ITEMS = 3
 OSM_LICENCE = "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"
 
 
-def findings(plan: Plan) -> dict[str, Any]:
+def findings(result: Compliance, siting: Siting | None) -> dict[str, Any]:
     """What the plan found, in numbers (``plan_summary.json``'s ``findings``).
 
     Parameters
     ----------
-    plan : Plan
+    result : Compliance
+        The plan's compliance with its standard.
+    siting : Siting or None
+        The plan's proposed sites, when it sited a category.
 
     Returns
     -------
@@ -50,7 +58,6 @@ def findings(plan: Plan) -> dict[str, Any]:
         worst ▲ item — with each community's population beyond the item's level);
         ``siting`` (what the proposed sites change), when sited.
     """
-    result = plan.compliance
     people = result.residences["population"].to_numpy(dtype=float)
     total = float(people.sum())
     found: dict[str, Any] = {
@@ -65,11 +72,10 @@ def findings(plan: Plan) -> dict[str, Any]:
         "areas_behind": _areas_behind(result),
         "groups": _groups(result.table),
     }
-    gap = _gap(result, plan.siting.category if plan.siting is not None else None, found)
+    gap = _gap(result, siting.category if siting is not None else None, found)
     if gap is not None:
         found["gap"] = gap
-    if plan.siting is not None:
-        siting = plan.siting
+    if siting is not None:
         found["siting"] = {
             "category": siting.category,
             "sites": len(siting.sites),
@@ -83,8 +89,27 @@ def findings(plan: Plan) -> dict[str, Any]:
     return found
 
 
-def sources(study: Study, plan: Plan) -> list[dict[str, str]]:
+def sources(
+    study: Study,
+    standard: Standard,
+    walker: Profile,
+    assumed: CapacityAssumptions,
+    inputs: tuple[Path | None, Path | None],
+) -> list[dict[str, str]]:
     """Where every input of the plan came from, for the report's cover (``sources``).
+
+    Parameters
+    ----------
+    study : Study
+        The study the plan assessed (its data, residences and facilities).
+    standard : Standard
+        The standard the plan assessed against.
+    walker : Profile
+        The walker whose speed the plan used.
+    assumed : CapacityAssumptions
+        The capacity assumptions of the supply figures.
+    inputs : tuple of (Path or None, Path or None)
+        The planner's ``--areas`` and ``--dem`` files, when given.
 
     Returns
     -------
@@ -107,23 +132,22 @@ def sources(study: Study, plan: Plan) -> list[dict[str, str]]:
             "source": "; ".join(f"{name}: {count:,}" for name, count in counts.items()),
         }
     )
-    options = plan.options
+    areas_file, dem = inputs
     areas = "OSM 社区/居住区多边形 community polygons from the data above"
     found.append(
         {
             "what": "规划片区 Planning areas",
-            "source": areas if options.areas is None else f"--areas {options.areas.name}",
+            "source": areas if areas_file is None else f"--areas {areas_file.name}",
         }
     )
-    if options.dem is not None:
-        found.append({"what": "高程 Elevation (slope)", "source": f"--dem {options.dem.name}"})
+    if dem is not None:
+        found.append({"what": "高程 Elevation (slope)", "source": f"--dem {dem.name}"})
     found.append(
         {
             "what": "标准 Standard",
-            "source": f"{plan.standard.title_zh} / {plan.standard.title}",
+            "source": f"{standard.title_zh} / {standard.title}",
         }
     )
-    assumed = plan.supply.assumptions
     if assumed.file:
         found.append(
             {
@@ -132,9 +156,7 @@ def sources(study: Study, plan: Plan) -> list[dict[str, str]]:
                 "figures 规划者假设，非标准数值",
             }
         )
-    found.append(
-        {"what": f"步行速度 Walking speed ({plan.walker.name})", "source": plan.walker.source}
-    )
+    found.append({"what": f"步行速度 Walking speed ({walker.name})", "source": walker.source})
     return found
 
 

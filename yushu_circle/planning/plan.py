@@ -271,8 +271,14 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
         "not_assessed": [r.label for r in result.skipped],
         "thin_categories": complete.index[complete["thin"]].tolist(),
         "supply": plan.supply.brief(),
-        "findings": findings(plan),
-        "sources": sources(study, plan),
+        "findings": findings(result, plan.siting),
+        "sources": sources(
+            study,
+            plan.standard,
+            plan.walker,
+            plan.supply.assumptions,
+            (plan.options.areas, plan.options.dem),
+        ),
     }
     if plan.siting is not None:
         siting = plan.siting
