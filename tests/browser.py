@@ -74,9 +74,10 @@ def chromium(downloads: Path | None = None) -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def open_map(driver: Any, path: Path, size: str) -> Any:
-    """Load a map page at one of :data:`SIZES` and wait until it is ready (logs cleared)."""
-    width, height, mobile = SIZES[size]
+def open_map(driver: Any, path: Path, size: str | tuple[int, int, bool]) -> Any:
+    """Load a map page at one of :data:`SIZES` (or a width, height, mobile of its own) and
+    wait until it is ready (logs cleared)."""
+    width, height, mobile = SIZES[size] if isinstance(size, str) else size
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},

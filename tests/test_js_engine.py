@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from browser import chromium
 
 from yushu_circle import Study
 from yushu_circle.access import coverage_summary, multi_source_minutes, point_sources
@@ -51,40 +51,8 @@ def study() -> Study:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium through selenium, every network route closed."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        message = "Debian chromium and chromium-driver are not installed"
-        if os.environ.get("YUSHU_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + " (YUSHU_REQUIRE_BROWSER=1)")
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = chromium
-    profile = tempfile.mkdtemp(prefix="yc-js-engine-")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--proxy-server=http://127.0.0.1:9",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={profile}",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -30,10 +30,10 @@ from browser import (
     close_popup,
     free_pixel,
     js,
+    open_map,
     overlaps,
     pixel,
     wait_for,
-    wait_ready,
 )
 
 from yushu_circle import Study, write_study
@@ -117,25 +117,10 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
-def _open(driver: Any, path: Path, size: str) -> Any:
-    """Load a map at one screen size and wait until it is ready; clears the logs first."""
-    width, height, mobile = SIZES[size]
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
-    driver.get_log("browser")
-    driver.get_log("performance")
-    driver.get(path.as_uri())
-    wait_ready(driver)
-    assert _js(driver, "return [window.innerWidth, window.innerHeight]") == [width, height]
-    return driver
-
-
 @pytest.fixture(params=sorted(SIZES))
 def page(request: pytest.FixtureRequest, browser: Any, out_dir: Path) -> Iterator[Any]:
     """``map.html`` at desktop and at phone size; fails when the console logged an error."""
-    driver = _open(browser, out_dir / "map.html", request.param)
+    driver = open_map(browser, out_dir / "map.html", SIZES[request.param])
     driver.yc_size = request.param
     yield driver
     severe = [e for e in driver.get_log("browser") if e["level"] in {"SEVERE", "ERROR"}]
@@ -205,7 +190,7 @@ def test_drawn_features_match_the_output_files(page: Any, out_dir: Path) -> None
 def test_a_first_zoom_right_after_the_page_opens_stays(browser: Any, out_dir: Path) -> None:
     """The opening view is set at once: no zoom animation ends later and puts its own view
     back over a planner's first zoom (that made the first real click of a run miss)."""
-    page = _open(browser, out_dir / "map.html", "desktop")
+    page = open_map(browser, out_dir / "map.html", SIZES["desktop"])
     first = _js(page, "return yushuMap.residences[0]")
     _js(
         page,
@@ -283,7 +268,7 @@ def test_real_clicks_on_ten_random_residences_draw_their_reach_and_route(
 def test_without_the_network_file_the_page_keeps_the_precomputed_view_and_says_so(
     browser: Any, pre_dir: Path
 ) -> None:
-    page = _open(browser, pre_dir / "map.html", "desktop")
+    page = open_map(browser, pre_dir / "map.html", SIZES["desktop"])
     page.yc_size = "desktop"
     assert _js(page, "return typeof yushuMap.addFacility") == "undefined"
     assert _js(page, "return document.getElementById('yc-whatif')") is None
@@ -611,7 +596,7 @@ def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_plan_map_draws_its_overlays_offline(browser: Any, plan_dir: Path, shots: Path) -> None:
     html = (plan_dir / "plan_map.html").read_text(encoding="utf-8")
     assert '<div class="folium-map" id="map_' in html
-    page = _open(browser, plan_dir / "plan_map.html", "desktop")
+    page = open_map(browser, plan_dir / "plan_map.html", SIZES["desktop"])
     assert _js(page, "return performance.getEntriesByType('resource').length") == 0
     areas = gpd.read_parquet(plan_dir / "compliance_areas.parquet")
     clusters = gpd.read_parquet(plan_dir / "gaps.parquet")
@@ -667,7 +652,7 @@ def elderly_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_plan_map_subtitle_names_the_walker_and_a_site_opens_on_a_real_click(
     browser: Any, elderly_plan: Path, shots: Path
 ) -> None:
-    page = _open(browser, elderly_plan / "plan_map.html", "desktop")
+    page = open_map(browser, elderly_plan / "plan_map.html", SIZES["desktop"])
     subtitle = _js(
         page,
         "var s = document.getElementById('yc-subtitle'), t = document.querySelector('.yc-title');"
@@ -763,7 +748,7 @@ def test_explore_shows_inline_offline_with_its_subtitle(
     page_file.write_text(
         maps.coverage_map(dataclasses.replace(results, meta=meta)), encoding="utf-8"
     )
-    _open(browser, page_file, "phone")
+    open_map(browser, page_file, SIZES["phone"])
     text = _js(browser, "return document.getElementById('yc-subtitle').textContent")
     assert text == "老年人 · elderly · 坡度 slope <b>x</b>"
     assert _js(browser, "return document.querySelectorAll('#yc-switcher b').length") == 0
@@ -782,7 +767,7 @@ def test_a_sampled_big_city_page_unpacks_its_whole_minutes(
     assert results.engine is None  # the precomputed view
     page_file = tmp_path / "big.html"
     page_file.write_text(maps.coverage_map(results), encoding="utf-8")
-    page = _open(browser, page_file, "desktop")
+    page = open_map(browser, page_file, SIZES["desktop"])
     shown = _js(page, "return yushuMap.residences.map(r => String(r.id))")
     assert len(shown) == 500
     residences = results.access.set_index(results.access["residence_id"].astype(str))

@@ -197,20 +197,8 @@ def build_payload(
     edge_payload = _edge_payload(edges, shown, decimals)
     if minutes_in_page and edges is not None:
         edge_payload["index"] = edges["_position"].astype(int).tolist()
-    layers = []
-    for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
-        layer, layer_notes = overlay_payload(overlay)
-        layers.append(layer)
-        notes.extend(layer_notes)
-    speed = meta.get("speed_kmh")
     return MapPayload(
-        title=TITLE,
-        subtitle=str(meta.get("map_subtitle") or ""),
-        synthetic=bool(meta.get("synthetic")),
-        banner=SYNTHETIC_BANNER if meta.get("synthetic") else "",
-        data=str(meta.get("data", "")),
-        notes=notes,
-        speed=number(speed, 2) if speed is not None else None,
+        **_page_frame(results, view, notes),
         initial=category,
         cats=cats,
         summary=_summary_payload(summary, keys),
@@ -221,9 +209,7 @@ def build_payload(
             None if minutes_in_page else results.isochrones, ids, view.isochrone_budget_bytes
         ),
         tianditu=tianditu_key,
-        overlays=layers,
         unreached=unreached,
-        colors=page_colors(),
         view=_opening(res_payload, fac_payload),
         people=people,
     )
@@ -239,23 +225,9 @@ def _city_payload(
 ) -> MapPayload:
     """The payload of a city drawn whole from the engine (:mod:`.city_layers`): no street or
     residence of its own, the residences' score and people packed in ``network``."""
-    meta = results.meta
-    layers = []
-    for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
-        layer, layer_notes = overlay_payload(overlay)
-        layers.append(layer)
-        notes.extend(layer_notes)
-    notes.extend(city.notes)
     none, _, _ = _residence_payload(results.access.iloc[:0], [])
-    speed = meta.get("speed_kmh")
     return MapPayload(
-        title=TITLE,
-        subtitle=str(meta.get("map_subtitle") or ""),
-        synthetic=bool(meta.get("synthetic")),
-        banner=SYNTHETIC_BANNER if meta.get("synthetic") else "",
-        data=str(meta.get("data", "")),
-        notes=notes,
-        speed=number(speed, 2) if speed is not None else None,
+        **_page_frame(results, view, [*notes, *city.notes]),
         initial=view.category,
         cats=cats,
         summary=_summary_payload(results.summary, [c["key"] for c in cats]),
@@ -264,13 +236,35 @@ def _city_payload(
         edges=_edge_payload(None, []),
         iso=_isochrone_payload(None, {}, view.isochrone_budget_bytes),
         tianditu=tianditu_key,
-        overlays=layers,
         unreached=[],
-        colors=page_colors(),
         view=city.view,
         people=city.people,
         network=city.network,
     )
+
+
+def _page_frame(results: StudyResults, view: MapView, notes: list[str]) -> dict[str, Any]:
+    """What every page has, city or town: titles, the synthetic banner, the data line, the
+    notes (the overlays' own added), the walker's speed, the overlays and the colours."""
+    meta = results.meta
+    layers = []
+    notes = list(notes)
+    for overlay in [*basemap_overlays(results.basemap), *view.overlays]:
+        layer, layer_notes = overlay_payload(overlay)
+        layers.append(layer)
+        notes.extend(layer_notes)
+    speed = meta.get("speed_kmh")
+    return {
+        "title": TITLE,
+        "subtitle": str(meta.get("map_subtitle") or ""),
+        "synthetic": bool(meta.get("synthetic")),
+        "banner": SYNTHETIC_BANNER if meta.get("synthetic") else "",
+        "data": str(meta.get("data", "")),
+        "notes": notes,
+        "speed": number(speed, 2) if speed is not None else None,
+        "overlays": layers,
+        "colors": page_colors(),
+    }
 
 
 def categories(
