@@ -18,7 +18,12 @@ from yushu_circle._core.kernels import min_arcs_csr
 from yushu_circle._core.nearest import EdgeGrid
 from yushu_circle.edge_search import grid_of, nearest_by_grid, nearest_by_tree, uses_grid
 from yushu_circle.errors import DataError, InputError
-from yushu_circle.options import DEFAULT_SNAP_LIMIT_M, DEFAULT_SPEED_KMH, check_speed
+from yushu_circle.options import (
+    DEFAULT_PROFILE,
+    DEFAULT_SNAP_LIMIT_M,
+    DEFAULT_SPEED_KMH,
+    check_speed,
+)
 from yushu_circle.osm.gcpause import paused_gc
 from yushu_circle.osm.streets import one_highway, one_name, utm_crs, walk_graph_from_elements
 from yushu_circle.osm.walkfilter import is_walkable
@@ -123,7 +128,7 @@ class WalkNetwork:
     time_vu: np.ndarray = field(default_factory=lambda: np.empty(0))
     node_elevation: np.ndarray | None = None
     dropped_components: list[int] = field(default_factory=list)
-    profile_name: str = "adult"
+    profile_name: str = DEFAULT_PROFILE
     _graph: nx.MultiDiGraph | None = field(default=None, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
     # The nearest-edge grid and the geometry array it was built from: a copy sharing the

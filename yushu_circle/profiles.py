@@ -11,7 +11,7 @@ import pyproj
 
 from yushu_circle.errors import DataError, InputError
 from yushu_circle.network import WalkNetwork
-from yushu_circle.options import check_speed
+from yushu_circle.options import DEFAULT_PROFILE, check_speed
 
 TOBLER_FLAT_KMH = 6.0 * np.exp(-3.5 * 0.05)
 """Tobler's hiking speed on the flat, ≈ 5.04 km/h."""
@@ -204,7 +204,7 @@ def edge_slopes(network: WalkNetwork, elevation: np.ndarray) -> np.ndarray:
 
 def profile_network(
     network: WalkNetwork,
-    profile: str | Profile = "adult",
+    profile: str | Profile = DEFAULT_PROFILE,
     elevation: np.ndarray | None = None,
 ) -> WalkNetwork:
     """The network as a walker profile walks it, optionally with slope.

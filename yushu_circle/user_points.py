@@ -14,8 +14,9 @@ import shapely
 from yushu_circle._config import MAX_TABLE_BYTES, check_regular_file, read_text
 from yushu_circle.catalog import Catalog, check_category_name, normalize_key
 from yushu_circle.errors import InputError, clip_text
+from yushu_circle.options import DEFAULT_DATUM, Datum
 
-DATUMS = ("wgs84", "gcj02", "bd09")
+DATUMS = tuple(datum.value for datum in Datum)
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "wgs84_lng", "gcj02_lng", "bd09_lng")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj02_lat", "bd09_lat")
 _NAME_NAMES = ("name", "名称", "name_zh", "title")
@@ -25,7 +26,7 @@ _ID_NAMES = ("residence_id", "id", "编号")
 
 
 def read_user_points(
-    path: str | Path, datum: str = "wgs84", what: str = "points"
+    path: str | Path, datum: str = DEFAULT_DATUM, what: str = "points"
 ) -> gpd.GeoDataFrame:
     """Read a user's point file (CSV with lon/lat, GeoJSON, GeoPackage, Shapefile) to EPSG:4326.
 
@@ -77,7 +78,7 @@ def read_user_points(
             if swapped
             else "give lon/lat in degrees (WGS-84), or a GeoJSON/GeoPackage with its CRS",
         )
-    if datum != "wgs84":
+    if datum != Datum.WGS84:
         lon, lat = to_wgs84(lon, lat, datum)
         frame = frame.set_geometry(gpd.points_from_xy(lon, lat, crs="EPSG:4326"))
     frame.attrs["datum"] = datum
@@ -274,7 +275,7 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, 
     import prcoords
 
     datum = check_datum(datum)
-    if datum == "wgs84":
+    if datum == Datum.WGS84:
         return np.asarray(lon, float), np.asarray(lat, float)
     convert = prcoords.gcj_wgs_bored if datum == "gcj02" else prcoords.bd_wgs_bored
     out_lon = np.empty(len(lon))
@@ -287,7 +288,7 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, 
     return out_lon, out_lat
 
 
-def user_residences(path: str | Path, datum: str = "wgs84") -> gpd.GeoDataFrame:
+def user_residences(path: str | Path, datum: str = DEFAULT_DATUM) -> gpd.GeoDataFrame:
     """Residences from a user file: ``residence_id`` (or generated), ``population`` (or 1).
 
     Raises
@@ -327,7 +328,7 @@ def user_residences(path: str | Path, datum: str = "wgs84") -> gpd.GeoDataFrame:
 
 
 def user_facilities(
-    path: str | Path, datum: str = "wgs84", catalog: Catalog | None = None
+    path: str | Path, datum: str = DEFAULT_DATUM, catalog: Catalog | None = None
 ) -> tuple[gpd.GeoDataFrame, Catalog | None]:
     """Facilities from a user file (``name``, ``category``, ``lon``, ``lat``).
 

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from yushu_circle.errors import InputError
+from yushu_circle.options import Datum
 from yushu_circle.osm.sources import read_polygons
 from yushu_circle.user_points import labels_from_column, to_wgs84
 
@@ -68,7 +69,7 @@ def area_polygons(study: Study, areas: str | Path | gpd.GeoDataFrame | None) -> 
         raise InputError(f"{label} hold no polygons", "give 社区/街道 boundary polygons")
     geometry = frame.geometry.values
     datum = str(study.options.datum)
-    if datum != "wgs84" and not isinstance(areas, gpd.GeoDataFrame):
+    if datum != Datum.WGS84 and not isinstance(areas, gpd.GeoDataFrame):
         # A file from Amap/Tencent (GCJ-02) or Baidu (BD-09): the same --datum as the points.
         geometry = shapely.transform(
             geometry, lambda c: np.column_stack(to_wgs84(c[:, 0], c[:, 1], datum))
