@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import SMALL_STANDARD
 
 from yushu_circle.render.fonts import CJK_FONT_ENV
 
@@ -101,8 +102,14 @@ def _no_font_complaints(stderr: str) -> None:
 def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from yushu_circle.cli import main
 
-    out = tmp_path_factory.mktemp("fonts") / "plan"
-    assert main(["--quiet", "plan", "--site", "kindergarten", "--k", "2", "--out", str(out)]) == 0
+    # A one-item standard: the report keeps every kind of figure (its item map, the gap map,
+    # the sites) in a few pages, so three machine states cost one full report's time.
+    folder = tmp_path_factory.mktemp("fonts")
+    standard = folder / "kindergarten_only.toml"
+    standard.write_text(SMALL_STANDARD, encoding="utf-8")
+    out = folder / "plan"
+    args = ["--quiet", "plan", "--standard", str(standard), "--site", "kindergarten", "--k", "2"]
+    assert main([*args, "--out", str(out)]) == 0
     return out
 
 

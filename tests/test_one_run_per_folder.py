@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cli_process import yushu
 from conftest import JIEGU, _offset, snapshot
-from helpers import GOOD_CATEGORY, assert_one_line_error
+from helpers import GOOD_CATEGORY, SMALL_STANDARD, assert_one_line_error
 from validate import validate_output_folder
 
 from yushu_circle import io as outputs
@@ -62,8 +62,10 @@ def test_a_plan_without_siting_removes_the_earlier_sites_and_report(
     town_osm: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "plan"
-    first = yushu("--quiet", "plan", "--osm-file", town_osm, "--site", "clinic", "--k", "1",
-                  "--out", out)  # fmt: skip
+    standard = tmp_path / "kindergarten_only.toml"  # a one-item report: four pages, not forty
+    standard.write_text(SMALL_STANDARD, encoding="utf-8")
+    first = yushu("--quiet", "plan", "--osm-file", town_osm, "--standard", standard,
+                  "--site", "clinic", "--k", "1", "--out", out)  # fmt: skip
     assert first.code == 0, first.err
     assert yushu("--quiet", "report", out).code == 0
     assert {"siting.csv", "siting.parquet", "report.html", "report.pdf", "report.docx"} <= {
@@ -72,7 +74,7 @@ def test_a_plan_without_siting_removes_the_earlier_sites_and_report(
     assert "新选址的效果 · What the proposed sites change" in (out / "report.html").read_text(
         encoding="utf-8"
     )
-    again = yushu("--quiet", "plan", "--osm-file", town_osm, "--out", out)
+    again = yushu("--quiet", "plan", "--osm-file", town_osm, "--standard", standard, "--out", out)
     assert again.code == 0, again.err
     names = {p.name for p in out.iterdir()}
     assert not names & {"siting.csv", "siting.parquet", "report.html", "report.pdf", "report.docx"}
