@@ -8,7 +8,7 @@ import { createEngine, percentile } from "../../yushu_circle/render/js/engine.mj
 import { decodePayload, encodeTyped, decodeTyped } from "../../yushu_circle/render/js/payload.mjs";
 import { greatCircle, lineLength, utmForward } from "../../yushu_circle/render/js/geo.mjs";
 import { MinHeap, search } from "../../yushu_circle/render/js/search.mjs";
-import { payload, rng } from "./graphs.mjs";
+import { payload, randomGraph, rng } from "./graphs.mjs";
 
 const close = (a, b, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -113,15 +113,7 @@ test("route to a facility on the residence's own edge is the stretch between the
 // Random connected graphs, asymmetric times, against Floyd–Warshall.
 function randomCase(seed) {
   const next = rng(seed);
-  const n = 8 + Math.floor(next() * 12);
-  const nodes = Array.from({ length: n }, () => [next() * 1000, next() * 1000]);
-  const edges = [];
-  for (let i = 1; i < n; i++) edges.push({ u: Math.floor(next() * i), v: i });
-  for (let k = 0; k < n; k++) edges.push({ u: Math.floor(next() * n), v: Math.floor(next() * n) });
-  for (const e of edges) {
-    e.tuv = 1 + next() * 9;
-    e.tvu = next() < 0.1 ? Infinity : 1 + next() * 9;
-  }
+  const { nodes, edges } = randomGraph(next, { minNodes: 8, extraNodes: 12, extent: 1000 });
   const pick = (count, make) =>
     Array.from({ length: count }, (_, i) => {
       const edge = Math.floor(next() * edges.length);

@@ -102,3 +102,18 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// A random connected graph (a random tree plus as many random edges, self-loops and parallel
+// edges allowed) with asymmetric walk times, one in ten reverse directions closed.
+export function randomGraph(next, { minNodes, extraNodes, extent }) {
+  const n = minNodes + Math.floor(next() * extraNodes);
+  const nodes = Array.from({ length: n }, () => [next() * extent, next() * extent]);
+  const edges = [];
+  for (let i = 1; i < n; i++) edges.push({ u: Math.floor(next() * i), v: i });
+  for (let k = 0; k < n; k++) edges.push({ u: Math.floor(next() * n), v: Math.floor(next() * n) });
+  for (const e of edges) {
+    e.tuv = 1 + next() * 9;
+    e.tvu = next() < 0.1 ? Infinity : 1 + next() * 9;
+  }
+  return { nodes, edges };
+}

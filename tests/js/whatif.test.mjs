@@ -9,21 +9,13 @@ import assert from "node:assert/strict";
 
 import { createEngine } from "../../yushu_circle/render/js/engine.mjs";
 import { nearestOfEach } from "../../yushu_circle/render/js/nearest.mjs";
-import { payload, rng } from "./graphs.mjs";
+import { payload, randomGraph, rng } from "./graphs.mjs";
 
 const KEYS = ["park", "clinic"];
 
 function randomCity(seed) {
   const next = rng(seed);
-  const n = 20 + Math.floor(next() * 30);
-  const nodes = Array.from({ length: n }, () => [next() * 2000, next() * 2000]);
-  const edges = [];
-  for (let i = 1; i < n; i++) edges.push({ u: Math.floor(next() * i), v: i });
-  for (let k = 0; k < n; k++) edges.push({ u: Math.floor(next() * n), v: Math.floor(next() * n) });
-  for (const e of edges) {
-    e.tuv = 1 + next() * 9;
-    e.tvu = next() < 0.1 ? Infinity : 1 + next() * 9;
-  }
+  const { nodes, edges } = randomGraph(next, { minNodes: 20, extraNodes: 30, extent: 2000 });
   const on = () => ({ edge: Math.floor(next() * edges.length), frac: next(), access: next() * 2 });
   const residences = Array.from({ length: 30 }, (_, i) => ({ id: `r${i}`, ...on(), at: [0, 0] }));
   const facilities = KEYS.flatMap((category) =>

@@ -272,19 +272,33 @@ def put_label(axes: Any, x: float, y: float, label: Label) -> None:
     )
 
 
-def draw_facilities(axes: Any, frame: MapFrame, points: gpd.GeoDataFrame, label: str) -> Any:
+def draw_points(
+    axes: Any,
+    frame: MapFrame,
+    points: gpd.GeoDataFrame,
+    style: tuple[str, float, str],
+    on_top: bool = False,
+) -> gpd.GeoDataFrame:
+    """Points as white-edged markers (``style``: marker, size, colour) over the map's areas,
+    ``on_top`` of the facilities too (a proposed site); returns them as projected."""
+    marker, size, color = style
     shown = frame.project(points)
     assert shown is not None
     axes.scatter(
         shown.geometry.x,
         shown.geometry.y,
-        marker="D",
-        s=22,
-        color="#1f4e9c",
+        marker=marker,
+        s=size,
+        color=color,
         edgecolor="white",
-        linewidth=0.5,
-        zorder=6,
+        linewidth=0.6 if on_top else 0.5,
+        zorder=7 if on_top else 6,
     )
+    return shown
+
+
+def draw_facilities(axes: Any, frame: MapFrame, points: gpd.GeoDataFrame, label: str) -> Any:
+    draw_points(axes, frame, points, ("D", 22, "#1f4e9c"))
     return marker_handle("D", "#1f4e9c", label, 5)
 
 

@@ -26,6 +26,7 @@ from yushu_circle.render.report_cartography import (
     draw_clusters,
     draw_facilities,
     draw_outlines,
+    draw_points,
     finish_map,
     label_areas,
     map_axes,
@@ -147,18 +148,7 @@ def sites_map(frame: MapFrame, sites: gpd.GeoDataFrame, words: MapWords, marks: 
         if shapes is not None and len(shapes):
             shapes.plot(ax=axes, color="#fcbba1", alpha=0.45, edgecolor="none", zorder=1)
         handles = _marks(axes, frame, marks, "今日未覆盖聚类\nunserved today")
-        proposed = frame.project(sites)
-        assert proposed is not None
-        axes.scatter(
-            proposed.geometry.x,
-            proposed.geometry.y,
-            marker="*",
-            s=140,
-            color="#6a3d9a",
-            edgecolor="white",
-            linewidth=0.6,
-            zorder=7,
-        )
+        proposed = draw_points(axes, frame, sites, ("*", 140, "#6a3d9a"), on_top=True)
         for row in proposed.itertuples():
             text = f"#{row.rank} +{row.added_population:,.0f}"
             put_label(axes, row.geometry.x, row.geometry.y, Label(text, 7, "#3f007d", (6, 6)))
