@@ -290,7 +290,6 @@ def plan_summary(study: Study, plan: Plan) -> dict[str, Any]:
             "candidates": siting.candidates,
             "share_pop_before": siting.share_before,
             "share_pop_after": siting.share_after,
-            "seconds": siting.seconds,
         }
     if plan.whatif is not None:
         summary["whatif"] = plan.whatif.summary.reset_index().to_dict("records")

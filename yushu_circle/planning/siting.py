@@ -50,7 +50,8 @@ class Siting:
     candidates : int
         Number of candidates considered.
     seconds : dict of str to float
-        Time spent building coverage and solving.
+        Time spent building coverage and solving (for benchmarks; not written to any
+        output, which must not change from run to run).
     """
 
     category: str
