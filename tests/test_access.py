@@ -246,11 +246,11 @@ def test_blocks_shared_between_threads_keep_their_order_and_errors() -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_both_heaps_give_back_their_keys_in_order(seed: int) -> None:
-    from yushu_circle._core.kernels import _pop4, _push4, heap_pop, heap_push
+    from yushu_circle._core.kernels import heap4_pop, heap4_push, heap_pop, heap_push
 
     rng = np.random.default_rng(seed)
     keys_in = np.round(rng.random(500) * 50, 1)  # many equal keys
-    for push, pop in ((heap_push, heap_pop), (_push4, _pop4)):
+    for push, pop in ((heap_push, heap_pop), (heap4_push, heap4_pop)):
         keys = np.empty(len(keys_in))
         vals = np.empty(len(keys_in), dtype=np.int64)
         size = 0

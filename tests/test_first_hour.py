@@ -227,7 +227,10 @@ import json, sys
 from pathlib import Path
 import yushu_circle._core  # first, as the command line does: it points numba's cache
 from numba.core import event
+from yushu_circle import warmup
 from yushu_circle.cli import main
+
+warmup._FORK = sys.argv[2] == "fork"
 
 compiled = []
 
@@ -243,22 +246,24 @@ class _Count(event.Listener):
 
 
 event.register("numba:compile", _Count())
-code = main(sys.argv[2:])
+code = main(sys.argv[3:])
 Path(sys.argv[1]).write_text(json.dumps(compiled), encoding="utf-8")
 sys.exit(code)
 """
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("child", ["fork", "spawn"])
 def test_a_first_run_beside_a_checkout_compiles_the_isochrone_kernels_once(
-    tmp_path: Path,
+    tmp_path: Path, child: str
 ) -> None:
     # The Quick start: `pip install . && yushu-circle run` in the clone's root. The warm-up
     # child ran as `python -m yushu_circle.warmup`, whose path starts with the working
     # folder: it compiled the checkout's kernels (numba keys its cache by the source file's
     # path) and the run, on the installed package, compiled them all over again (issue 29).
     # Here a copy of the sources in the working folder stands for the checkout; the run has
-    # no terminal (stdin, stdout and stderr are pipes) and an empty cache.
+    # no terminal (stdin, stdout and stderr are pipes) and an empty cache. The child is
+    # forked on Linux and a new interpreter elsewhere: both are run here.
     clone = _source_copy(tmp_path / "clone")
     env = _clean_env(tmp_path / "cache")
     counted = tmp_path / "compiled.json"
@@ -270,6 +275,7 @@ def test_a_first_run_beside_a_checkout_compiles_the_isochrone_kernels_once(
             "-c",
             _COUNTED_RUN,
             str(counted),
+            child,
             "run",
             "--out",
             str(tmp_path / "o"),
@@ -285,9 +291,15 @@ def test_a_first_run_beside_a_checkout_compiles_the_isochrone_kernels_once(
     assert "compiling isochrone kernels once, alongside" in done.stderr
     compiled = json.loads(counted.read_text(encoding="utf-8"))
     assert any(name.startswith("yushu_circle._core.kernels.") for name in compiled)
-    again = [name for name in compiled if name.startswith("yushu_circle._core.isochrone")]
+    # The run compiles the search part itself, once (and the growth helper it shares with
+    # the outlines, should the child not have saved it yet); the outline part is the child's.
+    isochrone = [n for n in compiled if n.startswith("yushu_circle._core.isochrone.")]
+    assert isochrone.count("yushu_circle._core.isochrone.reach_pieces") == 1, isochrone
+    again = [n for n in isochrone if n.rsplit(".", 1)[1] not in {"reach_pieces", "_grow"}]
     assert again == [], f"the run compiled the child's isochrone kernels again: {again}"
     assert "compiling isochrone kernels once (一次性编译)" not in done.stderr
+    # The child finished: later runs start none.
+    assert len(list((tmp_path / "cache").rglob("isochrone-kernels-*.done"))) == 1
     # One package's kernels in the cache: the installed one's (a folder per source folder).
     folders = {p.parent.name for p in (tmp_path / "cache").rglob("*.nbi")}
     assert len(folders) == 1, folders

@@ -247,6 +247,15 @@ def _start_warmup(quiet: bool) -> Any:
     return started
 
 
+def _finish_warmup(warmup: Any, progress: bool) -> float:
+    # The step's own line says the isochrone kernels compile now: no second notice.
+    _notice["on"] = False
+    try:
+        return float(warmup.finish(progress))
+    finally:
+        _notice["on"] = progress
+
+
 def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: Any) -> int:
     from yushu_circle.outputs import write_study
 
@@ -268,7 +277,7 @@ def _run_steps(args: argparse.Namespace, steps: _Steps, source: Source, warmup: 
     if warmup is not None:
         steps.run(
             "isochrone kernels (compiled alongside) 等时圈内核",
-            lambda: warmup.wait(progress=not args.quiet),
+            lambda: _finish_warmup(warmup, progress=not args.quiet),
         )
     if iso:
         steps.run(

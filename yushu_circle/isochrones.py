@@ -272,15 +272,7 @@ def _batches(
     """The jobs' polygons of each batch of places ``bounds[b]:bounds[b + 1]``, in order."""
     prepared = prepare(network)
     arrays = _Kernel.of(network, plan.pattern)
-    tasks = [
-        (
-            plan.place_edge[start:stop],
-            plan.place_frac[start:stop],
-            plan.place_job_ptr[start : stop + 1] - plan.place_job_ptr[start],
-            plan.job_budget[plan.place_job_ptr[start] : plan.place_job_ptr[stop]],
-        )
-        for start, stop in itertools.pairwise(bounds)
-    ]
+    tasks = _tasks(plan, bounds)
     if threads <= 1 or len(tasks) < 2 * threads:
         for task in tasks:
             yield _to_shapely(*arrays.rings(*task), prepared.origin)
@@ -294,6 +286,57 @@ def _batches(
                 yield _to_shapely(*pending.popleft().result(), prepared.origin)
         while pending:
             yield _to_shapely(*pending.popleft().result(), prepared.origin)
+
+
+def _tasks(plan: _Plan, bounds: list[int]) -> list[tuple[np.ndarray, ...]]:
+    """The arguments of :meth:`_Kernel.rings` for each batch of places."""
+    return [
+        (
+            plan.place_edge[start:stop],
+            plan.place_frac[start:stop],
+            plan.place_job_ptr[start : stop + 1] - plan.place_job_ptr[start],
+            plan.job_budget[plan.place_job_ptr[start] : plan.place_job_ptr[stop]],
+        )
+        for start, stop in itertools.pairwise(bounds)
+    ]
+
+
+KERNEL_STAGES = ("search", "outline")
+"""The isochrone kernels in two parts a first run compiles in two processes at once."""
+
+
+def run_kernel_stage(network: WalkNetwork, origins: Snap, stage: str) -> None:
+    """Run one part of the isochrone kernels on ``origins`` and drop the result.
+
+    What a first run does on a tiny grid to compile that part (numba compiles a kernel when
+    first called, for the argument types of that call; these are the calls, and so the
+    types, :func:`isochrones` makes): ``"search"`` the bounded search
+    (:func:`~yushu_circle._core.isochrone.reach_pieces`), ``"outline"`` the outlines and
+    their union (:func:`~yushu_circle._core.isochrone.full_levels`,
+    :func:`~yushu_circle._core.isochrone.outlines`), there of every edge reached wholly and
+    half, so it needs no search.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The network (a tiny one: the result is thrown away).
+    origins : Snap
+        Snapped origins on it.
+    stage : str
+        One of :data:`KERNEL_STAGES`.
+    """
+    if stage not in KERNEL_STAGES:
+        raise ValueError(f"isochrone kernel stage {stage!r} is not one of {KERNEL_STAGES}")
+    plan = _plan(network, origins, DEFAULT_ISO_MINUTES, DEFAULT_ISO_BUFFER_M, DEFAULT_QUAD_SEGS)
+    kernel = _Kernel.of(network, plan.pattern)
+    if stage == "search":
+        kernel.pieces(*_tasks(plan, [0, plan.searches])[0])
+        return
+    edges = network.edge_count
+    piece_job = np.repeat(np.arange(2, dtype=np.int64), edges)
+    piece_edge = np.tile(np.arange(edges, dtype=np.int64), 2)
+    piece_f1 = np.concatenate([np.ones(edges), np.full(edges, 0.5)])
+    kernel.union.polygons(piece_job, piece_edge, np.zeros(2 * edges), piece_f1, 2)
 
 
 _WORKER: dict[str, _Kernel] = {}
@@ -421,8 +464,19 @@ class _Kernel:
         job_budget: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Search, pieces and unions of a batch; see :meth:`OutlineUnion.polygons`."""
+        pieces = self.pieces(place_edge, place_frac, job_ptr, job_budget)
+        return self.union.polygons(*pieces, len(job_budget))
+
+    def pieces(
+        self,
+        place_edge: np.ndarray,
+        place_frac: np.ndarray,
+        job_ptr: np.ndarray,
+        job_budget: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The search of a batch: reached pieces (job, edge, from, to), grouped by job."""
         p = self.prepared
-        pieces = reach_pieces(
+        return reach_pieces(
             p.arc_ptr,
             p.arc_head,
             p.arc_time,
@@ -437,7 +491,6 @@ class _Kernel:
             job_budget,
             self.node_count,
         )
-        return self.union.polygons(*pieces, len(job_budget))
 
 
 def _to_shapely(

@@ -1,12 +1,15 @@
-"""A first run's isochrone kernels, compiled alongside in a second process.
+"""A first run's isochrone kernels, compiled in two processes at once.
 
-On a first run numba compiles the isochrone kernels for about twice as long as the warm
-isochrone step takes. The command line starts :func:`start` before it loads the data: a
-child process computes the isochrones of a tiny built-in grid, which compiles exactly the
-kernels (and type signatures) a study's isochrones use and saves them in numba's disk cache,
-while the parent loads, snaps and computes walk minutes on the other core. Before its own
-isochrones the parent waits for the child (:meth:`Warmup.wait`) and then loads the kernels
-from the cache instead of compiling them a second time.
+On a first run numba compiles the isochrone kernels, which costs about as much CPU as a
+whole warm run. They come in two parts (:data:`~yushu_circle.isochrones.KERNEL_STAGES`): the
+bounded search and the outlines. The command line calls :func:`start` before it loads the
+data: a child process (forked on Linux, so it shares this process's imports; a new
+interpreter elsewhere) runs the outline part on a tiny built-in grid, which compiles exactly
+the kernels (and type signatures) a study's outlines use and saves them in numba's disk
+cache, while the parent loads, snaps and computes walk minutes. Before its own isochrones
+the parent compiles the search part itself (:meth:`Warmup.finish`; it calls the walk
+kernels the parent has compiled by then), waits for the child, and then loads the outline
+kernels from the cache instead of compiling them a second time.
 
 A marker file in the kernel cache folder records a finished warm-up for these kernel sources
 (their paths, sizes and modification times — what numba's own cache checks), this numba and
@@ -22,7 +25,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from yushu_circle import _core
@@ -36,25 +41,31 @@ _GRID = 6  # nodes per side of the warm-up grid: ~90 m blocks, partly and fully 
 
 @dataclass
 class Warmup:
-    """A running (or finished) warm-up child; :meth:`wait` before the first isochrones."""
+    """A running (or finished) warm-up child; :meth:`finish` before the first isochrones."""
 
-    process: subprocess.Popen[bytes] | None
+    process: subprocess.Popen[bytes] | _Forked | None
     marker: Path
     started: float
 
-    def wait(self, progress: bool = False) -> float:
-        """Wait for the child to finish; the seconds waited (0 once it was waited for).
+    def finish(self, progress: bool = False) -> float:
+        """Compile the search kernels here, then wait for the child's outline kernels.
 
         Parameters
         ----------
         progress : bool
-            Show the seconds since the child started against its usual compile time.
+            While waiting, show the seconds since the child started against its usual time.
+
+        Returns
+        -------
+        float
+            The seconds this took (0 once it has finished).
         """
         if self.process is None:
             return 0.0
+        start = time.perf_counter()
+        compile_isochrone_kernels(("search",))
         from tqdm.auto import tqdm
 
-        start = time.perf_counter()
         usual = float(_core.COMPILE_SECONDS["warmup"])
         with tqdm(
             total=usual,
@@ -98,33 +109,110 @@ def start() -> Warmup | None:
     if os.environ.get(DISABLE_ENV, "") == "1" or marker.exists():
         return None
     # The child inherits NUMBA_CACHE_DIR (set when _core was imported), so it fills the
-    # cache this process reads. It must compile this very package's files: numba keys its
-    # cache by the source file's path, and ``python -m`` would put the working folder first
-    # on sys.path, where a checkout (the Quick start runs from one beside `pip install .`)
-    # shadows the installed package — the child then compiled the checkout's kernels and
-    # this process compiled its own all over again.
-    process = subprocess.Popen(
+    # cache this process reads.
+    process = _forked() if _FORK else _spawned()
+    return Warmup(process, marker, time.perf_counter())
+
+
+_FORK = sys.platform == "linux"
+"""Fork the child where forking is the platform's own way (Linux): it then shares this
+process's imports (numba, numpy, shapely, the kernel modules: ~0.5 CPU-s a spawned child
+spends first, CPU a busy machine does not have) and its very module objects, so it compiles
+exactly the files this process runs. Elsewhere (macOS, Windows) a new interpreter starts."""
+
+
+def _forked() -> _Forked:
+    import multiprocessing
+    import warnings
+
+    # What the child needs, imported here once: this process needs it for its own
+    # isochrones anyway.
+    import yushu_circle.isochrones
+    import yushu_circle.network  # noqa: F401
+    from yushu_circle._core.jit import load_compiler
+
+    load_compiler()
+
+    child = multiprocessing.get_context("fork").Process(
+        target=_forked_child, name="yushu-circle warm-up", daemon=True
+    )
+    with warnings.catch_warnings():
+        # Python 3.12+ warns of forking a process with threads: numpy's BLAS and pyarrow
+        # start idle ones at import. The child runs no code of theirs: it compiles and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
+    return _Forked(child)
+
+
+def _forked_child() -> None:
+    import signal
+
+    # Quiet, and stopped by a stop signal at once (the parent's handlers only set a flag).
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    compile_isochrone_kernels(("outline",))
+
+
+def _spawned() -> subprocess.Popen[bytes]:
+    # It must compile this very package's files: numba keys its cache by the source file's
+    # path, and ``python -m`` would put the working folder first on sys.path, where a
+    # checkout (the Quick start runs from one beside `pip install .`) shadows the installed
+    # package — the child then compiled the checkout's kernels and this process compiled
+    # its own all over again.
+    return subprocess.Popen(
         [sys.executable, "-P", "-c", _CHILD, str(Path(__file__).resolve().parents[1])],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return Warmup(process, marker, time.perf_counter())
+
+
+class _Forked:
+    """A forked :class:`multiprocessing.Process` behind :class:`subprocess.Popen`'s
+    ``wait``/``poll``/``kill``, the calls :class:`Warmup` makes."""
+
+    def __init__(self, process: BaseProcess) -> None:
+        self._process = process
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        code = self._process.exitcode
+        if code is None:
+            raise subprocess.TimeoutExpired("yushu-circle warm-up", timeout or 0.0)
+        return int(code)
+
+    def poll(self) -> int | None:
+        code = self._process.exitcode
+        return None if code is None else int(code)
+
+    def kill(self) -> None:
+        self._process.kill()
 
 
 _CHILD = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from yushu_circle.warmup import compile_isochrone_kernels; compile_isochrone_kernels()"
+    "from yushu_circle.warmup import compile_isochrone_kernels; "
+    "compile_isochrone_kernels(('outline',))"
 )
-"""The child's program: this package's folder first on its path, then the tiny grid's
-isochrones (``-P``: the working folder is not on the path at all)."""
+"""The spawned child's program: this package's folder first on its path, then the tiny
+grid's outlines (``-P``: the working folder is not on the path at all)."""
 
 
-def compile_isochrone_kernels() -> None:
-    """Compute the isochrones of three origins on a tiny grid (what the child runs)."""
+def compile_isochrone_kernels(stages: Sequence[str] | None = None) -> None:
+    """Run these parts of the isochrone kernels on a tiny grid, compiling them.
+
+    Parameters
+    ----------
+    stages : sequence of str
+        Of :data:`~yushu_circle.isochrones.KERNEL_STAGES` (None: all).
+    """
     import numpy as np
 
-    from yushu_circle.isochrones import isochrones
+    from yushu_circle.isochrones import KERNEL_STAGES, run_kernel_stage
     from yushu_circle.network import WalkNetwork
 
     step = 0.0008  # degrees: ~75–90 m at Yushu's latitude
@@ -143,7 +231,9 @@ def compile_isochrone_kernels() -> None:
     x, y = network.to_projected(
         np.array([97.0011, 97.0023, 97.0]), np.array([33.0013, 33.0, 33.02])
     )
-    isochrones(network, network.snap(x, y))
+    origins = network.snap(x, y)
+    for stage in KERNEL_STAGES if stages is None else stages:
+        run_kernel_stage(network, origins, stage)
 
 
 def _marker() -> Path:

@@ -29,19 +29,20 @@ from typing import Any
 from yushu_circle._config import CACHE_ENV, user_cache_dir
 
 COMPILE_SECONDS = {
-    "kernels": 5,
-    "isochrone": 12,
-    "isochrones": 12,
+    "kernels": 3,
+    "isochrone": 4,
+    "isochrones": 4,
     "coverage": 5,
-    "warmup": 13,
+    "warmup": 4,
     "nearest": 4,
 }
 """Rough one-off compile time of each kernel module's kernels a demo run needs, seconds,
-by the module's last name: cold minus warm step time of ``benchmarks/first_run.py`` on the
-2-CPU build machine, idle (walk minutes 4–5 s, isochrones ~12 s); ``warmup``: the whole
-``python -m yushu_circle.warmup`` child alongside a first run (12–13 s); ``nearest``: the
-grid nearest-edge search a big study's snapping compiles (2.9–4.8 s cold, measured on the
-loaded machine; a demo-sized study snaps without it); siting not measured."""
+by the module's last name: cold minus warm step time of ``yushu-circle run`` on the demo on
+the 2-CPU build machine (walk minutes 1.8–2.9 s, idle to one busy loop; isochrones compiled
+in-line, ``YUSHU_NO_WARMUP=1``, ~4 s); ``warmup``: the warm-up child alongside a first run
+(2.8 s idle, ~4.5 s with one busy loop); ``nearest``: the grid nearest-edge search a big
+study's snapping compiles (2.9–4.8 s cold, measured on the loaded machine; a demo-sized study
+snaps without it); siting not measured."""
 
 
 def cache_dir() -> Path:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from yushu_circle._core.jit import kernel
+from yushu_circle._core.jit import helper, kernel
 from yushu_circle._core.kernels import heap_pop, heap_push
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _part(share: float, minutes: float) -> float:
     # A zero share of a closed (inf) edge costs nothing: no 0 * inf NaN.
     return share * minutes if share > 0.0 else 0.0
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _record(
     site: int,
     point: int,
@@ -42,7 +42,7 @@ def _record(
     return found + 1
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _grow(array: np.ndarray, size: int) -> np.ndarray:
     if size < len(array):
         return array

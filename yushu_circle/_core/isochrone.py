@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from yushu_circle._core.jit import kernel
-from yushu_circle._core.kernels import edge_point_sources, heap_pop, heap_push
+from yushu_circle._core.jit import helper, kernel
+from yushu_circle._core.kernels import edge_point_sources, heap4_pop, heap4_push
 
 
-@kernel()
+@helper()
 def _grow(a: np.ndarray, need: int) -> np.ndarray:
     """A 1-D array at least ``need`` long, keeping its contents (compiled per dtype)."""
     if need <= len(a):
@@ -75,11 +75,11 @@ def reach_pieces(
                     touched[ntouched] = node
                     ntouched += 1
                 dist[node] = t
-                size = heap_push(heap_k, heap_v, size, t, node)
+                size = heap4_push(heap_k, heap_v, size, t, node)
         while size > 0:
             d = heap_k[0]
             node = heap_v[0]
-            size = heap_pop(heap_k, heap_v, size)
+            size = heap4_pop(heap_k, heap_v, size)
             if d > dist[node]:
                 continue
             for a in range(arc_ptr[node], arc_ptr[node + 1]):
@@ -90,7 +90,7 @@ def reach_pieces(
                         touched[ntouched] = head
                         ntouched += 1
                     dist[head] = nd
-                    size = heap_push(heap_k, heap_v, size, nd, head)
+                    size = heap4_push(heap_k, heap_v, size, nd, head)
         # Edges next to reached nodes, plus the place's own edge.
         nedges = 0
         edge_mark[e0] = p
@@ -156,7 +156,7 @@ def reach_pieces(
     return out_job[:count], out_edge[:count], out_f0[:count], out_f1[:count]
 
 
-@kernel()
+@helper()
 def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
@@ -167,7 +167,7 @@ def _grow_xy(a: np.ndarray, need: int) -> np.ndarray:
     return b
 
 
-@kernel()
+@helper()
 def _append(out: np.ndarray, count: int, first: int, x: float, y: float) -> int:
     """Append a point unless it repeats the previous one of the same line."""
     if count > first and out[count - 1, 0] == x and out[count - 1, 1] == y:
@@ -177,7 +177,7 @@ def _append(out: np.ndarray, count: int, first: int, x: float, y: float) -> int:
     return count + 1
 
 
-@kernel()
+@helper()
 def _cut(
     coord_ptr: np.ndarray,
     coords: np.ndarray,
@@ -199,16 +199,16 @@ def _cut(
         if f < 0:  # the vertices strictly inside the piece
             for s in range(a, b):
                 if f0 < cum[s] < f1:
-                    x = np.round((coords[s, 0] - ox) * scale)
-                    y = np.round((coords[s, 1] - oy) * scale)
+                    x = np.rint((coords[s, 0] - ox) * scale)
+                    y = np.rint((coords[s, 1] - oy) * scale)
                     count = _append(out, count, first, x, y)
             continue
         for s in range(a, b - 1):
             if cum[s + 1] >= f:
                 span = cum[s + 1] - cum[s]
                 w = 0.0 if span <= 0 else (f - cum[s]) / span
-                x = np.round((coords[s, 0] + w * (coords[s + 1, 0] - coords[s, 0]) - ox) * scale)
-                y = np.round((coords[s, 1] + w * (coords[s + 1, 1] - coords[s, 1]) - oy) * scale)
+                x = np.rint((coords[s, 0] + w * (coords[s + 1, 0] - coords[s, 0]) - ox) * scale)
+                y = np.rint((coords[s, 1] + w * (coords[s + 1, 1] - coords[s, 1]) - oy) * scale)
                 count = _append(out, count, first, x, y)
                 break
     return out, count
@@ -394,21 +394,21 @@ def outlines(
     return out[:count], ring_ptr[: rings + 1], job_ring_ptr
 
 
-@kernel()
+@helper()
 def _grow_b(a: np.ndarray, need: int) -> np.ndarray:
     if need <= len(a):
         return a
     return np.empty(max(need, 2 * len(a)), dtype=a.dtype)
 
 
-@kernel()
+@helper()
 def _put(out: np.ndarray, count: int, px: float, py: float, pattern: np.ndarray, k: int) -> int:
     out[count, 0] = np.int64(px) + pattern[k, 0]
     out[count, 1] = np.int64(py) + pattern[k, 1]
     return count + 1
 
 
-@kernel()
+@helper()
 def _draw(
     out: np.ndarray,
     count: int,

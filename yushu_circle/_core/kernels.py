@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from yushu_circle._core.jit import kernel
+from yushu_circle._core.jit import helper, kernel
 
 
 @kernel()
@@ -48,7 +48,7 @@ def heap_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
 
 
 @kernel(nogil=True)
-def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
+def heap4_push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
     """:func:`heap_push` on a 4-ary heap (children of ``i`` at ``4i+1 … 4i+4``).
 
     Only for searches whose result is distances alone: the binary heap stays for the route,
@@ -69,7 +69,7 @@ def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) 
 
 
 @kernel(nogil=True)
-def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
+def heap4_pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     """:func:`heap_pop` on a 4-ary heap."""
     size -= 1
     key = keys[size]
@@ -95,13 +95,13 @@ def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _part(share: float, minutes: float) -> float:
     # No part of a closed (inf) edge is walked when the share is zero, so no 0 * inf NaN.
     return share * minutes if share > 0.0 else 0.0
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _settle(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -121,11 +121,11 @@ def _settle(
     for node in range(len(dist)):
         done[node] = False
         if dist[node] <= limit:
-            size = _push4(keys, vals, size, dist[node], node)
+            size = heap4_push(keys, vals, size, dist[node], node)
     while size > 0:
         d = keys[0]
         u = vals[0]
-        size = _pop4(keys, vals, size)
+        size = heap4_pop(keys, vals, size)
         if done[u] or d > dist[u]:
             continue
         done[u] = True
@@ -135,7 +135,7 @@ def _settle(
             if candidate < dist[v] and candidate <= limit:
                 dist[v] = candidate
                 # An int64 as above (the CSR's columns are int32): one heap specialisation.
-                size = _push4(keys, vals, size, candidate, int(np.int64(v)))
+                size = heap4_push(keys, vals, size, candidate, int(np.int64(v)))
     for node in range(len(dist)):
         if dist[node] > limit:
             dist[node] = np.inf
@@ -223,7 +223,7 @@ def edge_point_sources(
     return nodes, minutes
 
 
-@kernel(nogil=True)
+@helper(nogil=True)
 def _first_at_least(sorted_values: np.ndarray, value: int) -> int:
     # np.searchsorted's generic implementation costs ~1 s to compile; this loop, almost none.
     lo = 0
