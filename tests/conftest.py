@@ -493,3 +493,31 @@ def recorded_osm(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+# --- fixtures a test module shares among its own tests (one of each per module) ----------
+
+
+@pytest.fixture(scope="module")
+def study() -> Any:
+    """The demo study with its walk minutes computed."""
+    from yushu_circle import Study
+
+    demo = Study.demo()
+    demo.access()
+    return demo
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the module's browser saves downloads to."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def driver(downloads: Path) -> Iterator[Any]:
+    """Headless Chromium, offline (:func:`browser.chromium`), downloading to ``downloads``."""
+    from browser import chromium
+
+    with chromium(downloads) as browser:
+        yield browser

@@ -55,13 +55,6 @@ _MINUTES_COLOR = (
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    study = Study.demo()
-    study.access()
-    return study
-
-
-@pytest.fixture(scope="module")
 def page_file(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(map_payload, "MAX_MAP_RESIDENCES", 500)

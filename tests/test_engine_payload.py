@@ -35,13 +35,6 @@ GROUPS = ("nodes", "edges", "residences", "facilities")
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    study = Study.demo()
-    study.access()
-    return study
-
-
-@pytest.fixture(scope="module")
 def engine(study: Study) -> str:
     text = study.results().engine
     assert text is not None

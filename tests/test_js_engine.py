@@ -42,13 +42,6 @@ SHARE_TOL = 0.001  # 0.1 percentage point
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    study = Study.demo()
-    study.access()
-    return study
-
-
-@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless chromium through selenium, every network route closed."""
     with chromium() as driver:

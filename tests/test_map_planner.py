@@ -26,7 +26,6 @@ from browser import (
     RECTS,
     SIZES,
     center_on,
-    chromium,
     clear_spot,
     click_at,
     click_element,
@@ -56,17 +55,6 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("planner") / "out"
     write_study(Study.demo(), out, isochrones=False)
     return out
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def driver(downloads: Path) -> Iterator[Any]:
-    with chromium(downloads) as d:
-        yield d
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from browser import (
     RECTS,
     SIZES,
     center_on,
-    chromium,
     clear_spot,
     click_at,
     click_element,
@@ -50,17 +48,6 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("walk") / "out"
     write_study(Study.demo(), folder, isochrones=False)
     return folder
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("walk_downloads")
-
-
-@pytest.fixture(scope="module")
-def driver(downloads: Path) -> Iterator[Any]:
-    with chromium(downloads) as d:
-        yield d
 
 
 @pytest.fixture(scope="module")
